@@ -1,0 +1,96 @@
+"""A chiller / air handler with a scroll compressor."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plantwatch.contract import AssetClass
+from simulators.equipment.base import Equipment, Inputs, ModeSpec, SignalSpec, stopped
+from simulators.noise import FloatArray
+
+SIGNALS = (
+    SignalSpec("suction_pressure", "bar", 0.5, 9.0, noise=0.05, floor=0.2),
+    SignalSpec("discharge_pressure", "bar", 5.0, 30.0, noise=0.15),
+    SignalSpec("compressor_current", "A", 0.0, 250.0, noise=1.5, floor=0.0),
+    SignalSpec("supply_air_temp", "degC", 5.0, 30.0, noise=0.2),
+    SignalSpec("return_air_temp", "degC", 10.0, 35.0, noise=0.3),
+    SignalSpec("vibration_rms", "mm/s", 0.0, 30.0, noise=0.15, floor=0.05),
+    SignalSpec("outdoor_temp", "degC", -30.0, 50.0, noise=0.3),
+    SignalSpec("compressor_running", "", 0, 1, kind="status"),
+    SignalSpec("high_pressure_alarm", "", 0, 1, kind="status"),
+    SignalSpec("low_pressure_alarm", "", 0, 1, kind="status"),
+    SignalSpec("run_hours", "h", 0, 2e5, kind="counter"),
+)
+
+MODES = (
+    ModeSpec(
+        "refrigerant_leak",
+        1.0,
+        (6.0, 96.0),
+        (("suction_pressure", -1), ("compressor_current", 1), ("supply_air_temp", 1)),
+        "Charge escapes through a brazed joint; the evaporator starves, suction pressure "
+        "falls, the compressor runs harder and longer and supply air warms until the "
+        "low-pressure cut-out trips.",
+    ),
+    ModeSpec(
+        "condenser_fouling",
+        0.8,
+        (48.0, 168.0),
+        (("discharge_pressure", 1), ("compressor_current", 1)),
+        "Dirt and scale on the condenser coil block heat rejection; head pressure and "
+        "compressor current climb, worst on hot afternoons, until the high-pressure switch trips.",
+    ),
+    ModeSpec(
+        "compressor_bearing_wear",
+        0.7,
+        (24.0, 144.0),
+        (("vibration_rms", 1), ("compressor_current", 1)),
+        "A compressor bearing wears; vibration rises with a growing share of the load, "
+        "current follows as friction grows, until the compressor seizes.",
+    ),
+)
+
+
+def physics(x: Inputs) -> dict[str, FloatArray]:
+    """Chiller response to weather, occupancy and degradation."""
+    c = x.conditions
+    run = x.running
+    load = np.clip(0.15 + 0.6 * c.cooling_demand + 0.25 * c.occupancy, 0.1, 1.0)
+    leak, foul, bear = (
+        x.d("refrigerant_leak"),
+        x.d("condenser_fouling"),
+        x.d("compressor_bearing_wear"),
+    )
+    idle_pressure = 5.0 + 0.12 * c.outdoor_c
+    suction = 4.6 - 0.8 * load + 0.02 * (c.outdoor_c - 20.0) - 2.4 * leak
+    discharge = (
+        14.0
+        + 0.25 * (c.outdoor_c - 25.0)
+        + 3.0 * load
+        + 6.0 * foul * (0.6 + 0.4 * load)
+        - 1.5 * leak
+    )
+    current = (
+        55.0 + 70.0 * load + 0.8 * (discharge - 15.0) + 18.0 * leak + 16.0 * foul + 12.0 * bear
+    )
+    ret = 22.0 + 2.5 * c.occupancy + 0.08 * (c.outdoor_c - 20.0)
+    supply = 12.5 + 0.8 * (1.0 - load) + 6.0 * leak + 1.5 * foul
+    vib = (2.0 + 0.8 * load) * (1.0 + 0.15 * x.wear_years) + 7.0 * bear**1.5
+    suction_s = stopped(run, suction, idle_pressure)
+    discharge_s = stopped(run, discharge, idle_pressure)
+    return {
+        "suction_pressure": suction_s,
+        "discharge_pressure": discharge_s,
+        "compressor_current": stopped(run, current, 0.0),
+        "supply_air_temp": stopped(run, supply, ret - 1.0),
+        "return_air_temp": ret,
+        "vibration_rms": stopped(run, vib, 0.05),
+        "outdoor_temp": c.outdoor_c,
+        "compressor_running": run.astype(np.float64),
+        "high_pressure_alarm": (discharge_s > 24.0).astype(np.float64),
+        "low_pressure_alarm": (run & (suction_s < 2.0)).astype(np.float64),
+        "run_hours": x.run_hours,
+    }
+
+
+EQUIPMENT = Equipment(AssetClass.HVAC, "chillmax-cx500", SIGNALS, MODES, physics)
