@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from simulators.conditions import conditions_for
 from simulators.config import FleetConfig
+from simulators.equipment import EQUIPMENT
 from simulators.equipment.base import Inputs
 from simulators.fleet import Asset, build_fleet
 from simulators.noise import FloatArray, TimeArray, key_of, normal
@@ -33,6 +34,15 @@ class Event:
     magnitude: float = 0.0
 
 
+def _lookahead_days(config: FleetConfig) -> float:
+    f = config.realism.failures
+    longest = max(
+        [m.precursor_hours[1] for eq in EQUIPMENT.values() for m in eq.modes]
+        + [o.precursor_hours[1] for o in f.modes.values() if o.precursor_hours is not None]
+    )
+    return longest * f.precursor_scale / 24.0 + 1.0
+
+
 class Simulation:
     """A seeded fleet whose every sample is a pure function of (seed, asset, signal, t)."""
 
@@ -41,6 +51,8 @@ class Simulation:
         self.start = int(config.start.timestamp())
         days = config.horizon_days if horizon_days is None else horizon_days
         self.end = self.start + int(days * DAY)
+        # Plan past the end so a failure just after it still has its precursor inside.
+        self._plan_end = self.end + int(_lookahead_days(config) * DAY)
         self.assets = build_fleet(config)
         self.by_id = {a.id: a for a in self.assets}
         self._plans: dict[str, AssetPlan] = {}
@@ -57,7 +69,7 @@ class Simulation:
                 self.config.realism,
                 asset.install,
                 self.start,
-                self.end,
+                self._plan_end,
             )
             self._plans[asset.id] = plan
         return plan
@@ -205,6 +217,7 @@ class Simulation:
             )
             for f in plan.sensor_faults
         )
+        out = [ev for ev in out if ev.ts < self.end]
         out.sort(key=lambda ev: (ev.ts, ev.kind))
         return out
 

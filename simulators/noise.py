@@ -6,6 +6,7 @@ servers and the offline export agree exactly, whatever the sampling.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -32,10 +33,27 @@ def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x ^ (x >> np.uint64(31))
 
 
+_MASK = 0xFFFFFFFFFFFFFFFF
+_SMALL = 8  # below this many samples, plain integers beat numpy's per-call overhead
+
+
+def _mix_int(x: int) -> int:
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
 def uniform(key: int, t: TimeArray) -> FloatArray:
     """Uniform numbers in [0, 1) at integer seconds ``t``."""
-    with np.errstate(over="ignore"):
-        x = _mix(t.astype(np.uint64) * _GOLDEN + np.uint64(key))
+    if t.size <= _SMALL:
+        k = key & _MASK
+        values = [
+            (_mix_int((int(v) * 0x9E3779B97F4A7C15 + k) & _MASK) >> 11) / 9007199254740992.0
+            for v in t.ravel()
+        ]
+        return np.array(values, dtype=np.float64).reshape(t.shape)
+    # uint64 arrays wrap around silently, which is what the hash wants.
+    x = _mix(t.astype(np.uint64) * _GOLDEN + np.uint64(key & _MASK))
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
@@ -47,12 +65,17 @@ def normal(key: int, t: TimeArray) -> FloatArray:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _phases(key: int, count: int) -> tuple[float, ...]:
+    rng = np.random.default_rng(key)
+    return tuple(float(p) for p in rng.uniform(0.0, 2.0 * np.pi, size=count))
+
+
 def smooth(key: int, t: TimeArray, periods_s: tuple[float, ...]) -> FloatArray:
     """A slow, smooth wander with unit variance built from sinusoids with seeded phases."""
-    rng = np.random.default_rng(key)
     tf = t.astype(np.float64)
     out: FloatArray = np.zeros(t.shape, dtype=np.float64)
-    for period in periods_s:
-        out += np.sin(2.0 * np.pi * tf / period + rng.uniform(0.0, 2.0 * np.pi))
+    for period, phase in zip(periods_s, _phases(key, len(periods_s)), strict=True):
+        out += np.sin(2.0 * np.pi * tf / period + phase)
     out *= np.sqrt(2.0 / len(periods_s))
     return out

@@ -1,0 +1,26 @@
+"""Lint and type checks run as part of the tests."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_ruff_lint_clean() -> None:
+    r = _run("ruff", "check", ".")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_format_clean() -> None:
+    r = _run("ruff", "format", "--check", ".")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_clean() -> None:
+    r = _run("mypy", "plantwatch", "edge", "cloud", "models", "simulators")
+    assert r.returncode == 0, r.stdout + r.stderr
