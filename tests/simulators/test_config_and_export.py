@@ -60,3 +60,12 @@ def test_export_writes_long_telemetry_and_events(tmp_path: Path) -> None:
     assert len(events) == result.event_rows == sum(len(sim.events(a)) for a in sim.assets)
     assets = pq.read_table(result.assets).to_pylist()
     assert {a["asset_class"] for a in assets} == {"elevator", "hvac", "pump", "power_room"}
+
+
+def test_reference_doc_is_current() -> None:
+    from simulators.docs import reference
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "simulator-reference.md"
+    assert doc.read_text() == reference(), (
+        "run: python -m simulators.docs > docs/simulator-reference.md"
+    )
