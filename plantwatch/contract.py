@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import IntFlag, StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
 
 CONTRACT_VERSION = "1.0"
 
@@ -55,7 +55,7 @@ class Reading(_Strict):
     asset: Identifier
     signal: Identifier
     ts: AwareDatetime
-    value: float | None = Field(description="None when the sensor gave no usable value")
+    value: FiniteFloat | None = Field(description="None when the sensor gave no usable value")
     quality: int = Field(default=0, ge=0, description="Quality flags, a bit set")
     seq: int | None = Field(
         default=None, ge=0, description="Per-gateway sequence number, set by the spool"

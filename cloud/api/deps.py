@@ -1,0 +1,94 @@
+"""Named dependencies: settings, sessions, the store, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from cloud import crud
+from cloud.ingest import ScopeCache
+from cloud.metrics import CloudMetrics
+from cloud.models import ApiKey, Gateway
+from cloud.security import API_KEY_PREFIX, GATEWAY_TOKEN_PREFIX, Role
+from cloud.settings import Settings
+from cloud.storage.base import TimeSeriesStore
+
+bearer = HTTPBearer(auto_error=False, description="Gateway token (pwg_...) or API key (pwk_...)")
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_store(request: Request) -> TimeSeriesStore:
+    """The time-series store."""
+    store: TimeSeriesStore = request.app.state.store
+    return store
+
+
+def get_metrics(request: Request) -> CloudMetrics:
+    """The app's metrics."""
+    metrics: CloudMetrics = request.app.state.metrics
+    return metrics
+
+
+def get_scopes(request: Request) -> ScopeCache:
+    """Cached gateway write scopes."""
+    scopes: ScopeCache = request.app.state.scopes
+    return scopes
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
+MetricsDep = Annotated[CloudMetrics, Depends(get_metrics)]
+ScopesDep = Annotated[ScopeCache, Depends(get_scopes)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def current_gateway(session: SessionDep, settings: SettingsDep, creds: Credentials) -> Gateway:
+    """The gateway whose token authorises this request."""
+    if creds is None or not creds.credentials.startswith(GATEWAY_TOKEN_PREFIX):
+        raise HTTPException(401, "a gateway token is required", headers=_UNAUTHORIZED)
+    gateway = crud.gateway_for_token(session, settings.secret_key, creds.credentials)
+    if gateway is None:
+        raise HTTPException(401, "unknown or revoked gateway token", headers=_UNAUTHORIZED)
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(current_gateway)]
+
+
+def require(role: Role) -> Callable[..., ApiKey]:
+    """A dependency that admits API keys of ``role`` or above."""
+
+    def check(session: SessionDep, settings: SettingsDep, creds: Credentials) -> ApiKey:
+        if creds is None or not creds.credentials.startswith(API_KEY_PREFIX):
+            raise HTTPException(401, "an API key is required", headers=_UNAUTHORIZED)
+        key = crud.api_key_for_secret(session, settings.secret_key, creds.credentials)
+        if key is None:
+            raise HTTPException(401, "unknown or revoked API key", headers=_UNAUTHORIZED)
+        if not Role(key.role).allows(role):
+            raise HTTPException(403, f"this needs the {role.value} role; the key is {key.role}")
+        return key
+
+    return check
+
+
+ViewerDep = Annotated[ApiKey, Depends(require(Role.VIEWER))]
+DispatcherDep = Annotated[ApiKey, Depends(require(Role.DISPATCHER))]
+AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]

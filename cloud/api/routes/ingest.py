@@ -1,0 +1,163 @@
+"""Gateway endpoints: ingest batches and register manifests."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import ValidationError
+
+from cloud import crud
+from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
+from cloud.ingest import Rejected, check_batch, decompress, parse_batch, scope_of, seq_range
+from cloud.schemas import IngestAck, ManifestAck, Problem
+from cloud.storage.base import StoreUnavailable
+from plantwatch.contract import Batch, Manifest
+
+router = APIRouter(prefix="/api/v1", tags=["gateways"])
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text}
+    for code, text in {
+        400: "Body is not valid gzip",
+        401: "Missing, unknown or revoked gateway token",
+        403: "Assets outside this gateway's manifest, or another gateway's batch",
+        409: "Assets already registered to another gateway",
+        413: "Body or batch too large",
+        415: "Unsupported Content-Encoding",
+        422: "Malformed batch, unknown signals or impossible timestamps",
+        503: "The store is down; retry after Retry-After seconds, keep the batch",
+    }.items()
+}
+
+
+async def read_body(request: Request, settings: SettingsDep) -> bytes:
+    """The request body, size-limited and gunzipped when sent with Content-Encoding: gzip."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        raise Rejected(
+            413, "too_large", f"body of {declared} bytes; at most {settings.max_body_bytes}"
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > settings.max_body_bytes:
+            raise Rejected(413, "too_large", f"body over {settings.max_body_bytes} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        return decompress(body, settings.max_decompressed_bytes)
+    if encoding not in ("", "identity"):
+        raise Rejected(
+            415,
+            "bad_encoding",
+            f"Content-Encoding {encoding} is not supported; send gzip or nothing",
+        )
+    return body
+
+
+BodyDep = Annotated[bytes, Depends(read_body)]
+
+
+def _schema_of(model: type[Batch] | type[Manifest]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        }
+    }
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestAck,
+    responses=_REFUSALS,
+    openapi_extra=_schema_of(Batch),
+    summary="Store a batch of readings; answered once it is durable",
+)
+def ingest(
+    gateway: GatewayDep,
+    body: BodyDep,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    scopes: ScopesDep,
+) -> IngestAck:
+    """Check a batch, store it, then acknowledge; a resent batch is acknowledged, not stored."""
+    batch = parse_batch(body)
+    if crud.batch_seen(session, gateway.id, batch.batch_id):
+        metrics.batches.labels("duplicate").inc()
+        return IngestAck(batch_id=batch.batch_id, accepted=0, duplicate=True)
+    scope = scopes.get(gateway.id, gateway.manifest_version)
+    if scope is None:
+        scope = scope_of(gateway.manifest_version, crud.gateway_assets(session, gateway.id))
+        scopes.put(gateway.id, scope)
+    check_batch(
+        batch,
+        gateway.id,
+        scope,
+        datetime.now(UTC),
+        timedelta(days=settings.max_reading_age_days),
+        timedelta(seconds=settings.max_clock_skew_s),
+        settings.max_batch_readings,
+    )
+    began = time.perf_counter()
+    try:
+        store.write(scope.tags, batch.readings)
+    except StoreUnavailable:
+        metrics.store_errors.labels("write").inc()
+        raise
+    metrics.write_seconds.observe(time.perf_counter() - began)
+    first, last = seq_range(batch)
+    fresh = crud.record_batch(
+        session, gateway, batch.batch_id, len(batch.readings), first, last, batch.historical
+    )
+    metrics.batches.labels("stored" if fresh else "duplicate").inc()
+    if fresh:
+        metrics.readings.inc(len(batch.readings))
+    return IngestAck(
+        batch_id=batch.batch_id, accepted=len(batch.readings) if fresh else 0, duplicate=not fresh
+    )
+
+
+@router.put(
+    "/manifest",
+    response_model=ManifestAck,
+    responses=_REFUSALS,
+    openapi_extra=_schema_of(Manifest),
+    summary="Register or update the gateway's assets and signals",
+)
+def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> ManifestAck:
+    """Make the registry match the gateway's manifest (its birth certificate)."""
+    try:
+        manifest = Manifest.model_validate_json(body)
+    except ValidationError as exc:
+        items = tuple(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:20]
+        )
+        raise Rejected(422, "malformed", "invalid manifest", items) from exc
+    if manifest.gateway_id != gateway.id:
+        raise Rejected(
+            403,
+            "wrong_gateway",
+            f"manifest names gateway {manifest.gateway_id}, the token is {gateway.id}'s",
+        )
+    try:
+        assets, signals = crud.apply_manifest(session, gateway, manifest)
+    except crud.Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return ManifestAck(
+        gateway_id=gateway.id,
+        assets=assets,
+        signals=signals,
+        manifest_version=gateway.manifest_version,
+    )

@@ -1,0 +1,245 @@
+"""Plain functions over the relational tables; routes and the CLI call these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from cloud.models import ApiKey, Asset, Gateway, GatewayToken, IngestedBatch, Signal
+from cloud.schemas import AssetUpdate
+from cloud.security import (
+    API_KEY_PREFIX,
+    GATEWAY_TOKEN_PREFIX,
+    Role,
+    display_prefix,
+    hash_secret,
+    new_secret,
+)
+from plantwatch.contract import Manifest
+
+
+class Conflict(ValueError):
+    """The change contradicts what is stored."""
+
+
+class NotFound(LookupError):
+    """No such record."""
+
+
+def create_gateway(session: Session, gateway_id: str, description: str = "") -> Gateway:
+    """Register a gateway."""
+    if session.get(Gateway, gateway_id) is not None:
+        raise Conflict(f"gateway {gateway_id} exists")
+    gw = Gateway(id=gateway_id, description=description)
+    session.add(gw)
+    session.commit()
+    return gw
+
+
+def get_gateway(session: Session, gateway_id: str) -> Gateway:
+    """A gateway with its tokens."""
+    gw = session.scalar(
+        select(Gateway).where(Gateway.id == gateway_id).options(selectinload(Gateway.tokens))
+    )
+    if gw is None:
+        raise NotFound(f"no gateway {gateway_id}")
+    return gw
+
+
+def list_gateways(session: Session) -> list[Gateway]:
+    """Every gateway with its tokens."""
+    return list(
+        session.scalars(select(Gateway).options(selectinload(Gateway.tokens)).order_by(Gateway.id))
+    )
+
+
+def issue_gateway_token(session: Session, pepper: str, gateway_id: str) -> tuple[GatewayToken, str]:
+    """A new token for a gateway; the secret is returned once and stored hashed."""
+    get_gateway(session, gateway_id)
+    secret = new_secret(GATEWAY_TOKEN_PREFIX)
+    token = GatewayToken(
+        gateway_id=gateway_id, token_hash=hash_secret(secret, pepper), prefix=display_prefix(secret)
+    )
+    session.add(token)
+    session.commit()
+    return token, secret
+
+
+def revoke_gateway_tokens(session: Session, gateway_id: str, prefix: str | None = None) -> int:
+    """Revoke a gateway's tokens (all, or those starting with ``prefix``); returns how many."""
+    now = datetime.now(UTC)
+    count = 0
+    for token in get_gateway(session, gateway_id).tokens:
+        if token.revoked_at is None and (prefix is None or token.prefix.startswith(prefix)):
+            token.revoked_at = now
+            count += 1
+    session.commit()
+    return count
+
+
+def gateway_for_token(session: Session, pepper: str, secret: str) -> Gateway | None:
+    """The gateway a valid, unrevoked token belongs to."""
+    token = session.scalar(
+        select(GatewayToken).where(GatewayToken.token_hash == hash_secret(secret, pepper))
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    return session.get(Gateway, token.gateway_id)
+
+
+def create_api_key(session: Session, pepper: str, name: str, role: Role) -> tuple[ApiKey, str]:
+    """A new API key; the secret is returned once and stored hashed."""
+    secret = new_secret(API_KEY_PREFIX)
+    key = ApiKey(
+        name=name,
+        role=role.value,
+        key_hash=hash_secret(secret, pepper),
+        prefix=display_prefix(secret),
+    )
+    session.add(key)
+    session.commit()
+    return key, secret
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every API key."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    """Revoke an API key."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        session.commit()
+    return key
+
+
+def api_key_for_secret(session: Session, pepper: str, secret: str) -> ApiKey | None:
+    """The valid, unrevoked API key with this secret."""
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(secret, pepper)))
+    return key if key is not None and key.revoked_at is None else None
+
+
+def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tuple[int, int]:
+    """Register or update the gateway's assets and signals; returns (assets, signals)."""
+    ids = [a.id for a in manifest.assets]
+    existing = {
+        a.id: a
+        for a in session.scalars(
+            select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.signals))
+        )
+    }
+    taken = sorted(i for i, a in existing.items() if a.gateway_id != gateway.id)
+    if taken:
+        raise Conflict(f"assets registered to another gateway: {', '.join(taken)}")
+    now = datetime.now(UTC)
+    n_signals = 0
+    for info in manifest.assets:
+        asset = existing.get(info.id)
+        if asset is None:
+            asset = Asset(id=info.id, gateway_id=gateway.id)
+            session.add(asset)
+        asset.site, asset.building, asset.room = info.site, info.building, info.room
+        asset.asset_class, asset.model = info.asset_class.value, info.model
+        asset.install_date, asset.updated_at = info.install_date, now
+        asset.signals = [
+            Signal(asset_id=info.id, name=s.name, unit=s.unit, min=s.min, max=s.max)
+            for s in info.signals
+        ]
+        n_signals += len(info.signals)
+    gateway.manifest_version += 1
+    gateway.manifest_at = now
+    session.commit()
+    return len(manifest.assets), n_signals
+
+
+def gateway_assets(session: Session, gateway_id: str) -> list[Asset]:
+    """The assets a gateway may write, with their signals."""
+    return list(
+        session.scalars(
+            select(Asset).where(Asset.gateway_id == gateway_id).options(selectinload(Asset.signals))
+        )
+    )
+
+
+def list_assets(
+    session: Session,
+    site: str | None = None,
+    asset_class: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Asset]:
+    """Assets, optionally of one site and/or class."""
+    q = select(Asset).options(selectinload(Asset.signals)).order_by(Asset.id)
+    if site is not None:
+        q = q.where(Asset.site == site)
+    if asset_class is not None:
+        q = q.where(Asset.asset_class == asset_class)
+    return list(session.scalars(q.limit(limit).offset(offset)))
+
+
+def get_asset(session: Session, asset_id: str) -> Asset:
+    """One asset with its signals."""
+    asset = session.scalar(
+        select(Asset).where(Asset.id == asset_id).options(selectinload(Asset.signals))
+    )
+    if asset is None:
+        raise NotFound(f"no asset {asset_id}")
+    return asset
+
+
+def update_asset(session: Session, asset: Asset, change: AssetUpdate) -> Asset:
+    """Apply a person's change to an asset."""
+    for field, value in change.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(asset, field, value)
+    asset.updated_at = datetime.now(UTC)
+    session.commit()
+    return asset
+
+
+def batch_seen(session: Session, gateway_id: str, batch_id: str) -> bool:
+    """True when this batch is already stored."""
+    return (
+        session.scalar(
+            select(IngestedBatch.id).where(
+                IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch_id
+            )
+        )
+        is not None
+    )
+
+
+def record_batch(
+    session: Session,
+    gateway: Gateway,
+    batch_id: str,
+    readings: int,
+    first_seq: int | None,
+    last_seq: int | None,
+    historical: bool,
+) -> bool:
+    """Remember a stored batch; False when a concurrent request recorded it first."""
+    session.add(
+        IngestedBatch(
+            gateway_id=gateway.id,
+            batch_id=batch_id,
+            readings=readings,
+            first_seq=first_seq,
+            last_seq=last_seq,
+            historical=historical,
+        )
+    )
+    gateway.last_seen_at = datetime.now(UTC)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

@@ -1,0 +1,161 @@
+"""Checks on an incoming batch: pure functions that either pass or say exactly what is wrong."""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from cloud.models import Asset
+from cloud.storage.base import SeriesTags
+from plantwatch.contract import CONTRACT_VERSION, Batch
+
+MAX_LISTED = 20  # offending items named in one answer
+
+
+@dataclass(frozen=True)
+class Rejected(Exception):
+    """A batch refused with an HTTP status, a reason (metrics label) and the offending items."""
+
+    status: int
+    reason: str
+    detail: str
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayScope:
+    """What one gateway may write, as of one manifest version."""
+
+    version: int
+    tags: dict[str, SeriesTags]
+    signals: dict[str, frozenset[str]]
+
+
+def scope_of(version: int, assets: list[Asset]) -> GatewayScope:
+    """The write scope given by a gateway's registered assets."""
+    live = [a for a in assets if not a.retired]
+    return GatewayScope(
+        version=version,
+        tags={a.id: SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in live},
+        signals={a.id: frozenset(s.name for s in a.signals) for a in live},
+    )
+
+
+class ScopeCache:
+    """Gateway scopes kept in memory, reloaded when the manifest version moves on."""
+
+    def __init__(self) -> None:
+        self._scopes: dict[str, GatewayScope] = {}
+        self._lock = threading.Lock()
+
+    def get(self, gateway_id: str, version: int) -> GatewayScope | None:
+        """The cached scope if it is of ``version``."""
+        scope = self._scopes.get(gateway_id)
+        return scope if scope is not None and scope.version == version else None
+
+    def put(self, gateway_id: str, scope: GatewayScope) -> None:
+        """Remember a scope."""
+        with self._lock:
+            self._scopes[gateway_id] = scope
+
+
+def decompress(body: bytes, limit: int) -> bytes:
+    """Gunzip ``body``, refusing anything that inflates beyond ``limit`` bytes."""
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(body, limit)
+    except zlib.error as exc:
+        raise Rejected(400, "bad_gzip", f"body is not valid gzip: {exc}") from exc
+    if d.unconsumed_tail:
+        raise Rejected(413, "too_large", f"body inflates beyond {limit} bytes")
+    if not d.eof:
+        raise Rejected(400, "bad_gzip", "gzip body is truncated")
+    return out
+
+
+def parse_batch(raw: bytes) -> Batch:
+    """Validate the JSON body against the data contract."""
+    try:
+        batch = Batch.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        items = tuple(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:MAX_LISTED]
+        )
+        raise Rejected(422, "malformed", f"{len(errors)} problem(s) in the batch", items) from exc
+    if batch.contract_version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
+        raise Rejected(
+            422,
+            "contract_version",
+            f"contract {batch.contract_version} not supported; this is {CONTRACT_VERSION}",
+        )
+    return batch
+
+
+def check_batch(
+    batch: Batch,
+    gateway_id: str,
+    scope: GatewayScope,
+    now: datetime,
+    max_age: timedelta,
+    max_skew: timedelta,
+    max_readings: int,
+) -> None:
+    """Refuse batches of another gateway, with unknown assets or signals, or impossible times."""
+    if batch.gateway_id != gateway_id:
+        raise Rejected(
+            403,
+            "wrong_gateway",
+            f"batch names gateway {batch.gateway_id}, the token is {gateway_id}'s",
+        )
+    if len(batch.readings) > max_readings:
+        raise Rejected(
+            413,
+            "too_many_readings",
+            f"{len(batch.readings)} readings; at most {max_readings} per batch",
+        )
+    not_owned: set[str] = set()
+    unknown: set[str] = set()
+    oldest = now - max_age
+    newest = now + max_skew
+    bad_time = 0
+    allowed = scope.signals
+    for r in batch.readings:
+        signals = allowed.get(r.asset)
+        if signals is None:
+            not_owned.add(r.asset)
+        elif r.signal not in signals:
+            unknown.add(f"{r.asset}/{r.signal}")
+        if not oldest <= r.ts <= newest:
+            bad_time += 1
+    if not_owned:
+        raise Rejected(
+            403,
+            "asset_not_in_manifest",
+            "assets not in this gateway's manifest",
+            tuple(sorted(not_owned))[:MAX_LISTED],
+        )
+    if unknown:
+        raise Rejected(
+            422,
+            "unknown_signal",
+            "signals not in the manifest",
+            tuple(sorted(unknown))[:MAX_LISTED],
+        )
+    if bad_time:
+        raise Rejected(
+            422,
+            "bad_timestamp",
+            f"{bad_time} reading(s) older than {max_age.days} days or more than "
+            f"{int(max_skew.total_seconds())} s in the future",
+        )
+
+
+def seq_range(batch: Batch) -> tuple[int | None, int | None]:
+    """Lowest and highest sequence number in a batch."""
+    seqs = [r.seq for r in batch.readings if r.seq is not None]
+    return (min(seqs), max(seqs)) if seqs else (None, None)

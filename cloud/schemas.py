@@ -1,0 +1,169 @@
+"""API schemas, one per direction: *Create/*Update come in, *Public goes out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloud.security import Role
+from plantwatch.contract import AssetClass, Identifier
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+    reason: str = Field(description="Machine-readable reason, also the metrics label")
+    items: list[str] = Field(default_factory=list, description="The offending items, if any")
+
+
+class IngestAck(BaseModel):
+    """A batch is durable in the time-series store (or was already)."""
+
+    batch_id: str
+    accepted: int
+    duplicate: bool
+
+
+class ManifestAck(BaseModel):
+    """The registry now matches the gateway's manifest."""
+
+    gateway_id: str
+    assets: int
+    signals: int
+    manifest_version: int
+
+
+class SignalPublic(_Out):
+    """A registered signal."""
+
+    name: str
+    unit: str
+    min: float | None
+    max: float | None
+
+
+class AssetPublic(_Out):
+    """A registered asset."""
+
+    id: str
+    gateway_id: str
+    site: str
+    building: str
+    room: str
+    asset_class: AssetClass
+    model: str
+    install_date: date
+    retired: bool
+    notes: str
+    updated_at: datetime
+    signals: list[SignalPublic]
+
+
+class AssetUpdate(_In):
+    """What people may change on an asset (the gateway owns the rest)."""
+
+    notes: str | None = Field(default=None, max_length=500)
+    retired: bool | None = None
+
+
+class SamplePublic(BaseModel):
+    """One value of one signal."""
+
+    signal: str
+    ts: datetime
+    value: float | None
+    quality: int
+
+
+class LatestPublic(BaseModel):
+    """Newest values of an asset."""
+
+    asset: str
+    samples: list[SamplePublic]
+
+
+class PointPublic(BaseModel):
+    """One point of a history."""
+
+    ts: datetime
+    value: float | None
+    quality: int = 0
+
+
+class HistoryPublic(BaseModel):
+    """A signal's history, raw or downsampled."""
+
+    asset: str
+    signal: str
+    step_s: int | None
+    aggregate: str
+    points: list[PointPublic]
+
+
+class GatewayCreate(_In):
+    """A new gateway."""
+
+    id: Identifier
+    description: str = Field(default="", max_length=200)
+
+
+class TokenPublic(_Out):
+    """A gateway token as it may be listed: prefix only."""
+
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class GatewayPublic(_Out):
+    """A gateway and its tokens."""
+
+    id: str
+    description: str
+    created_at: datetime
+    manifest_version: int
+    manifest_at: datetime | None
+    last_seen_at: datetime | None
+    tokens: list[TokenPublic]
+
+
+class TokenIssued(BaseModel):
+    """A new secret, shown once."""
+
+    gateway_id: str
+    prefix: str
+    token: str
+
+
+class ApiKeyCreate(_In):
+    """A new API key."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Role
+
+
+class ApiKeyPublic(_Out):
+    """An API key as it may be listed."""
+
+    id: int
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    """A new API key with its secret, shown once."""
+
+    key: str

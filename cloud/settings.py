@@ -1,0 +1,51 @@
+"""Cloud settings from environment variables (PLANTWATCH_*) and an optional .env file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me"
+
+
+class Environment(StrEnum):
+    """Where the service runs; production refuses unsafe defaults."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything the cloud service can be told, with embedded single-machine defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PLANTWATCH_", env_file=".env", extra="forbid", frozen=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    secret_key: str = Field(default=DEV_SECRET, min_length=16, description="Peppers token hashes")
+    database_url: str = Field(default="sqlite:///./plantwatch.db", description="SQLAlchemy URL")
+    tsdb_url: str | None = Field(
+        default=None, description="InfluxDB 2.x/3.x or VictoriaMetrics base URL; unset: embedded"
+    )
+    tsdb_kind: Literal["influxdb", "victoriametrics"] = "victoriametrics"
+    tsdb_token: str = ""
+    tsdb_org: str = "plantwatch"
+    tsdb_bucket: str = "plantwatch"
+    tsdb_timeout_s: float = Field(default=10.0, gt=0)
+    embedded_tsdb_path: str = Field(default="./plantwatch-ts.db", description="SQLite file")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Compressed body limit")
+    max_decompressed_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    max_batch_readings: int = Field(default=50_000, gt=0)
+    max_reading_age_days: float = Field(default=3650.0, gt=0)
+    max_clock_skew_s: float = Field(default=300.0, ge=0, description="Future timestamps allowed")
+    retry_after_s: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
+            raise ValueError("PLANTWATCH_SECRET_KEY must be set in production")
+        return self
