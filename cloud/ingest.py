@@ -16,14 +16,12 @@ from plantwatch.contract import CONTRACT_VERSION, Batch
 MAX_LISTED = 20  # offending items named in one answer
 
 
-@dataclass(frozen=True)
 class Rejected(Exception):
     """A batch refused with an HTTP status, a reason (metrics label) and the offending items."""
 
-    status: int
-    reason: str
-    detail: str
-    items: tuple[str, ...] = ()
+    def __init__(self, status: int, reason: str, detail: str, items: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{status} {reason}: {detail}")
+        self.status, self.reason, self.detail, self.items = status, reason, detail, items
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,164 @@ def mosquitto(tmp: Path) -> Iterator[Mosquitto]:
     finally:
         if broker.proc.poll() is None:
             broker.stop()
+
+
+@dataclass
+class Process:
+    """A server process on a loopback port."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Terminate and wait."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _vm_args(port: int, data: Path) -> list[str]:
+    return [
+        require("victoria-metrics", "victoria-metrics"),
+        f"-httpListenAddr=127.0.0.1:{port}",
+        f"-storageDataPath={data}",
+        "-retentionPeriod=100y",
+        "-dedup.minScrapeInterval=1ms",
+        "-search.latencyOffset=0s",
+        "-loggerLevel=ERROR",
+    ]
+
+
+@contextmanager
+def victoria_metrics(data: Path) -> Iterator[Process]:
+    """VictoriaMetrics on a free loopback port, storing under ``data``."""
+    port = free_port()
+    proc = subprocess.Popen(_vm_args(port, data), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    vm = Process(port, proc)
+    try:
+        wait_port(port, proc)
+        yield vm
+    finally:
+        vm.stop()
+
+
+def restart_victoria_metrics(vm: Process, data: Path) -> None:
+    """Start VictoriaMetrics again on the same port after ``vm.stop()``."""
+    vm.proc = subprocess.Popen(
+        _vm_args(vm.port, data), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    wait_port(vm.port, vm.proc)
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"PostgreSQL {name} not found: install the Debian package postgresql")
+    return str(found[-1])
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    import os
+
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def postgres() -> Iterator[Process]:
+    """A throwaway PostgreSQL cluster on a free loopback port (trust auth, user postgres)."""
+    import os
+    import shutil as sh
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="plantwatch-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        sh.chown(root, "postgres", "postgres")
+    init = subprocess.run(
+        _as_postgres(
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        capture_output=True,
+        text=True,
+    )
+    if init.returncode != 0:
+        raise RuntimeError(f"initdb failed: {init.stdout}{init.stderr}")
+    port = free_port()
+    proc = subprocess.Popen(
+        _as_postgres(
+            [
+                _pg_bin("postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ]
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    pg = Process(port, proc)
+    try:
+        wait_port(port, proc)
+        yield pg
+    finally:
+        pg.stop()
+        sh.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def cloud_server(env: dict[str, str], cwd: Path) -> Iterator[Process]:
+    """The cloud service under uvicorn in its own process, configured by ``env``."""
+    import os
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cloud.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    server = Process(port, proc)
+    try:
+        wait_port(port, proc, timeout_s=30)
+        yield server
+    finally:
+        server.stop()

@@ -7,7 +7,6 @@ cached answer for the same time range.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +27,9 @@ LATEST_LOOKBACK = timedelta(days=30)
 
 
 def _regex(values: Sequence[str]) -> str:
-    return "|".join(re.escape(v) for v in sorted(set(values)))
+    # Identifiers are [a-z0-9_.-]: only the dot is special in a regex. The backslash is
+    # doubled because the regex sits inside a PromQL string literal.
+    return "|".join(v.replace(".", "\\\\.") for v in sorted(set(values)))
 
 
 def selector(assets: Sequence[SeriesTags], signals: Sequence[str] | None) -> str:
@@ -85,7 +86,7 @@ class VictoriaMetricsStore(InfluxWriter):
         at_s = (at or datetime.now(UTC)).timestamp()
         lookback = f"{int(LATEST_LOOKBACK.total_seconds())}s"
         sel = selector(assets, None)
-        values = self._query(
+        result = self._query(
             "/api/v1/query",
             {"query": f"last_over_time({sel}[{lookback}]) keep_metric_names", "time": at_s},
         )
@@ -96,27 +97,29 @@ class VictoriaMetricsStore(InfluxWriter):
         when = {
             (r["metric"]["asset"], r["metric"]["__name__"]): float(r["value"][1]) for r in times
         }
-        quality: dict[tuple[str, str], int] = {}
-        found: list[tuple[str, str, float, float]] = []
-        for r in values:
+        values: dict[tuple[str, str], tuple[float, float | None]] = {}
+        flags: dict[tuple[str, str], tuple[float, int]] = {}
+        for r in result:
             asset, name = r["metric"]["asset"], r["metric"]["__name__"]
             signal = _split(name, by_asset, asset)
-            value = float(r["value"][1])
-            ts = when.get((asset, name), at_s)
+            ts, value = when.get((asset, name), at_s), float(r["value"][1])
             if signal.endswith(QUALITY_SUFFIX):
-                quality[(asset, signal.removesuffix(QUALITY_SUFFIX))] = int(value)
+                flags[(asset, signal.removesuffix(QUALITY_SUFFIX))] = (ts, int(value))
             else:
-                found.append((asset, signal, ts, value))
-        return [
-            Sample(
-                asset,
-                signal,
-                datetime.fromtimestamp(ts, UTC),
-                value,
-                quality.get((asset, signal), 0),
-            )
-            for asset, signal, ts, value in sorted(found)
-        ]
+                values[(asset, signal)] = (ts, value)
+        out = []
+        for key in sorted(values.keys() | flags.keys()):
+            v_ts, v = values.get(key, (float("-inf"), None))
+            q_ts, quality = flags.get(key, (float("-inf"), 0))
+            if q_ts > v_ts:  # the newest reading carried flags and no value
+                out.append(Sample(*key, datetime.fromtimestamp(q_ts, UTC), None, quality))
+            else:
+                out.append(
+                    Sample(
+                        *key, datetime.fromtimestamp(v_ts, UTC), v, quality if q_ts == v_ts else 0
+                    )
+                )
+        return out
 
     def window(
         self,

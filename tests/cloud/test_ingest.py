@@ -1,0 +1,153 @@
+"""Ingest: authentication, validation, idempotence, and answers that name the problem."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+
+from cloud.security import Role
+from plantwatch.contract import Batch, Reading
+from tests.cloud.conftest import Cloud, readings_for
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _batch(cloud: Cloud, gw: str = "gw-a", batch_id: str = "b-1", n: int = 3) -> Batch:
+    return Batch(
+        gateway_id=gw,
+        batch_id=batch_id,
+        readings=readings_for(cloud.manifests[gw], NOW - timedelta(hours=1), n),
+    )
+
+
+def _stored(cloud: Cloud, gw: str = "gw-a") -> int:
+    cloud.settle()
+    store = cloud.client.app.state.store  # type: ignore[attr-defined]
+    from cloud.storage.base import SeriesTags
+
+    tags = [
+        SeriesTags(a.asset_class.value, a.site, a.building, a.room, a.id)
+        for a in cloud.manifests[gw].assets
+    ]
+    return len(store.window(tags, None, NOW - timedelta(days=1), NOW + timedelta(days=1)))
+
+
+def test_batch_is_stored_and_a_resend_is_acknowledged_not_stored(cloud: Cloud) -> None:
+    batch = _batch(cloud)
+    first = cloud.post(batch, cloud.tokens["gw-a"])
+    assert first.status_code == 200, first.text
+    assert first.json() == {"batch_id": "b-1", "accepted": len(batch.readings), "duplicate": False}
+    again = cloud.post(batch, cloud.tokens["gw-a"])
+    assert again.json() == {"batch_id": "b-1", "accepted": 0, "duplicate": True}
+    assert _stored(cloud) == len(batch.readings)
+    metrics = cloud.client.get("/metrics").text
+    assert f"plantwatch_ingest_readings_total {float(len(batch.readings))}" in metrics
+    assert 'plantwatch_ingest_batches_total{result="duplicate"} 1.0' in metrics
+
+
+def test_plain_json_is_accepted_too(cloud: Cloud) -> None:
+    rsp = cloud.post(_batch(cloud), cloud.tokens["gw-a"], gz=False)
+    assert rsp.status_code == 200, rsp.text
+
+
+def test_a_gateway_cannot_write_another_gateways_assets(cloud: Cloud) -> None:
+    other = cloud.manifests["gw-b"].assets[0].id
+    r = _batch(cloud).readings[0]
+    batch = Batch(gateway_id="gw-a", batch_id="x", readings=[r.model_copy(update={"asset": other})])
+    rsp = cloud.post(batch, cloud.tokens["gw-a"])
+    assert rsp.status_code == 403
+    assert rsp.json()["reason"] == "asset_not_in_manifest"
+    assert rsp.json()["items"] == [other]
+    # Nor pretend to be the other gateway.
+    rsp = cloud.post(_batch(cloud, gw="gw-b"), cloud.tokens["gw-a"])
+    assert rsp.status_code == 403 and rsp.json()["reason"] == "wrong_gateway"
+    # Nor claim its assets through a manifest.
+    m = cloud.manifests["gw-b"].model_copy(update={"gateway_id": "gw-a"})
+    rsp = cloud.client.put(
+        "/api/v1/manifest", content=m.model_dump_json(), headers=cloud.auth(cloud.tokens["gw-a"])
+    )
+    assert rsp.status_code == 409 and "another gateway" in rsp.json()["detail"]
+
+
+def test_unknown_signal_is_named(cloud: Cloud) -> None:
+    r = _batch(cloud).readings[0]
+    batch = Batch(
+        gateway_id="gw-a",
+        batch_id="s",
+        readings=[r, r.model_copy(update={"signal": "flux_capacitor"})],
+    )
+    rsp = cloud.post(batch, cloud.tokens["gw-a"])
+    assert rsp.status_code == 422
+    assert rsp.json()["reason"] == "unknown_signal"
+    assert rsp.json()["items"] == [f"{r.asset}/flux_capacitor"]
+    assert _stored(cloud) == 0
+
+
+def test_malformed_oversized_too_old_and_bad_gzip_are_refused_and_counted(cloud: Cloud) -> None:
+    auth = cloud.auth(cloud.tokens["gw-a"]) | {"Content-Encoding": "gzip"}
+    rsp = cloud.client.post(
+        "/api/v1/ingest", content=gzip.compress(b'{"gateway_id": 5}'), headers=auth
+    )
+    assert rsp.status_code == 422 and rsp.json()["reason"] == "malformed"
+    assert any("batch_id" in item for item in rsp.json()["items"])
+    rsp = cloud.client.post("/api/v1/ingest", content=b"not gzip at all", headers=auth)
+    assert rsp.status_code == 400 and rsp.json()["reason"] == "bad_gzip"
+    bomb = gzip.compress(b" " * (cloud.settings.max_decompressed_bytes + 10))
+    rsp = cloud.client.post("/api/v1/ingest", content=bomb, headers=auth)
+    assert rsp.status_code == 413 and rsp.json()["reason"] == "too_large"
+    old = _batch(cloud).readings[0].model_copy(update={"ts": datetime(1970, 1, 2, tzinfo=UTC)})
+    rsp = cloud.post(Batch(gateway_id="gw-a", batch_id="old", readings=[old]), cloud.tokens["gw-a"])
+    assert rsp.status_code == 422 and rsp.json()["reason"] == "bad_timestamp"
+    big = {"Content-Length": str(cloud.settings.max_body_bytes + 1)}
+    rsp = cloud.client.post("/api/v1/ingest", content=b"x", headers=auth | big)
+    assert rsp.status_code in (413, 400)
+    metrics = cloud.client.get("/metrics").text
+    for reason in ("malformed", "bad_gzip", "too_large", "bad_timestamp"):
+        assert f'plantwatch_ingest_rejects_total{{reason="{reason}"}}' in metrics
+
+
+def test_nan_and_naive_times_are_malformed(cloud: Cloud) -> None:
+    body = (
+        b'{"gateway_id":"gw-a","batch_id":"n","readings":[{"asset":"a","signal":"s",'
+        b'"ts":"2025-01-01T00:00:00","value":NaN}]}'
+    )
+    rsp = cloud.client.post(
+        "/api/v1/ingest", content=body, headers=cloud.auth(cloud.tokens["gw-a"])
+    )
+    assert rsp.status_code == 422 and rsp.json()["reason"] == "malformed"
+
+
+def test_tokens_are_required_valid_and_revocable(cloud: Cloud) -> None:
+    batch = _batch(cloud)
+    assert cloud.client.post("/api/v1/ingest", content=b"{}").status_code == 401
+    assert cloud.post(batch, "pwg_made-up").status_code == 401
+    # An API key is not a gateway token, even an admin's.
+    assert cloud.post(batch, cloud.keys[Role.ADMIN]).status_code == 401
+    rsp = cloud.client.delete(
+        "/api/v1/gateways/gw-a/tokens", headers=cloud.auth(cloud.keys[Role.ADMIN])
+    )
+    assert rsp.json() == {"revoked": 1}
+    rsp = cloud.post(batch, cloud.tokens["gw-a"])
+    assert rsp.status_code == 401 and "revoked" in rsp.json()["detail"]
+
+
+def test_quality_flags_and_missing_values_are_stored(cloud: Cloud) -> None:
+    a = cloud.manifests["gw-a"].assets[0]
+    ts = NOW - timedelta(minutes=5)
+    readings = [
+        Reading(asset=a.id, signal=a.signals[0].name, ts=ts, value=1.5, quality=4),
+        Reading(asset=a.id, signal=a.signals[1].name, ts=ts, value=None, quality=8),
+    ]
+    assert (
+        cloud.post(
+            Batch(gateway_id="gw-a", batch_id="q", readings=readings), cloud.tokens["gw-a"]
+        ).status_code
+        == 200
+    )
+    cloud.settle()
+    rsp = cloud.client.get(
+        f"/api/v1/assets/{a.id}/latest", headers=cloud.auth(cloud.keys[Role.VIEWER])
+    )
+    got = {s["signal"]: (s["value"], s["quality"]) for s in rsp.json()["samples"]}
+    assert got[a.signals[0].name] == (1.5, 4)
+    assert got[a.signals[1].name] == (None, 8)
