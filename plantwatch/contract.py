@@ -6,11 +6,21 @@ peer cannot read bumps ``CONTRACT_VERSION``'s major number.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from enum import IntFlag, StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    NonNegativeInt,
+    StringConstraints,
+    model_validator,
+)
 
 CONTRACT_VERSION = "1.0"
 
@@ -63,7 +73,13 @@ class Reading(_Strict):
 
 
 class Batch(_Strict):
-    """Readings a gateway hands to the cloud in one request."""
+    """Readings a gateway hands to the cloud in one request, in columns.
+
+    Columns validate an order of magnitude faster than one object per reading, and the
+    (asset, signal) pairs are sent once per batch rather than once per reading. Reading
+    ``i`` is ``series[index[i]]`` at ``ts[i]`` (epoch milliseconds, UTC) with ``value[i]``
+    and ``quality[i]``; ``seq[i]`` is its per-gateway sequence number (``seq`` may be empty).
+    """
 
     contract_version: str = CONTRACT_VERSION
     gateway_id: Identifier
@@ -71,7 +87,64 @@ class Batch(_Strict):
     historical: bool = Field(
         default=False, description="True when replayed from the spool after an outage"
     )
-    readings: list[Reading]
+    series: list[tuple[Identifier, Identifier]] = Field(description="(asset, signal) pairs")
+    index: list[NonNegativeInt] = Field(description="Series of each reading")
+    ts: list[int] = Field(description="Epoch milliseconds, UTC")
+    value: list[FiniteFloat | None]
+    quality: list[NonNegativeInt]
+    seq: list[NonNegativeInt] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _columns_agree(self) -> Batch:
+        n = len(self.index)
+        lengths = {len(self.ts), len(self.value), len(self.quality)}
+        if lengths != {n} or (self.seq and len(self.seq) != n):
+            raise ValueError("index, ts, value, quality (and seq if given) must be equally long")
+        if n and max(self.index) >= len(self.series):
+            raise ValueError(
+                f"index refers to series {max(self.index)}; there are {len(self.series)}"
+            )
+        return self
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def readings(self) -> list[Reading]:
+        """The batch as one Reading per row."""
+        seqs: list[int | None] = list(self.seq) if self.seq else [None] * len(self)
+        return [
+            Reading(
+                asset=self.series[i][0],
+                signal=self.series[i][1],
+                ts=datetime.fromtimestamp(t / 1000, UTC),
+                value=v,
+                quality=q,
+                seq=sq,
+            )
+            for i, t, v, q, sq in zip(
+                self.index, self.ts, self.value, self.quality, seqs, strict=True
+            )
+        ]
+
+    @classmethod
+    def of(
+        cls, gateway_id: str, batch_id: str, readings: Sequence[Reading], historical: bool = False
+    ) -> Batch:
+        """Pack readings into columns."""
+        keys: dict[tuple[str, str], int] = {}
+        index = [keys.setdefault((r.asset, r.signal), len(keys)) for r in readings]
+        seq = [r.seq for r in readings if r.seq is not None]
+        return cls(
+            gateway_id=gateway_id,
+            batch_id=batch_id,
+            historical=historical,
+            series=list(keys),
+            index=index,
+            ts=[round(r.ts.timestamp() * 1000) for r in readings],
+            value=[r.value for r in readings],
+            quality=[r.quality for r in readings],
+            seq=seq if len(seq) == len(readings) else [],
+        )
 
 
 class SignalInfo(_Strict):

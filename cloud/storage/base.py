@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from plantwatch.contract import Reading
+from plantwatch.contract import Batch
 
 Aggregate = Literal["mean", "min", "max", "last"]
 
@@ -41,8 +41,8 @@ class Sample:
 class TimeSeriesStore(Protocol):
     """Durable storage of readings, with the reads scoring and dashboards need."""
 
-    def write(self, tags: dict[str, SeriesTags], readings: Sequence[Reading]) -> None:
-        """Store readings durably; raise StoreUnavailable when that cannot be done now."""
+    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
+        """Store a batch durably; raise StoreUnavailable when that cannot be done now."""
 
     def latest(self, assets: Sequence[SeriesTags], at: datetime | None = None) -> list[Sample]:
         """Newest value of every signal of ``assets`` at or before ``at`` (default now)."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cloud.storage.base import Aggregate, Sample, SeriesTags, StoreUnavailable
-from plantwatch.contract import Reading
+from plantwatch.contract import Batch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -91,16 +91,20 @@ class EmbeddedStore:
             self._series[key] = sid
         return sid
 
-    def write(self, tags: dict[str, SeriesTags], readings: Sequence[Reading]) -> None:
-        """Store readings in one durable transaction (a resend overwrites, never duplicates)."""
+    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
+        """Store a batch in one durable transaction (a resend overwrites, never duplicates)."""
         try:
             with self._lock:
                 self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    rows = [
-                        (self._series_id(tags[r.asset], r.signal), to_ms(r.ts), r.value, r.quality)
-                        for r in readings
-                    ]
+                    ids = [self._series_id(tags[a], sig) for a, sig in batch.series]
+                    rows = zip(
+                        [ids[i] for i in batch.index],
+                        batch.ts,
+                        batch.value,
+                        batch.quality,
+                        strict=True,
+                    )
                     self._writer.executemany(
                         "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)", rows
                     )

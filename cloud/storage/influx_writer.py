@@ -9,15 +9,13 @@ same series and time, so InfluxDB overwrites it and VictoriaMetrics (run with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
 from cloud.storage.base import SeriesTags, StoreUnavailable
-from plantwatch.contract import Reading
+from plantwatch.contract import Batch
 
 QUALITY_SUFFIX = "_quality"
 
@@ -33,16 +31,26 @@ def series_prefix(tags: SeriesTags) -> str:
     )
 
 
-def to_line_protocol(tags: dict[str, SeriesTags], readings: Sequence[Reading]) -> str:
-    """InfluxDB line protocol for readings, one line per reading, millisecond timestamps."""
-    prefixes = {asset: series_prefix(t) for asset, t in tags.items()}
+def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> str:
+    """InfluxDB line protocol of a batch, one line per reading, millisecond timestamps."""
+    prefixes = [series_prefix(tags[a]) for a, _ in batch.series]
+    heads = [f"{p} {s}=" for p, (_, s) in zip(prefixes, batch.series, strict=True)]
+    quals = [f"{s}{QUALITY_SUFFIX}=" for _, s in batch.series]
+    if not any(batch.quality) and None not in batch.value:  # the common case, kept tight
+        return "\n".join(
+            [
+                f"{heads[i]}{v!r} {t}"
+                for i, t, v in zip(batch.index, batch.ts, batch.value, strict=True)
+            ]
+        )
     lines = []
-    for r in readings:
-        fields = [] if r.value is None else [f"{r.signal}={r.value!r}"]
-        if r.quality:
-            fields.append(f"{r.signal}{QUALITY_SUFFIX}={r.quality}i")
-        if fields:
-            lines.append(f"{prefixes[r.asset]} {','.join(fields)} {round(r.ts.timestamp() * 1000)}")
+    for i, t, v, q in zip(batch.index, batch.ts, batch.value, batch.quality, strict=True):
+        if v is not None and q:
+            lines.append(f"{heads[i]}{v!r},{quals[i]}{q}i {t}")
+        elif v is not None:
+            lines.append(f"{heads[i]}{v!r} {t}")
+        elif q:
+            lines.append(f"{prefixes[i]} {quals[i]}{q}i {t}")
     return "\n".join(lines)
 
 
@@ -79,9 +87,9 @@ class InfluxWriter:
         except (HTTPError, OSError) as exc:
             raise StoreUnavailable(f"time-series store unreachable: {exc}") from exc
 
-    def write(self, tags: dict[str, SeriesTags], readings: Sequence[Reading]) -> None:
-        """Store readings; raise StoreUnavailable when the server does not acknowledge."""
-        self.write_lines(to_line_protocol(tags, readings))
+    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
+        """Store a batch; raise StoreUnavailable when the server does not acknowledge."""
+        self.write_lines(to_line_protocol(tags, batch))
 
     def close(self) -> None:
         """Close the client."""

@@ -18,12 +18,7 @@ def _load_ramp(cloud: Cloud) -> tuple[str, str]:
         Reading(asset=a.id, signal=signal, ts=T0 + timedelta(minutes=10 * k), value=float(k))
         for k in range(36)
     ]  # 6 hours, values 0..35
-    assert (
-        cloud.post(
-            Batch(gateway_id="gw-a", batch_id="ramp", readings=readings), cloud.tokens["gw-a"]
-        ).status_code
-        == 200
-    )
+    assert cloud.post(Batch.of("gw-a", "ramp", readings), cloud.tokens["gw-a"]).status_code == 200
     cloud.settle()
     return a.id, signal
 

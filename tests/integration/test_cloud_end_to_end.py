@@ -83,8 +83,7 @@ def _exported_batches(sim: Simulation, out: Path) -> list[Batch]:
         for i, r in enumerate(rows)
     ]
     return [
-        Batch(gateway_id="gw-sim", batch_id=f"b{k}", readings=readings[k : k + BATCH])
-        for k in range(0, len(readings), BATCH)
+        Batch.of("gw-sim", f"b{k}", readings[k : k + BATCH]) for k in range(0, len(readings), BATCH)
     ]
 
 
@@ -112,7 +111,7 @@ def test_export_posted_end_to_end_and_replay_stores_nothing_twice(
     stack: Stack, tmp_path: Path
 ) -> None:
     batches = _exported_batches(stack.sim, tmp_path / "export")
-    total = sum(len(b.readings) for b in batches)
+    total = sum(len(b) for b in batches)
 
     async def send_all() -> list[tuple[int, bool]]:
         async with CloudClient(stack.cloud.url, stack.token) as client:
@@ -133,13 +132,8 @@ def test_store_down_answers_503_and_the_batch_goes_in_after_restart(
     stack: Stack, tmp_path: Path
 ) -> None:
     a = stack.manifest.assets[0]
-    batch = Batch(
-        gateway_id="gw-sim",
-        batch_id="outage",
-        readings=[
-            Reading(asset=a.id, signal=a.signals[0].name, ts=datetime.now(UTC), value=1.0, seq=1)
-        ],
-    )
+    reading = Reading(asset=a.id, signal=a.signals[0].name, ts=datetime.now(UTC), value=1.0, seq=1)
+    batch = Batch.of("gw-sim", "outage", [reading])
 
     async def run() -> None:
         async with CloudClient(stack.cloud.url, stack.token) as client:
@@ -152,16 +146,8 @@ def test_store_down_answers_503_and_the_batch_goes_in_after_restart(
             ack = await client.post_batch(batch)
             assert (ack.accepted, ack.duplicate) == (1, False)
             with pytest.raises(Refused) as refused:
-                await client.post_batch(
-                    batch.model_copy(
-                        update={
-                            "batch_id": "x",
-                            "readings": [
-                                batch.readings[0].model_copy(update={"signal": "warp_core"})
-                            ],
-                        }
-                    )
-                )
+                warp = reading.model_copy(update={"signal": "warp_core"})
+                await client.post_batch(Batch.of("gw-sim", "x", [warp]))
             assert refused.value.status == 422 and refused.value.reason == "unknown_signal"
 
     asyncio.run(run())

@@ -14,10 +14,34 @@ def test_reading_round_trips_through_json() -> None:
         value=4.2,
         quality=Quality.SPIKE,
     )
-    b = Batch(gateway_id="gw-1", batch_id="b1", readings=[r])
+    b = Batch.of("gw-1", "b1", [r])
     again = Batch.model_validate_json(b.model_dump_json())
     assert again == b
+    assert again.readings() == [r]
     assert again.contract_version == CONTRACT_VERSION
+
+
+def test_batch_columns_must_agree() -> None:
+    with pytest.raises(ValidationError, match="equally long"):
+        Batch(
+            gateway_id="g",
+            batch_id="b",
+            series=[("a", "s")],
+            index=[0, 0],
+            ts=[1],
+            value=[1.0],
+            quality=[0],
+        )
+    with pytest.raises(ValidationError, match="refers to series 1"):
+        Batch(
+            gateway_id="g",
+            batch_id="b",
+            series=[("a", "s")],
+            index=[1],
+            ts=[1],
+            value=[1.0],
+            quality=[0],
+        )
 
 
 @pytest.mark.parametrize(

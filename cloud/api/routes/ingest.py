@@ -111,20 +111,20 @@ def ingest(
     )
     began = time.perf_counter()
     try:
-        store.write(scope.tags, batch.readings)
+        store.write(scope.tags, batch)
     except StoreUnavailable:
         metrics.store_errors.labels("write").inc()
         raise
     metrics.write_seconds.observe(time.perf_counter() - began)
     first, last = seq_range(batch)
     fresh = crud.record_batch(
-        session, gateway, batch.batch_id, len(batch.readings), first, last, batch.historical
+        session, gateway, batch.batch_id, len(batch), first, last, batch.historical
     )
     metrics.batches.labels("stored" if fresh else "duplicate").inc()
     if fresh:
-        metrics.readings.inc(len(batch.readings))
+        metrics.readings.inc(len(batch))
     return IngestAck(
-        batch_id=batch.batch_id, accepted=len(batch.readings) if fresh else 0, duplicate=not fresh
+        batch_id=batch.batch_id, accepted=len(batch) if fresh else 0, duplicate=not fresh
     )
 
 

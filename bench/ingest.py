@@ -1,0 +1,246 @@
+"""Benchmark cloud ingest: one uvicorn worker, gzip batches, into VictoriaMetrics or embedded.
+
+For each batch size it prints readings/s and per-batch latency p50/p99 of the service,
+next to the ceiling measured in the same run: influxdb-client alone writing the same
+points (as line protocol) straight into the same VictoriaMetrics with the same concurrency.
+Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
+
+    python bench/ingest.py [--seconds 8] [--sizes 1000,5000,10000] [--concurrency 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cloud import crud
+from cloud.db import make_engine, migrate
+from cloud.storage.base import SeriesTags
+from cloud.storage.influx_writer import InfluxWriter, series_prefix
+from plantwatch.contract import Manifest
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from tests.servers import cloud_server, victoria_metrics
+
+SECRET = "bench-secret-of-sufficient-length"
+
+
+class Workload:
+    """Distinct readings for a fleet, batch after batch, as gzip JSON and as line protocol."""
+
+    def __init__(self, assets: int) -> None:
+        sim = Simulation(synthetic_fleet(assets, seed=3), horizon_days=1)
+        self.manifest = Manifest(
+            gateway_id="gw-bench",
+            generated_at=datetime.now(UTC),
+            assets=[a.info() for a in sim.assets],
+        )
+        self.series = [(a.id, s.name) for a in self.manifest.assets for s in a.signals]
+        self.tags = {
+            a.id: SeriesTags(a.asset_class.value, a.site, a.building, a.room, a.id)
+            for a in self.manifest.assets
+        }
+        self.t0 = datetime.now(UTC) - timedelta(days=20)
+        self.cursor = 0
+
+    def _slice(self, size: int) -> tuple[int, list[tuple[str, str, int]]]:
+        start = self.cursor
+        self.cursor += size
+        out = []
+        n = len(self.series)
+        for i in range(start, start + size):
+            asset, signal = self.series[i % n]
+            out.append((asset, signal, i // n))  # one instant per round over all series
+        return start, out
+
+    def json_batch(self, size: int) -> tuple[bytes, int]:
+        """A gzip batch of ``size`` fresh readings."""
+        start, rows = self._slice(size)
+        base_ms = int(self.t0.timestamp() * 1000)
+        keys: dict[tuple[str, str], int] = {}
+        index = [keys.setdefault((a, s), len(keys)) for a, s, _ in rows]
+        body = {
+            "gateway_id": "gw-bench",
+            "batch_id": f"b{start}",
+            "series": list(keys),
+            "index": index,
+            "ts": [base_ms + k * 1000 for _, _, k in rows],
+            "value": [k % 97 + 0.5 for _, _, k in rows],
+            "quality": [0] * size,
+            "seq": list(range(start, start + size)),
+        }
+        return gzip.compress(json.dumps(body).encode(), compresslevel=1), size
+
+    def lines(self, size: int) -> str:
+        """Line protocol of ``size`` fresh readings (the same shape the service writes)."""
+        _, rows = self._slice(size)
+        base_ms = int(self.t0.timestamp() * 1000)
+        prefixes = {a: series_prefix(t) for a, t in self.tags.items()}
+        return "\n".join(
+            f"{prefixes[a]} {s}={k % 97 + 0.5!r} {base_ms + k * 1000}" for a, s, k in rows
+        )
+
+
+def ceiling(vm_url: str, work: Workload, size: int, seconds: float, concurrency: int) -> float:
+    """Readings/s influxdb-client alone writes into VictoriaMetrics."""
+    payloads = [work.lines(size) for _ in range(max(4, int(400_000 * seconds / size)))]
+    writer = InfluxWriter(vm_url, "", "bench", "bench", 30)
+    lock = threading.Lock()
+    done = [0]
+    stop = time.monotonic() + seconds
+
+    def run() -> None:
+        while time.monotonic() < stop:
+            with lock:
+                if not payloads:
+                    return
+                p = payloads.pop()
+            writer.write_lines(p)
+            with lock:
+                done[0] += size
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=run) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    return done[0] / (time.monotonic() - began)
+
+
+async def service(
+    url: str,
+    token: str,
+    work: Workload,
+    size: int,
+    seconds: float,
+    concurrency: int,
+    proc: psutil.Process,
+) -> tuple[float, float, float, float]:
+    """Readings/s, p50 and p99 latency (ms) and server CPU % through the ingest API."""
+    batches = [work.json_batch(size) for _ in range(max(4, int(300_000 * seconds / size)))]
+    latencies: list[float] = []
+    done = 0
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Encoding": "gzip",
+        "Content-Type": "application/json",
+    }
+    stop = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal done
+            while batches and time.monotonic() < stop:
+                body, n = batches.pop()
+                t = time.perf_counter()
+                rsp = await client.post("/api/v1/ingest", content=body)
+                latencies.append(time.perf_counter() - t)
+                if rsp.status_code != 200:
+                    raise RuntimeError(f"ingest answered {rsp.status_code}: {rsp.text[:200]}")
+                done += n
+
+        proc.cpu_percent()
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        took = time.monotonic() - began
+        cpu = proc.cpu_percent()
+    q = statistics.quantiles(latencies, n=100)
+    return done / took, q[49] * 1000, q[98] * 1000, cpu
+
+
+def run_service(
+    env: dict[str, str],
+    tmp: Path,
+    db_url: str,
+    work: Workload,
+    sizes: list[int],
+    seconds: float,
+    concurrency: int,
+) -> dict[int, tuple[float, float, float, float]]:
+    migrate(db_url)
+    with Session(make_engine(db_url)) as session:
+        crud.create_gateway(session, "gw-bench")
+        token = crud.issue_gateway_token(session, SECRET, "gw-bench")[1]
+    out = {}
+    with cloud_server(
+        env | {"PLANTWATCH_SECRET_KEY": SECRET, "PLANTWATCH_DATABASE_URL": db_url}, tmp
+    ) as server:
+        manifest = gzip.compress(work.manifest.model_dump_json().encode())
+        httpx.put(
+            f"{server.url}/api/v1/manifest",
+            content=manifest,
+            headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"},
+        ).raise_for_status()
+        proc = psutil.Process(server.proc.pid)
+        for size in sizes:
+            out[size] = asyncio.run(
+                service(server.url, token, work, size, seconds, concurrency, proc)
+            )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--sizes", default="1000,5000,10000")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--assets", type=int, default=200)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Workload(args.assets)
+    print(
+        f"{len(work.series)} series, {args.concurrency} concurrent senders, "
+        f"{args.seconds:g} s per figure, one uvicorn worker"
+    )
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        with victoria_metrics(tmp / "vm") as vm:
+            ceilings = {s: ceiling(vm.url, work, s, args.seconds, args.concurrency) for s in sizes}
+            vm_env = {"PLANTWATCH_TSDB_URL": vm.url, "PLANTWATCH_TSDB_KIND": "victoriametrics"}
+            vm_res = run_service(
+                vm_env,
+                tmp,
+                f"sqlite:///{tmp}/vm-reg.db",
+                work,
+                sizes,
+                args.seconds,
+                args.concurrency,
+            )
+        emb_env = {"PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp / "ts.db")}
+        emb_res = run_service(
+            emb_env, tmp, f"sqlite:///{tmp}/emb-reg.db", work, sizes, args.seconds, args.concurrency
+        )
+    print(
+        f"{'batch':>6} | {'ceiling (influxdb-client->VM)':>29} | {'service->VM':>12} "
+        f"{'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu %':>6} | {'service->embedded':>17} "
+        f"{'p50 ms':>7} {'p99 ms':>7}"
+    )
+    for s in sizes:
+        rate, p50, p99, cpu = vm_res[s]
+        erate, ep50, ep99, _ = emb_res[s]
+        print(
+            f"{s:>6} | {ceilings[s]:>23,.0f} rd/s | {rate:>9,.0f}/s {rate / ceilings[s]:>6.2f} "
+            f"{p50:>7.1f} {p99:>7.1f} {cpu:>6.0f} | {erate:>15,.0f}/s {ep50:>7.1f} {ep99:>7.1f}"
+        )
+    print(json.dumps({"targets": "service->VM >= 100,000 readings/s and >= 0.5 x ceiling"}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Schemathesis against the OpenAPI schema: no generated request makes the service fail (5xx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from cloud import crud
+from cloud.app import create_app
+from cloud.security import Role
+from cloud.settings import Settings
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from tests.cloud.conftest import SECRET, fleet_manifests
+
+_tmp = Path(__import__("tempfile").mkdtemp(prefix="plantwatch-fuzz-"))
+APP = create_app(
+    Settings(
+        secret_key=SECRET,
+        database_url=f"sqlite:///{_tmp}/pw.db",
+        embedded_tsdb_path=str(_tmp / "ts.db"),
+        _env_file=None,
+    )
+)
+CLIENT = TestClient(APP)
+CLIENT.__enter__()  # start the lifespan once for the whole module; closed at exit
+_sessions = APP.state.sessions
+with _sessions() as s:
+    crud.create_gateway(s, "gw-a")
+    GW_TOKEN = crud.issue_gateway_token(s, SECRET, "gw-a")[1]
+    ADMIN = crud.create_api_key(s, SECRET, "fuzz", Role.ADMIN)[1]
+_manifest = fleet_manifests(Simulation(synthetic_fleet(4, seed=1), horizon_days=1), ("gw-a",))
+CLIENT.put(
+    "/api/v1/manifest",
+    content=_manifest["gw-a"].model_dump_json(),
+    headers={"Authorization": f"Bearer {GW_TOKEN}"},
+)
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_server_errors(case: schemathesis.Case) -> None:
+    gateway_paths = ("/api/v1/ingest", "/api/v1/manifest")
+    token = GW_TOKEN if case.path in gateway_paths else ADMIN
+    response = case.call(headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, (case.method, case.path, response.text[:300])
