@@ -82,12 +82,14 @@ def revoke_gateway_tokens(session: Session, gateway_id: str, prefix: str | None 
 
 def gateway_for_token(session: Session, pepper: str, secret: str) -> Gateway | None:
     """The gateway a valid, unrevoked token belongs to."""
-    token = session.scalar(
-        select(GatewayToken).where(GatewayToken.token_hash == hash_secret(secret, pepper))
+    return session.scalar(
+        select(Gateway)
+        .join(GatewayToken, GatewayToken.gateway_id == Gateway.id)
+        .where(
+            GatewayToken.token_hash == hash_secret(secret, pepper),
+            GatewayToken.revoked_at.is_(None),
+        )
     )
-    if token is None or token.revoked_at is not None:
-        return None
-    return session.get(Gateway, token.gateway_id)
 
 
 def create_api_key(session: Session, pepper: str, name: str, role: Role) -> tuple[ApiKey, str]:

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     tsdb_org: str = "plantwatch"
     tsdb_bucket: str = "plantwatch"
     tsdb_timeout_s: float = Field(default=10.0, gt=0)
+    tsdb_gzip: bool = Field(default=False, description="Compress writes (for a distant TSDB)")
     embedded_tsdb_path: str = Field(default="./plantwatch-ts.db", description="SQLite file")
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Compressed body limit")
     max_decompressed_bytes: int = Field(default=64 * 1024 * 1024, gt=0)

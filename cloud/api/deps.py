@@ -1,8 +1,12 @@
-"""Named dependencies: settings, sessions, the store, and who is calling."""
+"""Named dependencies: settings, sessions, the store, and who is calling.
+
+The ones that only hand out app state are ``async def`` so FastAPI runs them on the event
+loop instead of a threadpool hop each; the ones that query the database stay sync.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -20,31 +24,31 @@ from cloud.storage.base import TimeSeriesStore
 bearer = HTTPBearer(auto_error=False, description="Gateway token (pwg_...) or API key (pwk_...)")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request (opening it does no I/O: it connects on first use)."""
     with request.app.state.sessions() as session:
         yield session
 
 
-def get_store(request: Request) -> TimeSeriesStore:
+async def get_store(request: Request) -> TimeSeriesStore:
     """The time-series store."""
     store: TimeSeriesStore = request.app.state.store
     return store
 
 
-def get_metrics(request: Request) -> CloudMetrics:
+async def get_metrics(request: Request) -> CloudMetrics:
     """The app's metrics."""
     metrics: CloudMetrics = request.app.state.metrics
     return metrics
 
 
-def get_scopes(request: Request) -> ScopeCache:
+async def get_scopes(request: Request) -> ScopeCache:
     """Cached gateway write scopes."""
     scopes: ScopeCache = request.app.state.scopes
     return scopes

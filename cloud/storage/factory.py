@@ -20,4 +20,5 @@ def open_store(settings: Settings) -> TimeSeriesStore:
         settings.tsdb_org,
         settings.tsdb_bucket,
         settings.tsdb_timeout_s,
+        settings.tsdb_gzip,
     )

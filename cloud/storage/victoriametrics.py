@@ -46,8 +46,10 @@ def _split(name: str, assets: dict[str, SeriesTags], asset: str) -> str:
 class VictoriaMetricsStore(InfluxWriter):
     """Time series in VictoriaMetrics."""
 
-    def __init__(self, url: str, token: str, org: str, bucket: str, timeout_s: float) -> None:
-        super().__init__(url, token, org, bucket, timeout_s)
+    def __init__(
+        self, url: str, token: str, org: str, bucket: str, timeout_s: float, gzip: bool = False
+    ) -> None:
+        super().__init__(url, token, org, bucket, timeout_s, gzip)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=self.url, timeout=timeout_s, headers=headers)
 
