@@ -40,7 +40,7 @@ def list_assets(
     site: Identifier | None = None,
     asset_class: AssetClass | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AssetPublic]:
     """Registered assets, filtered by site and class."""
     rows = crud.list_assets(
