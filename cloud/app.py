@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cloud.api.routes import admin, assets, health, ingest
+from cloud.api.routes import admin, alarms, assets, health, ingest
 from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body.model_dump(), status_code=503, headers={"Retry-After": str(settings.retry_after_s)}
         )
 
-    for module in (ingest, assets, admin, health):
+    for module in (ingest, alarms, assets, admin, health):
         app.include_router(module.router)
     return app

@@ -8,7 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from cloud.models import ApiKey, Asset, Gateway, GatewayToken, IngestedBatch, Signal
+from cloud.models import (
+    AlarmEventRow,
+    ApiKey,
+    Asset,
+    Gateway,
+    GatewayToken,
+    IngestedBatch,
+    Signal,
+)
 from cloud.schemas import AssetUpdate
 from cloud.security import (
     API_KEY_PREFIX,
@@ -18,7 +26,7 @@ from cloud.security import (
     hash_secret,
     new_secret,
 )
-from plantwatch.contract import Manifest
+from plantwatch.contract import AlarmEvent, Manifest
 
 
 class Conflict(ValueError):
@@ -245,3 +253,45 @@ def record_batch(
         session.rollback()
         return False
     return True
+
+
+def record_alarm_events(session: Session, gateway: Gateway, events: list[AlarmEvent]) -> int:
+    """Store alarm events not seen before; returns how many were new."""
+    ids = [e.event_id for e in events]
+    seen = set(
+        session.scalars(
+            select(AlarmEventRow.event_id).where(
+                AlarmEventRow.gateway_id == gateway.id, AlarmEventRow.event_id.in_(ids)
+            )
+        )
+    )
+    fresh = [e for e in dict((e.event_id, e) for e in events).values() if e.event_id not in seen]
+    for e in fresh:
+        session.add(
+            AlarmEventRow(
+                gateway_id=gateway.id,
+                event_id=e.event_id,
+                rule=e.rule,
+                asset_id=e.asset,
+                signal=e.signal,
+                state=e.state,
+                severity=e.severity,
+                ts=datetime.fromtimestamp(e.ts_ms / 1000, UTC),
+                value=e.value,
+                threshold=e.threshold,
+                message=e.message,
+            )
+        )
+    gateway.last_seen_at = datetime.now(UTC)
+    session.commit()
+    return len(fresh)
+
+
+def list_alarm_events(
+    session: Session, asset_id: str | None = None, limit: int = 100
+) -> list[AlarmEventRow]:
+    """Newest alarm events first."""
+    q = select(AlarmEventRow).order_by(AlarmEventRow.ts.desc(), AlarmEventRow.id.desc())
+    if asset_id is not None:
+        q = q.where(AlarmEventRow.asset_id == asset_id)
+    return list(session.scalars(q.limit(limit)))

@@ -75,16 +75,22 @@ def decompress(body: bytes, limit: int) -> bytes:
     return out
 
 
+def validation_items(exc: ValidationError) -> tuple[str, ...]:
+    """The first problems of a validation error as 'where: what' lines."""
+    return tuple(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+        for e in exc.errors(include_url=False)[:MAX_LISTED]
+    )
+
+
 def parse_batch(raw: bytes) -> Batch:
     """Validate the JSON body against the data contract."""
     try:
         batch = Batch.model_validate_json(raw)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        items = tuple(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:MAX_LISTED]
-        )
-        raise Rejected(422, "malformed", f"{len(errors)} problem(s) in the batch", items) from exc
+        raise Rejected(
+            422, "malformed", f"{exc.error_count()} problem(s) in the batch", validation_items(exc)
+        ) from exc
     if batch.contract_version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
         raise Rejected(
             422,

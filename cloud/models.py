@@ -111,3 +111,23 @@ class IngestedBatch(Base):
     last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlarmEventRow(Base):
+    """A local alarm event forwarded by a gateway (stored once per gateway and event id)."""
+
+    __tablename__ = "alarm_events"
+    __table_args__ = (UniqueConstraint("gateway_id", "event_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(100))
+    asset_id: Mapped[str] = mapped_column(String(64), index=True)
+    signal: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

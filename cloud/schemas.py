@@ -167,3 +167,26 @@ class ApiKeyIssued(ApiKeyPublic):
     """A new API key with its secret, shown once."""
 
     key: str
+
+
+class AlarmAck(BaseModel):
+    """Alarm events stored (duplicates are acknowledged, not stored twice)."""
+
+    received: int
+    stored: int
+
+
+class AlarmEventPublic(_Out):
+    """A local alarm event from a gateway."""
+
+    gateway_id: str
+    event_id: str
+    rule: str
+    asset_id: str
+    signal: str
+    state: str
+    severity: str
+    ts: datetime
+    value: float | None
+    threshold: float
+    message: str

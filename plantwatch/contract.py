@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import IntFlag, StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -59,17 +58,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Reading(_Strict):
-    """One value of one signal of one asset at one instant."""
+def epoch_ms(ts: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    return round(ts.timestamp() * 1000)
 
-    asset: Identifier
-    signal: Identifier
-    ts: AwareDatetime
-    value: FiniteFloat | None = Field(description="None when the sensor gave no usable value")
-    quality: int = Field(default=0, ge=0, description="Quality flags, a bit set")
-    seq: int | None = Field(
-        default=None, ge=0, description="Per-gateway sequence number, set by the spool"
-    )
+
+class Reading(NamedTuple):
+    """One value of one signal of one asset at one instant.
+
+    A plain tuple, cheap enough for every stage of the gateway; validation happens where data
+    crosses a boundary (the Batch the cloud receives).
+    """
+
+    asset: str
+    signal: str
+    ts_ms: int  # epoch milliseconds, UTC
+    value: float | None  # None when the sensor gave no usable value
+    quality: int = 0  # Quality flags
+    seq: int | None = None  # per-gateway sequence number, set by the spool
+
+    @property
+    def ts(self) -> datetime:
+        """The instant as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.ts_ms / 1000, UTC)
 
 
 class Batch(_Strict):
@@ -113,14 +124,7 @@ class Batch(_Strict):
         """The batch as one Reading per row."""
         seqs: list[int | None] = list(self.seq) if self.seq else [None] * len(self)
         return [
-            Reading(
-                asset=self.series[i][0],
-                signal=self.series[i][1],
-                ts=datetime.fromtimestamp(t / 1000, UTC),
-                value=v,
-                quality=q,
-                seq=sq,
-            )
+            Reading(self.series[i][0], self.series[i][1], t, v, q, sq)
             for i, t, v, q, sq in zip(
                 self.index, self.ts, self.value, self.quality, seqs, strict=True
             )
@@ -140,7 +144,7 @@ class Batch(_Strict):
             historical=historical,
             series=list(keys),
             index=index,
-            ts=[round(r.ts.timestamp() * 1000) for r in readings],
+            ts=[r.ts_ms for r in readings],
             value=[r.value for r in readings],
             quality=[r.quality for r in readings],
             seq=seq if len(seq) == len(readings) else [],
@@ -176,3 +180,27 @@ class Manifest(_Strict):
     gateway_id: Identifier
     generated_at: datetime
     assets: list[AssetInfo]
+
+
+class AlarmEvent(_Strict):
+    """A local alarm raised or cleared by a gateway's rules (sent ahead of telemetry)."""
+
+    contract_version: str = CONTRACT_VERSION
+    gateway_id: Identifier
+    event_id: str = Field(min_length=1, max_length=100, description="Unique per gateway")
+    rule: str = Field(min_length=1, max_length=100)
+    asset: Identifier
+    signal: Identifier
+    state: Literal["raised", "cleared"]
+    severity: Literal["info", "warning", "critical"]
+    ts_ms: int = Field(description="When the condition was confirmed (epoch ms, UTC)")
+    value: FiniteFloat | None
+    threshold: FiniteFloat
+    message: str = Field(max_length=500)
+
+
+class AlarmBatch(_Strict):
+    """Alarm events in one request."""
+
+    gateway_id: Identifier
+    events: list[AlarmEvent] = Field(max_length=1000)

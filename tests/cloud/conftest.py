@@ -20,7 +20,7 @@ from cloud import crud
 from cloud.app import create_app
 from cloud.security import Role
 from cloud.settings import Settings
-from plantwatch.contract import Batch, Manifest, Reading
+from plantwatch.contract import Batch, Manifest, Reading, epoch_ms
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import Process, postgres, victoria_metrics
@@ -152,6 +152,10 @@ def readings_for(
         ts = datetime.fromtimestamp(start.timestamp() + k * step_s, UTC)
         for a in manifest.assets:
             for s in a.signals:
-                out.append(Reading(asset=a.id, signal=s.name, ts=ts, value=float(k) + 0.5, seq=seq))
+                out.append(
+                    Reading(
+                        asset=a.id, signal=s.name, ts_ms=epoch_ms(ts), value=float(k) + 0.5, seq=seq
+                    )
+                )
                 seq += 1
     return out

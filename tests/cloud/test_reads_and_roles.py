@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cloud.security import Role
-from plantwatch.contract import Batch, Reading
+from plantwatch.contract import Batch, Reading, epoch_ms
 from tests.cloud.conftest import Cloud
 
 T0 = (datetime.now(UTC) - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
@@ -15,7 +15,12 @@ def _load_ramp(cloud: Cloud) -> tuple[str, str]:
     a = cloud.manifests["gw-a"].assets[0]
     signal = a.signals[0].name
     readings = [
-        Reading(asset=a.id, signal=signal, ts=T0 + timedelta(minutes=10 * k), value=float(k))
+        Reading(
+            asset=a.id,
+            signal=signal,
+            ts_ms=epoch_ms(T0 + timedelta(minutes=10 * k)),
+            value=float(k),
+        )
         for k in range(36)
     ]  # 6 hours, values 0..35
     assert cloud.post(Batch.of("gw-a", "ramp", readings), cloud.tokens["gw-a"]).status_code == 200

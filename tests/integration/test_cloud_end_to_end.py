@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cloud import crud
 from cloud.db import make_engine, migrate
 from edge.forward.cloud_client import CloudClient, Refused, Retry
-from plantwatch.contract import Batch, Manifest, Reading
+from plantwatch.contract import Batch, Manifest, Reading, epoch_ms
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export
@@ -75,7 +75,7 @@ def _exported_batches(sim: Simulation, out: Path) -> list[Batch]:
         Reading(
             asset=r["asset"],
             signal=r["signal"],
-            ts=r["ts"],
+            ts_ms=epoch_ms(r["ts"]),
             value=None if r["value"] != r["value"] else r["value"],
             quality=8 if r["value"] != r["value"] else 0,
             seq=i,
@@ -132,7 +132,9 @@ def test_store_down_answers_503_and_the_batch_goes_in_after_restart(
     stack: Stack, tmp_path: Path
 ) -> None:
     a = stack.manifest.assets[0]
-    reading = Reading(asset=a.id, signal=a.signals[0].name, ts=datetime.now(UTC), value=1.0, seq=1)
+    reading = Reading(
+        asset=a.id, signal=a.signals[0].name, ts_ms=epoch_ms(datetime.now(UTC)), value=1.0, seq=1
+    )
     batch = Batch.of("gw-sim", "outage", [reading])
 
     async def run() -> None:
@@ -146,7 +148,7 @@ def test_store_down_answers_503_and_the_batch_goes_in_after_restart(
             ack = await client.post_batch(batch)
             assert (ack.accepted, ack.duplicate) == (1, False)
             with pytest.raises(Refused) as refused:
-                warp = reading.model_copy(update={"signal": "warp_core"})
+                warp = reading._replace(signal="warp_core")
                 await client.post_batch(Batch.of("gw-sim", "x", [warp]))
             assert refused.value.status == 422 and refused.value.reason == "unknown_signal"
 

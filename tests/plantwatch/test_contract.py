@@ -3,21 +3,23 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from plantwatch.contract import CONTRACT_VERSION, Batch, Quality, Reading
+from plantwatch.contract import CONTRACT_VERSION, Batch, Quality, Reading, epoch_ms
 
 
-def test_reading_round_trips_through_json() -> None:
+def test_reading_round_trips_through_a_batch() -> None:
     r = Reading(
-        asset="lib-hvac-1",
-        signal="suction_pressure",
-        ts=datetime(2025, 1, 1, tzinfo=UTC),
-        value=4.2,
-        quality=Quality.SPIKE,
+        "lib-hvac-1",
+        "suction_pressure",
+        epoch_ms(datetime(2025, 1, 1, tzinfo=UTC)),
+        4.2,
+        Quality.SPIKE,
+        7,
     )
-    b = Batch.of("gw-1", "b1", [r])
+    b = Batch.of("gw-1", "b1", [r, r._replace(value=None, quality=Quality.DROPOUT, seq=8)])
     again = Batch.model_validate_json(b.model_dump_json())
     assert again == b
-    assert again.readings() == [r]
+    assert again.readings()[0] == r
+    assert again.readings()[0].ts == datetime(2025, 1, 1, tzinfo=UTC)
     assert again.contract_version == CONTRACT_VERSION
 
 
@@ -44,18 +46,32 @@ def test_batch_columns_must_agree() -> None:
         )
 
 
+GOOD = {
+    "gateway_id": "gw",
+    "batch_id": "b",
+    "series": [["a", "s"]],
+    "index": [0],
+    "ts": [1735689600000],
+    "value": [1.0],
+    "quality": [0],
+}
+
+
 @pytest.mark.parametrize(
-    "bad",
+    "change",
     [
-        {"asset": "Lib HVAC", "signal": "x", "ts": "2025-01-01T00:00:00Z", "value": 1.0},
-        {"asset": "a", "signal": "x", "ts": "2025-01-01T00:00:00", "value": 1.0},  # naive time
-        {"asset": "a", "signal": "x", "ts": "2025-01-01T00:00:00Z", "value": 1.0, "extra": 1},
-        {"asset": "a", "signal": "x", "ts": "2025-01-01T00:00:00Z", "value": "warm"},
+        {"series": [["Lib HVAC", "s"]]},  # not an identifier
+        {"value": [float("nan")]},
+        {"quality": [-1]},
+        {"ts": ["yesterday"]},
+        {"extra": 1},
+        {"gateway_id": ""},
     ],
 )
-def test_bad_readings_are_refused(bad: dict[str, object]) -> None:
+def test_bad_batches_are_refused(change: dict[str, object]) -> None:
+    Batch.model_validate(GOOD)
     with pytest.raises(ValidationError):
-        Reading.model_validate(bad)
+        Batch.model_validate(GOOD | change)
 
 
 def test_sensor_fault_flags() -> None:

@@ -7,18 +7,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cloud import crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
-from cloud.ingest import Rejected, check_batch, decompress, parse_batch, scope_of, seq_range
+from cloud.ingest import (
+    Rejected,
+    check_batch,
+    decompress,
+    parse_batch,
+    scope_of,
+    seq_range,
+    validation_items,
+)
 from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
 from plantwatch.contract import Batch, Manifest
 
 router = APIRouter(prefix="/api/v1", tags=["gateways"])
 
-_REFUSALS: dict[int | str, dict[str, Any]] = {
+REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text}
     for code, text in {
         400: "Body is not valid gzip",
@@ -62,7 +70,8 @@ async def read_body(request: Request, settings: SettingsDep) -> bytes:
 BodyDep = Annotated[bytes, Depends(read_body)]
 
 
-def _schema_of(model: type[Batch] | type[Manifest]) -> dict[str, Any]:
+def request_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a JSON body that the route reads itself (gzip allowed)."""
     return {
         "requestBody": {
             "required": True,
@@ -78,8 +87,8 @@ def _schema_of(model: type[Batch] | type[Manifest]) -> dict[str, Any]:
 @router.post(
     "/ingest",
     response_model=IngestAck,
-    responses=_REFUSALS,
-    openapi_extra=_schema_of(Batch),
+    responses=REFUSALS,
+    openapi_extra=request_schema(Batch),
     summary="Store a batch of readings; answered once it is durable",
 )
 def ingest(
@@ -131,8 +140,8 @@ def ingest(
 @router.put(
     "/manifest",
     response_model=ManifestAck,
-    responses=_REFUSALS,
-    openapi_extra=_schema_of(Manifest),
+    responses=REFUSALS,
+    openapi_extra=request_schema(Manifest),
     summary="Register or update the gateway's assets and signals",
 )
 def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> ManifestAck:
@@ -140,11 +149,7 @@ def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> Man
     try:
         manifest = Manifest.model_validate_json(body)
     except ValidationError as exc:
-        items = tuple(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_url=False)[:20]
-        )
-        raise Rejected(422, "malformed", "invalid manifest", items) from exc
+        raise Rejected(422, "malformed", "invalid manifest", validation_items(exc)) from exc
     if manifest.gateway_id != gateway.id:
         raise Rejected(
             403,

@@ -1,0 +1,58 @@
+"""Local alarms forwarded by gateways."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import ValidationError
+
+from cloud import crud
+from cloud.api.deps import GatewayDep, SessionDep, ViewerDep
+from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
+from cloud.ingest import Rejected, validation_items
+from cloud.schemas import AlarmAck, AlarmEventPublic
+from plantwatch.contract import AlarmBatch
+
+router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
+
+
+@router.post(
+    "",
+    response_model=AlarmAck,
+    responses=REFUSALS,
+    openapi_extra=request_schema(AlarmBatch),
+    summary="Store local alarm events",
+)
+def post_alarms(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> AlarmAck:
+    """Store alarm events of the calling gateway's own assets; resends are not stored twice."""
+    try:
+        batch = AlarmBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise Rejected(422, "malformed", "invalid alarm batch", validation_items(exc)) from exc
+    if batch.gateway_id != gateway.id or any(e.gateway_id != gateway.id for e in batch.events):
+        raise Rejected(403, "wrong_gateway", f"alarms must be {gateway.id}'s own")
+    owned = {a.id for a in crud.gateway_assets(session, gateway.id)}
+    foreign = sorted({e.asset for e in batch.events} - owned)
+    if foreign:
+        raise Rejected(
+            403,
+            "asset_not_in_manifest",
+            "assets not in this gateway's manifest",
+            tuple(foreign[:20]),
+        )
+    stored = crud.record_alarm_events(session, gateway, batch.events)
+    return AlarmAck(received=len(batch.events), stored=stored)
+
+
+@router.get("", response_model=list[AlarmEventPublic])
+def list_alarms(
+    _: ViewerDep,
+    session: SessionDep,
+    asset: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlarmEventPublic]:
+    """Newest alarm events first, optionally for one asset."""
+    return [
+        AlarmEventPublic.model_validate(r) for r in crud.list_alarm_events(session, asset, limit)
+    ]
