@@ -1,0 +1,339 @@
+"""The gateway's configuration: one YAML file per gateway, parsed once into strict models."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from plantwatch.contract import AssetClass, Identifier
+from plantwatch.profiles import DeviceProfile, load_profiles
+from plantwatch.yaml_config import ConfigError, load_model, parse_yaml, validate_data
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalSpec(_Strict):
+    """A signal's unit and plausible range (readings outside are flagged OUT_OF_RANGE)."""
+
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+
+
+class AssetConfig(_Strict):
+    """An asset this gateway serves; its signals come from its devices and MQTT mappings."""
+
+    id: Identifier
+    building: Identifier
+    room: Identifier
+    asset_class: AssetClass
+    model: str
+    install_date: date
+    signals: dict[Identifier, SignalSpec] = Field(
+        default_factory=dict, description="Signals not described by a device profile (MQTT)"
+    )
+
+
+class DeviceConfig(_Strict):
+    """A Modbus device instance: an asset's controller on a link."""
+
+    asset: Identifier
+    profile: Identifier
+    unit_id: int = Field(ge=0, le=247)
+    interval_s: float = Field(default=10.0, gt=0)
+    phase_s: float = Field(default=0.0, ge=0, description="Offset within the interval")
+    max_registers_per_read: int | None = Field(default=None, ge=1, le=125)
+    gap_fill: int = Field(default=8, ge=0, le=100, description="Unused registers read through")
+    one_request_per_point: bool = Field(default=False, description="For devices that need it")
+    clock_point: str | None = Field(
+        default=None, description="Point holding the device clock (Unix s), used as timestamp"
+    )
+    ranges: dict[Identifier, SignalSpec] = Field(
+        default_factory=dict, description="Expected ranges per signal (unit from the profile)"
+    )
+
+
+class TcpLink(_Strict):
+    """A Modbus TCP endpoint."""
+
+    name: Identifier
+    kind: Literal["tcp"]
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+    timeout_s: float = Field(default=1.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=5)
+    quarantine_after: int = Field(default=3, ge=1, description="Failures before backing off")
+    backoff_max_s: float = Field(default=300.0, gt=0)
+    devices: list[DeviceConfig] = Field(min_length=1)
+
+
+class RtuLink(_Strict):
+    """A Modbus RTU serial line (RS-485)."""
+
+    name: Identifier
+    kind: Literal["rtu"]
+    port: str
+    baudrate: int = 19200
+    parity: Literal["N", "E", "O"] = "E"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    timeout_s: float = Field(default=0.5, gt=0)
+    retries: int = Field(default=1, ge=0, le=5)
+    quarantine_after: int = Field(default=3, ge=1)
+    backoff_max_s: float = Field(default=300.0, gt=0)
+    devices: list[DeviceConfig] = Field(min_length=1)
+
+
+Link = Annotated[TcpLink | RtuLink, Field(discriminator="kind")]
+
+
+class JsonField(_Strict):
+    """Where a signal sits in a JSON payload."""
+
+    signal: Identifier
+    path: str = Field(description="Dotted path into the JSON object, e.g. data.vib.rms")
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+class Subscription(_Strict):
+    """A topic filter and how to turn its messages into readings."""
+
+    topic: str = Field(min_length=1)
+    qos: Literal[0, 1, 2] = 1
+    format: Literal["json", "plain"]
+    asset_level: int = Field(ge=0, description="Topic level holding the asset id")
+    signal_level: int | None = Field(default=None, ge=0, description="Plain: level of the signal")
+    timestamp_path: str | None = Field(default="ts", description="JSON: RFC 3339 or epoch s/ms")
+    fields: list[JsonField] = Field(default_factory=list, description="JSON: values to take")
+
+    @model_validator(mode="after")
+    def _check(self) -> Subscription:
+        if self.format == "plain" and self.signal_level is None:
+            raise ValueError("a plain subscription needs signal_level")
+        if self.format == "json" and not self.fields:
+            raise ValueError("a json subscription needs fields")
+        return self
+
+
+class MqttSource(_Strict):
+    """An MQTT broker and the subscriptions taken from it."""
+
+    name: Identifier
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+    keepalive_s: int = Field(default=30, ge=5)
+    backoff_max_s: float = Field(default=60.0, gt=0)
+    subscriptions: list[Subscription] = Field(min_length=1)
+
+
+class ReportRule(_Strict):
+    """Report by exception: what change is worth sending, and how often at least."""
+
+    asset: Identifier | None = None
+    asset_class: AssetClass | None = None
+    signal: Identifier | None = None
+    deadband_abs: float | None = Field(default=None, ge=0)
+    deadband_pct: float | None = Field(default=None, ge=0)
+    min_interval_s: float = Field(default=0.0, ge=0)
+    max_interval_s: float = Field(default=300.0, gt=0)
+
+    def matches(self, asset: str, asset_class: AssetClass, signal: str) -> bool:
+        """True when this rule applies to the signal."""
+        return (
+            (self.asset is None or self.asset == asset)
+            and (self.asset_class is None or self.asset_class == asset_class)
+            and (self.signal is None or self.signal == signal)
+        )
+
+
+class AlarmRule(_Strict):
+    """A local alarm: a threshold with hysteresis and a delay."""
+
+    name: Identifier
+    signal: Identifier
+    asset: Identifier | None = None
+    asset_class: AssetClass | None = None
+    above: float | None = None
+    below: float | None = None
+    hysteresis: float = Field(default=0.0, ge=0, description="Clear this far back inside")
+    delay_s: float = Field(default=0.0, ge=0, description="Condition must hold this long")
+    severity: Literal["info", "warning", "critical"] = "warning"
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> AlarmRule:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("set exactly one of above or below")
+        return self
+
+    def matches(self, asset: str, asset_class: AssetClass, signal: str) -> bool:
+        """True when this rule watches the signal."""
+        return (
+            self.signal == signal
+            and (self.asset is None or self.asset == asset)
+            and (self.asset_class is None or self.asset_class == asset_class)
+        )
+
+
+class ValidateConfig(_Strict):
+    """Sensor-fault checks."""
+
+    stuck_count: int = Field(default=30, ge=0, description="Identical values in a row; 0: off")
+    spike_mads: float = Field(default=12.0, gt=0, description="Jump, in robust deviations")
+    spike_warmup: int = Field(default=20, ge=3)
+
+
+class AnomalyConfig(_Strict):
+    """The streaming anomaly score."""
+
+    threshold: float = Field(default=6.0, gt=0)
+    alpha: float = Field(default=0.02, gt=0, lt=1, description="EWMA weight of a new value")
+    warmup: int = Field(default=30, ge=1)
+
+
+StageName = Literal["validate", "anomaly", "deadband", "local_alarm"]
+DEFAULT_STAGES: tuple[StageName, ...] = ("validate", "anomaly", "local_alarm", "deadband")
+
+
+class UplinkConfig(_Strict):
+    """Where and how batches go to the cloud."""
+
+    url: str
+    token: str | None = None
+    token_file: Path | None = None
+    ca_file: Path | None = None
+    batch_max: int = Field(default=5000, ge=1, le=50_000)
+    interval_s: float = Field(default=1.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    backoff_initial_s: float = Field(default=1.0, gt=0)
+    backoff_max_s: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_token(self) -> UplinkConfig:
+        if (self.token is None) == (self.token_file is None):
+            raise ValueError("set exactly one of token or token_file")
+        return self
+
+    def secret(self) -> str:
+        """The gateway token."""
+        if self.token is not None:
+            return self.token
+        assert self.token_file is not None
+        return self.token_file.read_text().strip()
+
+
+class SpoolConfig(_Strict):
+    """The durable buffer between stages and uplink."""
+
+    path: Path
+    max_readings: int = Field(default=20_000_000, ge=1000)
+    max_age_days: float = Field(default=30.0, gt=0)
+    overflow: Literal["drop_oldest", "drop_newest"] = "drop_oldest"
+    synchronous: Literal["full", "normal"] = Field(
+        default="full", description="full: survives power loss; normal: survives crashes"
+    )
+
+
+class HealthConfig(_Strict):
+    """The local health and metrics endpoint."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9108, ge=0, le=65535)
+
+
+class GatewayConfig(_Strict):
+    """One gateway."""
+
+    id: Identifier
+    site: Identifier
+    profiles_dir: Path = Field(default=Path("profiles"), description="Relative to this file")
+    assets: list[AssetConfig] = Field(min_length=1)
+    links: list[Link] = Field(default_factory=list)
+    mqtt: list[MqttSource] = Field(default_factory=list)
+    stages: list[StageName] = Field(default_factory=lambda: list(DEFAULT_STAGES))
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
+    report: list[ReportRule] = Field(default_factory=list, description="First match wins")
+    alarms: list[AlarmRule] = Field(default_factory=list)
+    uplink: UplinkConfig
+    spool: SpoolConfig
+    health: HealthConfig = Field(default_factory=HealthConfig)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> GatewayConfig:
+        ids = [a.id for a in self.assets]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an asset id is listed twice")
+        known = set(ids)
+        for link in self.links:
+            for d in link.devices:
+                if d.asset not in known:
+                    raise ValueError(f"link {link.name}: device of unknown asset {d.asset}")
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError("a stage is listed twice")
+        names = [link.name for link in self.links] + [m.name for m in self.mqtt]
+        if len(set(names)) != len(names):
+            raise ValueError("link and MQTT source names must be unique")
+        return self
+
+
+class LoadedConfig(BaseModel):
+    """A validated config with the device profiles it refers to."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path
+    gateway: GatewayConfig
+    profiles: dict[str, DeviceProfile]
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Parse and check a gateway config; errors name the file, the line and the field."""
+    gateway = load_model(path, GatewayConfig)
+    profiles_dir = (path.parent / gateway.profiles_dir).resolve()
+    profiles = load_profiles(profiles_dir)
+    text = path.read_text(encoding="utf-8")
+    _, lines = parse_yaml(text)
+    problems: list[tuple[int | None, str, str]] = []
+    for li, link in enumerate(gateway.links):
+        for di, dev in enumerate(link.devices):
+            where = ("links", li, "devices", di)
+            profile = profiles.get(dev.profile)
+            if profile is None:
+                problems.append(
+                    (
+                        lines.get((*where, "profile")),
+                        f"links[{li}].devices[{di}].profile",
+                        f"no profile {dev.profile!r} in {profiles_dir}",
+                    )
+                )
+                continue
+            points = {p.name for p in profile.points}
+            if dev.clock_point is not None and dev.clock_point not in points:
+                problems.append(
+                    (
+                        lines.get((*where, "clock_point")),
+                        f"links[{li}].devices[{di}].clock_point",
+                        f"profile {dev.profile} has no point {dev.clock_point!r}",
+                    )
+                )
+    if problems:
+        raise ConfigError(path, problems)
+    return LoadedConfig(path=path, gateway=gateway, profiles=profiles)
+
+
+def parse_config_text(path: Path, text: str) -> GatewayConfig:
+    """Validate config text as if read from ``path`` (for reload checks)."""
+    data, lines = parse_yaml(text)
+    return validate_data(path, GatewayConfig, data, lines)

@@ -1,0 +1,55 @@
+"""The gateway's manifest (its birth certificate): assets and signals with units and ranges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from edge.config import LoadedConfig, SignalSpec
+from plantwatch.contract import AssetInfo, Manifest, SignalInfo
+
+DEVICE_ONLINE = "device_online"
+
+
+def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
+    """Every signal of every asset with unit and range: profiles, then config overrides."""
+    gw = cfg.gateway
+    specs: dict[str, dict[str, SignalSpec]] = {a.id: {} for a in gw.assets}
+    for link in gw.links:
+        for dev in link.devices:
+            profile = cfg.profiles[dev.profile]
+            for p in profile.points:
+                if p.signal is None:
+                    continue
+                override = dev.ranges.get(p.signal)
+                specs[dev.asset][p.signal] = SignalSpec(
+                    unit=p.unit,
+                    min=override.min if override else None,
+                    max=override.max if override else None,
+                )
+            specs[dev.asset][DEVICE_ONLINE] = SignalSpec(unit="", min=0, max=1)
+    for asset in gw.assets:
+        specs[asset.id].update(asset.signals)
+    return specs
+
+
+def build_manifest(cfg: LoadedConfig) -> Manifest:
+    """The manifest the uplink sends at start and after every config change."""
+    gw = cfg.gateway
+    specs = signal_specs(cfg)
+    assets = [
+        AssetInfo(
+            id=a.id,
+            site=gw.site,
+            building=a.building,
+            room=a.room,
+            asset_class=a.asset_class,
+            model=a.model,
+            install_date=a.install_date,
+            signals=[
+                SignalInfo(name=n, unit=s.unit, min=s.min, max=s.max)
+                for n, s in sorted(specs[a.id].items())
+            ],
+        )
+        for a in gw.assets
+    ]
+    return Manifest(gateway_id=gw.id, generated_at=datetime.now(UTC), assets=assets)
