@@ -33,16 +33,17 @@ class Endpoints:
 
 def _signals(asset: Asset, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     eq = asset.equipment
-    return {n: {"unit": eq.signal(n).unit, "min": eq.signal(n).lo, "max": eq.signal(n).hi}
-            for n in names}
+    return {
+        n: {"unit": eq.signal(n).unit, "min": eq.signal(n).lo, "max": eq.signal(n).hi}
+        for n in names
+    }
 
 
 def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str, dict[str, Any]]:
     """Config documents keyed by gateway id (``<site>-<building>``)."""
     assets = build_fleet(fleet)
     wiring = wire(assets, fleet.live.modbus.devices_per_server)
-    ports = ep.modbus_ports or tuple(
-        fleet.live.modbus.base_port + i for i in range(wiring.servers))
+    ports = ep.modbus_ports or tuple(fleet.live.modbus.base_port + i for i in range(wiring.servers))
     out: dict[str, dict[str, Any]] = {}
     for site in fleet.sites:
         for building in site.buildings:
@@ -51,51 +52,113 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
             links: dict[int, dict[str, Any]] = {}
             for a in mine:
                 dev = wiring.device_of(a.id)
-                link = links.setdefault(dev.port_index, {
-                    "name": f"modbus-{ports[dev.port_index]}", "kind": "tcp",
-                    "host": ep.modbus_host, "port": ports[dev.port_index], "timeout_s": 1.0,
-                    "retries": 1, "devices": []})
+                link = links.setdefault(
+                    dev.port_index,
+                    {
+                        "name": f"modbus-{ports[dev.port_index]}",
+                        "kind": "tcp",
+                        "host": ep.modbus_host,
+                        "port": ports[dev.port_index],
+                        "timeout_s": 1.0,
+                        "retries": 1,
+                        "devices": [],
+                    },
+                )
                 modbus_signals = tuple(p.signal for p in dev.profile.points if p.signal)
-                link["devices"].append({
-                    "asset": a.id, "profile": dev.profile.model, "unit_id": dev.unit_id,
-                    "interval_s": ep.poll_interval_s, "clock_point": "device_clock",
-                    "ranges": {n: {"min": v["min"], "max": v["max"]}
-                               for n, v in _signals(a, modbus_signals).items()},
-                })
-            subs = [{
-                "topic": f"{site.id}/{building.id}/+/+/telemetry", "qos": 1, "format": "json",
-                "asset_level": 3, "timestamp_path": "ts",
-                "fields": [{"signal": s, "path": s}
-                           for s in sorted({s for a in mine
-                                            for s in JSON_SIGNALS.get(a.asset_class, ())})],
-            }]
+                link["devices"].append(
+                    {
+                        "asset": a.id,
+                        "profile": dev.profile.model,
+                        "unit_id": dev.unit_id,
+                        "interval_s": ep.poll_interval_s,
+                        "clock_point": "device_clock",
+                        "ranges": {
+                            n: {"min": v["min"], "max": v["max"]}
+                            for n, v in _signals(a, modbus_signals).items()
+                        },
+                    }
+                )
+            subs = [
+                {
+                    "topic": f"{site.id}/{building.id}/+/+/telemetry",
+                    "qos": 1,
+                    "format": "json",
+                    "asset_level": 3,
+                    "timestamp_path": "ts",
+                    "fields": [
+                        {"signal": s, "path": s}
+                        for s in sorted(
+                            {s for a in mine for s in JSON_SIGNALS.get(a.asset_class, ())}
+                        )
+                    ],
+                }
+            ]
             plain = sorted({s for a in mine for s in PLAIN_SIGNALS.get(a.asset_class, ())})
-            subs += [{"topic": f"{site.id}/{building.id}/+/+/{s}", "qos": 1, "format": "plain",
-                      "asset_level": 3, "signal_level": 4, "timestamp_path": None}
-                     for s in plain]
+            subs += [
+                {
+                    "topic": f"{site.id}/{building.id}/+/+/{s}",
+                    "qos": 1,
+                    "format": "plain",
+                    "asset_level": 3,
+                    "signal_level": 4,
+                    "timestamp_path": None,
+                }
+                for s in plain
+            ]
             out[gw_id] = {
                 "id": gw_id,
                 "site": site.id,
                 "profiles_dir": ep.profiles_dir,
-                "assets": [{
-                    "id": a.id, "building": a.building, "room": a.room,
-                    "asset_class": a.asset_class.value, "model": a.equipment.model,
-                    "install_date": a.install_date.isoformat(),
-                    "signals": _signals(a, JSON_SIGNALS.get(a.asset_class, ())
-                                        + PLAIN_SIGNALS.get(a.asset_class, ())),
-                } for a in mine],
+                "assets": [
+                    {
+                        "id": a.id,
+                        "building": a.building,
+                        "room": a.room,
+                        "asset_class": a.asset_class.value,
+                        "model": a.equipment.model,
+                        "install_date": a.install_date.isoformat(),
+                        "signals": _signals(
+                            a,
+                            JSON_SIGNALS.get(a.asset_class, ())
+                            + PLAIN_SIGNALS.get(a.asset_class, ()),
+                        ),
+                    }
+                    for a in mine
+                ],
                 "links": [links[k] for k in sorted(links)],
-                "mqtt": [{"name": "campus-broker", "host": ep.mqtt_host, "port": ep.mqtt_port,
-                          "client_id": f"plantwatch-{gw_id}", "subscriptions": subs}],
-                "alarms": [{"name": "power-room-overtemp", "signal": "room_temp",
-                            "asset_class": "power_room", "above": 40.0, "hysteresis": 2.0,
-                            "delay_s": 120, "severity": "critical"},
-                           {"name": "pump-bearing-hot", "signal": "bearing_temp",
-                            "asset_class": "pump", "above": 85.0, "hysteresis": 5.0,
-                            "delay_s": 300, "severity": "warning"}],
-                "report": [{"asset_class": "power_room", "deadband_pct": 0.5,
-                            "max_interval_s": 300},
-                           {"deadband_pct": 0.2, "max_interval_s": 300}],
+                "mqtt": [
+                    {
+                        "name": "campus-broker",
+                        "host": ep.mqtt_host,
+                        "port": ep.mqtt_port,
+                        "client_id": f"plantwatch-{gw_id}",
+                        "subscriptions": subs,
+                    }
+                ],
+                "alarms": [
+                    {
+                        "name": "power-room-overtemp",
+                        "signal": "room_temp",
+                        "asset_class": "power_room",
+                        "above": 40.0,
+                        "hysteresis": 2.0,
+                        "delay_s": 120,
+                        "severity": "critical",
+                    },
+                    {
+                        "name": "pump-bearing-hot",
+                        "signal": "bearing_temp",
+                        "asset_class": "pump",
+                        "above": 85.0,
+                        "hysteresis": 5.0,
+                        "delay_s": 300,
+                        "severity": "warning",
+                    },
+                ],
+                "report": [
+                    {"asset_class": "power_room", "deadband_pct": 0.5, "max_interval_s": 300},
+                    {"deadband_pct": 0.2, "max_interval_s": 300},
+                ],
                 "uplink": {"url": ep.cloud_url, "token_file": f"{ep.token_dir}/{gw_id}.token"},
                 "spool": {"path": f"{ep.spool_dir}/{gw_id}.spool.db"},
                 "health": {"host": "127.0.0.1", "port": ep.health_port},
@@ -105,8 +168,10 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
 
 def render(doc: dict[str, Any], source: str) -> str:
     """YAML text of a config document with a header naming its source."""
-    header = (f"# Gateway {doc['id']} for the simulated fleet {source}.\n"
-              "# Generated by `python -m simulators.gateway_configs`; edit the generator.\n")
+    header = (
+        f"# Gateway {doc['id']} for the simulated fleet {source}.\n"
+        "# Generated by `python -m simulators.gateway_configs`; edit the generator.\n"
+    )
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
@@ -117,7 +182,8 @@ def main() -> None:
     fleet_path = Path(__file__).resolve().parent / "fleets" / "campus.yaml"
     for gw_id, doc in gateway_configs(load_fleet_config(fleet_path)).items():
         (GATEWAY_CONFIG_DIR / f"{gw_id}.yaml").write_text(
-            render(doc, "simulators/fleets/campus.yaml"))
+            render(doc, "simulators/fleets/campus.yaml")
+        )
 
 
 if __name__ == "__main__":

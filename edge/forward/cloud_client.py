@@ -9,7 +9,7 @@ from types import TracebackType
 
 import httpx
 
-from plantwatch.contract import Batch, Manifest
+from plantwatch.contract import AlarmBatch, Batch, Manifest
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Refused(Exception):
         self.status, self.reason, self.detail, self.items = status, reason, detail, items
 
 
-def encode(model: Batch | Manifest) -> bytes:
+def encode(model: Batch | Manifest | AlarmBatch) -> bytes:
     """Gzipped JSON of a contract object (level 1: most of the gain for a fraction of the CPU)."""
     return gzip.compress(model.model_dump_json().encode(), compresslevel=1)
 
@@ -106,6 +106,11 @@ class CloudClient:
         body = batch if isinstance(batch, bytes) else encode(batch)
         data = (await self._send("POST", "/api/v1/ingest", body)).json()
         return Ack(accepted=int(data["accepted"]), duplicate=bool(data["duplicate"]))
+
+    async def post_alarms(self, alarms: AlarmBatch) -> int:
+        """Send alarm events; returns how many the cloud had not seen."""
+        data = (await self._send("POST", "/api/v1/alarms", encode(alarms))).json()
+        return int(data["stored"])
 
     async def put_manifest(self, manifest: Manifest) -> int:
         """Register the gateway's assets; returns the manifest version the cloud holds."""

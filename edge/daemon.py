@@ -1,0 +1,238 @@
+"""The gateway daemon: acquisition -> stages -> spool -> uplink, reloadable and stoppable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from edge.acquire.modbus_poller import LinkSet, ModbusLink
+from edge.acquire.mqtt_listener import MqttListener
+from edge.config import LoadedConfig, load_config
+from edge.forward.spool import Spool
+from edge.forward.uplink import Uplink
+from edge.health import serve_health
+from edge.manifest import build_manifest
+from edge.metrics import EdgeMetrics
+from edge.stages import Stage, build_stages, run_stages
+from edge.stages.local_alarm import LocalAlarm
+from plantwatch.contract import AlarmEvent, Reading
+from plantwatch.yaml_config import ConfigError
+
+log = logging.getLogger("plantwatch.edge")
+FLUSH_ON_STOP_S = 10.0
+
+
+class Gateway:
+    """One running gateway; ``run`` until ``stop``; ``reload`` applies a changed config."""
+
+    def __init__(self, cfg: LoadedConfig, metrics: EdgeMetrics | None = None) -> None:
+        self.cfg = cfg
+        self.metrics = metrics or EdgeMetrics()
+        sp = cfg.gateway.spool
+        self.spool = Spool(
+            sp.path, cfg.gateway.id, sp.max_readings, sp.max_age_days, sp.overflow, sp.synchronous
+        )
+        self.stages: list[Stage] = build_stages(cfg, self.metrics)
+        self.uplink = Uplink(
+            cfg.gateway.uplink,
+            cfg.gateway.id,
+            self.spool,
+            lambda: build_manifest(self.cfg),
+            self.metrics,
+        )
+        self.links = LinkSet()
+        self.listeners: list[MqttListener] = []
+        self._inbox: list[Reading] = []
+        self._arrived = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tg: asyncio.TaskGroup | None = None
+        self.health_port: int | None = None
+        self.started = time.time()
+
+    # acquisition hands readings over here; the pipeline task takes them in bulk
+    def emit(self, readings: list[Reading]) -> None:
+        """Queue readings for the stages (called by pollers and listeners)."""
+        self._inbox.extend(readings)
+        self._arrived.set()
+
+    def _start(self, name: str, coro: Any) -> None:
+        assert self._tg is not None
+        self._tasks[name] = self._tg.create_task(coro, name=name)
+
+    async def _stop_task(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _start_acquisition(self) -> None:
+        gw = self.cfg.gateway
+        self.links = LinkSet(
+            [ModbusLink(link, self.cfg.profiles, self.emit, self.metrics) for link in gw.links]
+        )
+        for link in self.links.links:
+            self._start(f"link:{link.link.name}", link.run())
+        self.listeners = [MqttListener(src, self.emit, self.metrics) for src in gw.mqtt]
+        for listener in self.listeners:
+            self._start(f"mqtt:{listener.source.name}", listener.run())
+
+    async def _stop_acquisition(self) -> None:
+        for name in [n for n in self._tasks if n.startswith(("link:", "mqtt:"))]:
+            await self._stop_task(name)
+
+    async def process(self) -> int:
+        """Run what has arrived through the stages into the spool; returns readings spooled."""
+        readings, self._inbox = self._inbox, []
+        self._arrived.clear()
+        if not readings:
+            return 0
+        out = run_stages(self.stages, readings)
+        events: list[AlarmEvent] = []
+        for stage in self.stages:
+            if isinstance(stage, LocalAlarm) and stage.events:
+                events, stage.events = stage.events, []
+        rows = [(r.asset, r.signal, r.ts_ms, r.value, r.quality) for r in out]
+        stored, dropped = await asyncio.to_thread(self.spool.append, rows, events)
+        self.metrics.spooled.inc(stored)
+        if dropped:
+            self.metrics.dropped.labels(self.cfg.gateway.spool.overflow).inc(dropped)
+        if events:
+            self.uplink.wake.set()  # alarms go out ahead of the next telemetry batch
+        return stored
+
+    async def _pipeline(self) -> None:
+        while True:
+            await self._arrived.wait()
+            await self.process()
+
+    async def _housekeeping(self) -> None:
+        while True:
+            dropped = await asyncio.to_thread(self.spool.expire)
+            if dropped:
+                self.metrics.dropped.labels("age").inc(dropped)
+            self.metrics.spool_depth.set(self.spool.depth)
+            self.metrics.spool_oldest.set(await asyncio.to_thread(self.spool.oldest_age_s))
+            await asyncio.sleep(5)
+
+    def status(self) -> dict[str, Any]:
+        """What /healthz reports."""
+        return {
+            "ok": True,
+            "gateway": self.cfg.gateway.id,
+            "uptime_s": round(time.time() - self.started, 1),
+            "spool": {"depth": self.spool.depth, "counters": self.spool.counters()},
+            "uplink": {"last_ok": self.uplink.last_ok, "last_error": self.uplink.last_error},
+            "devices": self.links.status(),
+            "mqtt": [{"source": m.source.name, "connected": m.connected} for m in self.listeners],
+        }
+
+    async def reload(self, path: Path | None = None) -> bool:
+        """Validate the config file again and apply only what changed; keep the old on error."""
+        try:
+            new = await asyncio.to_thread(load_config, path or self.cfg.path)
+        except (ConfigError, OSError, ValueError) as exc:
+            self.metrics.reloads.labels("rejected").inc()
+            log.error("reload refused, keeping the running config:\n%s", exc)
+            return False
+        old, self.cfg = self.cfg, new
+        o, n = old.gateway, new.gateway
+        if o.id != n.id or o.spool != n.spool:
+            log.warning("gateway id and spool settings apply at the next restart")
+        if (o.links, o.mqtt) != (n.links, n.mqtt) or old.profiles != new.profiles:
+            await self._restart_changed_sources(old, new)
+        if (o.stages, o.validate_, o.anomaly, o.report, o.alarms) != (
+            n.stages,
+            n.validate_,
+            n.anomaly,
+            n.report,
+            n.alarms,
+        ) or o.assets != n.assets:
+            await self.process()  # finish what arrived under the old rules
+            self.stages = build_stages(new, self.metrics)
+        if build_manifest(old).model_dump(exclude={"generated_at"}) != build_manifest(
+            new
+        ).model_dump(exclude={"generated_at"}):
+            self.uplink.need_manifest = True
+        if o.uplink != n.uplink:
+            await self._stop_task("uplink")
+            self.uplink = Uplink(
+                n.uplink, n.id, self.spool, lambda: build_manifest(self.cfg), self.metrics
+            )
+            self._start("uplink", self.uplink.run())
+        self.metrics.reloads.labels("applied").inc()
+        log.info("config reloaded from %s", new.path)
+        return True
+
+    async def _restart_changed_sources(self, old: LoadedConfig, new: LoadedConfig) -> None:
+        old_links = {link.name: link for link in old.gateway.links}
+        new_links = {link.name: link for link in new.gateway.links}
+        for name, link in old_links.items():
+            if new_links.get(name) != link or any(
+                old.profiles[d.profile] != new.profiles.get(d.profile) for d in link.devices
+            ):
+                await self._stop_task(f"link:{name}")
+                self.links.links = [x for x in self.links.links if x.link.name != name]
+        for name, link in new_links.items():
+            if f"link:{name}" not in self._tasks:
+                poller = ModbusLink(link, new.profiles, self.emit, self.metrics)
+                self.links.links.append(poller)
+                self._start(f"link:{name}", poller.run())
+        old_mqtt = {m.name: m for m in old.gateway.mqtt}
+        new_mqtt = {m.name: m for m in new.gateway.mqtt}
+        for name, src in old_mqtt.items():
+            if new_mqtt.get(name) != src:
+                await self._stop_task(f"mqtt:{name}")
+                self.listeners = [m for m in self.listeners if m.source.name != name]
+        for name, src in new_mqtt.items():
+            if f"mqtt:{name}" not in self._tasks:
+                listener = MqttListener(src, self.emit, self.metrics)
+                self.listeners.append(listener)
+                self._start(f"mqtt:{name}", listener.run())
+
+    def stop(self) -> None:
+        """Ask the daemon to stop gracefully."""
+        self._stop.set()
+
+    async def run(self, install_signals: bool = True) -> None:
+        """Run until ``stop`` (or SIGTERM/SIGINT); SIGHUP reloads the config."""
+        loop = asyncio.get_running_loop()
+        if install_signals:
+            loop.add_signal_handler(signal.SIGTERM, self.stop)
+            loop.add_signal_handler(signal.SIGINT, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        h = self.cfg.gateway.health
+        server = await serve_health(h.host, h.port, self.metrics.registry, self.status)
+        self.health_port = server.sockets[0].getsockname()[1]
+        log.info(
+            "gateway %s running; health on %s:%d", self.cfg.gateway.id, h.host, self.health_port
+        )
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                self._start_acquisition()
+                self._start("pipeline", self._pipeline())
+                self._start("uplink", self.uplink.run())
+                self._start("housekeeping", self._housekeeping())
+                await self._stop.wait()
+                log.info("stopping: acquisition first, then spool what arrived, then flush")
+                await self._stop_acquisition()
+                await self._stop_task("pipeline")
+                await self.process()
+                await self._stop_task("uplink")
+                await self.uplink.flush(FLUSH_ON_STOP_S)
+                for name in list(self._tasks):
+                    await self._stop_task(name)
+        finally:
+            server.close()
+            self.spool.close()
+            if install_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    loop.remove_signal_handler(sig)
+        log.info("gateway %s stopped", self.cfg.gateway.id)

@@ -1,0 +1,157 @@
+"""The uplink: manifest first, alarms ahead of telemetry, batches committed only on ack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from edge.config import UplinkConfig
+from edge.forward.cloud_client import CloudClient, Refused, Retry
+from edge.forward.spool import Pending, Spool
+from edge.metrics import EdgeMetrics
+from plantwatch.contract import AlarmBatch, Manifest
+
+log = logging.getLogger("plantwatch.edge.uplink")
+_MANIFEST_REASONS = ("asset_not_in_manifest", "unknown_signal")
+
+
+class Uplink:
+    """Moves the spool's contents to the cloud, one acknowledged batch at a time."""
+
+    def __init__(
+        self,
+        cfg: UplinkConfig,
+        gateway_id: str,
+        spool: Spool,
+        manifest: Callable[[], Manifest],
+        metrics: EdgeMetrics,
+    ) -> None:
+        self.cfg = cfg
+        self.gateway_id = gateway_id
+        self.spool = spool
+        self.manifest = manifest
+        self.metrics = metrics
+        self.need_manifest = True
+        self.batch_max = cfg.batch_max
+        self.backoff = cfg.backoff_initial_s
+        self.last_ok: float | None = None
+        self.last_error: str | None = None
+        self.wake = asyncio.Event()
+        self._manifest_retried: str | None = None
+
+    def _client(self) -> CloudClient:
+        return CloudClient(
+            self.cfg.url,
+            self.cfg.secret(),
+            str(self.cfg.ca_file) if self.cfg.ca_file else None,
+            self.cfg.timeout_s,
+        )
+
+    async def run(self) -> None:
+        """Send forever; failures back off exponentially with jitter and lose nothing."""
+        async with self._client() as client:
+            while True:
+                try:
+                    busy = await self.step(client)
+                except Retry as exc:
+                    await self._back_off(str(exc), exc.after_s)
+                    continue
+                except Refused as exc:
+                    await self._back_off(str(exc), None)
+                    continue
+                self.backoff = self.cfg.backoff_initial_s
+                if not busy:
+                    self.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), self.cfg.interval_s)
+
+    async def _back_off(self, why: str, after_s: float | None) -> None:
+        self.last_error = why
+        delay = after_s if after_s is not None else self.backoff * random.uniform(0.5, 1.0)
+        log.warning("uplink: %s; retrying in %.1f s", why, delay)
+        await asyncio.sleep(delay)
+        self.backoff = min(self.cfg.backoff_max_s, self.backoff * 2)
+
+    async def step(self, client: CloudClient) -> bool:
+        """Send the manifest, alarms, then one batch; True when there may be more to send."""
+        if self.need_manifest:
+            try:
+                version = await client.put_manifest(self.manifest())
+            except Refused as exc:
+                self.metrics.uplink_errors.labels(f"manifest_{exc.status}").inc()
+                raise
+            self.need_manifest = False
+            log.info("uplink: manifest accepted (version %d)", version)
+        await self._send_alarms(client)
+        pending = await asyncio.to_thread(self.spool.begin, self.batch_max)
+        if pending is None:
+            return False
+        await self._send(client, pending)
+        return True
+
+    async def _send_alarms(self, client: CloudClient) -> None:
+        alarms = await asyncio.to_thread(self.spool.pending_alarms)
+        if not alarms:
+            return
+        batch = AlarmBatch(gateway_id=self.gateway_id, events=[e for _, e in alarms])
+        await client.post_alarms(batch)
+        await asyncio.to_thread(self.spool.ack_alarms, [i for i, _ in alarms])
+
+    async def _send(self, client: CloudClient, pending: Pending) -> None:
+        # A batch that waited (an outage, a backlog) is history, not live telemetry.
+        waited_s = time.time() - pending.oldest_spooled_ms / 1000
+        batch = pending.batch
+        if waited_s > max(30.0, 10 * self.cfg.interval_s):
+            batch = batch.model_copy(update={"historical": True})
+        began = time.monotonic()
+        try:
+            ack = await client.post_batch(batch)
+        except Retry:
+            self.metrics.uplink_errors.labels("retry").inc()
+            raise
+        except Refused as exc:
+            self.metrics.uplink_errors.labels(f"refused_{exc.status}").inc()
+            await self._refused(pending, exc)
+            return
+        self.metrics.uplink_seconds.observe(time.monotonic() - began)
+        await asyncio.to_thread(self.spool.commit, pending)
+        self.metrics.sent.inc(len(batch))
+        self.last_ok, self.last_error = time.time(), None
+        if ack.duplicate:
+            log.info("uplink: %s was already stored", batch.batch_id)
+
+    async def _refused(self, pending: Pending, exc: Refused) -> None:
+        if exc.status == 401:
+            raise exc  # a token problem: keep everything and keep trying
+        if exc.status == 413 and self.batch_max > 1:
+            self.batch_max = max(1, self.batch_max // 2)
+            await asyncio.to_thread(self.spool.release, pending)
+            log.warning("uplink: batch too large, now at most %d readings", self.batch_max)
+            return
+        if exc.reason in _MANIFEST_REASONS and self._manifest_retried != pending.batch.batch_id:
+            # The cloud may hold an older manifest: send ours again, then retry once.
+            self.need_manifest = True
+            self._manifest_retried = pending.batch.batch_id
+            raise exc
+        log.error(
+            "uplink: cloud refused %s (%s); parked in the spool's dead letters",
+            pending.batch.batch_id,
+            exc,
+        )
+        await asyncio.to_thread(self.spool.park, pending, exc.status, str(exc))
+
+    async def flush(self, deadline_s: float) -> None:
+        """Send what is waiting until the spool is empty or the deadline passes."""
+        stop = time.monotonic() + deadline_s
+        async with self._client() as client:
+            while time.monotonic() < stop:
+                try:
+                    if not await asyncio.wait_for(self.step(client), stop - time.monotonic()):
+                        return
+                except (Retry, Refused, TimeoutError) as exc:
+                    log.warning("uplink: flush stopped: %s (the spool keeps the rest)", exc)
+                    return
