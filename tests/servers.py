@@ -225,12 +225,12 @@ def postgres() -> Iterator[Process]:
 
 
 @contextmanager
-def cloud_server(env: dict[str, str], cwd: Path) -> Iterator[Process]:
+def cloud_server(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[Process]:
     """The cloud service under uvicorn in its own process, configured by ``env``."""
     import os
     import sys
 
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

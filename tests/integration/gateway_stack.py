@@ -1,0 +1,200 @@
+"""A whole plant room on loopback: simulator (Modbus + MQTT), a real cloud service, gateways."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sqlalchemy.orm import Session
+
+from cloud import crud
+from cloud.db import make_engine, migrate
+from cloud.storage.base import Sample, SeriesTags
+from cloud.storage.embedded import EmbeddedStore
+from edge.config import load_config
+from edge.daemon import Gateway
+from plantwatch.register_codec import decode, encode
+from simulators.clock import SimClock
+from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
+from simulators.deployment import PLAIN_SIGNALS, PROFILES_DIR
+from simulators.engine import Simulation
+from simulators.gateway_configs import Endpoints, gateway_configs
+from simulators.live import LiveSimulator
+from tests.cloud.conftest import SECRET
+from tests.servers import Process, cloud_server
+
+CAMPUS = Path(__file__).resolve().parents[2] / "simulators" / "fleets" / "campus.yaml"
+
+
+def campus(**realism: Any) -> FleetConfig:
+    """The campus fleet, optionally with realism changes (e.g. more sensor faults)."""
+    cfg = load_fleet_config(CAMPUS)
+    if realism:
+        cfg = cfg.model_copy(update={"realism": cfg.realism.model_copy(update=realism)})
+    return cfg
+
+
+@dataclass
+class Cloud:
+    """A cloud service with embedded stores in a directory, and tokens per gateway."""
+
+    server: Process
+    root: Path
+    tokens: dict[str, str]
+
+    def store(self) -> EmbeddedStore:
+        """The cloud's time-series file, opened read-side from the test."""
+        return EmbeddedStore(self.root / "ts.db")
+
+    def samples(self, sim: Simulation, start: datetime, end: datetime) -> list[Sample]:
+        """Every stored value of the fleet's assets in [start, end)."""
+        tags = [
+            SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id) for a in sim.assets
+        ]
+        return self.store().window(tags, None, start, end)
+
+    def stored_batches(self) -> list[tuple[str, int, int | None, int | None]]:
+        """(batch id, readings, first seq, last seq) of every stored batch."""
+        from sqlalchemy import select
+
+        from cloud.models import IngestedBatch
+
+        with Session(make_engine(f"sqlite:///{self.root}/pw.db")) as s:
+            return [
+                (b.batch_id, b.readings, b.first_seq, b.last_seq)
+                for b in s.scalars(select(IngestedBatch))
+            ]
+
+
+@contextlib.contextmanager
+def cloud(root: Path, gateways: list[str], port: int | None = None):  # type: ignore[no-untyped-def]
+    """Start the cloud (uvicorn, embedded stores) with a token per gateway."""
+    db = f"sqlite:///{root}/pw.db"
+    migrate(db)
+    tokens = {}
+    with Session(make_engine(db)) as session:
+        for gw in gateways:
+            if session.get(crud.Gateway, gw) is None:
+                crud.create_gateway(session, gw)
+            tokens[gw] = crud.issue_gateway_token(session, SECRET, gw)[1]
+    env = {
+        "PLANTWATCH_SECRET_KEY": SECRET,
+        "PLANTWATCH_DATABASE_URL": db,
+        "PLANTWATCH_EMBEDDED_TSDB_PATH": str(root / "ts.db"),
+    }
+    with cloud_server(env, root, port=port) as server:
+        yield Cloud(server, root, tokens)
+
+
+def write_configs(
+    fleet: FleetConfig,
+    live: LiveSimulator,
+    broker_port: int,
+    cloud_url: str,
+    tokens: dict[str, str],
+    root: Path,
+    tweak: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Path]:
+    """Gateway configs pointing at this stack, written under ``root``."""
+    ep = Endpoints(
+        modbus_ports=tuple(live.ports),
+        mqtt_port=broker_port,
+        cloud_url=cloud_url,
+        token_dir=str(root),
+        spool_dir=str(root),
+        health_port=0,
+        poll_interval_s=0.25,
+        profiles_dir=str(PROFILES_DIR),
+    )
+    out = {}
+    for gw_id, doc in gateway_configs(fleet, ep).items():
+        (root / f"{gw_id}.token").write_text(tokens[gw_id])
+        doc["uplink"]["interval_s"] = 0.2
+        doc["uplink"]["backoff_initial_s"] = 0.2
+        doc["uplink"]["backoff_max_s"] = 1.0
+        for link in doc["links"]:
+            link["quarantine_after"] = 2
+            link["backoff_max_s"] = 1.0
+            link["timeout_s"] = 0.3
+        doc["mqtt"][0]["backoff_max_s"] = 1.0
+        if tweak:
+            tweak(doc)
+        path = root / f"{gw_id}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        out[gw_id] = path
+    return out
+
+
+@contextlib.asynccontextmanager
+async def running(path: Path) -> AsyncIterator[Gateway]:
+    """A gateway daemon running in this event loop."""
+    gw = Gateway(load_config(path))
+    task = asyncio.create_task(gw.run(install_signals=False))
+    try:
+        for _ in range(200):
+            if gw.health_port is not None:
+                break
+            await asyncio.sleep(0.02)
+        yield gw
+    finally:
+        gw.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Wait (bounded) until ``check`` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def expected_value(live: LiveSimulator, asset_id: str, signal: str, t: int) -> float | None:
+    """What the gateway should report for a signal at simulated second ``t``.
+
+    Modbus values pass through the register encoding (scale, type range, nodata).
+    """
+    asset = live.sim.by_id[asset_id]
+    truth = float(live.sim.readings(asset, np.array([t], dtype=np.int64))[signal][0])
+    dev = live.wiring.device_of(asset_id)
+    point = next((p for p in dev.profile.points if p.signal == signal), None)
+    if point is None:
+        return None if truth != truth else truth
+    if point.type.value == "bool" or point.table.is_bit:
+        return 1.0 if truth else 0.0
+    order = dev.profile.order_of(point)
+    value = decode(point, encode(point, truth, order), order)
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def is_plain(live: LiveSimulator, asset_id: str, signal: str) -> bool:
+    """True for signals of cheap sensors (stamped on arrival, not by the sensor)."""
+    return signal in PLAIN_SIGNALS.get(live.sim.by_id[asset_id].asset_class, ())
+
+
+def live_config(fleet: FleetConfig, broker_port: int) -> LiveConfig:
+    """Live settings: free Modbus ports, the test broker, QoS 1 sensors."""
+    return LiveConfig(
+        start=fleet.start,
+        modbus={"base_port": 0, "devices_per_server": 4},  # type: ignore[arg-type]
+        mqtt=MqttLive(port=broker_port, qos=1, json_interval_s=1, plain_interval_s=1),
+    )
+
+
+def frozen_clock(fleet: FleetConfig, day: float) -> SimClock:
+    """A simulator clock held at ``day`` days after the fleet's start."""
+    return SimClock(start=fleet.start.timestamp() + day * 86400, frozen=True)
+
+
+def utc(t: float) -> datetime:
+    """Aware datetime of epoch seconds."""
+    return datetime.fromtimestamp(t, UTC)
