@@ -216,6 +216,9 @@ class UplinkConfig(_Strict):
     timeout_s: float = Field(default=30.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
+    historical_after_s: float = Field(
+        default=60.0, gt=0, description="Batches that waited longer are marked historical"
+    )
 
     @model_validator(mode="after")
     def _one_token(self) -> UplinkConfig:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -25,6 +24,7 @@ from plantwatch.yaml_config import ConfigError
 
 log = logging.getLogger("plantwatch.edge")
 FLUSH_ON_STOP_S = 10.0
+STOP_TASK_S = 5.0
 
 
 class Gateway:
@@ -67,10 +67,14 @@ class Gateway:
 
     async def _stop_task(self, name: str) -> None:
         task = self._tasks.pop(name, None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_TASK_S)
+        if not done:
+            log.error("task %s did not stop within %.0f s", name, STOP_TASK_S)
+        elif not task.cancelled() and task.exception() is not None:
+            log.error("task %s had failed: %r", name, task.exception())
 
     def _start_acquisition(self) -> None:
         gw = self.cfg.gateway

@@ -58,6 +58,29 @@ def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
     return None
 
 
+def _data_path(loc: tuple[str | int, ...], data: Any) -> Loc:
+    """The part of a pydantic location that exists in the data (drops union tags)."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        elif isinstance(part, str) and ("[" in part or isinstance(node, dict | list)):
+            # A tag pydantic inserts for unions, or a field missing from the data: a missing
+            # field is the last element and is kept, so the message names it.
+            if i == len(loc) - 1 and "[" not in part:
+                out.append(part)
+            continue
+        else:
+            out.append(part)
+            node = None
+            continue
+        out.append(part)
+    return tuple(out)
+
+
 def field_path(loc: Loc) -> str:
     """Render a pydantic location as a dotted path with [index] for list items."""
     out = ""
@@ -89,6 +112,6 @@ def validate_data(path: Path, model: type[Model], data: Any, lines: dict[Loc, in
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            loc = _data_path(err["loc"], data)
             problems.append((_line_for(loc, lines), field_path(loc), err["msg"]))
         raise ConfigError(path, problems) from exc

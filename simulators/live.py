@@ -115,6 +115,12 @@ class LiveSimulator:
         if self.mqtt is not None:
             self.mqtt.stop()
 
+    def set_offline(self, asset_id: str, offline: bool) -> None:
+        """Make an asset's Modbus device stop answering (or answer again)."""
+        for image in self.images:
+            if image.device.asset.id == asset_id:
+                image.offline = offline
+
     def readings_at(self, asset: Asset, t: int) -> dict[str, float]:
         """What each sensor of ``asset`` reports at simulated second ``t``."""
         values = self.sim.readings(asset, np.array([t], dtype=np.int64))

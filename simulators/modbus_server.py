@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimData, SimDevice
@@ -51,6 +53,7 @@ class DeviceImage:
 
     device: ModbusDevice
     tables: dict[str, list[int]] = field(default_factory=dict)
+    offline: bool = False  # a dead device: requests get no answer
 
     def __post_init__(self) -> None:
         points = self.device.profile.points
@@ -102,6 +105,9 @@ class DeviceImage:
         )
 
 
+OFFLINE_SILENCE_S = 30.0
+
+
 async def _serve(
     image: DeviceImage,
     stats: ServerStats,
@@ -111,12 +117,16 @@ async def _serve(
     _count: int,
     registers: list[int],
     set_values: list[int] | list[bool] | None,
-) -> None:
+) -> ExcCodes | None:
     # Called by pymodbus before it answers a request: copy the current image in.
+    if image.offline:
+        await asyncio.sleep(OFFLINE_SILENCE_S)  # longer than any client waits
+        return ExcCodes.DEVICE_BUSY
     stats.requests += 1
     key = _BLOCK_OF_FC.get(function_code, "h")
     source = _pack_bits(image.tables[key]) if key in "cd" else image.tables[key]
     registers[: len(source)] = source
+    return None
 
 
 def build_server(

@@ -45,6 +45,11 @@ class Device:
     backoff_s: float = 0.0
     polls: int = 0
     last_ok: float | None = None
+    clock_offset_ms: int = 0  # device clock minus wall clock, when the device has a clock
+
+    def now_ms(self) -> int:
+        """Now in the device's time base."""
+        return int(time.time() * 1000) + self.clock_offset_ms
 
 
 def _words(rsp: Any, table: Table, count: int) -> list[int] | list[bool]:
@@ -102,6 +107,7 @@ class ModbusLink:
         """Poll forever: always the device that is due first."""
         try:
             while True:
+                _reraise_cancellation()
                 dev = min(self.devices, key=lambda d: d.next_due)
                 delay = dev.next_due - time.monotonic()
                 if delay > 0:
@@ -121,7 +127,7 @@ class ModbusLink:
         dev.failures, dev.backoff_s, dev.polls, dev.last_ok = 0, 0.0, dev.polls + 1, started
         if dev.online is not True:
             log.info("%s (unit %d on %s) online", dev.cfg.asset, dev.cfg.unit_id, self.link.name)
-        ts_ms = readings[0].ts_ms if readings else int(time.time() * 1000)
+        ts_ms = readings[0].ts_ms if readings else dev.now_ms()
         if dev.online is not True:
             readings.append(Reading(dev.cfg.asset, DEVICE_ONLINE, ts_ms, 1.0))
         dev.online = True
@@ -142,7 +148,7 @@ class ModbusLink:
                 self.link.name,
                 why,
             )
-            self.emit([Reading(dev.cfg.asset, DEVICE_ONLINE, int(time.time() * 1000), 0.0)])
+            self.emit([Reading(dev.cfg.asset, DEVICE_ONLINE, dev.now_ms(), 0.0)])
         dev.online = False
         self.metrics.device_online.labels(dev.cfg.asset).set(0)
         if dev.failures >= self.link.quarantine_after:
@@ -163,13 +169,16 @@ class ModbusLink:
             Table.DISCRETE: self.client.read_discrete_inputs,
         }[req.table]
         last: Exception | None = None
-        for _ in range(self.link.retries + 1):
+        # A quarantined device gets one attempt: its probes must cost the neighbours little.
+        attempts = 1 if dev.backoff_s else self.link.retries + 1
+        for _ in range(attempts):
             try:
                 if not self.client.connected:
                     await self.client.connect()
                     if not self.client.connected:
                         raise DeviceUnavailable(f"cannot connect to link {self.link.name}")
                 rsp = await fn(req.address, count=req.count, device_id=dev.cfg.unit_id)
+                _reraise_cancellation()  # pymodbus may swallow a cancellation and answer
             except (TimeoutError, ModbusException, OSError) as exc:
                 last = exc
                 self.client.close()  # a late answer must not be taken for the next request's
@@ -207,6 +216,7 @@ class ModbusLink:
             clock = values.get(dev.cfg.clock_point)
             if isinstance(clock, float) and clock > 0:
                 ts_ms = int(clock * 1000)
+                dev.clock_offset_ms = ts_ms - wall_ms
         out = []
         for signal, value in signals:
             if value is None:
@@ -216,6 +226,13 @@ class ModbusLink:
             else:
                 out.append(Reading(dev.cfg.asset, signal, ts_ms, float(value)))
         return out
+
+
+def _reraise_cancellation() -> None:
+    """Raise CancelledError if this task was asked to stop (even if a library swallowed it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _next(due: float, interval: float, now: float) -> float:

@@ -105,7 +105,7 @@ class Uplink:
         # A batch that waited (an outage, a backlog) is history, not live telemetry.
         waited_s = time.time() - pending.oldest_spooled_ms / 1000
         batch = pending.batch
-        if waited_s > max(30.0, 10 * self.cfg.interval_s):
+        if waited_s > self.cfg.historical_after_s:
             batch = batch.model_copy(update={"historical": True})
         began = time.monotonic()
         try:
