@@ -32,7 +32,7 @@ def test_adjacent_points_share_a_request_within_the_gap() -> None:
         ("holding", 200, 1),
     ]
     assert [p.name for p in reqs[3].points] == ["s0", "s1"]
-    assert len(plan_requests(_profile(P), gap_fill=8)) == 4  # 10-11 and 20 merge
+    assert len(plan_requests(_profile(P), gap_fill=8)) == 3  # holding 0-20 becomes one read
 
 
 def test_max_registers_and_one_request_per_point() -> None:
