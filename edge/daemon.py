@@ -24,6 +24,8 @@ from plantwatch.yaml_config import ConfigError
 
 log = logging.getLogger("plantwatch.edge")
 FLUSH_ON_STOP_S = 10.0
+MAX_INBOX = 50_000  # readings waiting for the stages before acquisition pauses
+CHUNK = 10_000  # readings through the stages between yields to the event loop
 STOP_TASK_S = 5.0
 
 
@@ -49,6 +51,8 @@ class Gateway:
         self.listeners: list[MqttListener] = []
         self._inbox: list[Reading] = []
         self._arrived = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
         self._stop = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._tg: asyncio.TaskGroup | None = None
@@ -60,6 +64,12 @@ class Gateway:
         """Queue readings for the stages (called by pollers and listeners)."""
         self._inbox.extend(readings)
         self._arrived.set()
+        if len(self._inbox) >= MAX_INBOX:
+            self._room.clear()
+
+    async def room(self) -> None:
+        """Wait while the stages are behind (backpressure on pollers: nothing is dropped)."""
+        await self._room.wait()
 
     def _start(self, name: str, coro: Any) -> None:
         assert self._tg is not None
@@ -79,7 +89,10 @@ class Gateway:
     def _start_acquisition(self) -> None:
         gw = self.cfg.gateway
         self.links = LinkSet(
-            [ModbusLink(link, self.cfg.profiles, self.emit, self.metrics) for link in gw.links]
+            [
+                ModbusLink(link, self.cfg.profiles, self.emit, self.metrics, self.room)
+                for link in gw.links
+            ]
         )
         for link in self.links.links:
             self._start(f"link:{link.link.name}", link.run())
@@ -93,10 +106,18 @@ class Gateway:
 
     async def process(self) -> int:
         """Run what has arrived through the stages into the spool; returns readings spooled."""
-        readings, self._inbox = self._inbox, []
+        stored = 0
+        while self._inbox:
+            chunk, self._inbox = self._inbox[:CHUNK], self._inbox[CHUNK:]
+            stored += await self._process(chunk)
+            if len(self._inbox) < MAX_INBOX // 2:
+                self._room.set()
+            await asyncio.sleep(0)  # let pollers and the uplink run between chunks
         self._arrived.clear()
-        if not readings:
-            return 0
+        self._room.set()
+        return stored
+
+    async def _process(self, readings: list[Reading]) -> int:
         out = run_stages(self.stages, readings)
         events: list[AlarmEvent] = []
         for stage in self.stages:
@@ -185,7 +206,7 @@ class Gateway:
                 self.links.links = [x for x in self.links.links if x.link.name != name]
         for name, link in new_links.items():
             if f"link:{name}" not in self._tasks:
-                poller = ModbusLink(link, new.profiles, self.emit, self.metrics)
+                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room)
                 self.links.links.append(poller)
                 self._start(f"link:{name}", poller.run())
         old_mqtt = {m.name: m for m in old.gateway.mqtt}

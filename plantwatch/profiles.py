@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -95,7 +96,7 @@ class Point(BaseModel):
             raise ValueError("scale must not be 0")
         return self
 
-    @property
+    @cached_property
     def words(self) -> int:
         """Registers (or bits, for bit tables) this point occupies."""
         if self.type is DataType.STRING:

@@ -56,6 +56,22 @@ def _from_registers(registers: Sequence[int]) -> bytes:
         raise DecodeError(f"register value out of 0..65535 in {list(registers)}") from exc
 
 
+_ONE_WORD = (DataType.INT16, DataType.UINT16)
+
+
+def _decode_word(point: Point, raw: int, order: WordOrder) -> float | None:
+    # The common 16-bit case without building bytes: most plant-room registers are this.
+    if not 0 <= raw <= 0xFFFF:
+        raise DecodeError(f"register value out of 0..65535 in [{raw}]")
+    if order in (WordOrder.BADC, WordOrder.DCBA):
+        raw = ((raw & 0xFF) << 8) | (raw >> 8)
+    if point.type is DataType.INT16 and raw > 0x7FFF:
+        raw -= 0x10000
+    if point.nodata is not None and raw == point.nodata:
+        return None
+    return raw * point.scale + point.offset
+
+
 def raw_of(point: Point, value: float) -> int | float:
     """The raw number a device stores for an engineering ``value``, saturated to the type."""
     raw = (value - point.offset) / point.scale
@@ -91,6 +107,8 @@ def decode(point: Point, registers: Sequence[int], order: WordOrder) -> float | 
     """Engineering value of a point from its registers; None when the device sent ``nodata``."""
     if len(registers) < point.words:
         raise DecodeError(f"{point.name}: need {point.words} registers, got {len(registers)}")
+    if point.type in _ONE_WORD and point.bit is None:
+        return _decode_word(point, int(registers[0]), order)
     regs = registers[: point.words]
     if point.type is DataType.BOOL:
         if point.bit is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,9 +65,11 @@ class ModbusLink:
         profiles: dict[str, DeviceProfile],
         emit: Emit,
         metrics: EdgeMetrics,
+        room: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.link = link
         self.emit = emit
+        self.room = room  # waits while the stages are behind
         self.metrics = metrics
         now = time.monotonic()
         self.devices = [
@@ -112,6 +114,8 @@ class ModbusLink:
                 delay = dev.next_due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                if self.room is not None:
+                    await self.room()
                 await self.poll(dev)
         finally:
             self.client.close()

@@ -10,7 +10,7 @@ from edge.stages.base import Context
 from plantwatch.contract import AlarmEvent, Quality, Reading
 
 log = logging.getLogger("plantwatch.edge.alarm")
-_SUSPECT = Quality.DROPOUT | Quality.OUT_OF_RANGE | Quality.STUCK | Quality.SPIKE
+_SUSPECT = int(Quality.DROPOUT | Quality.OUT_OF_RANGE | Quality.STUCK | Quality.SPIKE)
 
 
 @dataclass
