@@ -144,6 +144,7 @@ def write_config(
     token: str,
     health: int,
     deadband: bool,
+    batch_max: int = 5000,
 ) -> Path:
     assets = [
         {
@@ -185,7 +186,7 @@ def write_config(
         "assets": assets,
         "links": links,
         "stages": stages,
-        "uplink": {"url": cloud_url, "token": token, "batch_max": 20000},
+        "uplink": {"url": cloud_url, "token": token, "batch_max": batch_max},
         "spool": {"path": str(root / f"{name}.spool.db")},
         "health": {"port": health},
     }
@@ -276,11 +277,11 @@ def main() -> None:
                 root,
             ) as cloud,
         ):
-            for name, n_ports, interval, url, deadband in (
-                ("flat out", 4, 0.001, cloud.url, False),
-                ("spool only", 4, 0.001, "http://127.0.0.1:9", False),
-                ("1,000/s", 1, 1.0, cloud.url, True),
-                ("5,000/s", 5, 1.0, cloud.url, True),
+            for name, n_ports, interval, url, deadband, batch in (
+                ("flat out", 4, 0.001, cloud.url, False, 20000),
+                ("spool only", 4, 0.001, "http://127.0.0.1:9", False, 20000),
+                ("1,000/s", 1, 1.0, cloud.url, True, 5000),
+                ("5,000/s", 5, 1.0, cloud.url, True, 5000),
             ):
                 health = free_port()
                 cfg = write_config(
@@ -293,6 +294,7 @@ def main() -> None:
                     token,
                     health,
                     deadband,
+                    batch,
                 )
                 results[name] = measure(cfg, health, warmup=3.0, seconds=s)
                 print(name, {k: round(v) for k, v in results[name].items()}, flush=True)

@@ -104,7 +104,7 @@ class Point(BaseModel):
             return self.length
         return _WORDS[self.type]
 
-    @property
+    @cached_property
     def end(self) -> int:
         """First address after this point."""
         return self.address + self.words

@@ -77,12 +77,10 @@ def decode_block(
     """
     if len(words) < request.count:
         raise DecodeError(f"short read: asked {request.count}, got {len(words)}")
-    out: list[tuple[Point, float | str | bool | None]] = []
-    for p in request.points:
-        offset = p.address - request.address
-        if request.table.is_bit:
-            out.append((p, bool(words[offset])))
-        else:
-            regs = words[offset : offset + p.words]
-            out.append((p, decode(p, regs, profile.order_of(p))))
-    return out
+    start = request.address
+    if request.table.is_bit:
+        return [(p, bool(words[p.address - start])) for p in request.points]
+    return [
+        (p, decode(p, words[p.address - start : p.end - start], profile.order_of(p)))
+        for p in request.points
+    ]

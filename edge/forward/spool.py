@@ -194,7 +194,8 @@ class Spool:
             ).fetchall()
         keys: dict[int, int] = {}
         index = [keys.setdefault(r[1], len(keys)) for r in rows]
-        batch = Batch(
+        # Built from rows this gateway validated on the way in: no second validation pass.
+        batch = Batch.model_construct(
             gateway_id=self.gateway_id,
             batch_id=batch_id,
             series=[self._names[sid] for sid in keys],
