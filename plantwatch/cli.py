@@ -11,7 +11,12 @@ import sys
 
 import typer
 
-PARTS = {"sim": "simulators.cli", "gateway": "edge.cli", "cloud": "cloud.cli"}
+PARTS = {
+    "sim": "simulators.cli",
+    "gateway": "edge.cli",
+    "cloud": "cloud.cli",
+    "model": "models.cli",
+}
 
 
 def build_app(only: str | None = None) -> typer.Typer:

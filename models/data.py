@@ -1,0 +1,160 @@
+"""The generic data any site can produce: telemetry and events, from Parquet or CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+TELEMETRY_COLUMNS = ("asset", "signal", "ts", "value")
+EVENT_COLUMNS = ("asset", "kind", "mode", "ts")
+EVENT_KINDS = {"failure", "maintenance", "precursor_onset", "sensor_fault"}
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used, naming the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Telemetry in long format and the event log, as Arrow tables with epoch-second times."""
+
+    telemetry: pa.Table  # asset, signal, ts (int64 s), value (float64)
+    events: pa.Table  # asset, kind, mode, ts (int64 s)
+    asset_classes: dict[str, str]
+
+    @property
+    def assets(self) -> list[str]:
+        """Every asset with telemetry, sorted."""
+        return sorted(pc.unique(self.telemetry.column("asset")).to_pylist())
+
+    def failures(self) -> pa.Table:
+        """Failure events only."""
+        return self.events.filter(pc.equal(self.events.column("kind"), "failure"))
+
+    def span(self) -> tuple[int, int]:
+        """First and last telemetry instant (epoch s)."""
+        ts = self.telemetry.column("ts")
+        return int(pc.min(ts).as_py()), int(pc.max(ts).as_py())
+
+    def series(
+        self, asset: str, signal: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Times and values of one signal of one asset, in time order."""
+        t = self.telemetry
+        mask = pc.and_(pc.equal(t.column("asset"), asset), pc.equal(t.column("signal"), signal))
+        sub = t.filter(mask).sort_by("ts")
+        return (
+            sub.column("ts").to_numpy().astype(np.int64),
+            sub.column("value").to_numpy(zero_copy_only=False).astype(np.float64),
+        )
+
+
+def _find(root: Path, word: str) -> Path:
+    matches = sorted(
+        p for p in root.iterdir() if word in p.name and p.suffix in (".parquet", ".csv")
+    )
+    if not matches:
+        raise DataError(f"{root}: no file whose name contains {word!r} (.parquet or .csv)")
+    return matches[0]
+
+
+def _read(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+
+
+def _times(path: Path, table: pa.Table, column: str) -> pa.Array:
+    col = table.column(column)
+    if pa.types.is_null(col.type):  # an empty file
+        return pa.array([None] * len(col), pa.int64())
+    if pa.types.is_timestamp(col.type) and col.type.tz is None:
+        raise DataError(
+            f"{path}: column {column}: timestamps must be RFC 3339 with a time "
+            "zone, e.g. 2025-01-01T00:00:00+00:00"
+        )
+    if pa.types.is_timestamp(col.type):
+        return pc.cast(
+            pc.divide(
+                pc.cast(col, pa.int64()),
+                {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[col.type.unit],
+            ),
+            pa.int64(),
+        )
+    if pa.types.is_integer(col.type):
+        return pc.cast(col, pa.int64())
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        try:
+            parsed = pc.strptime(col, format="%Y-%m-%dT%H:%M:%S%z", unit="s")
+        except pa.ArrowInvalid as exc:
+            raise DataError(
+                f"{path}: column {column}: timestamps must be RFC 3339 with a "
+                f"time zone, e.g. 2025-01-01T00:00:00+00:00 ({exc})"
+            ) from exc
+        return pc.cast(pc.cast(parsed, pa.int64()), pa.int64())
+    raise DataError(f"{path}: column {column} has type {col.type}; expected timestamps")
+
+
+def _require(path: Path, table: pa.Table, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}"
+        )
+
+
+def load_dataset(root: Path) -> Dataset:
+    """Load a directory holding ``*telemetry*`` and ``*events*`` files (Parquet or CSV).
+
+    The simulator's export fits as is; a site's own data needs telemetry columns asset,
+    signal, ts, value and event columns asset, kind (failure or maintenance), mode, ts, and
+    optionally an ``*assets*`` file with asset and asset_class.
+    """
+    if not root.is_dir():
+        raise DataError(f"{root}: not a directory")
+    tel_path, ev_path = _find(root, "telemetry"), _find(root, "events")
+    tel, ev = _read(tel_path), _read(ev_path)
+    _require(tel_path, tel, TELEMETRY_COLUMNS)
+    _require(ev_path, ev, EVENT_COLUMNS)
+    telemetry = pa.table(
+        {
+            "asset": pc.cast(tel.column("asset"), pa.string()),
+            "signal": pc.cast(tel.column("signal"), pa.string()),
+            "ts": _times(tel_path, tel, "ts"),
+            "value": pc.cast(tel.column("value"), pa.float64()),
+        }
+    )
+    kinds = set(pc.unique(ev.column("kind")).to_pylist())
+    unknown = sorted(str(k) for k in kinds - EVENT_KINDS)
+    if unknown:
+        raise DataError(
+            f"{ev_path}: unknown event kind(s) {', '.join(unknown)}; "
+            f"expected {', '.join(sorted(EVENT_KINDS))}"
+        )
+    events = pa.table(
+        {
+            "asset": pc.cast(ev.column("asset"), pa.string()),
+            "kind": pc.cast(ev.column("kind"), pa.string()),
+            "mode": pc.fill_null(pc.cast(ev.column("mode"), pa.string()), ""),
+            "ts": _times(ev_path, ev, "ts"),
+        }
+    )
+    classes: dict[str, str] = {}
+    asset_files = [
+        p for p in root.iterdir() if "assets" in p.name and p.suffix in (".parquet", ".csv")
+    ]
+    if asset_files:
+        at = _read(asset_files[0])
+        _require(asset_files[0], at, ("asset", "asset_class"))
+        classes = dict(
+            zip(at.column("asset").to_pylist(), at.column("asset_class").to_pylist(), strict=True)
+        )
+    return Dataset(telemetry, events, classes)
