@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from plantwatch.profiles import DataType, Point, WordOrder
 
@@ -125,3 +125,33 @@ def decode(point: Point, registers: Sequence[int], order: WordOrder) -> float | 
     if point.type in _FLOAT_TYPES and math.isnan(raw):
         return None
     return float(raw) * point.scale + point.offset
+
+
+Decoder = Callable[[Sequence[int]], float | str | bool | None]
+
+
+def compile_decoder(point: Point, order: WordOrder) -> Decoder:
+    """A decoder for one point with its type, order and scaling resolved once.
+
+    Equivalent to ``decode(point, regs, order)``; the 16-bit case (most registers) skips
+    every per-call lookup, which matters at tens of thousands of values per second.
+    """
+    if point.type in _ONE_WORD and point.bit is None:
+        swap = order in (WordOrder.BADC, WordOrder.DCBA)
+        signed = point.type is DataType.INT16
+        scale, offset, nodata = point.scale, point.offset, point.nodata
+
+        def word(regs: Sequence[int]) -> float | None:
+            raw = regs[0]
+            if not 0 <= raw <= 0xFFFF:
+                raise DecodeError(f"register value out of 0..65535 in [{raw}]")
+            if swap:
+                raw = ((raw & 0xFF) << 8) | (raw >> 8)
+            if signed and raw > 0x7FFF:
+                raw -= 0x10000
+            if raw == nodata:
+                return None
+            return raw * scale + offset
+
+        return word
+    return lambda regs: decode(point, regs, order)

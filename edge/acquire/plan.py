@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plantwatch.profiles import DeviceProfile, Point, Table
-from plantwatch.register_codec import DecodeError, decode
+from plantwatch.register_codec import DecodeError, Decoder, compile_decoder, decode
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class ReadRequest:
     address: int
     count: int
     points: tuple[Point, ...]
+    decoders: tuple[tuple[int, int, Decoder], ...] = ()  # (first, end) offsets and decoder
 
     def describe(self) -> str:
         """Human-readable, for `plantwatch gateway check`."""
@@ -65,7 +66,17 @@ def plan_requests(
             block, start, end = [p], p.address, p.end
         if block:
             out.append(ReadRequest(table, start, end - start, tuple(block)))
-    return out
+    return [_compiled(profile, r) for r in out]
+
+
+def _compiled(profile: DeviceProfile, r: ReadRequest) -> ReadRequest:
+    if r.table.is_bit:
+        return r
+    decoders = tuple(
+        (p.address - r.address, p.end - r.address, compile_decoder(p, profile.order_of(p)))
+        for p in r.points
+    )
+    return ReadRequest(r.table, r.address, r.count, r.points, decoders)
 
 
 def decode_block(

@@ -120,7 +120,11 @@ class Spool:
                 if self.overflow == "drop_newest" and len(readings) > room:
                     dropped = len(readings) - max(room, 0)
                     readings = readings[: max(room, 0)]
-                rows = [(self._series_id(a, s), t, v, q, now) for a, s, t, v, q in readings]
+                ids = self._series
+                rows = [
+                    (ids.get((a, s)) or self._series_id(a, s), t, v, q, now)
+                    for a, s, t, v, q in readings
+                ]
                 self._db.executemany(
                     "INSERT INTO readings (series, ts, value, quality, "
                     "spooled_at) VALUES (?, ?, ?, ?, ?)",
