@@ -119,29 +119,36 @@ async def test_sigkill_mid_stream_then_restart_loses_nothing(
             paths = write_configs(fleet, live, broker.port, c.server.url, c.tokens, tmp_path, tweak)
             log = tmp_path / "gateway.log"
             proc = _gateway_process(paths[GATEWAY], log)
-            await asyncio.to_thread(wait_port, health, proc, 30)
-            await asyncio.sleep(3.0)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
-            await asyncio.sleep(1.0)  # the sensors go on while the gateway is dead
-            proc = _gateway_process(paths[GATEWAY], log)
-            await asyncio.to_thread(wait_port, health, proc, 30)
-            async with httpx.AsyncClient() as h:
+            try:
+                await asyncio.to_thread(wait_port, health, proc, 30)
                 await asyncio.sleep(3.0)
-                status = (await h.get(f"http://127.0.0.1:{health}/healthz")).json()
-            assert status["ok"]
-            # SIGHUP with a broken file keeps the running config; a good file is applied.
-            good = paths[GATEWAY].read_text()
-            paths[GATEWAY].write_text(good.replace("interval_s: 0.25", "interval_s: oops", 1))
-            proc.send_signal(signal.SIGHUP)
-            await asyncio.sleep(1.0)
-            paths[GATEWAY].write_text(good.replace("max_interval_s: 300", "max_interval_s: 200"))
-            proc.send_signal(signal.SIGHUP)
-            await asyncio.sleep(1.0)
-            async with httpx.AsyncClient() as h:
-                metrics = (await h.get(f"http://127.0.0.1:{health}/metrics")).text
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(proc.wait, 30)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                await asyncio.sleep(1.0)  # the sensors go on while the gateway is dead
+                proc = _gateway_process(paths[GATEWAY], log)
+                await asyncio.to_thread(wait_port, health, proc, 30)
+                async with httpx.AsyncClient() as h:
+                    await asyncio.sleep(3.0)
+                    status = (await h.get(f"http://127.0.0.1:{health}/healthz")).json()
+                assert status["ok"]
+                # SIGHUP with a broken file keeps the running config; a good file is applied.
+                good = paths[GATEWAY].read_text()
+                paths[GATEWAY].write_text(good.replace("interval_s: 0.25", "interval_s: oops", 1))
+                proc.send_signal(signal.SIGHUP)
+                await asyncio.sleep(1.0)
+                paths[GATEWAY].write_text(
+                    good.replace("max_interval_s: 300", "max_interval_s: 200")
+                )
+                proc.send_signal(signal.SIGHUP)
+                await asyncio.sleep(1.0)
+                async with httpx.AsyncClient() as h:
+                    metrics = (await h.get(f"http://127.0.0.1:{health}/metrics")).text
+                proc.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(proc.wait, 30)
+            finally:
+                if proc.poll() is None:  # never leave a gateway behind a failed test
+                    proc.kill()
+                    proc.wait(10)
             sim_task.cancel()
         text = log.read_text()
         assert code == 0, text[-2000:]
