@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from edge.forward.spool import Spool
 from simulators.engine import Simulation
 from simulators.live import LiveSimulator
 from tests.integration.gateway_stack import (
@@ -38,12 +38,12 @@ def _fast(doc: dict) -> None:  # type: ignore[type-arg]
 
 def assert_exactly_once(c: Cloud, spool: Path) -> int:
     """Stored batches cover sequence numbers 1..N once each, N being the spool's last."""
-    with sqlite3.connect(spool) as db:
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'readings'").fetchone()
-        parked = db.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
-        waiting = db.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
-    assert parked == 0 and waiting == 0
-    last = row[0]
+    sp = Spool(spool, GATEWAY, 10**9, 365, "drop_oldest")
+    try:
+        last, waiting, parked = sp.last_seq(), sp.depth, sp.dead_letters()
+    finally:
+        sp.close()
+    assert parked == [] and waiting == 0
     ranges = sorted((b[2], b[3], b[1]) for b in c.stored_batches() if b[0].startswith(GATEWAY))
     expected_first = 1
     for first, end, count in ranges:
