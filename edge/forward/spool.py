@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from edge.forward.chunks import Chunk
 from plantwatch.contract import AlarmEvent, Batch
 
 CHUNK_MAX = 2000  # readings per chunk row
@@ -50,60 +51,6 @@ class Pending:
     first_seq: int
     last_seq: int
     oldest_spooled_ms: int
-
-
-@dataclass
-class _Chunk:
-    first_seq: int
-    spooled_at: int
-    series: array  # type: ignore[type-arg]
-    ts: array  # type: ignore[type-arg]
-    value: array  # type: ignore[type-arg]  # NaN stands for "no value" (the contract has no NaN)
-    quality: array  # type: ignore[type-arg]
-
-    @property
-    def n(self) -> int:
-        return len(self.ts)
-
-    @classmethod
-    def load(cls, row: tuple[int, int, int, bytes, bytes, bytes, bytes]) -> _Chunk:
-        first, _, at, series, ts, value, quality = row
-        return cls(
-            first, at, array("I", series), array("q", ts), array("d", value), array("I", quality)
-        )
-
-    def tail(self, from_seq: int) -> _Chunk:
-        k = from_seq - self.first_seq
-        return _Chunk(
-            from_seq,
-            self.spooled_at,
-            self.series[k:],
-            self.ts[k:],
-            self.value[k:],
-            self.quality[k:],
-        )
-
-    def head(self, upto_seq: int) -> _Chunk:
-        k = upto_seq - self.first_seq + 1
-        return _Chunk(
-            self.first_seq,
-            self.spooled_at,
-            self.series[:k],
-            self.ts[:k],
-            self.value[:k],
-            self.quality[:k],
-        )
-
-    def row(self) -> tuple[int, int, int, bytes, bytes, bytes, bytes]:
-        return (
-            self.first_seq,
-            self.n,
-            self.spooled_at,
-            self.series.tobytes(),
-            self.ts.tobytes(),
-            self.value.tobytes(),
-            self.quality.tobytes(),
-        )
 
 
 class Spool:
@@ -201,7 +148,7 @@ class Spool:
                 quality = array("I", [r[4] for r in readings])
                 first = self._counter("assigned_seq") + 1
                 for k in range(0, len(readings), CHUNK_MAX):
-                    chunk = _Chunk(
+                    chunk = Chunk(
                         first + k,
                         now,
                         series[k : k + CHUNK_MAX],
@@ -244,7 +191,7 @@ class Spool:
         for row in rows:
             if dropped >= n:
                 break
-            c = _Chunk.load(row)
+            c = Chunk.load(row)
             end = c.first_seq + c.n - 1
             start = max(c.first_seq, after + 1)
             k = min(n - dropped, end - start + 1)
@@ -280,14 +227,14 @@ class Spool:
             self._db.execute("COMMIT")
         return int(n)
 
-    def _chunks(self, first: int, last: int) -> list[_Chunk]:
+    def _chunks(self, first: int, last: int) -> list[Chunk]:
         # The chunk holding `first` may start before it (a partly committed chunk is rewritten
         # from its first unsent reading, so in practice it starts exactly there).
         rows = self._db.execute(
             "SELECT * FROM chunks WHERE first_seq <= ? AND first_seq + n > ? ORDER BY first_seq",
             (last, first),
         ).fetchall()
-        return [_Chunk.load(r) for r in rows]
+        return [Chunk.load(r) for r in rows]
 
     def begin(self, max_readings: int) -> Pending | None:
         """The batch to send next: the one in flight if any, else the oldest readings."""
