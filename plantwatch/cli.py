@@ -24,6 +24,13 @@ def build_app(only: str | None = None) -> typer.Typer:
     app = typer.Typer(
         help="plantwatch: plant-room monitoring and predictive maintenance.", no_args_is_help=True
     )
+
+    # A callback keeps `plantwatch demo` a subcommand when only the demo is loaded (typer
+    # would otherwise run a lone command as the root).
+    @app.callback()
+    def _group() -> None:
+        """Commands for each part of plantwatch."""
+
     for name, module in PARTS.items():
         if only is None or only == name:
             app.add_typer(importlib.import_module(module).app, name=name)
