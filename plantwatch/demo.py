@@ -70,4 +70,4 @@ def demo(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    console.print("demo stopped")
+    console.print("\ndemo stopped")
