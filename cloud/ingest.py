@@ -6,14 +6,16 @@ import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cloud.models import Asset
 from cloud.storage.base import SeriesTags
 from plantwatch.contract import CONTRACT_VERSION, Batch
 
 MAX_LISTED = 20  # offending items named in one answer
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class Rejected(Exception):
@@ -83,14 +85,22 @@ def validation_items(exc: ValidationError) -> tuple[str, ...]:
     )
 
 
-def parse_batch(raw: bytes) -> Batch:
-    """Validate the JSON body against the data contract."""
+def parse_body(model: type[Body], raw: bytes) -> Body:
+    """Validate a JSON body against a contract model; refuse it with the problems listed."""
     try:
-        batch = Batch.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         raise Rejected(
-            422, "malformed", f"{exc.error_count()} problem(s) in the batch", validation_items(exc)
+            422,
+            "malformed",
+            f"{exc.error_count()} problem(s) in the {model.__name__}",
+            validation_items(exc),
         ) from exc
+
+
+def parse_batch(raw: bytes) -> Batch:
+    """Validate the JSON body against the data contract."""
+    batch = parse_body(Batch, raw)
     if batch.contract_version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
         raise Rejected(
             422,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plantwatch.contract import AssetClass, Identifier
 from plantwatch.profiles import DeviceProfile, load_profiles
-from plantwatch.yaml_config import ConfigError, load_model, parse_yaml, validate_data
+from plantwatch.yaml_config import ConfigError, load_model, parse_yaml
 
 
 class _Strict(BaseModel):
@@ -334,9 +334,3 @@ def load_config(path: Path) -> LoadedConfig:
     if problems:
         raise ConfigError(path, problems)
     return LoadedConfig(path=path, gateway=gateway, profiles=profiles)
-
-
-def parse_config_text(path: Path, text: str) -> GatewayConfig:
-    """Validate config text as if read from ``path`` (for reload checks)."""
-    data, lines = parse_yaml(text)
-    return validate_data(path, GatewayConfig, data, lines)

@@ -123,8 +123,7 @@ class Gateway:
         for stage in self.stages:
             if isinstance(stage, LocalAlarm) and stage.events:
                 events, stage.events = stage.events, []
-        rows = [(r.asset, r.signal, r.ts_ms, r.value, r.quality) for r in out]
-        stored, dropped = await asyncio.to_thread(self.spool.append, rows, events)
+        stored, dropped = await asyncio.to_thread(self.spool.append, out, events)
         self.metrics.spooled.inc(stored)
         if dropped:
             self.metrics.dropped.labels(self.cfg.gateway.spool.overflow).inc(dropped)

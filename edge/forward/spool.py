@@ -18,12 +18,13 @@ import sqlite3
 import threading
 import time
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from edge.forward.chunks import Chunk
-from plantwatch.contract import AlarmEvent, Batch
+from plantwatch.contract import AlarmEvent, Batch, Reading
 
 CHUNK_MAX = 2000  # readings per chunk row
 _SCHEMA = """
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS dead_letter (
     batch_id TEXT PRIMARY KEY, status INTEGER, reason TEXT, batch TEXT, parked_at INTEGER);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-Row = tuple[str, str, int, float | None, int]
+# (asset, signal, ts_ms, value, quality, ...): a contract Reading fits as it is.
+Row = tuple[str, str, int, float | None, int] | Reading
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Spool:
             return self._counter("assigned_seq")
 
     def append(
-        self, readings: list[Row], alarms: list[AlarmEvent] | None = None
+        self, readings: Sequence[Row], alarms: list[AlarmEvent] | None = None
     ) -> tuple[int, int]:
         """Commit readings (asset, signal, ts_ms, value, quality) and alarm events at once.
 
@@ -141,7 +143,7 @@ class Spool:
                     dropped, readings = len(readings) - keep, readings[:keep]
                 ids = self._series
                 series = array(
-                    "I", [ids.get((a, s)) or self._series_id(a, s) for a, s, _, _, _ in readings]
+                    "I", [ids.get((r[0], r[1])) or self._series_id(r[0], r[1]) for r in readings]
                 )
                 ts = array("q", [r[2] for r in readings])
                 value = array("d", [nan if r[3] is None else r[3] for r in readings])

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import ValidationError
 
 from cloud import crud
 from cloud.api.deps import GatewayDep, SessionDep, ViewerDep
 from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
-from cloud.ingest import Rejected, validation_items
+from cloud.ingest import Rejected, parse_body
 from cloud.schemas import AlarmAck, AlarmEventPublic
 from plantwatch.contract import AlarmBatch
 
@@ -26,10 +25,7 @@ router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 )
 def post_alarms(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> AlarmAck:
     """Store alarm events of the calling gateway's own assets; resends are not stored twice."""
-    try:
-        batch = AlarmBatch.model_validate_json(body)
-    except ValidationError as exc:
-        raise Rejected(422, "malformed", "invalid alarm batch", validation_items(exc)) from exc
+    batch = parse_body(AlarmBatch, body)
     if batch.gateway_id != gateway.id or any(e.gateway_id != gateway.id for e in batch.events):
         raise Rejected(403, "wrong_gateway", f"alarms must be {gateway.id}'s own")
     owned = {a.id for a in crud.gateway_assets(session, gateway.id)}

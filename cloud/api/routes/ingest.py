@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from cloud import crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
@@ -16,9 +16,9 @@ from cloud.ingest import (
     check_batch,
     decompress,
     parse_batch,
+    parse_body,
     scope_of,
     seq_range,
-    validation_items,
 )
 from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
@@ -146,10 +146,7 @@ def ingest(
 )
 def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> ManifestAck:
     """Make the registry match the gateway's manifest (its birth certificate)."""
-    try:
-        manifest = Manifest.model_validate_json(body)
-    except ValidationError as exc:
-        raise Rejected(422, "malformed", "invalid manifest", validation_items(exc)) from exc
+    manifest = parse_body(Manifest, body)
     if manifest.gateway_id != gateway.id:
         raise Rejected(
             403,
