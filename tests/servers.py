@@ -165,6 +165,23 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+def _wait_accepting(port: int, timeout_s: float = 30.0) -> None:
+    """PostgreSQL listens before it accepts sessions ("the database system is starting up")."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            psycopg.connect(
+                f"postgresql://postgres@127.0.0.1:{port}/postgres", connect_timeout=2
+            ).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @contextmanager
 def postgres() -> Iterator[Process]:
     """A throwaway PostgreSQL cluster on a free loopback port (trust auth, user postgres)."""
@@ -218,6 +235,7 @@ def postgres() -> Iterator[Process]:
     pg = Process(port, proc)
     try:
         wait_port(port, proc)
+        _wait_accepting(port)
         yield pg
     finally:
         pg.stop()
