@@ -224,12 +224,14 @@ def measure(cfg: Path, health: int, warmup: float, seconds: float) -> dict[str, 
         url = f"http://127.0.0.1:{health}/metrics"
         before = httpx.get(url, timeout=30).text
         ps.cpu_percent()
+        t_before = ps.cpu_times()
         peak = 0
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             time.sleep(0.25)
             peak = max(peak, ps.memory_info().rss)
         cpu = ps.cpu_percent()
+        t_after = ps.cpu_times()
         after = httpx.get(url, timeout=30).text
         took = time.monotonic() - t0
         rate = {
@@ -240,7 +242,10 @@ def measure(cfg: Path, health: int, warmup: float, seconds: float) -> dict[str, 
             / took
             for k in ("acquired", "spooled", "sent")
         }
-        return rate | {"cpu": cpu, "rss_mb": peak / 2**20}
+        kernel = (t_after.system - t_before.system) / max(
+            1e-9, sum(t_after[:2]) - sum(t_before[:2])
+        )
+        return rate | {"cpu": cpu, "kernel_share": kernel, "rss_mb": peak / 2**20}
     finally:
         proc.terminate()
         proc.wait(30)
@@ -300,7 +305,7 @@ def main() -> None:
                     batch,
                 )
                 results[name] = measure(cfg, health, warmup=3.0, seconds=s)
-                print(name, {k: round(v) for k, v in results[name].items()}, flush=True)
+                print(name, {k: round(v, 2) for k, v in results[name].items()}, flush=True)
         farm.terminate()
     print(f"farm ceiling (bare pymodbus client, 4 connections): {bare:>10,.0f} registers/s")
     print(

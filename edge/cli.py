@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import json
 import logging
 import struct
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from edge.acquire.plan import plan_requests
 from edge.config import GatewayConfig, LoadedConfig, load_config
@@ -20,14 +25,21 @@ from plantwatch.yaml_config import ConfigError
 app = typer.Typer(
     help="Edge gateway: Modbus + MQTT acquisition, stages, spool, uplink.", no_args_is_help=True
 )
-console = Console()
+
+
+@functools.cache
+def _out() -> Console:
+    # rich loads only for the commands that print tables, not for the daemon.
+    from rich.console import Console
+
+    return Console()
 
 
 def _load(path: Path) -> LoadedConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
-        console.print(f"[red]invalid gateway config[/red]\n{exc}")
+        _out().print(f"[red]invalid gateway config[/red]\n{exc}")
         raise typer.Exit(2) from exc
 
 
@@ -39,7 +51,7 @@ def check(config: Path = typer.Argument(..., help="Gateway config YAML")) -> Non
     total_requests = 0.0
     for link in gw.links:
         where = f"{link.host}:{link.port}" if link.kind == "tcp" else link.port
-        console.print(f"[bold]link {link.name}[/bold] ({link.kind} {where})")
+        _out().print(f"[bold]link {link.name}[/bold] ({link.kind} {where})")
         for dev in link.devices:
             reqs = plan_requests(
                 cfg.profiles[dev.profile],
@@ -48,19 +60,19 @@ def check(config: Path = typer.Argument(..., help="Gateway config YAML")) -> Non
                 dev.one_request_per_point,
             )
             total_requests += len(reqs) / dev.interval_s
-            console.print(
+            _out().print(
                 f"  unit {dev.unit_id} {dev.asset} ({dev.profile}) every "
                 f"{dev.interval_s:g} s: {len(reqs)} requests"
             )
             for r in reqs:
-                console.print(f"    {r.describe()}")
+                _out().print(f"    {r.describe()}")
     for src in gw.mqtt:
-        console.print(f"[bold]mqtt {src.name}[/bold] ({src.host}:{src.port})")
+        _out().print(f"[bold]mqtt {src.name}[/bold] ({src.host}:{src.port})")
         for sub in src.subscriptions:
-            console.print(f"  {sub.topic} qos {sub.qos} {sub.format}")
+            _out().print(f"  {sub.topic} qos {sub.qos} {sub.format}")
     manifest = build_manifest(cfg)
     n_signals = sum(len(a.signals) for a in manifest.assets)
-    console.print(
+    _out().print(
         f"{config}: ok; {len(manifest.assets)} assets, {n_signals} signals, "
         f"{total_requests:.2f} Modbus requests/s; stages: {', '.join(gw.stages)}"
     )
@@ -72,12 +84,18 @@ def run(
     log_level: str = typer.Option("INFO", "--log-level"),
 ) -> None:
     """Run the gateway until SIGTERM (flushes, exit 0); SIGHUP reloads the config."""
+    # httpx imports its command-line client (click, rich, pygments) when they are installed;
+    # the daemon never uses it, and on a small box those few MB are worth keeping.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from edge.daemon import Gateway
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     cfg = _load(config)
+    # Everything loaded so far lives as long as the process: keep the collector off it.
+    gc.collect()
+    gc.freeze()
     asyncio.run(Gateway(cfg).run())
 
 
@@ -126,23 +144,25 @@ def probe(
         client = AsyncModbusTcpClient(host, port=port, timeout=2, retries=1)
         await client.connect()
         if not client.connected:
-            console.print(f"[red]cannot connect to {host}:{port}[/red]")
+            _out().print(f"[red]cannot connect to {host}:{port}[/red]")
             raise typer.Exit(1)
         fn = client.read_input_registers if table == "input" else client.read_holding_registers
         rsp = await fn(address, count=count, device_id=unit)
         client.close()
         if rsp.isError():
-            console.print(f"[red]device answered {rsp}[/red]")
+            _out().print(f"[red]device answered {rsp}[/red]")
             raise typer.Exit(1)
         return list(rsp.registers)
 
     regs = asyncio.run(read())
-    console.print("registers: " + " ".join(f"{r:5d} (0x{r:04X})" for r in regs))
-    console.print(f"int16 {[r - 65536 if r > 32767 else r for r in regs]}  uint16 {regs}")
+    _out().print("registers: " + " ".join(f"{r:5d} (0x{r:04X})" for r in regs))
+    _out().print(f"int16 {[r - 65536 if r > 32767 else r for r in regs]}  uint16 {regs}")
+    from rich.table import Table as RichTable
+
     out = RichTable("type", "ABCD", "CDAB", "BADC", "DCBA")
     rows: dict[str, dict[str, str]] = {}
     for type_name, order, value in decodings(regs):
         rows.setdefault(type_name, {})[order] = value
     for type_name, values in rows.items():
         out.add_row(type_name, *(values[o] for o in ("ABCD", "CDAB", "BADC", "DCBA")))
-    console.print(out)
+    _out().print(out)

@@ -11,6 +11,7 @@ from typing import Any
 
 from edge.acquire.modbus_poller import LinkSet, ModbusLink
 from edge.acquire.mqtt_listener import MqttListener
+from edge.acquire.plan import Plans
 from edge.config import LoadedConfig, load_config
 from edge.forward.spool import Spool
 from edge.forward.uplink import Uplink
@@ -88,9 +89,10 @@ class Gateway:
 
     def _start_acquisition(self) -> None:
         gw = self.cfg.gateway
+        plans = Plans()
         self.links = LinkSet(
             [
-                ModbusLink(link, self.cfg.profiles, self.emit, self.metrics, self.room)
+                ModbusLink(link, self.cfg.profiles, self.emit, self.metrics, self.room, plans)
                 for link in gw.links
             ]
         )
@@ -123,7 +125,7 @@ class Gateway:
         for stage in self.stages:
             if isinstance(stage, LocalAlarm) and stage.events:
                 events, stage.events = stage.events, []
-        stored, dropped = await asyncio.to_thread(self.spool.append, out, events)
+        stored, dropped = await self.spool.run(self.spool.append, out, events)
         self.metrics.spooled.inc(stored)
         if dropped:
             self.metrics.dropped.labels(self.cfg.gateway.spool.overflow).inc(dropped)
@@ -138,11 +140,11 @@ class Gateway:
 
     async def _housekeeping(self) -> None:
         while True:
-            dropped = await asyncio.to_thread(self.spool.expire)
+            dropped = await self.spool.run(self.spool.expire)
             if dropped:
                 self.metrics.dropped.labels("age").inc(dropped)
             self.metrics.spool_depth.set(self.spool.depth)
-            self.metrics.spool_oldest.set(await asyncio.to_thread(self.spool.oldest_age_s))
+            self.metrics.spool_oldest.set(await self.spool.run(self.spool.oldest_age_s))
             await asyncio.sleep(5)
 
     def status(self) -> dict[str, Any]:
@@ -197,6 +199,7 @@ class Gateway:
     async def _restart_changed_sources(self, old: LoadedConfig, new: LoadedConfig) -> None:
         old_links = {link.name: link for link in old.gateway.links}
         new_links = {link.name: link for link in new.gateway.links}
+        plans = Plans()
         for name, link in old_links.items():
             if new_links.get(name) != link or any(
                 old.profiles[d.profile] != new.profiles.get(d.profile) for d in link.devices
@@ -205,7 +208,7 @@ class Gateway:
                 self.links.links = [x for x in self.links.links if x.link.name != name]
         for name, link in new_links.items():
             if f"link:{name}" not in self._tasks:
-                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room)
+                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room, plans)
                 self.links.links.append(poller)
                 self._start(f"link:{name}", poller.run())
         old_mqtt = {m.name: m for m in old.gateway.mqtt}

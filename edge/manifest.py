@@ -14,6 +14,16 @@ def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
     """Every signal of every asset with unit and range: profiles, then config overrides."""
     gw = cfg.gateway
     specs: dict[str, dict[str, SignalSpec]] = {a.id: {} for a in gw.assets}
+    # Equal specs are shared: a gateway with thousands of signals has few distinct ones.
+    shared: dict[tuple[str, float | None, float | None], SignalSpec] = {}
+
+    def spec(unit: str, lo: float | None, hi: float | None) -> SignalSpec:
+        key = (unit, lo, hi)
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = SignalSpec(unit=unit, min=lo, max=hi)
+        return found
+
     for link in gw.links:
         for dev in link.devices:
             profile = cfg.profiles[dev.profile]
@@ -21,12 +31,10 @@ def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
                 if p.signal is None:
                     continue
                 override = dev.ranges.get(p.signal)
-                specs[dev.asset][p.signal] = SignalSpec(
-                    unit=p.unit,
-                    min=override.min if override else None,
-                    max=override.max if override else None,
+                specs[dev.asset][p.signal] = spec(
+                    p.unit, override.min if override else None, override.max if override else None
                 )
-            specs[dev.asset][DEVICE_ONLINE] = SignalSpec(unit="", min=0, max=1)
+            specs[dev.asset][DEVICE_ONLINE] = spec("", 0, 1)
     for asset in gw.assets:
         specs[asset.id].update(asset.signals)
     return specs

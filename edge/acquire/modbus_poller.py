@@ -12,7 +12,7 @@ from typing import Any
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from edge.acquire.plan import ReadRequest, decode_block, plan_requests
+from edge.acquire.plan import Plans, ReadRequest, decode_block
 from edge.config import DeviceConfig, RtuLink, TcpLink
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
@@ -66,8 +66,10 @@ class ModbusLink:
         emit: Emit,
         metrics: EdgeMetrics,
         room: Callable[[], Awaitable[None]] | None = None,
+        plans: Plans | None = None,
     ) -> None:
         self.link = link
+        plans = plans or Plans()
         self.emit = emit
         self.room = room  # waits while the stages are behind
         self.metrics = metrics
@@ -76,7 +78,7 @@ class ModbusLink:
             Device(
                 cfg=d,
                 profile=profiles[d.profile],
-                requests=plan_requests(
+                requests=plans.get(
                     profiles[d.profile],
                     d.max_registers_per_read,
                     d.gap_fill,

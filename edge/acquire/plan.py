@@ -95,3 +95,29 @@ def decode_block(
         (p, decode(p, words[p.address - start : p.end - start], profile.order_of(p)))
         for p in request.points
     ]
+
+
+class Plans:
+    """Request plans shared by every device of a profile: compiled decoders cost memory."""
+
+    def __init__(self) -> None:
+        # Keyed by identity; the entry keeps its profile alive, so an id is never reused.
+        self._by: dict[tuple[int, int | None, int, bool], tuple[DeviceProfile, list[ReadRequest]]]
+        self._by = {}
+
+    def get(
+        self,
+        profile: DeviceProfile,
+        max_registers: int | None = None,
+        gap_fill: int = 8,
+        one_per_point: bool = False,
+    ) -> list[ReadRequest]:
+        """The plan for these options, computed once."""
+        key = (id(profile), max_registers, gap_fill, one_per_point)
+        hit = self._by.get(key)
+        if hit is None:
+            hit = self._by[key] = (
+                profile,
+                plan_requests(profile, max_registers, gap_fill, one_per_point),
+            )
+        return hit[1]

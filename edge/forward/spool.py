@@ -12,16 +12,18 @@ costs a fraction of that per reading, which is most of a gateway's budget at hig
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from edge.forward.chunks import Chunk
 from plantwatch.contract import AlarmEvent, Batch, Reading
@@ -43,6 +45,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 # (asset, signal, ts_ms, value, quality, ...): a contract Reading fits as it is.
 Row = tuple[str, str, int, float | None, int] | Reading
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,13 @@ class Spool:
         self.max_age_ms = int(max_age_days * 86_400_000)
         self.overflow = overflow
         self._lock = threading.Lock()
+        # One thread for all of the spool's statements: the event loop never waits on a
+        # commit, and one worker thread keeps the allocator to one extra arena.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        # One process owns a spool: an exclusive lock saves the file-lock system calls of
+        # every transaction (and keeps a second gateway from opening the same spool).
+        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
@@ -83,8 +93,15 @@ class Spool:
         self._names = {i: k for k, i in self._series.items()}
         self.depth = int(self._db.execute("SELECT COALESCE(SUM(n), 0) FROM chunks").fetchone()[0])
 
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one spool method on the spool's own thread."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._io, lambda: fn(*args, **kwargs)
+        )
+
     def close(self) -> None:
         """Close the file (everything committed is already on disk)."""
+        self._io.shutdown(wait=True)
         with self._lock:
             self._db.close()
 

@@ -87,19 +87,19 @@ class Uplink:
             self.need_manifest = False
             log.info("uplink: manifest accepted (version %d)", version)
         await self._send_alarms(client)
-        pending = await asyncio.to_thread(self.spool.begin, self.batch_max)
+        pending = await self.spool.run(self.spool.begin, self.batch_max)
         if pending is None:
             return False
         await self._send(client, pending)
         return True
 
     async def _send_alarms(self, client: CloudClient) -> None:
-        alarms = await asyncio.to_thread(self.spool.pending_alarms)
+        alarms = await self.spool.run(self.spool.pending_alarms)
         if not alarms:
             return
         batch = AlarmBatch(gateway_id=self.gateway_id, events=[e for _, e in alarms])
         await client.post_alarms(batch)
-        await asyncio.to_thread(self.spool.ack_alarms, [i for i, _ in alarms])
+        await self.spool.run(self.spool.ack_alarms, [i for i, _ in alarms])
 
     async def _send(self, client: CloudClient, pending: Pending) -> None:
         # A batch that waited (an outage, a backlog) is history, not live telemetry.
@@ -118,7 +118,7 @@ class Uplink:
             await self._refused(pending, exc)
             return
         self.metrics.uplink_seconds.observe(time.monotonic() - began)
-        await asyncio.to_thread(self.spool.commit, pending)
+        await self.spool.run(self.spool.commit, pending)
         self.metrics.sent.inc(len(batch))
         self.last_ok, self.last_error = time.time(), None
         if ack.duplicate:
@@ -129,7 +129,7 @@ class Uplink:
             raise exc  # a token problem: keep everything and keep trying
         if exc.status == 413 and self.batch_max > 1:
             self.batch_max = max(1, self.batch_max // 2)
-            await asyncio.to_thread(self.spool.release, pending)
+            await self.spool.run(self.spool.release, pending)
             log.warning("uplink: batch too large, now at most %d readings", self.batch_max)
             return
         if exc.reason in _MANIFEST_REASONS and self._manifest_retried != pending.batch.batch_id:
@@ -142,7 +142,7 @@ class Uplink:
             pending.batch.batch_id,
             exc,
         )
-        await asyncio.to_thread(self.spool.park, pending, exc.status, str(exc))
+        await self.spool.run(self.spool.park, pending, exc.status, str(exc))
 
     async def flush(self, deadline_s: float) -> None:
         """Send what is waiting until the spool is empty or the deadline passes."""

@@ -21,6 +21,8 @@ class RobustZ:
     inflating the scale.
     """
 
+    __slots__ = ("alpha", "dev", "level", "n", "warmup")
+
     def __init__(self, alpha: float = 0.02, warmup: int = 30) -> None:
         self.alpha = alpha
         self.warmup = warmup

@@ -18,7 +18,7 @@ _DROPOUT, _RANGE, _STUCK, _SPIKE = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Track:
     last: float | None = None  # last accepted value
     repeats: int = 0
