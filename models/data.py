@@ -48,7 +48,10 @@ class Dataset:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Times and values of one signal of one asset, in time order."""
         t = self.telemetry
-        mask = pc.and_(pc.equal(t.column("asset"), asset), pc.equal(t.column("signal"), signal))
+        mask = pc.and_(
+            pc.equal(pc.cast(t.column("asset"), pa.string()), asset),
+            pc.equal(pc.cast(t.column("signal"), pa.string()), signal),
+        )
         sub = t.filter(mask).sort_by("ts")
         return (
             sub.column("ts").to_numpy().astype(np.int64),
@@ -103,6 +106,13 @@ def _times(path: Path, table: pa.Table, column: str) -> pa.Array:
     raise DataError(f"{path}: column {column} has type {col.type}; expected timestamps")
 
 
+def _dictionary(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    # Names repeat millions of times: codes into one dictionary, never a string per row.
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(pc.cast(col, pa.string()))
+    return pc.cast(col, pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
+
+
 def _require(path: Path, table: pa.Table, columns: tuple[str, ...]) -> None:
     missing = [c for c in columns if c not in table.column_names]
     if missing:
@@ -126,8 +136,8 @@ def load_dataset(root: Path) -> Dataset:
     _require(ev_path, ev, EVENT_COLUMNS)
     telemetry = pa.table(
         {
-            "asset": pc.cast(tel.column("asset"), pa.string()),
-            "signal": pc.cast(tel.column("signal"), pa.string()),
+            "asset": _dictionary(tel.column("asset")),
+            "signal": _dictionary(tel.column("signal")),
             "ts": _times(tel_path, tel, "ts"),
             "value": pc.cast(tel.column("value"), pa.float64()),
         }

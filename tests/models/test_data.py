@@ -69,4 +69,4 @@ def test_model_inspect_cli(tmp_path: Path) -> None:
     out = " ".join(r.output.split())
     assert "readings of 4 assets" in out and "failure mode" in out
     r = CliRunner().invoke(app, ["model", "inspect", str(tmp_path / "nope")])
-    assert r.exit_code == 2 and "not a directory" in r.output.replace("\n", "")
+    assert r.exit_code == 2 and "not a directory" in " ".join(r.output.split())

@@ -1,0 +1,162 @@
+"""Estimators on feature rows, following scikit-learn's contract (fit / predict_*).
+
+``FailureWarner``: gradient-boosted trees for "fails within the horizon", calibrated on
+held-out groups with isotonic regression; quantile trees for the time to failure; a mode
+classifier where the history names failure modes. ``HealthScore``: an IsolationForest on
+normal rows for assets without failure history (and as a baseline).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    IsolationForest,
+)
+from sklearn.isotonic import IsotonicRegression
+
+F64 = npt.NDArray[np.float64]
+TTF_QUANTILES = (0.1, 0.5, 0.9)
+TTF_CAP_H = 168.0  # time to failure is learned from the week before failures
+
+
+class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Probability of failure within the horizon, expected time to failure, failure mode."""
+
+    def __init__(
+        self,
+        max_iter: int = 200,
+        learning_rate: float = 0.08,
+        max_leaf_nodes: int = 31,
+        l2_regularization: float = 1.0,
+        negative_fraction: float = 0.35,
+        calibration_fraction: float = 0.25,
+        random_state: int = 0,
+    ) -> None:
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2_regularization = l2_regularization
+        self.negative_fraction = negative_fraction
+        self.calibration_fraction = calibration_fraction
+        self.random_state = random_state
+
+    def _trees(self) -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            l2_regularization=self.l2_regularization,
+            random_state=self.random_state,
+        )
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        groups: Any = None,
+        hours_to_failure: Any = None,
+        modes: Any = None,
+    ) -> FailureWarner:
+        """Fit on rows; ``groups`` (e.g. asset-week) keep calibration rows apart."""
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=bool)
+        rng = np.random.default_rng(self.random_state)
+        g = np.asarray(groups) if groups is not None else np.arange(len(y)) // 1000
+        uniq = np.unique(g)
+        cal_groups = rng.choice(uniq, max(1, int(len(uniq) * self.calibration_fraction)), False)
+        cal = np.isin(g, cal_groups)
+        if y[~cal].all() or not y[~cal].any() or len(uniq) < 2:
+            cal = np.zeros(len(y), dtype=bool)
+        # Most rows are far from any failure: keep a share of them, weighted back up.
+        keep = ~cal & (y | (rng.random(len(y)) < self.negative_fraction))
+        weight = np.where(y[keep], 1.0, 1.0 / self.negative_fraction)
+        self.classes_ = np.array([False, True])
+        self.n_features_in_ = X.shape[1]
+        self.classifier_ = self._trees().fit(X[keep], y[keep], sample_weight=weight)
+        self.calibrator_: IsotonicRegression | None = None
+        if cal.any() and y[cal].any():
+            raw = self.classifier_.predict_proba(X[cal])[:, 1]
+            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+            self.calibrator_.fit(raw, y[cal])
+        self.ttf_: list[HistGradientBoostingRegressor] = []
+        if hours_to_failure is not None:
+            h = np.asarray(hours_to_failure, dtype=np.float64)
+            near = h <= TTF_CAP_H
+            if near.sum() >= 50:
+                self.ttf_ = [
+                    HistGradientBoostingRegressor(
+                        loss="quantile", quantile=q, max_iter=100, random_state=self.random_state
+                    ).fit(X[near], h[near])
+                    for q in TTF_QUANTILES
+                ]
+        self.mode_: HistGradientBoostingClassifier | None = None
+        if modes is not None:
+            m = np.asarray(modes, dtype=object)
+            pos = y & (m != "")
+            if len(set(m[pos])) >= 2:
+                self.mode_ = HistGradientBoostingClassifier(
+                    max_iter=100, random_state=self.random_state
+                ).fit(X[pos], m[pos].astype(str))
+        return self
+
+    def predict_proba(self, X: Any) -> F64:
+        """Columns: no failure, failure within the horizon."""
+        raw = self.classifier_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
+        p = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
+        p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> npt.NDArray[np.bool_]:
+        """Failure within the horizon at probability 0.5."""
+        return np.asarray(self.predict_proba(X)[:, 1] >= 0.5)
+
+    def predict_ttf(self, X: Any) -> F64:
+        """Hours to failure: 10th, 50th and 90th percentile (NaN without TTF models)."""
+        X = np.asarray(X, dtype=np.float32)
+        if not self.ttf_:
+            return np.full((len(X), len(TTF_QUANTILES)), np.nan)
+        q = np.column_stack([m.predict(X) for m in self.ttf_])
+        q = np.clip(np.sort(q, axis=1), 0.0, TTF_CAP_H)  # quantiles never cross
+        return q
+
+    def predict_mode(self, X: Any) -> tuple[list[str], F64]:
+        """Most likely failure mode and its probability ('' without a mode model)."""
+        if self.mode_ is None:
+            return [""] * len(X), np.zeros(len(X))
+        proba = self.mode_.predict_proba(np.asarray(X, dtype=np.float32))
+        best = proba.argmax(axis=1)
+        return [str(self.mode_.classes_[i]) for i in best], proba.max(axis=1)
+
+
+class HealthScore(BaseEstimator):  # type: ignore[misc]
+    """Unusualness of feature rows against normal operation (higher is less healthy)."""
+
+    def __init__(self, n_estimators: int = 100, max_samples: int = 4096, random_state: int = 0):
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> HealthScore:
+        """Learn normal operation from rows (NaN filled with each column's median)."""
+        X = np.asarray(X, dtype=np.float64)
+        self.fill_ = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
+        self.forest_ = IsolationForest(
+            n_estimators=self.n_estimators,
+            max_samples=min(self.max_samples, len(X)),
+            random_state=self.random_state,
+        ).fit(self._filled(X))
+        return self
+
+    def _filled(self, X: F64) -> F64:
+        return np.where(np.isfinite(X), X, self.fill_)
+
+    def score_samples(self, X: Any) -> F64:
+        """Anomaly score: higher means further from normal."""
+        filled = self._filled(np.asarray(X, dtype=np.float64))
+        return np.asarray(-self.forest_.score_samples(filled), dtype=np.float64)

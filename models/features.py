@@ -1,0 +1,272 @@
+"""Rolling-window features, one implementation for training and online scoring.
+
+Values are first normalised per asset class: readings outside the class's plausible range
+count as flagged and are left out, and each analog signal is expressed as its residual from
+what the operating conditions (outdoor temperature, load or traffic, running state, time of
+day and week) predict, in units of the class's typical residual. Windows then summarise the
+residuals at each evaluation instant: levels, spread, slope, and change against the asset's
+own baseline (the week before the last day), with the share of missing and flagged samples.
+Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from models.frames import AssetFrame
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+# Signals that describe how hard an asset is being driven rather than its health.
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    "hvac": ("outdoor_temp", "compressor_running"),
+    "elevator": ("trips_per_hour", "in_service"),
+    "pump": ("flow", "pump_running"),
+    "power_room": ("current_l1", "energized"),
+}
+ANALOG_FEATURES = ("m6", "m24", "d6", "d24", "slope", "spread", "missing", "stuck")
+STATUS_FEATURES = ("on6", "on24")
+SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Window lengths and the evaluation cadence."""
+
+    step_s: int = 600
+    short_h: float = 6.0
+    day_h: float = 24.0
+    baseline_days: float = 7.0
+    every_h: float = 1.0
+
+    def n(self, hours: float) -> int:
+        """Grid samples in ``hours``."""
+        return max(1, round(hours * 3600 / self.step_s))
+
+    @property
+    def longest_s(self) -> int:
+        """History one evaluation needs (the baseline ends a day before the instant)."""
+        return int((self.baseline_days * 24 + self.day_h) * 3600)
+
+
+def _regressors(t: I64, cond: F64) -> F64:
+    hour = (t % 86_400) / 3600.0
+    dow = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    cols = [
+        np.ones(len(t)),
+        np.sin(2 * np.pi * hour / 24),
+        np.cos(2 * np.pi * hour / 24),
+        (dow >= 5).astype(np.float64),
+    ]
+    return np.column_stack([*cols, cond]) if cond.size else np.column_stack(cols)
+
+
+@dataclass
+class ClassNormaliser:
+    """Per asset class: plausible ranges, signal kinds and the condition model (fitted)."""
+
+    asset_class: str
+    analog: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    lo: F64 = field(default_factory=lambda: np.zeros(0))
+    hi: F64 = field(default_factory=lambda: np.zeros(0))
+    cond_mean: F64 = field(default_factory=lambda: np.zeros(0))
+    cond_scale: F64 = field(default_factory=lambda: np.zeros(0))
+    coef: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    scale: F64 = field(default_factory=lambda: np.zeros(0))
+
+    def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
+        """Learn ranges, kinds and condition coefficients from this class's frames."""
+        names = sorted({s for f in frames for s in f.signals})
+        stacked = {s: np.concatenate([_col(f, s)[::every] for f in frames]) for s in names}
+        self.analog, self.status = [], []
+        for s in names:
+            v = stacked[s][np.isfinite(stacked[s])]
+            if v.size < 10:
+                continue
+            if np.isin(v, (0.0, 1.0)).all():
+                self.status.append(s)
+            elif not _is_counter(frames, s):
+                self.analog.append(s)
+        self.conditions = [c for c in CONDITIONS.get(self.asset_class, ()) if c in names]
+        q = {s: np.nanpercentile(stacked[s], [0.1, 99.9]) for s in self.analog}
+        self.lo = np.array([q[s][0] - 0.5 * (q[s][1] - q[s][0]) for s in self.analog])
+        self.hi = np.array([q[s][1] + 0.5 * (q[s][1] - q[s][0]) for s in self.analog])
+        cond = np.column_stack([stacked[c] for c in self.conditions]) if self.conditions else None
+        self.cond_mean = np.nanmean(cond, axis=0) if cond is not None else np.zeros(0)
+        self.cond_scale = np.nanstd(cond, axis=0) + 1e-9 if cond is not None else np.zeros(0)
+        t = np.concatenate([f.t[::every] for f in frames])
+        z = self._cond(cond, len(t))
+        design = _regressors(t, z)
+        self.coef = np.zeros((len(self.analog), design.shape[1]))
+        self.scale = np.ones(len(self.analog))
+        for j, s in enumerate(self.analog):
+            y = stacked[s].astype(np.float64)
+            ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j])
+            if s in self.conditions:  # a condition is not explained by itself
+                ok &= False
+            if ok.sum() > design.shape[1] * 5:
+                self.coef[j] = np.linalg.lstsq(design[ok], y[ok], rcond=None)[0]
+                resid = y[ok] - design[ok] @ self.coef[j]
+            else:
+                self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
+                resid = y[np.isfinite(y)] - self.coef[j, 0]
+            self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
+        return self
+
+    def _cond(self, cond: F64 | None, n: int) -> F64:
+        if cond is None or not self.conditions:
+            return np.zeros((n, 0))
+        z = (cond - self.cond_mean) / self.cond_scale
+        return np.nan_to_num(z, nan=0.0)
+
+    def transform(self, frame: AssetFrame) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """Normalised analog residuals, status values and the flagged mask of one frame."""
+        n = len(frame.t)
+        raw = np.column_stack([_col(frame, s) for s in self.analog]) if self.analog else None
+        cond = (
+            np.column_stack([_col(frame, c) for c in self.conditions]) if self.conditions else None
+        )
+        design = _regressors(frame.t, self._cond(cond, n))
+        if raw is None:
+            resid = np.zeros((n, 0))
+            flagged = np.zeros((n, 0), dtype=bool)
+        else:
+            raw = raw.astype(np.float64)
+            finite = np.isfinite(raw)
+            flagged = finite & ((raw < self.lo) | (raw > self.hi))
+            resid = (raw - design @ self.coef.T) / self.scale
+            resid[flagged | ~finite] = np.nan
+        status = (
+            np.column_stack([_col(frame, s) for s in self.status]).astype(np.float64)
+            if self.status
+            else np.zeros((n, 0))
+        )
+        return resid, status, flagged
+
+    def feature_names(self) -> list[str]:
+        """Names of the columns ``features`` returns."""
+        names = [f"{s}:{k}" for s in self.analog for k in ANALOG_FEATURES]
+        names += [f"{s}:{k}" for s in self.status for k in STATUS_FEATURES]
+        return [*names, "days_since_maintenance"]
+
+
+def _col(frame: AssetFrame, signal: str) -> F32:
+    if signal in frame.signals:
+        return frame.column(signal)
+    return np.full(len(frame.t), np.nan, dtype=np.float32)
+
+
+def _is_counter(frames: list[AssetFrame], signal: str) -> bool:
+    for f in frames:
+        v = _col(f, signal)
+        v = v[np.isfinite(v)]
+        if v.size > 10:
+            return bool((np.diff(v) >= 0).mean() > 0.99 and v[-1] > v[0])
+    return False
+
+
+class _Sums:
+    """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
+
+    def __init__(self, values: F64) -> None:
+        ok = np.isfinite(values)
+        v = np.where(ok, values, 0.0)
+        zero = np.zeros((1, values.shape[1]))
+        self.s1 = np.concatenate([zero, np.cumsum(v, axis=0)])
+        self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
+        self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
+
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        end = np.clip(idx + 1 - lag, 0, None)
+        start = np.clip(end - w, 0, None)
+        n = self.n[end] - self.n[start]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (self.s1[end] - self.s1[start]) / n
+            var = (self.s2[end] - self.s2[start]) / n - mean * mean
+        return mean, np.sqrt(np.clip(var, 0.0, None)), n
+
+
+def features(
+    norm: ClassNormaliser,
+    frame: AssetFrame,
+    idx: I64,
+    maintenance_ts: I64,
+    win: Windows = Windows(),
+) -> F32:
+    """Feature rows (one per evaluated grid index) in the order of ``feature_names``."""
+    resid, status, flagged = norm.transform(frame)
+    s6, s24, sbase = win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24)
+    half = s24 // 2
+    cols: list[F64] = []
+    if resid.shape[1]:
+        r = _Sums(resid)
+        m6, sd6, _ = r.window(idx, s6)
+        m24, _, n24 = r.window(idx, s24)
+        mb, sdb, _ = r.window(idx, sbase, lag=s24)
+        recent, _, _ = r.window(idx, half)
+        before, _, _ = r.window(idx, half, lag=half)
+        scale = np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR)
+        missing = 1.0 - n24 / np.minimum(s24, idx + 1)[:, None]
+        flat = np.vstack([np.zeros((1, resid.shape[1])), np.diff(resid, axis=0) == 0])
+        stuck, _, _ = _Sums(flat.astype(np.float64)).window(idx, s6)
+        flags, _, _ = _Sums(flagged.astype(np.float64)).window(idx, s24)
+        per = [
+            m6,
+            m24,
+            (m6 - mb) / scale,
+            (m24 - mb) / scale,
+            (recent - before) / scale,
+            sd6 / scale,
+            missing + flags,
+            stuck,
+        ]
+        cols.append(np.stack(per, axis=2).reshape(len(idx), -1))
+    if status.shape[1]:
+        st = _Sums(status)
+        on6, _, _ = st.window(idx, s6)
+        on24, _, _ = st.window(idx, s24)
+        cols.append(np.stack([on6, on24], axis=2).reshape(len(idx), -1))
+    cols.append(_days_since(frame.t[idx], maintenance_ts)[:, None])
+    return np.hstack(cols).astype(np.float32)
+
+
+def _days_since(t: I64, events: I64) -> F64:
+    pos = np.searchsorted(events, t, side="right") - 1
+    since = np.where(pos >= 0, (t - events[np.clip(pos, 0, None)]) / 86_400.0, np.nan)
+    return np.minimum(since, 365.0)
+
+
+def eval_index(frame: AssetFrame, win: Windows = Windows()) -> I64:
+    """Grid indices evaluated in training: every ``every_h`` after a day of history."""
+    every = win.n(win.every_h)
+    return np.arange(win.n(win.day_h), len(frame.t), every, dtype=np.int64)
+
+
+def explain(
+    norm: ClassNormaliser, frame: AssetFrame, win: Windows = Windows(), top: int = 3
+) -> list[tuple[str, float, float, float]]:
+    """Signals furthest from the asset's normal at the last instant: (signal, now, normal, z)."""
+    if not norm.analog:
+        return []
+    idx = np.array([len(frame.t) - 1], dtype=np.int64)
+    resid, _, _ = norm.transform(frame)
+    r = _Sums(resid)
+    m6, _, _ = r.window(idx, win.n(win.short_h))
+    mb, sdb, _ = r.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
+    z = ((m6 - mb) / np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR))[0]
+    raw = _Sums(np.column_stack([_col(frame, s) for s in norm.analog]).astype(np.float64))
+    now, _, _ = raw.window(idx, win.n(win.short_h))
+    normal, _, _ = raw.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
+    order = np.argsort(-np.nan_to_num(np.abs(z), nan=-1.0))[:top]
+    return [
+        (norm.analog[j], float(now[0, j]), float(normal[0, j]), float(z[j]))
+        for j in order
+        if np.isfinite(z[j])
+    ]

@@ -1,0 +1,90 @@
+"""Per-asset frames: each asset's signals on one regular time grid (missing samples are NaN)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from models.data import Dataset
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class AssetFrame:
+    """One asset: grid times (epoch s), signal names and a (time x signal) value matrix."""
+
+    asset: str
+    asset_class: str
+    t: I64
+    signals: tuple[str, ...]
+    x: F32
+
+    def column(self, signal: str) -> F32:
+        """One signal's values (NaN where the grid has no sample)."""
+        return self.x[:, self.signals.index(signal)]
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[str]]:
+    arr = col.combine_chunks()
+    if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - pyarrow < 15 behaviour
+        arr = arr.combine_chunks()
+    return (
+        arr.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        arr.dictionary.to_pylist(),
+    )
+
+
+def build_frames(ds: Dataset, step_s: int = 600) -> list[AssetFrame]:
+    """Every asset's frame on a shared grid of ``step_s`` from the first to the last sample.
+
+    Samples are placed at the grid slot they fall in (the last one wins); a signal an asset
+    never reports is left out of its frame.
+    """
+    tel = ds.telemetry
+    if tel.num_rows == 0:
+        return []
+    a_code, a_names = _codes(tel.column("asset"))
+    s_code, s_names = _codes(tel.column("signal"))
+    ts = tel.column("ts").to_numpy().astype(np.int64)
+    value = tel.column("value").to_numpy(zero_copy_only=False).astype(np.float32)
+    t0 = int(ts.min()) // step_s * step_s
+    n_slots = (int(ts.max()) - t0) // step_s + 1
+    grid = t0 + step_s * np.arange(n_slots, dtype=np.int64)
+    slot = (ts - t0) // step_s
+    order = np.argsort(a_code, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(a_code, minlength=len(a_names)))])
+    frames = []
+    for code, name in enumerate(a_names):
+        rows = order[bounds[code] : bounds[code + 1]]
+        if len(rows) == 0:
+            continue
+        sig = s_code[rows]
+        present = np.unique(sig)
+        column_of = np.full(len(s_names), -1, dtype=np.int64)
+        column_of[present] = np.arange(len(present))
+        x = np.full((n_slots, len(present)), np.nan, dtype=np.float32)
+        x[slot[rows], column_of[sig]] = value[rows]
+        frames.append(
+            AssetFrame(
+                asset=name,
+                asset_class=ds.asset_classes.get(name, "unknown"),
+                t=grid,
+                signals=tuple(s_names[i] for i in present),
+                x=x,
+            )
+        )
+    return sorted(frames, key=lambda f: f.asset)
+
+
+def events_of(ds: Dataset, asset: str, kind: str) -> tuple[I64, list[str]]:
+    """Times (epoch s, sorted) and modes of one asset's events of one kind."""
+    ev = ds.events
+    mask = pc.and_(pc.equal(ev.column("asset"), asset), pc.equal(ev.column("kind"), kind))
+    sub = ev.filter(mask).sort_by("ts")
+    return sub.column("ts").to_numpy().astype(np.int64), sub.column("mode").to_pylist()

@@ -1,0 +1,171 @@
+"""From a dataset to per-asset feature rows and labels, and from rows to a fitted fleet model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from models.data import Dataset
+from models.estimators import FailureWarner, HealthScore
+from models.features import ClassNormaliser, Windows, eval_index, features
+from models.frames import AssetFrame, events_of
+from models.labels import Labels, make_labels, repairs_after
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class AssetHistory:
+    """One asset's events: failures (with modes and repairs), maintenance."""
+
+    failures: I64
+    modes: list[str]
+    repaired: I64
+    maintenance: I64
+
+    @classmethod
+    def of(cls, ds: Dataset, asset: str) -> AssetHistory:
+        """From the dataset's event log."""
+        failures, modes = events_of(ds, asset, "failure")
+        maintenance, _ = events_of(ds, asset, "maintenance")
+        return cls(failures, modes, repairs_after(failures, maintenance), maintenance)
+
+
+@dataclass(frozen=True)
+class AssetRows:
+    """One asset's evaluated instants: features, labels and the failure modes ahead."""
+
+    asset: str
+    asset_class: str
+    t: I64
+    x: F32
+    labels: Labels
+    history: AssetHistory
+
+    def modes(self) -> npt.NDArray[np.object_]:
+        """Mode of the next failure for each row ('' when none follows)."""
+        m = np.array([*self.history.modes, ""], dtype=object)
+        return m[self.labels.next_failure]
+
+
+@dataclass
+class ClassModel:
+    """Everything one asset class needs to be scored."""
+
+    norm: ClassNormaliser
+    warner: FailureWarner
+    health: HealthScore
+    feature_names: list[str]
+
+
+@dataclass
+class FleetModel:
+    """Per-class models plus the settings warnings are raised with."""
+
+    classes: dict[str, ClassModel]
+    windows: Windows = field(default_factory=Windows)
+    horizon_h: float = 48.0
+    threshold: float = 0.5
+    consecutive: int = 2
+    health_threshold: float = 0.6
+
+    def proba(self, rows: AssetRows) -> F64:
+        """Failure-within-horizon probability per row (0 for a class without a model)."""
+        cm = self.classes.get(rows.asset_class)
+        if cm is None or len(rows.t) == 0:
+            return np.zeros(len(rows.t))
+        return np.asarray(cm.warner.predict_proba(rows.x)[:, 1])
+
+    def health(self, rows: AssetRows) -> F64:
+        """IsolationForest unusualness per row."""
+        cm = self.classes.get(rows.asset_class)
+        if cm is None or len(rows.t) == 0:
+            return np.zeros(len(rows.t))
+        return cm.health.score_samples(rows.x)
+
+
+def fit_normalisers(
+    frames: list[AssetFrame], until: int | None = None
+) -> dict[str, ClassNormaliser]:
+    """One normaliser per asset class from frames (only data before ``until`` if given)."""
+    out: dict[str, ClassNormaliser] = {}
+    for cls in sorted({f.asset_class for f in frames}):
+        mine = [_until(f, until) for f in frames if f.asset_class == cls]
+        out[cls] = ClassNormaliser(cls).fit(mine)
+    return out
+
+
+def _until(f: AssetFrame, until: int | None) -> AssetFrame:
+    if until is None:
+        return f
+    n = int(np.searchsorted(f.t, until))
+    return AssetFrame(f.asset, f.asset_class, f.t[:n], f.signals, f.x[:n])
+
+
+def asset_rows(
+    ds: Dataset,
+    frames: Iterable[AssetFrame],
+    norms: dict[str, ClassNormaliser],
+    win: Windows = Windows(),
+    horizon_h: float = 48.0,
+    progress: Progress | None = None,
+) -> list[AssetRows]:
+    """Feature rows and labels of every asset whose class has a normaliser."""
+    out = []
+    for frame in frames:
+        norm = norms.get(frame.asset_class)
+        if norm is None:
+            continue
+        hist = AssetHistory.of(ds, frame.asset)
+        idx = eval_index(frame, win)
+        t = frame.t[idx]
+        x = features(norm, frame, idx, hist.maintenance, win)
+        out.append(
+            AssetRows(
+                frame.asset,
+                frame.asset_class,
+                t,
+                x,
+                make_labels(t, hist.failures, hist.repaired, horizon_h),
+                hist,
+            )
+        )
+        if progress:
+            progress(frame.asset, 1)
+    return out
+
+
+def fit_classes(
+    rows: list[AssetRows],
+    norms: dict[str, ClassNormaliser],
+    keep: Callable[[AssetRows], npt.NDArray[np.bool_]],
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> dict[str, ClassModel]:
+    """Fit each class's warner and health score on the rows ``keep`` selects."""
+    models: dict[str, ClassModel] = {}
+    for cls, norm in norms.items():
+        parts = [(r, keep(r) & r.labels.usable) for r in rows if r.asset_class == cls]
+        parts = [(r, m) for r, m in parts if m.any()]
+        if not parts:
+            continue
+        X = np.vstack([r.x[m] for r, m in parts])
+        y = np.concatenate([r.labels.y[m] for r, m in parts])
+        hours = np.concatenate([r.labels.hours_to_failure[m] for r, m in parts])
+        modes = np.concatenate([r.modes()[m] for r, m in parts])
+        groups = np.concatenate(
+            [(i * 1000 + r.t[m] // (7 * 86_400)) for i, (r, m) in enumerate(parts)]
+        )
+        warner = FailureWarner(random_state=random_state).fit(X, y, groups, hours, modes)
+        normal = X[hours > 7 * 24]
+        health = HealthScore(random_state=random_state).fit(normal if len(normal) > 100 else X)
+        models[cls] = ClassModel(norm, warner, health, norm.feature_names())
+        if progress:
+            progress(cls, 1)
+    return models

@@ -1,0 +1,130 @@
+"""Warnings from a score series, and how they measure up against the failures that followed.
+
+A warning starts when the score stays at or above the threshold for ``k`` consecutive
+evaluations and lasts until it has been below for ``clear`` evaluations or the asset goes
+down. A failure is caught when a warning for its asset starts between the horizon and
+``min_lead`` before it; a warning is right when its asset fails within the horizon after it
+starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def warning_starts(
+    t: I64,
+    score: F64,
+    usable: npt.NDArray[np.bool_],
+    threshold: float,
+    k: int = 2,
+    clear: int = 6,
+) -> I64:
+    """Start times of the warnings a score series raises."""
+    above = (score >= threshold) & usable
+    if not above.any():
+        return np.zeros(0, dtype=np.int64)
+    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
+    run_start = np.flatnonzero(edges == 1)
+    run_end = np.flatnonzero(edges == -1)  # exclusive
+    starts: list[int] = []
+    last_end = -(10**9)
+    down = np.flatnonzero(~usable)
+    for s, e in zip(run_start, run_end, strict=True):
+        if e - s < k:
+            continue
+        armed = s + k - 1
+        broke = down.size and np.searchsorted(down, last_end) < np.searchsorted(down, armed)
+        if armed - last_end > clear or broke:
+            starts.append(int(t[armed]))
+        last_end = e - 1
+    return np.array(starts, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one set of warnings measured up over one period."""
+
+    failures: int
+    caught: int
+    caught_6h: int
+    caught_24h: int
+    failures_with_precursor_6h: int
+    caught_with_precursor_6h: int
+    warnings: int
+    true_warnings: int
+    asset_months: float
+    leads_h: list[float]
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The figures the model card and the tests read."""
+        leads = np.array(self.leads_h) if self.leads_h else np.array([np.nan])
+        return {
+            "failures": int(self.failures),
+            "recall": _ratio(self.caught, self.failures),
+            "recall_lead_6h": _ratio(self.caught_6h, self.failures),
+            "recall_lead_24h": _ratio(self.caught_24h, self.failures),
+            "failures_precursor_6h": int(self.failures_with_precursor_6h),
+            "recall_precursor_6h": _ratio(
+                self.caught_with_precursor_6h, self.failures_with_precursor_6h
+            ),
+            "warnings": int(self.warnings),
+            "precision": _ratio(self.true_warnings, self.warnings),
+            "false_alarms_per_asset_month": _ratio(
+                self.warnings - self.true_warnings, self.asset_months
+            ),
+            "lead_p10_h": _q(leads, 10),
+            "lead_p50_h": _q(leads, 50),
+            "lead_p90_h": _q(leads, 90),
+        }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(float(a) / float(b), 4) if b else None
+
+
+def _q(a: F64, q: float) -> float | None:
+    v = float(np.nanpercentile(a, q)) if np.isfinite(a).any() else float("nan")
+    return round(v, 1) if np.isfinite(v) else None
+
+
+def judge(
+    starts: list[I64],
+    failures: list[I64],
+    precursor_h: list[F64],
+    period: tuple[int, int],
+    horizon_h: float = 48.0,
+    min_lead_h: float = 1.0,
+) -> Outcome:
+    """Compare per-asset warning starts with per-asset failures over ``period``."""
+    h, lead_min = int(horizon_h * 3600), int(min_lead_h * 3600)
+    t0, t1 = period
+    n_fail = caught = c6 = c24 = pre6 = cpre6 = n_warn = n_true = 0
+    leads: list[float] = []
+    for s, f, pre in zip(starts, failures, precursor_h, strict=True):
+        s = s[(s >= t0) & (s < t1 - h)]
+        in_period = (f >= t0 + h) & (f < t1)
+        for fail, p in zip(f[in_period], pre[in_period], strict=True):
+            n_fail += 1
+            early = s[(s >= fail - h) & (s <= fail - lead_min)]
+            with_pre = p >= 6.0
+            pre6 += with_pre
+            if early.size:
+                lead = (fail - early.min()) / 3600
+                leads.append(lead)
+                caught += 1
+                c6 += lead >= 6
+                c24 += lead >= 24
+                cpre6 += with_pre
+        n_warn += len(s)
+        nxt = np.searchsorted(f, s, side="right")
+        ok = nxt < len(f)
+        n_true += int(((f[np.clip(nxt, 0, max(len(f) - 1, 0))] - s <= h) & ok).sum())
+    months = len(starts) * (t1 - t0) / (30.44 * 86_400)
+    return Outcome(n_fail, caught, c6, c24, pre6, cpre6, n_warn, n_true, months, leads)
