@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -46,3 +47,157 @@ def inspect(
     console.print(table)
     kinds = Counter(ds.events.column("kind").to_pylist())
     console.print("events: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+
+
+def _dataset(data: Path) -> Any:
+    from models.data import DataError, load_dataset
+
+    try:
+        return load_dataset(data)
+    except DataError as exc:
+        console.print(f"[red]unusable dataset[/red]: {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _table(ev: Any) -> None:
+    keys = (
+        ("recall_precursor_6h", "recall (precursor ≥6 h)"),
+        ("recall", "recall (all)"),
+        ("recall_lead_24h", "recall (≥24 h lead)"),
+        ("precision", "precision"),
+        ("false_alarms_per_asset_month", "false alarms/asset-month"),
+        ("lead_p50_h", "median lead h"),
+        ("warnings", "warnings"),
+    )
+    for split, by in ev.table.items():
+        n = next(iter(by.values()))["failures"]
+        table = Table("scorer", *(label for _, label in keys), title=f"{split} ({n} failures)")
+        for scorer, row in by.items():
+            table.add_row(scorer, *("-" if row[k] is None else str(row[k]) for k, _ in keys))
+        console.print(table)
+
+
+def _progress(total: int) -> tuple[Any, Any]:
+    from rich.progress import Progress
+
+    bar = Progress(console=console, transient=True)
+    task = bar.add_task("features and models", total=total)
+    return bar, lambda _name, n: bar.advance(task, n)
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
+    registry: Path = typer.Option(Path("var/models"), help="Model registry directory"),
+    horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
+) -> None:
+    """Train the failure-warning models, measure them, and store a new registry version."""
+    import time
+
+    from models.evaluate import Protocol
+    from models.registry import data_hash, save
+    from models.train import train as fit
+
+    ds = _dataset(data)
+    began = time.monotonic()
+    n = len(ds.assets)
+    bar, step = _progress(2 * n + 8)
+    with bar:
+        fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step)
+    first, last = ds.span()
+    version = save(
+        registry,
+        fleet,
+        {
+            "data": str(data),
+            "data_hash": data_hash(data),
+            "training_window": [first, last],
+            "assets": n,
+            "metrics": ev.table,
+            "thresholds": ev.thresholds,
+        },
+    )
+    _table(ev)
+    console.print(
+        f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
+        f"warning threshold {fleet.threshold:.3f}"
+    )
+
+
+@app.command()
+def evaluate(
+    data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
+    plots: Path | None = typer.Option(None, help="Write PNG pictures of the evaluation here"),
+    json_out: bool = typer.Option(False, "--json", help="Print the tables as JSON"),
+    horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
+) -> None:
+    """Run the evaluation protocol: model against baselines on time and asset splits."""
+    import json
+
+    from models.evaluate import Protocol, precursor_hours, run_protocol
+    from models.frames import build_frames
+
+    ds = _dataset(data)
+    bar, step = _progress(len(ds.assets) + 4)
+    with bar:
+        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step)
+    if json_out:
+        print(json.dumps({"thresholds": ev.thresholds, "splits": ev.table}, indent=2))
+    else:
+        _table(ev)
+    if plots is not None:
+        from models.plots import render
+
+        pre = [precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in ev.rows]
+        for path in render(ev, build_frames(ds), pre, plots):
+            console.print(f"wrote {path}")
+
+
+@app.command()
+def cmapss(
+    train_file: Path = typer.Option(..., "--train", help="train_FD00x.txt (run to failure)"),
+    test_file: Path | None = typer.Option(None, "--test", help="test_FD00x.txt"),
+    rul_file: Path | None = typer.Option(None, "--rul", help="RUL_FD00x.txt"),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout"),
+    folds: int = typer.Option(5, help="Engine-grouped folds when no test file is given"),
+) -> None:
+    """NASA C-MAPSS: train on TRAIN, report RUL RMSE and within-30 precision/recall on TEST.
+
+    Without --test, engine-grouped cross-validation on TRAIN (held-out engines cut before
+    failure the way the standard test files are).
+    """
+    import json
+
+    from models import cmapss as cm
+    from models.data import DataError
+
+    try:
+        runs = cm.load_runs(train_file)
+        if test_file is None:
+            result: dict[str, Any] = {
+                "cross_validation_folds": folds,
+                **cm.cross_validate(runs, folds),
+            }
+        else:
+            if rul_file is None:
+                raise DataError("--test needs --rul with the true remaining cycles")
+            test, rul = cm.load_runs(test_file), cm.load_rul(rul_file)
+            if len(rul) != len(test.units()):
+                raise DataError(f"{rul_file}: {len(rul)} values for {len(test.units())} test units")
+            model = cm.fit(runs)
+            pred = model.predict(cm.features(test)[cm.last_rows(test)])
+            result = {
+                **cm.metrics(rul, pred),
+                "predictions": {
+                    str(int(u)): round(float(p), 2) for u, p in zip(test.units(), pred, strict=True)
+                },
+            }
+    except DataError as exc:
+        console.print(f"[red]unusable C-MAPSS file[/red]: {exc}")
+        raise typer.Exit(2) from exc
+    if json_out:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            if k != "predictions":
+                console.print(f"{k}: {v}")

@@ -123,7 +123,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             return np.full((len(X), len(TTF_QUANTILES)), np.nan)
         q = np.column_stack([m.predict(X) for m in self.ttf_])
         q = np.clip(np.sort(q, axis=1), 0.0, TTF_CAP_H)  # quantiles never cross
-        return q
+        return np.asarray(q, dtype=np.float64)
 
     def predict_mode(self, X: Any) -> tuple[list[str], F64]:
         """Most likely failure mode and its probability ('' without a mode model)."""

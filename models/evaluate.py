@@ -73,7 +73,7 @@ def static_score(rows: AssetRows, names: list[str]) -> F64:
         return np.zeros(len(rows.t))
     with np.errstate(all="ignore"):
         v = np.nanmax(np.abs(rows.x[:, cols]), axis=1)
-    return np.nan_to_num(v.astype(np.float64), nan=0.0)
+    return np.asarray(np.nan_to_num(v.astype(np.float64), nan=0.0), dtype=np.float64)
 
 
 def _split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np.bool_]:
@@ -150,7 +150,9 @@ def random_outcome(ev: Evaluation, pre: list[F64], split: str, n: int, seed: int
             (ev.rows[i].t >= t0) & (ev.rows[i].t < t1 - h) & ev.rows[i].labels.usable
         ]
     ]
-    picks = rng.choice(len(pool), min(n, len(pool)), replace=False) if pool else []
+    picks: list[int] = (
+        rng.choice(len(pool), min(n, len(pool)), replace=False).tolist() if pool else []
+    )
     starts: list[list[int]] = [[] for _ in which]
     for p in picks:
         j, t = pool[p]

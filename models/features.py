@@ -131,7 +131,9 @@ class ClassNormaliser:
         n = len(frame.t)
         raw = np.column_stack([_col(frame, s) for s in self.analog]) if self.analog else None
         cond = (
-            np.column_stack([_col(frame, c) for c in self.conditions]) if self.conditions else None
+            np.column_stack([_col(frame, c) for c in self.conditions]).astype(np.float64)
+            if self.conditions
+            else None
         )
         design = _regressors(frame.t, self._cond(cond, n))
         if raw is None:

@@ -32,6 +32,9 @@ def repairs_after(failures: I64, maintenance: I64) -> I64:
 
 def make_labels(t: I64, failures: I64, repaired: I64, horizon_h: float = 48.0) -> Labels:
     """Label instants ``t`` (epoch s) against one asset's failures and their repairs."""
+    if len(failures) == 0:
+        never = np.zeros(len(t), dtype=bool)
+        return Labels(never, ~never, np.full(len(t), np.inf), np.full(len(t), -1, np.int64))
     nxt = np.searchsorted(failures, t, side="right")  # first failure strictly after t
     has = nxt < len(failures)
     when = np.where(has, failures[np.clip(nxt, 0, max(len(failures) - 1, 0))], 0)

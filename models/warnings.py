@@ -39,11 +39,13 @@ def warning_starts(
     for s, e in zip(run_start, run_end, strict=True):
         if e - s < k:
             continue
-        armed = s + k - 1
-        broke = down.size and np.searchsorted(down, last_end) < np.searchsorted(down, armed)
+        armed = int(s) + k - 1
+        broke = bool(down.size) and bool(
+            np.searchsorted(down, last_end) < np.searchsorted(down, armed)
+        )
         if armed - last_end > clear or broke:
             starts.append(int(t[armed]))
-        last_end = e - 1
+        last_end = int(e) - 1
     return np.array(starts, dtype=np.int64)
 
 
@@ -113,7 +115,7 @@ def judge(
         for fail, p in zip(f[in_period], pre[in_period], strict=True):
             n_fail += 1
             early = s[(s >= fail - h) & (s <= fail - lead_min)]
-            with_pre = p >= 6.0
+            with_pre = bool(p >= 6.0)
             pre6 += with_pre
             if early.size:
                 lead = (fail - early.min()) / 3600
@@ -123,8 +125,10 @@ def judge(
                 c24 += lead >= 24
                 cpre6 += with_pre
         n_warn += len(s)
+        if len(f) == 0:
+            continue
         nxt = np.searchsorted(f, s, side="right")
         ok = nxt < len(f)
-        n_true += int(((f[np.clip(nxt, 0, max(len(f) - 1, 0))] - s <= h) & ok).sum())
+        n_true += int(((f[np.clip(nxt, 0, len(f) - 1)] - s <= h) & ok).sum())
     months = len(starts) * (t1 - t0) / (30.44 * 86_400)
     return Outcome(n_fail, caught, c6, c24, pre6, cpre6, n_warn, n_true, months, leads)

@@ -1,0 +1,163 @@
+"""NASA C-MAPSS turbofan data (Prognostics Center of Excellence, NASA Ames): RUL and within-30.
+
+The standard whitespace-separated files: unit, cycle, three settings, 21 sensors; training
+units run to failure, test units stop earlier and a RUL file gives each test unit's true
+remaining cycles. Features are the engine's own rolling windows (levels, spread, slopes)
+over the informative sensors, computed by the same prefix-sum approach as the fleet
+features; a gradient-boosted regressor learns the remaining life, clipped to a plateau while
+an engine is still healthy (the usual piecewise-linear target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from models.data import DataError
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+# Sensors that vary in FD001 (the others are constant at one operating condition).
+SENSORS = (2, 3, 4, 7, 8, 9, 11, 12, 13, 14, 15, 17, 20, 21)
+WINDOWS = (5, 10, 20, 30)
+PLATEAU = 125  # remaining cycles treated as "healthy" in the target
+WITHIN = 30
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Engine runs: unit, cycle and the 21 sensor columns (one row per cycle)."""
+
+    unit: I64
+    cycle: I64
+    sensors: F64  # (rows, 21)
+
+    def units(self) -> I64:
+        """Unit numbers in file order."""
+        return np.unique(self.unit)
+
+
+def load_runs(path: Path) -> Runs:
+    """Read a C-MAPSS train or test file; names the file and line of a bad row."""
+    rows = []
+    with path.open() as fh:
+        for n, line in enumerate(fh, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 26:
+                raise DataError(f"{path}:{n}: expected 26 columns, found {len(parts)}")
+            try:
+                rows.append([float(p) for p in parts])
+            except ValueError as exc:
+                raise DataError(f"{path}:{n}: {exc}") from exc
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    a = np.array(rows)
+    return Runs(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 5:])
+
+
+def load_rul(path: Path) -> F64:
+    """The RUL file: one true remaining-cycles value per test unit, in unit order."""
+    try:
+        return np.array([float(x) for x in path.read_text().split()])
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+
+
+def features(runs: Runs) -> F64:
+    """One row per cycle: the sensors, rolling means/spreads/slopes, and the cycle count."""
+    out = np.zeros((len(runs.unit), 1 + len(SENSORS) * (1 + 3 * len(WINDOWS))))
+    cols = [s - 1 for s in SENSORS]
+    for u in runs.units():
+        rows = np.flatnonzero(runs.unit == u)
+        x = runs.sensors[rows][:, cols]
+        zero = np.zeros((1, x.shape[1]))
+        c1 = np.concatenate([zero, np.cumsum(x, axis=0)])
+        c2 = np.concatenate([zero, np.cumsum(x * x, axis=0)])
+        i = np.arange(len(rows))
+        parts = [runs.cycle[rows][:, None].astype(np.float64), x]
+        for w in WINDOWS:
+            start = np.clip(i + 1 - w, 0, None)
+            n = (i + 1 - start)[:, None]
+            mean = (c1[i + 1] - c1[start]) / n
+            sd = np.sqrt(np.clip((c2[i + 1] - c2[start]) / n - mean**2, 0, None))
+            half = np.clip(i + 1 - w // 2, 0, None)
+            recent = (c1[i + 1] - c1[half]) / np.maximum(i + 1 - half, 1)[:, None]
+            parts += [mean, sd, recent - mean]
+        out[rows] = np.hstack(parts)
+    return out
+
+
+def remaining(runs: Runs) -> F64:
+    """True remaining cycles of run-to-failure units at each row."""
+    last = {u: runs.cycle[runs.unit == u].max() for u in runs.units()}
+    return np.array([last[u] - c for u, c in zip(runs.unit, runs.cycle, strict=True)], float)
+
+
+def last_rows(runs: Runs) -> I64:
+    """Index of each unit's last cycle, in unit order."""
+    return np.array([np.flatnonzero(runs.unit == u)[-1] for u in runs.units()])
+
+
+def fit(runs: Runs, random_state: int = 0) -> HistGradientBoostingRegressor:
+    """Learn remaining life (clipped at the plateau) from run-to-failure units."""
+    y = np.minimum(remaining(runs), PLATEAU)
+    model = HistGradientBoostingRegressor(
+        max_iter=400,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        l2_regularization=1.0,
+        random_state=random_state,
+    )
+    return model.fit(features(runs), y)
+
+
+def metrics(true_rul: F64, predicted: F64, within: int = WITHIN) -> dict[str, float | None]:
+    """RUL RMSE (unclipped truth) and precision/recall of 'fails within ``within`` cycles'."""
+    rmse = float(np.sqrt(np.mean((predicted - true_rul) ** 2)))
+    pred_pos, true_pos = predicted <= within, true_rul <= within
+    tp = int((pred_pos & true_pos).sum())
+    return {
+        "rul_rmse": round(rmse, 3),
+        "within30_precision": round(tp / pred_pos.sum(), 4) if pred_pos.any() else None,
+        "within30_recall": round(tp / true_pos.sum(), 4) if true_pos.any() else None,
+    }
+
+
+def truncate(runs: Runs, seed: int = 0, max_rul: int = 145) -> tuple[Runs, F64]:
+    """Cut each run before failure as the standard test files do (true RUL 5..145 cycles)."""
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(runs.unit), dtype=bool)
+    rul = []
+    for u in runs.units():
+        rows = np.flatnonzero(runs.unit == u)
+        left = int(rng.integers(5, min(max_rul, len(rows) - 30) + 1))
+        keep[rows[: len(rows) - left]] = True
+        rul.append(left)
+    return Runs(runs.unit[keep], runs.cycle[keep], runs.sensors[keep]), np.array(rul, float)
+
+
+def subset(runs: Runs, units: I64) -> Runs:
+    """Only these units."""
+    m = np.isin(runs.unit, units)
+    return Runs(runs.unit[m], runs.cycle[m], runs.sensors[m])
+
+
+def cross_validate(runs: Runs, folds: int = 5, seed: int = 0) -> dict[str, float | None]:
+    """Engine-grouped cross-validation: each fold's engines are truncated and never trained on."""
+    units = runs.units()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(units)
+    truth, pred = [], []
+    for k in range(folds):
+        test_units = order[k::folds]
+        model = fit(subset(runs, np.setdiff1d(units, test_units)), seed)
+        cut, rul = truncate(subset(runs, test_units), seed + k)
+        pred.append(model.predict(features(cut)[last_rows(cut)]))
+        truth.append(rul)
+    return metrics(np.concatenate(truth), np.concatenate(pred))

@@ -1,0 +1,75 @@
+"""The model registry on disk: one folder per version with the artifact and its metadata.
+
+registry/
+  20261123T061500-3fa2c1d0/
+    model.joblib     the fitted FleetModel
+    meta.json        features per class, training window, data hash, metrics, settings
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from models.pipeline import FleetModel
+
+
+def data_hash(root: Path) -> str:
+    """SHA-256 over the dataset's files (names and bytes), so a model names its data."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.iterdir() if p.is_file()):
+        h.update(path.name.encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
+    """Store a new version; returns its name. Written aside, then renamed into place."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    version = f"{stamp}-{hashlib.sha256(repr(meta).encode()).hexdigest()[:8]}"
+    registry.mkdir(parents=True, exist_ok=True)
+    tmp = registry / f".{version}.tmp"
+    tmp.mkdir()
+    joblib.dump(fleet, tmp / "model.joblib", compress=3)
+    full = {
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(),
+        "horizon_h": fleet.horizon_h,
+        "threshold": fleet.threshold,
+        "consecutive": fleet.consecutive,
+        "classes": {c: {"features": m.feature_names} for c, m in fleet.classes.items()},
+        **meta,
+    }
+    (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str))
+    os.replace(tmp, registry / version)
+    return version
+
+
+def versions(registry: Path) -> list[str]:
+    """Stored versions, oldest first."""
+    if not registry.is_dir():
+        return []
+    return sorted(p.name for p in registry.iterdir() if (p / "meta.json").is_file())
+
+
+def load(registry: Path, version: str | None = None) -> tuple[FleetModel, dict[str, Any]]:
+    """A stored model and its metadata (the newest when no version is named)."""
+    names = versions(registry)
+    if not names:
+        raise FileNotFoundError(f"{registry}: no model versions")
+    name = version or names[-1]
+    if name not in names:
+        raise FileNotFoundError(f"{registry}: no version {name}; have {', '.join(names)}")
+    fleet = joblib.load(registry / name / "model.joblib")
+    if not isinstance(fleet, FleetModel):
+        raise TypeError(f"{registry / name}: not a plantwatch fleet model")
+    meta: dict[str, Any] = json.loads((registry / name / "meta.json").read_text())
+    return fleet, meta

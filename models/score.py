@@ -1,0 +1,109 @@
+"""Online scoring: each asset's current window in, a risk assessment (and maybe a warning) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from models.features import explain, features
+from models.frames import AssetFrame
+from models.pipeline import FleetModel
+
+I64 = npt.NDArray[np.int64]
+MODE_CONFIDENCE = 0.6  # below this the failure mode is not named
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A signal behind a warning: its recent level against the asset's own normal."""
+
+    signal: str
+    value: float
+    normal: float
+    z: float
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One asset's risk at one instant, with what a warning carries."""
+
+    asset: str
+    ts: int
+    probability: float
+    risk_band: str
+    above_threshold: bool
+    failure_mode: str
+    hours_to_failure: tuple[float, float, float]  # 10th, 50th, 90th percentile
+    health: float
+    contributions: list[Contribution] = field(default_factory=list)
+    model_version: str = ""
+
+
+def risk_band(p: float, threshold: float) -> str:
+    """low / elevated / high / critical, relative to the warning threshold."""
+    if p >= max(0.9, threshold):
+        return "critical"
+    if p >= threshold:
+        return "high"
+    if p >= threshold / 2:
+        return "elevated"
+    return "low"
+
+
+def assess(
+    fleet: FleetModel,
+    windows: list[AssetFrame],
+    maintenance: dict[str, I64],
+    version: str = "",
+) -> list[Assessment]:
+    """Score the last instant of each window (one model call per asset class)."""
+    out: list[Assessment] = []
+    for cls in sorted({w.asset_class for w in windows}):
+        cm = fleet.classes.get(cls)
+        mine = [w for w in windows if w.asset_class == cls and len(w.t)]
+        if cm is None or not mine:
+            continue
+        X = np.vstack(
+            [
+                features(
+                    cm.norm,
+                    w,
+                    np.array([len(w.t) - 1], dtype=np.int64),
+                    maintenance.get(w.asset, np.zeros(0, np.int64)),
+                    fleet.windows,
+                )
+                for w in mine
+            ]
+        )
+        p = cm.warner.predict_proba(X)[:, 1]
+        ttf = cm.warner.predict_ttf(X)
+        modes, mode_p = cm.warner.predict_mode(X)
+        health = cm.health.score_samples(X)
+        for i, w in enumerate(mine):
+            above = bool(p[i] >= fleet.threshold)
+            out.append(
+                Assessment(
+                    asset=w.asset,
+                    ts=int(w.t[-1]),
+                    probability=round(float(p[i]), 4),
+                    risk_band=risk_band(float(p[i]), fleet.threshold),
+                    above_threshold=above,
+                    failure_mode=modes[i] if mode_p[i] >= MODE_CONFIDENCE else "",
+                    hours_to_failure=(
+                        round(float(ttf[i, 0]), 1),
+                        round(float(ttf[i, 1]), 1),
+                        round(float(ttf[i, 2]), 1),
+                    ),
+                    health=round(float(health[i]), 4),
+                    contributions=[
+                        Contribution(s, round(v, 3), round(n, 3), round(z, 2))
+                        for s, v, n, z in explain(cm.norm, w, fleet.windows)
+                    ]
+                    if above
+                    else [],
+                    model_version=version,
+                )
+            )
+    return out

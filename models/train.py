@@ -1,0 +1,42 @@
+"""Training: measure with the protocol, then fit the production model on all the data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from models.data import Dataset
+from models.evaluate import Evaluation, Protocol, run_protocol
+from models.features import Windows
+from models.frames import build_frames
+from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
+
+Progress = Callable[[str, int], None]
+
+
+def train(
+    ds: Dataset,
+    protocol: Protocol = Protocol(),
+    win: Windows = Windows(),
+    progress: Progress | None = None,
+) -> tuple[FleetModel, Evaluation]:
+    """The protocol's figures and thresholds, and a model refitted on every asset and day."""
+    ev = run_protocol(ds, protocol, win, progress)
+    frames = build_frames(ds, win.step_s)
+    norms = fit_normalisers(frames)
+    rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
+    last = max(int(f.t[-1]) for f in frames)
+    label_end = last - int(protocol.horizon_h * 3600)
+    models = fit_classes(
+        rows, norms, lambda r: np.asarray(r.t < label_end), protocol.seed, progress
+    )
+    fleet = FleetModel(
+        models,
+        win,
+        protocol.horizon_h,
+        threshold=ev.thresholds["model"],
+        consecutive=protocol.consecutive,
+        health_threshold=ev.thresholds["isolation_forest"],
+    )
+    return fleet, ev
