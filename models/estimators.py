@@ -23,6 +23,20 @@ from sklearn.isotonic import IsotonicRegression
 F64 = npt.NDArray[np.float64]
 TTF_QUANTILES = (0.1, 0.5, 0.9)
 TTF_CAP_H = 168.0  # time to failure is learned from the week before failures
+MIN_TTF_ROWS = 500  # fewer rows than this near failures: no time-to-failure model
+
+
+def _no_empty_columns(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """A column with no value at all (a signal the rows never had) becomes a constant.
+
+    The trees' binning cannot handle an all-missing column; a constant is never split on.
+    """
+    empty = np.isnan(X).all(axis=0)
+    if not empty.any():
+        return X
+    X = X.copy()
+    X[:, empty] = 0.0
+    return X
 
 
 class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -78,7 +92,9 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         weight = np.where(y[keep], 1.0, 1.0 / self.negative_fraction)
         self.classes_ = np.array([False, True])
         self.n_features_in_ = X.shape[1]
-        self.classifier_ = self._trees().fit(X[keep], y[keep], sample_weight=weight)
+        self.classifier_ = self._trees().fit(
+            _no_empty_columns(X[keep]), y[keep], sample_weight=weight
+        )
         self.calibrator_: IsotonicRegression | None = None
         if cal.any() and y[cal].any():
             raw = self.classifier_.predict_proba(X[cal])[:, 1]
@@ -88,11 +104,15 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if hours_to_failure is not None:
             h = np.asarray(hours_to_failure, dtype=np.float64)
             near = h <= TTF_CAP_H
-            if near.sum() >= 50:
+            if near.sum() >= MIN_TTF_ROWS:
                 self.ttf_ = [
                     HistGradientBoostingRegressor(
-                        loss="quantile", quantile=q, max_iter=100, random_state=self.random_state
-                    ).fit(X[near], h[near])
+                        loss="quantile",
+                        quantile=q,
+                        max_iter=60,
+                        min_samples_leaf=40,
+                        random_state=self.random_state,
+                    ).fit(_no_empty_columns(X[near]), h[near])
                     for q in TTF_QUANTILES
                 ]
         self.mode_: HistGradientBoostingClassifier | None = None
@@ -102,7 +122,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if len(set(m[pos])) >= 2:
                 self.mode_ = HistGradientBoostingClassifier(
                     max_iter=100, random_state=self.random_state
-                ).fit(X[pos], m[pos].astype(str))
+                ).fit(_no_empty_columns(X[pos]), m[pos].astype(str))
         return self
 
     def predict_proba(self, X: Any) -> F64:

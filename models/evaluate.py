@@ -71,8 +71,9 @@ def static_score(rows: AssetRows, names: list[str]) -> F64:
     cols = [i for i, n in enumerate(names) if n.endswith(":m6")]
     if not cols:
         return np.zeros(len(rows.t))
-    with np.errstate(all="ignore"):
-        v = np.nanmax(np.abs(rows.x[:, cols]), axis=1)
+    block = np.abs(rows.x[:, cols])
+    v = np.where(np.isnan(block), -np.inf, block).max(axis=1)
+    v[~np.isfinite(v)] = 0.0
     return np.asarray(np.nan_to_num(v.astype(np.float64), nan=0.0), dtype=np.float64)
 
 

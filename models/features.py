@@ -29,7 +29,18 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "pump": ("flow", "pump_running"),
     "power_room": ("current_l1", "energized"),
 }
-ANALOG_FEATURES = ("m6", "m24", "d6", "d24", "slope", "spread", "missing", "stuck")
+ANALOG_FEATURES = (
+    "m6",
+    "m24",
+    "d6",
+    "d24",
+    "d6_old",
+    "slope",
+    "slope48",
+    "spread",
+    "missing",
+    "stuck",
+)
 STATUS_FEATURES = ("on6", "on24")
 SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
 
@@ -50,8 +61,8 @@ class Windows:
 
     @property
     def longest_s(self) -> int:
-        """History one evaluation needs (the baseline ends a day before the instant)."""
-        return int((self.baseline_days * 24 + self.day_h) * 3600)
+        """History one evaluation needs (the older baseline ends three days before the instant)."""
+        return int((self.baseline_days * 24 + 3 * self.day_h) * 3600)
 
 
 def _regressors(t: I64, cond: F64) -> F64:
@@ -212,9 +223,13 @@ def features(
         m6, sd6, _ = r.window(idx, s6)
         m24, _, n24 = r.window(idx, s24)
         mb, sdb, _ = r.window(idx, sbase, lag=s24)
+        # An older baseline too: a slow precursor has already moved the recent one.
+        mold, sdold, _ = r.window(idx, sbase, lag=3 * s24)
         recent, _, _ = r.window(idx, half)
         before, _, _ = r.window(idx, half, lag=half)
+        day_before, _, _ = r.window(idx, s24, lag=s24)
         scale = np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR)
+        scale_old = np.fmax(np.nan_to_num(sdold, nan=1.0), SCALE_FLOOR)
         missing = 1.0 - n24 / np.minimum(s24, idx + 1)[:, None]
         flat = np.vstack([np.zeros((1, resid.shape[1])), np.diff(resid, axis=0) == 0])
         stuck, _, _ = _Sums(flat.astype(np.float64)).window(idx, s6)
@@ -224,7 +239,9 @@ def features(
             m24,
             (m6 - mb) / scale,
             (m24 - mb) / scale,
+            (m6 - mold) / scale_old,
             (recent - before) / scale,
+            (m24 - day_before) / scale,
             sd6 / scale,
             missing + flags,
             stuck,
@@ -240,6 +257,8 @@ def features(
 
 
 def _days_since(t: I64, events: I64) -> F64:
+    if len(events) == 0:
+        return np.full(len(t), np.nan)
     pos = np.searchsorted(events, t, side="right") - 1
     since = np.where(pos >= 0, (t - events[np.clip(pos, 0, None)]) / 86_400.0, np.nan)
     return np.minimum(since, 365.0)

@@ -1,0 +1,88 @@
+"""Pure logic of labels, windows, warnings and their judgement."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.features import _Sums
+from models.labels import make_labels, repairs_after
+from models.warnings import judge, warning_starts
+
+H = 3600
+
+
+def test_labels_mark_the_horizon_and_leave_out_downtime() -> None:
+    t = np.arange(0, 100 * H, H, dtype=np.int64)
+    failures = np.array([50 * H], dtype=np.int64)
+    repaired = repairs_after(failures, np.array([10 * H, 56 * H], dtype=np.int64))
+    assert repaired.tolist() == [56 * H]
+    lab = make_labels(t, failures, repaired, horizon_h=12)
+    assert np.flatnonzero(lab.y).tolist() == list(range(38, 50))
+    assert np.flatnonzero(~lab.usable).tolist() == list(range(50, 57))
+    assert lab.hours_to_failure[40] == 10 and np.isinf(lab.hours_to_failure[60])
+
+
+def test_labels_without_failures() -> None:
+    lab = make_labels(np.arange(5, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert not lab.y.any() and lab.usable.all() and (lab.next_failure == -1).all()
+
+
+def test_windowed_sums_match_a_plain_loop_with_gaps() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 3))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    idx = np.array([0, 5, 50, 199], dtype=np.int64)
+    mean, sd, n = _Sums(x).window(idx, 24, lag=6)
+    for k, i in enumerate(idx):
+        block = x[max(0, i + 1 - 6 - 24) : max(0, i + 1 - 6)]
+        for j in range(3):
+            v = block[:, j][np.isfinite(block[:, j])]
+            assert n[k, j] == len(v)
+            if len(v):
+                assert np.isclose(mean[k, j], v.mean()) and np.isclose(sd[k, j], v.std())
+
+
+def test_a_warning_needs_k_consecutive_evaluations_and_is_not_repeated() -> None:
+    t = np.arange(20, dtype=np.int64) * H
+    score = np.array([0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1], float)
+    usable = np.ones(20, dtype=bool)
+    starts = warning_starts(t, score, usable, 0.5, k=2, clear=6)
+    # a single blip does not warn; a short dip does not start a second warning
+    assert starts.tolist() == [4 * H, 18 * H]
+    usable[6] = False  # the asset went down between the two runs: a new warning
+    assert warning_starts(t, score, usable, 0.5, k=2, clear=6).tolist() == [4 * H, 8 * H, 18 * H]
+
+
+def test_judge_counts_catches_leads_and_false_alarms() -> None:
+    day = 24 * H
+    failures = [np.array([10 * day, 30 * day], dtype=np.int64), np.zeros(0, np.int64)]
+    precursor = [np.array([30.0, 2.0]), np.zeros(0)]
+    starts = [
+        np.array([10 * day - 30 * H, 20 * day], dtype=np.int64),  # catch, then a false alarm
+        np.array([5 * day], dtype=np.int64),  # a false alarm on a healthy asset
+    ]
+    o = judge(starts, failures, precursor, (0, 40 * day)).as_dict()
+    assert o["failures"] == 2 and o["recall"] == 0.5 and o["recall_lead_24h"] == 0.5
+    assert o["failures_precursor_6h"] == 1 and o["recall_precursor_6h"] == 1.0
+    assert o["warnings"] == 3 and o["precision"] == round(1 / 3, 4)
+    assert o["lead_p50_h"] == 30.0
+    months = 2 * 40 / 30.44
+    assert o["false_alarms_per_asset_month"] == round(2 / months, 4)
+
+
+def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
+    from models.estimators import FailureWarner, HealthScore
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 4)).astype(np.float32)
+    X[:, 2] = np.nan  # a signal these rows never had
+    y = X[:, 0] > 0.8
+    hours = np.where(y, rng.uniform(0, 48, 6000), np.inf)
+    modes = np.where(y, np.where(X[:, 1] > 0, "a", "b"), "")
+    w = FailureWarner(max_iter=30).fit(X, y, np.arange(6000) // 100, hours, modes)
+    p = w.predict_proba(X)[:, 1]
+    assert p[y].mean() > 0.5 > p[~y].mean()
+    q = w.predict_ttf(X[y])
+    assert (q[:, 0] <= q[:, 1]).all() and (q[:, 1] <= q[:, 2]).all()
+    assert set(w.predict_mode(X[y])[0]) <= {"a", "b"}
+    assert np.isfinite(HealthScore(n_estimators=20).fit(X).score_samples(X)).all()
