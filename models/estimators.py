@@ -165,7 +165,9 @@ class HealthScore(BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any = None) -> HealthScore:
         """Learn normal operation from rows (NaN filled with each column's median)."""
         X = np.asarray(X, dtype=np.float64)
-        self.fill_ = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
+        self.fill_ = np.array(
+            [float(np.median(c[np.isfinite(c)])) if np.isfinite(c).any() else 0.0 for c in X.T]
+        )
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=min(self.max_samples, len(X)),

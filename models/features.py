@@ -65,16 +65,24 @@ class Windows:
         return int((self.baseline_days * 24 + 3 * self.day_h) * 3600)
 
 
-def _regressors(t: I64, cond: F64) -> F64:
+def _time_terms(t: I64) -> F64:
     hour = (t % 86_400) / 3600.0
     dow = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-    cols = [
-        np.ones(len(t)),
-        np.sin(2 * np.pi * hour / 24),
-        np.cos(2 * np.pi * hour / 24),
-        (dow >= 5).astype(np.float64),
-    ]
-    return np.column_stack([*cols, cond]) if cond.size else np.column_stack(cols)
+    return np.column_stack(
+        [
+            np.ones(len(t)),
+            np.sin(2 * np.pi * hour / 24),
+            np.cos(2 * np.pi * hour / 24),
+            (dow >= 5).astype(np.float64),
+        ]
+    )
+
+
+N_TIME_TERMS = 4
+
+
+def _regressors(t: I64, cond: F64) -> F64:
+    return np.column_stack([_time_terms(t), cond]) if cond.size else _time_terms(t)
 
 
 @dataclass
@@ -139,35 +147,38 @@ class ClassNormaliser:
 
     def transform(self, frame: AssetFrame) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
         """Normalised analog residuals, status values and the flagged mask of one frame."""
-        n = len(frame.t)
-        raw = np.column_stack([_col(frame, s) for s in self.analog]) if self.analog else None
-        cond = (
-            np.column_stack([_col(frame, c) for c in self.conditions]).astype(np.float64)
-            if self.conditions
-            else None
-        )
-        design = _regressors(frame.t, self._cond(cond, n))
-        if raw is None:
-            resid = np.zeros((n, 0))
-            flagged = np.zeros((n, 0), dtype=bool)
-        else:
-            raw = raw.astype(np.float64)
-            finite = np.isfinite(raw)
-            flagged = finite & ((raw < self.lo) | (raw > self.hi))
-            resid = (raw - design @ self.coef.T) / self.scale
-            resid[flagged | ~finite] = np.nan
-        status = (
-            np.column_stack([_col(frame, s) for s in self.status]).astype(np.float64)
-            if self.status
-            else np.zeros((n, 0))
-        )
-        return resid, status, flagged
+        resid, status, flagged = self.transform_batch(frame.t, [frame])
+        return resid[0], status[0], flagged[0]
+
+    def transform_batch(
+        self, t: I64, frames: list[AssetFrame]
+    ) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """The same for frames on one grid ``t``: arrays of (asset, time, signal)."""
+        raw = _stack(frames, self.analog)
+        finite = np.isfinite(raw)
+        flagged = finite & ((raw < self.lo) | (raw > self.hi))
+        predicted = (_time_terms(t) @ self.coef[:, :N_TIME_TERMS].T)[None, :, :]
+        if self.conditions:
+            z = np.nan_to_num((_stack(frames, self.conditions) - self.cond_mean) / self.cond_scale)
+            predicted = predicted + np.einsum("atc,sc->ats", z, self.coef[:, N_TIME_TERMS:])
+        resid = (raw - predicted) / self.scale
+        resid[flagged | ~finite] = np.nan
+        return resid, _stack(frames, self.status), flagged
 
     def feature_names(self) -> list[str]:
         """Names of the columns ``features`` returns."""
         names = [f"{s}:{k}" for s in self.analog for k in ANALOG_FEATURES]
         names += [f"{s}:{k}" for s in self.status for k in STATUS_FEATURES]
         return [*names, "days_since_maintenance"]
+
+
+def _stack(frames: list[AssetFrame], names: list[str]) -> F64:
+    out = np.full((len(frames), len(frames[0].t), len(names)), np.nan)
+    for a, f in enumerate(frames):
+        for j, name in enumerate(names):
+            if name in f.signals:
+                out[a, :, j] = f.column(name)
+    return out
 
 
 def _col(frame: AssetFrame, signal: str) -> F32:
@@ -214,12 +225,36 @@ def features(
     win: Windows = Windows(),
 ) -> F32:
     """Feature rows (one per evaluated grid index) in the order of ``feature_names``."""
-    resid, status, flagged = norm.transform(frame)
+    return features_batch(norm, frame.t, [frame], idx, [maintenance_ts], win)
+
+
+def _flat(a: F64) -> F64:
+    """(asset, time, signal) -> (time, asset * signal): one prefix sum serves every asset."""
+    return a.transpose(1, 0, 2).reshape(a.shape[1], -1)
+
+
+def _per_asset(a: F64, n_assets: int) -> F64:
+    """(rows, asset * signal) -> (asset, rows, signal)."""
+    return a.reshape(a.shape[0], n_assets, -1).transpose(1, 0, 2)
+
+
+def features_batch(
+    norm: ClassNormaliser,
+    t: I64,
+    frames: list[AssetFrame],
+    idx: I64,
+    maintenance: list[I64],
+    win: Windows = Windows(),
+) -> F32:
+    """Feature rows of many assets on one grid: asset-major, ``len(idx)`` rows each."""
+    n_a = len(frames)
+    resid, status, flagged = norm.transform_batch(t, frames)
     s6, s24, sbase = win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24)
     half = s24 // 2
     cols: list[F64] = []
-    if resid.shape[1]:
-        r = _Sums(resid)
+    if resid.shape[2]:
+        flat = _flat(resid)
+        r = _Sums(flat)
         m6, sd6, _ = r.window(idx, s6)
         m24, _, n24 = r.window(idx, s24)
         mb, sdb, _ = r.window(idx, sbase, lag=s24)
@@ -231,9 +266,9 @@ def features(
         scale = np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR)
         scale_old = np.fmax(np.nan_to_num(sdold, nan=1.0), SCALE_FLOOR)
         missing = 1.0 - n24 / np.minimum(s24, idx + 1)[:, None]
-        flat = np.vstack([np.zeros((1, resid.shape[1])), np.diff(resid, axis=0) == 0])
-        stuck, _, _ = _Sums(flat.astype(np.float64)).window(idx, s6)
-        flags, _, _ = _Sums(flagged.astype(np.float64)).window(idx, s24)
+        same = np.vstack([np.zeros((1, flat.shape[1])), np.diff(flat, axis=0) == 0])
+        stuck, _, _ = _Sums(same).window(idx, s6)
+        flags, _, _ = _Sums(_flat(flagged.astype(np.float64))).window(idx, s24)
         per = [
             m6,
             m24,
@@ -246,13 +281,16 @@ def features(
             missing + flags,
             stuck,
         ]
-        cols.append(np.stack(per, axis=2).reshape(len(idx), -1))
-    if status.shape[1]:
-        st = _Sums(status)
+        block = np.stack([_per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
+        cols.append(block.reshape(n_a * len(idx), -1))
+    if status.shape[2]:
+        st = _Sums(_flat(status))
         on6, _, _ = st.window(idx, s6)
         on24, _, _ = st.window(idx, s24)
-        cols.append(np.stack([on6, on24], axis=2).reshape(len(idx), -1))
-    cols.append(_days_since(frame.t[idx], maintenance_ts)[:, None])
+        block = np.stack([_per_asset(on6, n_a), _per_asset(on24, n_a)], axis=3)
+        cols.append(block.reshape(n_a * len(idx), -1))
+    since = [_days_since(t[idx], m) for m in maintenance]
+    cols.append(np.concatenate(since)[:, None])
     return np.hstack(cols).astype(np.float32)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from models.features import explain, features
+from models.features import explain, features_batch
 from models.frames import AssetFrame
 from models.pipeline import FleetModel
 
@@ -60,22 +60,20 @@ def assess(
 ) -> list[Assessment]:
     """Score the last instant of each window (one model call per asset class)."""
     out: list[Assessment] = []
-    for cls in sorted({w.asset_class for w in windows}):
-        cm = fleet.classes.get(cls)
-        mine = [w for w in windows if w.asset_class == cls and len(w.t)]
-        if cm is None or not mine:
-            continue
-        X = np.vstack(
-            [
-                features(
-                    cm.norm,
-                    w,
-                    np.array([len(w.t) - 1], dtype=np.int64),
-                    maintenance.get(w.asset, np.zeros(0, np.int64)),
-                    fleet.windows,
-                )
-                for w in mine
-            ]
+    # Windows of one class that end on the same grid are featurised together.
+    groups: dict[tuple[str, int, int], list[AssetFrame]] = {}
+    for w in windows:
+        if len(w.t) and w.asset_class in fleet.classes:
+            groups.setdefault((w.asset_class, len(w.t), int(w.t[-1])), []).append(w)
+    for (cls, n, _), mine in sorted(groups.items()):
+        cm = fleet.classes[cls]
+        X = features_batch(
+            cm.norm,
+            mine[0].t,
+            mine,
+            np.array([n - 1], dtype=np.int64),
+            [maintenance.get(w.asset, np.zeros(0, np.int64)) for w in mine],
+            fleet.windows,
         )
         p = cm.warner.predict_proba(X)[:, 1]
         ttf = cm.warner.predict_ttf(X)

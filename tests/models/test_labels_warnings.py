@@ -86,3 +86,25 @@ def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
     assert (q[:, 0] <= q[:, 1]).all() and (q[:, 1] <= q[:, 2]).all()
     assert set(w.predict_mode(X[y])[0]) <= {"a", "b"}
     assert np.isfinite(HealthScore(n_estimators=20).fit(X).score_samples(X)).all()
+
+
+def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
+    from models.features import ClassNormaliser, features, features_batch
+    from models.frames import AssetFrame
+
+    rng = np.random.default_rng(1)
+    t = 1_735_689_600 + 600 * np.arange(2000, dtype=np.int64)
+    frames = []
+    for a in range(3):
+        x = rng.normal(size=(2000, 3)).astype(np.float32) + a
+        x[:, 2] = (rng.random(2000) > 0.5).astype(np.float32)  # a status signal
+        x[rng.random((2000, 3)) < 0.05] = np.nan
+        frames.append(AssetFrame(f"p{a}", "pump", t, ("flow", "motor_current", "pump_running"), x))
+    norm = ClassNormaliser("pump").fit(frames)
+    assert norm.analog == ["flow", "motor_current"] and norm.status == ["pump_running"]
+    idx = np.array([100, 1500, 1999], dtype=np.int64)
+    maint = [np.array([t[50]]), np.zeros(0, np.int64), np.array([t[10], t[1600]])]
+    one = np.vstack([features(norm, f, idx, m) for f, m in zip(frames, maint, strict=True)])
+    many = features_batch(norm, t, frames, idx, maint)
+    assert one.shape == (9, len(norm.feature_names()))
+    np.testing.assert_allclose(many, one, rtol=1e-5, equal_nan=True)
