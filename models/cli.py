@@ -149,8 +149,9 @@ def evaluate(
         from models.plots import render
 
         pre = [precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in ev.rows]
+        note = Console(stderr=True) if json_out else console  # keep stdout one JSON object
         for path in render(ev, build_frames(ds), pre, plots):
-            console.print(f"wrote {path}")
+            note.print(f"wrote {path}")
 
 
 @app.command()

@@ -108,3 +108,12 @@ def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
     many = features_batch(norm, t, frames, idx, maint)
     assert one.shape == (9, len(norm.feature_names()))
     np.testing.assert_allclose(many, one, rtol=1e-5, equal_nan=True)
+    # Scoring one instant sums whole hours first; it must agree with the row-wise sums.
+    last = np.array([1999], dtype=np.int64)
+    np.testing.assert_allclose(
+        features_batch(norm, t, frames, last, maint),
+        many[2::3],
+        rtol=1e-4,
+        atol=1e-6,
+        equal_nan=True,
+    )

@@ -133,7 +133,7 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
         app, ["model", "evaluate", str(data), "--json", "--plots", str(tmp_path / "png")]
     )
     assert r.exit_code == 0, r.output
-    body = json.loads(r.output[: r.output.rindex("}") + 1])
+    body = json.loads(r.stdout)
     assert set(body["splits"]) == {"validation", "test_time", "test_assets"}
     pngs = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
     assert {"lead_times.png", "precision_recall.png"} <= set(pngs)
