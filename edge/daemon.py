@@ -25,8 +25,8 @@ from plantwatch.yaml_config import ConfigError
 
 log = logging.getLogger("plantwatch.edge")
 FLUSH_ON_STOP_S = 10.0
-MAX_INBOX = 50_000  # readings waiting for the stages before acquisition pauses
-CHUNK = 10_000  # readings through the stages between yields to the event loop
+MAX_INBOX = 20_000  # readings waiting for the stages before acquisition pauses
+CHUNK = 5_000  # readings through the stages between yields to the event loop
 STOP_TASK_S = 5.0
 
 
