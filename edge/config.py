@@ -244,6 +244,12 @@ class SpoolConfig(_Strict):
     synchronous: Literal["full", "normal"] = Field(
         default="full", description="full: survives power loss; normal: survives crashes"
     )
+    commit_every_s: float = Field(
+        default=0.25,
+        ge=0,
+        le=5,
+        description="Readings that arrive within this span are committed together",
+    )
 
 
 class HealthConfig(_Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -52,6 +53,7 @@ class Gateway:
         self.listeners: list[MqttListener] = []
         self._inbox: list[Reading] = []
         self._arrived = asyncio.Event()
+        self._full = asyncio.Event()  # a chunk's worth waits: no reason to linger
         self._room = asyncio.Event()
         self._room.set()
         self._stop = asyncio.Event()
@@ -65,6 +67,8 @@ class Gateway:
         """Queue readings for the stages (called by pollers and listeners)."""
         self._inbox.extend(readings)
         self._arrived.set()
+        if len(self._inbox) >= CHUNK:
+            self._full.set()
         if len(self._inbox) >= MAX_INBOX:
             self._room.clear()
 
@@ -116,6 +120,7 @@ class Gateway:
                 self._room.set()
             await asyncio.sleep(0)  # let pollers and the uplink run between chunks
         self._arrived.clear()
+        self._full.clear()
         self._room.set()
         return stored
 
@@ -134,8 +139,13 @@ class Gateway:
         return stored
 
     async def _pipeline(self) -> None:
+        linger = self.cfg.gateway.spool.commit_every_s
         while True:
             await self._arrived.wait()
+            if linger and len(self._inbox) < CHUNK:
+                # Group commit: one transaction (and one disk sync) for the polls of a moment.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), linger)
             await self.process()
 
     async def _housekeeping(self) -> None:

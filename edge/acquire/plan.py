@@ -91,6 +91,11 @@ def decode_block(
     start = request.address
     if request.table.is_bit:
         return [(p, bool(words[p.address - start])) for p in request.points]
+    if request.decoders:
+        return [
+            (p, dec(words[a:b]))
+            for p, (a, b, dec) in zip(request.points, request.decoders, strict=True)
+        ]
     return [
         (p, decode(p, words[p.address - start : p.end - start], profile.order_of(p)))
         for p in request.points
