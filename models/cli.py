@@ -20,13 +20,7 @@ def inspect(
     data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
 ) -> None:
     """Summarise a dataset: assets by class, signals, time span, failures by mode."""
-    from models.data import DataError, load_dataset
-
-    try:
-        ds = load_dataset(data)
-    except DataError as exc:
-        console.print(f"[red]unusable dataset[/red]: {exc}")
-        raise typer.Exit(2) from exc
+    ds = _dataset(data)
     first, last = ds.span()
     fmt = "%Y-%m-%d %H:%M"
     console.print(
@@ -50,6 +44,7 @@ def inspect(
 
 
 def _dataset(data: Path) -> Any:
+    """Load a dataset or print what is wrong with it and exit 2."""
     from models.data import DataError, load_dataset
 
     try:
