@@ -49,6 +49,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+class SpoolInUse(RuntimeError):
+    """Another process (a second gateway?) holds the spool file."""
+
+
 @dataclass(frozen=True)
 class Pending:
     """A batch taken from the spool and not yet acknowledged."""
@@ -70,6 +74,7 @@ class Spool:
         max_age_days: float,
         overflow: Literal["drop_oldest", "drop_newest"],
         synchronous: Literal["full", "normal"] = "full",
+        timeout_s: float = 5.0,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.gateway_id = gateway_id
@@ -80,11 +85,18 @@ class Spool:
         # One thread for all of the spool's statements: the event loop never waits on a
         # commit, and one worker thread keeps the allocator to one extra arena.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=timeout_s
+        )
         # One process owns a spool: an exclusive lock saves the file-lock system calls of
         # every transaction (and keeps a second gateway from opening the same spool).
         self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        self._db.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            self._io.shutdown()
+            raise SpoolInUse(f"{path}: in use by another process ({exc})") from exc
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
         self._series = {

@@ -87,3 +87,18 @@ def test_values_missing_and_flags_survive(tmp_path: Path) -> None:
         ("a1", "s", None, 8),
         ("a2", "t", 3.5, 4),
     ]
+
+
+def test_a_second_opener_is_refused_while_the_spool_is_in_use(tmp_path: Path) -> None:
+    """Two gateways on one spool would hand out sequence numbers twice."""
+    import pytest
+
+    from edge.forward.spool import SpoolInUse
+
+    spool = open_spool(tmp_path)
+    spool.append(rows(3))
+    with pytest.raises(SpoolInUse, match="in use by another process"):
+        Spool(tmp_path / "spool.db", "gw", 1000, 1, "drop_oldest", timeout_s=0.2)
+    spool.close()
+    again = open_spool(tmp_path)
+    assert again.depth == 3

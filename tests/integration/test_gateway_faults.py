@@ -77,7 +77,8 @@ async def test_cloud_outage_loses_and_duplicates_nothing(broker: Mosquitto, tmp_
                     gw.stop()
                     await asyncio.sleep(0)
                     await until(lambda: gw.spool.depth == 0, 30, "the final flush")
-                    n = assert_exactly_once(c, paths[GATEWAY].parent / f"{GATEWAY}.spool.db")
+            # The gateway holds its spool exclusively until it has stopped.
+            n = assert_exactly_once(c, paths[GATEWAY].parent / f"{GATEWAY}.spool.db")
             sim_task.cancel()
     assert n > 500
     historical = [b for b in c.stored_batches()]
