@@ -57,6 +57,7 @@ class Gateway:
         self._room = asyncio.Event()
         self._room.set()
         self._stop = asyncio.Event()
+        self.finished = asyncio.Event()  # set once run() has flushed and closed the spool
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._tg: asyncio.TaskGroup | None = None
         self.health_port: int | None = None
@@ -269,6 +270,7 @@ class Gateway:
         finally:
             server.close()
             self.spool.close()
+            self.finished.set()
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.remove_signal_handler(sig)
