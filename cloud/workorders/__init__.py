@@ -1,0 +1,1 @@
+"""Work orders: lifecycle, service levels with escalation, routing to teams and technicians."""
