@@ -72,6 +72,19 @@ def _table(ev: Any) -> None:
         console.print(table)
 
 
+def _findings(ev: Any, shown: int = 12) -> None:
+    if not ev.findings:
+        console.print("data check: nothing to report")
+        return
+    console.print(f"[yellow]data check: {len(ev.findings)} finding(s)[/yellow]")
+    for f in ev.findings[:shown]:
+        console.print(f"  {f}")
+    if len(ev.findings) > shown:
+        console.print(
+            f"  ... and {len(ev.findings) - shown} more (all in the registry's meta.json)"
+        )
+
+
 def _progress(total: int) -> tuple[Any, Any]:
     from rich.progress import Progress
 
@@ -110,8 +123,10 @@ def train(
             "assets": n,
             "metrics": ev.table,
             "thresholds": ev.thresholds,
+            "data_findings": [str(f) for f in ev.findings],
         },
     )
+    _findings(ev)
     _table(ev)
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
@@ -137,8 +152,14 @@ def evaluate(
     with bar:
         ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step)
     if json_out:
-        print(json.dumps({"thresholds": ev.thresholds, "splits": ev.table}, indent=2))
+        body = {
+            "thresholds": ev.thresholds,
+            "splits": ev.table,
+            "data_findings": [str(f) for f in ev.findings],
+        }
+        print(json.dumps(body, indent=2))
     else:
+        _findings(ev)
         _table(ev)
     if plots is not None:
         from models.plots import render

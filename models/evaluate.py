@@ -20,6 +20,7 @@ from models.data import Dataset
 from models.features import Windows
 from models.frames import build_frames, events_of
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.quality import Finding, check
 from models.warnings import Outcome, judge, warning_starts
 
 F64 = npt.NDArray[np.float64]
@@ -51,6 +52,7 @@ class Evaluation:
     scores: dict[str, list[F64]]
     thresholds: dict[str, float]
     table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -219,6 +221,7 @@ def run_protocol(
         scores,
         {},
     )
+    ev.findings = check(ds, frames, norms)
     pre = [precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows]
     k = protocol.consecutive
     for scorer in SCORERS:
