@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cloud.api.routes import admin, alarms, assets, health, ingest
+from cloud.api.routes import admin, alarms, assets, health, ingest, work_orders
 from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
@@ -17,6 +19,7 @@ from cloud.schemas import Problem
 from cloud.settings import Settings
 from cloud.storage.base import StoreUnavailable
 from cloud.storage.factory import open_store
+from cloud.workorders import checker as escalation
 
 log = logging.getLogger("plantwatch.cloud")
 
@@ -31,9 +34,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
+        checker = asyncio.create_task(
+            escalation.run(app.state.sessions, settings.escalation_check_s)
+        )
         try:
             yield
         finally:
+            checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checker
             app.state.store.close()
             engine.dispose()
 
@@ -64,6 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body.model_dump(), status_code=503, headers={"Retry-After": str(settings.retry_after_s)}
         )
 
-    for module in (ingest, alarms, assets, admin, health):
+    for module in (ingest, alarms, assets, work_orders, admin, health):
         app.include_router(module.router)
     return app

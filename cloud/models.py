@@ -131,3 +131,92 @@ class AlarmEventRow(Base):
     threshold: Mapped[float] = mapped_column(Float)
     message: Mapped[str] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Team(Base):
+    """A maintenance team, with who hears when its orders go unanswered."""
+
+    __tablename__ = "teams"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead: Mapped[str] = mapped_column(String(100), default="")
+    supervisor: Mapped[str] = mapped_column(String(100), default="")
+
+
+class RouteRow(Base):
+    """One row of the routing table (asset class and fault to team; ``*`` matches all)."""
+
+    __tablename__ = "routes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    position: Mapped[int] = mapped_column(Integer, index=True)
+    asset_class: Mapped[str] = mapped_column(String(32))
+    fault: Mapped[str] = mapped_column(String(100))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"))
+
+
+class ShiftRow(Base):
+    """A technician on duty for a team (the roster is data)."""
+
+    __tablename__ = "shifts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    technician: Mapped[str] = mapped_column(String(100), index=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkOrderRow(Base):
+    """A work order with its due times, assignment and coded outcome."""
+
+    __tablename__ = "work_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    fault: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[str] = mapped_column(String(16))
+    policy: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reported_by: Mapped[str] = mapped_column(String(100))
+    dispatch_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledge_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    on_site_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hold_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    problem: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cause: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    remedy: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    steps: Mapped[list[WorkOrderStep]] = relationship(
+        back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
+    )
+
+
+class WorkOrderStep(Base):
+    """One transition of a work order: when, by whom, from and to which state."""
+
+    __tablename__ = "work_order_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[str] = mapped_column(String(16))
+    after: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    order: Mapped[WorkOrderRow] = relationship(back_populates="steps")
+
+
+class EscalationRow(Base):
+    """An escalation event: a level, once per order."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("order_id", "level"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notified: Mapped[str] = mapped_column(String(500))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cloud.security import Role
+from cloud.workorders.lifecycle import Action, Outcome
+from cloud.workorders.sla import Priority
 from plantwatch.contract import AssetClass, Identifier
 
 
@@ -190,3 +192,95 @@ class AlarmEventPublic(_Out):
     value: float | None
     threshold: float
     message: str
+
+
+class WorkOrderCreate(BaseModel):
+    """A fault reported by hand."""
+
+    model_config = ConfigDict(extra="forbid")
+    asset_id: str = Field(min_length=1, max_length=64)
+    fault: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=200)
+    priority: Priority = Priority.NORMAL
+
+
+class WorkOrderAction(BaseModel):
+    """One step of a work order, with what that step needs."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    assignee: str | None = Field(default=None, min_length=1, max_length=100)
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    problem: str | None = Field(default=None, min_length=1, max_length=200)
+    cause: str | None = Field(default=None, max_length=200)
+    remedy: str | None = Field(default=None, max_length=200)
+    outcome: Outcome | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
+class WorkOrderStepPublic(BaseModel):
+    """One entry of an order's history."""
+
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    by: str
+    action: str
+    before: str
+    after: str
+    note: str
+
+
+class WorkOrderPublic(BaseModel):
+    """A work order as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    asset_id: str
+    source: str
+    fault: str
+    title: str
+    priority: str
+    policy: str
+    team_id: str | None
+    assignee: str | None
+    state: str
+    reported_at: datetime
+    reported_by: str
+    dispatch_by: datetime
+    acknowledge_by: datetime
+    on_site_by: datetime
+    hold_reason: str | None
+    problem: str | None
+    cause: str | None
+    remedy: str | None
+    outcome: str | None
+    rating: int | None
+    steps: list[WorkOrderStepPublic]
+
+
+class TeamCreate(BaseModel):
+    """A team and who hears of its unanswered orders."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    lead: str = Field(default="", max_length=100)
+    supervisor: str = Field(default="", max_length=100)
+
+
+class RouteCreate(BaseModel):
+    """A routing row."""
+
+    model_config = ConfigDict(extra="forbid")
+    asset_class: str = Field(min_length=1, max_length=32)
+    fault: str = Field(default="*", min_length=1, max_length=100)
+    team: str = Field(min_length=1, max_length=64)
+
+
+class ShiftCreate(BaseModel):
+    """A technician's shift."""
+
+    model_config = ConfigDict(extra="forbid")
+    technician: str = Field(min_length=1, max_length=100)
+    team: str = Field(min_length=1, max_length=64)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_reading_age_days: float = Field(default=3650.0, gt=0)
     max_clock_skew_s: float = Field(default=300.0, ge=0, description="Future timestamps allowed")
     retry_after_s: int = Field(default=5, ge=1)
+    escalation_check_s: float = Field(
+        default=30.0, gt=0, description="How often unanswered work orders are checked"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -94,5 +94,6 @@ def require(role: Role) -> Callable[..., ApiKey]:
 
 
 ViewerDep = Annotated[ApiKey, Depends(require(Role.VIEWER))]
+TechnicianDep = Annotated[ApiKey, Depends(require(Role.TECHNICIAN))]
 DispatcherDep = Annotated[ApiKey, Depends(require(Role.DISPATCHER))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]

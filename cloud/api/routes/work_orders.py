@@ -1,0 +1,153 @@
+"""Work orders: report, act on, read; teams, routing and rosters (admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from cloud.api.deps import AdminDep, SessionDep, TechnicianDep, ViewerDep
+from cloud.ingest import Rejected
+from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
+from cloud.schemas import (
+    RouteCreate,
+    ShiftCreate,
+    TeamCreate,
+    WorkOrderAction,
+    WorkOrderCreate,
+    WorkOrderPublic,
+)
+from cloud.security import Role
+from cloud.workorders import lifecycle as lc
+from cloud.workorders import store
+
+router = APIRouter(prefix="/api/v1", tags=["work orders"])
+# Dispatching and cancelling are the dispatcher's; the rest any technician may do.
+DISPATCHER_ACTIONS = {lc.Action.DISPATCH, lc.Action.CANCEL}
+OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Work order number")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.post("/work-orders", response_model=WorkOrderPublic, status_code=201)
+def report(body: WorkOrderCreate, key: TechnicianDep, session: SessionDep) -> WorkOrderRow:
+    """Report a fault by hand: routed to a team and dispatched when someone is on duty."""
+    rep = store.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
+    try:
+        return store.report(session, rep, key.name, _now())
+    except store.NotFound as exc:
+        raise Rejected(404, "unknown_asset", str(exc)) from exc
+
+
+@router.get("/work-orders", response_model=list[WorkOrderPublic])
+def list_orders(
+    _: ViewerDep,
+    session: SessionDep,
+    state: Annotated[lc.State | None, Query()] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+    asset: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[WorkOrderRow]:
+    """Orders, newest first, filtered by state, team or asset."""
+    q = select(WorkOrderRow).order_by(WorkOrderRow.id.desc()).limit(limit)
+    if state is not None:
+        q = q.where(WorkOrderRow.state == state.value)
+    if team is not None:
+        q = q.where(WorkOrderRow.team_id == team)
+    if asset is not None:
+        q = q.where(WorkOrderRow.asset_id == asset)
+    return list(session.scalars(q))
+
+
+@router.get("/work-orders/{order_id}", response_model=WorkOrderPublic)
+def get_order(order_id: OrderId, _: ViewerDep, session: SessionDep) -> WorkOrderRow:
+    """One order with its history."""
+    try:
+        return store.get(session, order_id)
+    except store.NotFound as exc:
+        raise Rejected(404, "unknown_work_order", str(exc)) from exc
+
+
+@router.post("/work-orders/{order_id}/actions", response_model=WorkOrderPublic)
+def act(
+    order_id: OrderId, body: WorkOrderAction, key: TechnicianDep, session: SessionDep
+) -> WorkOrderRow:
+    """Move an order on: dispatch, acknowledge, arrive, start, hold, resume, complete, rate,
+    cancel. An illegal step is refused with 409 and what is allowed."""
+    if body.action in DISPATCHER_ACTIONS and not Role(key.role).allows(Role.DISPATCHER):
+        raise Rejected(403, "forbidden", f"{body.action} needs the dispatcher role")
+    code = (
+        lc.FailureCode(body.problem, body.cause or "", body.remedy or "")
+        if body.problem is not None
+        else None
+    )
+    try:
+        return store.act(
+            session,
+            order_id,
+            body.action,
+            key.name,
+            _now(),
+            assignee=body.assignee,
+            reason=body.reason,
+            failure_code=code,
+            outcome=body.outcome,
+            rating=body.rating,
+        )
+    except store.NotFound as exc:
+        raise Rejected(404, "unknown_work_order", str(exc)) from exc
+    except lc.IllegalTransition as exc:
+        session.rollback()
+        raise Rejected(409, "illegal_transition", str(exc)) from exc
+
+
+@router.put("/teams/{team_id}", response_model=TeamCreate)
+def put_team(
+    team_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: TeamCreate,
+    _: AdminDep,
+    session: SessionDep,
+) -> TeamCreate:
+    """Create or change a team (who leads it, who supervises)."""
+    team = session.get(Team, team_id) or Team(id=team_id)
+    team.name, team.lead, team.supervisor = body.name, body.lead, body.supervisor
+    session.add(team)
+    session.commit()
+    return body
+
+
+@router.put("/routes", response_model=list[RouteCreate])
+def put_routes(body: list[RouteCreate], _: AdminDep, session: SessionDep) -> list[RouteCreate]:
+    """Replace the routing table (first matching row wins; ``*`` matches anything)."""
+    for r in body:
+        if session.get(Team, r.team) is None:
+            raise Rejected(422, "unknown_team", f"no team {r.team}")
+    for old in session.scalars(select(RouteRow)):
+        session.delete(old)
+    for i, r in enumerate(body):
+        session.add(RouteRow(position=i, asset_class=r.asset_class, fault=r.fault, team_id=r.team))
+    session.commit()
+    return body
+
+
+@router.post("/shifts", response_model=ShiftCreate, status_code=201)
+def add_shift(body: ShiftCreate, _: AdminDep, session: SessionDep) -> ShiftCreate:
+    """Put a technician on duty for a team."""
+    if session.get(Team, body.team) is None:
+        raise Rejected(422, "unknown_team", f"no team {body.team}")
+    if body.ends_at <= body.starts_at:
+        raise Rejected(422, "empty_shift", "a shift must end after it starts")
+    session.add(
+        ShiftRow(
+            technician=body.technician,
+            team_id=body.team,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+        )
+    )
+    session.commit()
+    return body

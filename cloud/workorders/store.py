@@ -1,0 +1,212 @@
+"""Work orders in the database: report (routed, with due times), act, escalate. Plain functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cloud.models import Asset, EscalationRow, RouteRow, ShiftRow, Team, WorkOrderRow, WorkOrderStep
+from cloud.workorders import lifecycle as lc
+from cloud.workorders.routing import NoRoute, Route, Shift, on_duty, pick, team_for
+from cloud.workorders.sla import (
+    POLICIES,
+    Due,
+    Level,
+    Priority,
+    due_times,
+    escalations_due,
+    level_at,
+)
+
+ROUTER = "router"  # who dispatches automatically
+OPEN = [s.value for s in lc.State if s not in (lc.State.CLOSED, lc.State.CANCELLED)]
+
+
+class NotFound(LookupError):
+    """No such asset or work order."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What is needed to open a work order."""
+
+    asset_id: str
+    source: str  # warning | alarm | manual | preventive
+    fault: str
+    title: str
+    priority: Priority
+
+
+def _aware(t: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def as_order(row: WorkOrderRow) -> lc.Order:
+    """The lifecycle value of a stored order."""
+    code = (
+        lc.FailureCode(row.problem, row.cause or "", row.remedy or "")
+        if row.problem is not None
+        else None
+    )
+    history = tuple(
+        lc.Step(
+            _aware(s.at), s.by, lc.Action(s.action), lc.State(s.before), lc.State(s.after), s.note
+        )
+        for s in row.steps
+        if s.action in lc.Action.__members__.values()
+    )
+    return lc.Order(
+        state=lc.State(row.state),
+        assignee=row.assignee,
+        hold_reason=row.hold_reason,
+        failure_code=code,
+        outcome=lc.Outcome(row.outcome) if row.outcome else None,
+        rating=row.rating,
+        history=history,
+    )
+
+
+def _write(row: WorkOrderRow, order: lc.Order, new_steps: int) -> None:
+    row.state = order.state.value
+    row.assignee = order.assignee
+    row.hold_reason = order.hold_reason
+    if order.failure_code is not None:
+        row.problem = order.failure_code.problem
+        row.cause = order.failure_code.cause
+        row.remedy = order.failure_code.remedy
+    row.outcome = order.outcome.value if order.outcome else None
+    row.rating = order.rating
+    for step in order.history[len(order.history) - new_steps :]:
+        row.steps.append(
+            WorkOrderStep(
+                at=step.at,
+                by=step.by,
+                action=step.action.value,
+                before=step.before.value,
+                after=step.after.value,
+                note=step.note,
+            )
+        )
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    """Open orders per assignee."""
+    rows = session.execute(
+        select(WorkOrderRow.assignee, func.count())
+        .where(WorkOrderRow.state.in_(OPEN), WorkOrderRow.assignee.is_not(None))
+        .group_by(WorkOrderRow.assignee)
+    )
+    return {str(a): int(n) for a, n in rows}
+
+
+def route(
+    session: Session, asset_class: str, fault: str, now: datetime
+) -> tuple[str | None, str | None]:
+    """The team for this asset class and fault, and its least-loaded technician on duty."""
+    routes = [
+        Route(r.asset_class, r.fault, r.team_id)
+        for r in session.scalars(select(RouteRow).order_by(RouteRow.position, RouteRow.id))
+    ]
+    try:
+        team = team_for(routes, asset_class, fault)
+    except NoRoute:
+        return None, None
+    roster = [
+        Shift(s.technician, s.team_id, _aware(s.starts_at), _aware(s.ends_at))
+        for s in session.scalars(select(ShiftRow).where(ShiftRow.team_id == team))
+    ]
+    return team, pick(on_duty(roster, team, now), open_counts(session))
+
+
+def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRow:
+    """Open a work order: due times from its priority, routed and dispatched when possible."""
+    asset = session.get(Asset, rep.asset_id)
+    if asset is None:
+        raise NotFound(f"no asset {rep.asset_id}")
+    policy = POLICIES[rep.priority]
+    due = due_times(now, policy)
+    team, technician = route(session, asset.asset_class, rep.fault, now)
+    row = WorkOrderRow(
+        asset_id=asset.id,
+        source=rep.source,
+        fault=rep.fault,
+        title=rep.title,
+        priority=rep.priority.value,
+        policy=policy.name,
+        team_id=team,
+        state=lc.State.REPORTED.value,
+        reported_at=now,
+        reported_by=by,
+        dispatch_by=due.dispatch_by,
+        acknowledge_by=due.acknowledge_by,
+        on_site_by=due.on_site_by,
+    )
+    row.steps.append(
+        WorkOrderStep(at=now, by=by, action="report", before="", after="reported", note=rep.title)
+    )
+    if technician is not None:
+        order = lc.apply(as_order(row), lc.Action.DISPATCH, now, ROUTER, assignee=technician)
+        _write(row, order, 1)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def get(session: Session, order_id: int, lock: bool = False) -> WorkOrderRow:
+    """One order (locked for update when about to change it)."""
+    stmt = select(WorkOrderRow).where(WorkOrderRow.id == order_id)
+    row = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise NotFound(f"no work order {order_id}")
+    return row
+
+
+def act(
+    session: Session,
+    order_id: int,
+    action: lc.Action,
+    by: str,
+    now: datetime,
+    **details: object,
+) -> WorkOrderRow:
+    """Apply one action; an illegal one raises IllegalTransition and changes nothing."""
+    row = get(session, order_id, lock=True)
+    order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
+    _write(row, order, 1)
+    session.commit()
+    return row
+
+
+def escalate(session: Session, now: datetime) -> list[EscalationRow]:
+    """Record every escalation level due by ``now`` that was not recorded yet (idempotent)."""
+    out: list[EscalationRow] = []
+    waiting = session.scalars(
+        select(WorkOrderRow).where(
+            WorkOrderRow.state.in_([lc.State.REPORTED.value, lc.State.DISPATCHED.value])
+        )
+    )
+    for row in list(waiting):
+        due = Due(_aware(row.dispatch_by), _aware(row.acknowledge_by), _aware(row.on_site_by))
+        reached = level_at(as_order(row), _aware(row.reported_at), due, now)
+        sent = {
+            Level(e.level)
+            for e in session.scalars(select(EscalationRow).where(EscalationRow.order_id == row.id))
+        }
+        team = session.get(Team, row.team_id) if row.team_id else None
+        for level in escalations_due(reached, sent):
+            who = (
+                [row.assignee or "", team.lead if team else ""]
+                if level is Level.TEAM_LEAD
+                else [team.supervisor if team else ""]
+            )
+            esc = EscalationRow(
+                order_id=row.id, level=int(level), at=now, notified=", ".join(w for w in who if w)
+            )
+            session.add(esc)
+            out.append(esc)
+    session.commit()
+    return out

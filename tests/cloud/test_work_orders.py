@@ -1,0 +1,179 @@
+"""Work orders through the API on SQLite and PostgreSQL: routing, steps, refusals, escalation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from cloud.models import EscalationRow, WorkOrderRow
+from cloud.security import Role
+from cloud.workorders import store
+from tests.cloud.conftest import Cloud
+
+
+def _setup_routing(cloud: Cloud) -> str:
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    for team, lead in (("hvac-team", "hana"), ("general", "gus")):
+        r = cloud.client.put(
+            f"/api/v1/teams/{team}",
+            json={"name": team, "lead": lead, "supervisor": "sue"},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+    r = cloud.client.put(
+        "/api/v1/routes",
+        json=[
+            {"asset_class": "hvac", "team": "hvac-team"},
+            {"asset_class": "*", "team": "general"},
+        ],
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    now = datetime.now(UTC)
+    for tech in ("ann", "bob"):
+        r = cloud.client.post(
+            "/api/v1/shifts",
+            json={
+                "technician": tech,
+                "team": "hvac-team",
+                "starts_at": (now - timedelta(hours=1)).isoformat(),
+                "ends_at": (now + timedelta(hours=8)).isoformat(),
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+    hvac = next(a for m in cloud.manifests.values() for a in m.assets if a.asset_class == "hvac")
+    return hvac.id
+
+
+def test_a_reported_fault_is_routed_worked_and_closed(cloud: Cloud) -> None:
+    asset = _setup_routing(cloud)
+    tech = cloud.auth(cloud.keys[Role.TECHNICIAN])
+    disp = cloud.auth(cloud.keys[Role.DISPATCHER])
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "no_cooling", "title": "AHU warm", "priority": "urgent"},
+        headers=tech,
+    )
+    assert r.status_code == 201, r.text
+    wo = r.json()
+    assert wo["team_id"] == "hvac-team" and wo["state"] == "dispatched"
+    assert wo["assignee"] == "ann" and wo["policy"] == "1530"
+    reported = datetime.fromisoformat(wo["reported_at"])
+    assert datetime.fromisoformat(wo["acknowledge_by"]) - reported == timedelta(minutes=5)
+    # the second order goes to the technician with fewer open orders
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "noise", "title": "fan noise"},
+        headers=tech,
+    )
+    assert r.json()["assignee"] == "bob"
+    oid = wo["id"]
+
+    def act(body: dict[str, object], headers: dict[str, str] = tech) -> dict[str, object]:
+        resp = cloud.client.post(f"/api/v1/work-orders/{oid}/actions", json=body, headers=headers)
+        assert resp.status_code == 200, resp.text
+        return resp.json()  # type: ignore[no-any-return]
+
+    # a technician may not cancel; illegal steps are refused with what is allowed
+    r = cloud.client.post(
+        f"/api/v1/work-orders/{oid}/actions", json={"action": "cancel", "reason": "x"}, headers=tech
+    )
+    assert r.status_code == 403
+    r = cloud.client.post(
+        f"/api/v1/work-orders/{oid}/actions", json={"action": "start"}, headers=tech
+    )
+    assert r.status_code == 409 and "allowed: dispatch, acknowledge, cancel" in r.json()["detail"]
+    for body in (
+        {"action": "acknowledge"},
+        {"action": "arrive"},
+        {"action": "start"},
+        {"action": "hold", "reason": "waiting for a belt"},
+        {"action": "resume"},
+    ):
+        act(body)
+    r = cloud.client.post(
+        f"/api/v1/work-orders/{oid}/actions", json={"action": "complete"}, headers=tech
+    )
+    assert r.status_code == 409 and "failure code" in r.json()["detail"]
+    done = act(
+        {
+            "action": "complete",
+            "problem": "fan belt broken",
+            "cause": "wear",
+            "remedy": "replaced belt",
+            "outcome": "not_predictive",
+        }
+    )
+    assert done["state"] == "completed"
+    closed = act({"action": "rate", "rating": 4}, disp)
+    assert closed["state"] == "closed" and closed["rating"] == 4
+    actions = [s["action"] for s in closed["steps"]]  # type: ignore[union-attr]
+    assert actions == [
+        "report",
+        "dispatch",
+        "acknowledge",
+        "arrive",
+        "start",
+        "hold",
+        "resume",
+        "complete",
+        "rate",
+    ]
+    viewer = cloud.auth(cloud.keys[Role.VIEWER])
+    listed = cloud.client.get("/api/v1/work-orders?state=closed", headers=viewer).json()
+    assert [o["id"] for o in listed] == [oid]
+    assert cloud.client.get("/api/v1/work-orders/999999", headers=viewer).status_code == 404
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": "no-such-asset", "fault": "x", "title": "x"},
+        headers=tech,
+    )
+    assert r.status_code == 404
+
+
+def test_unanswered_orders_escalate_once_per_level(cloud: Cloud) -> None:
+    asset = _setup_routing(cloud)
+    tech = cloud.auth(cloud.keys[Role.TECHNICIAN])
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "no_cooling", "title": "AHU warm", "priority": "urgent"},
+        headers=tech,
+    )
+    oid = r.json()["id"]
+    reported = datetime.fromisoformat(r.json()["reported_at"])
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    with factory() as session:
+        assert store.escalate(session, reported + timedelta(minutes=4)) == []
+        first = store.escalate(session, reported + timedelta(minutes=6))
+        assert [(e.order_id, e.level, e.notified) for e in first] == [(oid, 1, "ann, hana")]
+        assert store.escalate(session, reported + timedelta(minutes=7)) == []  # idempotent
+        second = store.escalate(session, reported + timedelta(hours=2, minutes=1))
+        assert [(e.level, e.notified) for e in second] == [(2, "sue")]
+        levels = session.scalars(select(EscalationRow.level).where(EscalationRow.order_id == oid))
+        assert sorted(levels) == [1, 2]
+        row = session.get(WorkOrderRow, oid)
+        assert row is not None and row.state == "dispatched"  # escalation is not a state
+
+
+def test_the_periodic_checker_records_due_escalations(cloud: Cloud) -> None:
+    from cloud.workorders.checker import check_once
+
+    asset = _setup_routing(cloud)
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "no_cooling", "title": "AHU warm", "priority": "urgent"},
+        headers=cloud.auth(cloud.keys[Role.TECHNICIAN]),
+    )
+    oid = r.json()["id"]
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    assert check_once(factory) == 0  # nothing is late yet
+    with factory() as session:  # the order was reported ten minutes ago
+        row = session.get(WorkOrderRow, oid)
+        assert row is not None
+        row.reported_at -= timedelta(minutes=10)
+        row.acknowledge_by -= timedelta(minutes=10)
+        session.commit()
+    assert check_once(factory) == 1
+    assert check_once(factory) == 0
