@@ -284,3 +284,11 @@ class ShiftCreate(BaseModel):
     team: str = Field(min_length=1, max_length=64)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
+
+
+class FailureCodes(BaseModel):
+    """Code lists for completing a work order: code -> description."""
+
+    problems: dict[str, str]
+    causes: dict[str, str]
+    remedies: dict[str, str]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cloud.models import Asset, EscalationRow, RouteRow, ShiftRow, Team, WorkOrderRow, WorkOrderStep
 from cloud.workorders import lifecycle as lc
+from cloud.workorders.codes import check_code
 from cloud.workorders.routing import NoRoute, Route, Shift, on_duty, pick, team_for
 from cloud.workorders.sla import (
     POLICIES,
@@ -175,6 +176,10 @@ def act(
 ) -> WorkOrderRow:
     """Apply one action; an illegal one raises IllegalTransition and changes nothing."""
     row = get(session, order_id, lock=True)
+    code = details.get("failure_code")
+    if action is lc.Action.COMPLETE and isinstance(code, lc.FailureCode):
+        asset = session.get(Asset, row.asset_id)
+        check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
     _write(row, order, 1)
     session.commit()

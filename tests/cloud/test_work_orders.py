@@ -97,12 +97,21 @@ def test_a_reported_fault_is_routed_worked_and_closed(cloud: Cloud) -> None:
         f"/api/v1/work-orders/{oid}/actions", json={"action": "complete"}, headers=tech
     )
     assert r.status_code == 409 and "failure code" in r.json()["detail"]
+    bad = {"action": "complete", "problem": "fan belt broken", "cause": "2.4", "remedy": "replace"}
+    r = cloud.client.post(
+        f"/api/v1/work-orders/{oid}/actions", json=bad | {"outcome": "not_predictive"}, headers=tech
+    )
+    assert r.status_code == 422 and "not a failure mode of hvac" in r.json()["detail"]
+    codes = cloud.client.get(
+        "/api/v1/failure-codes?asset_class=hvac", headers=cloud.auth(cloud.keys[Role.VIEWER])
+    ).json()
+    assert codes["problems"]["BRD"] == "Breakdown" and "2.4" in codes["causes"]
     done = act(
         {
             "action": "complete",
-            "problem": "fan belt broken",
-            "cause": "wear",
-            "remedy": "replaced belt",
+            "problem": "BRD",
+            "cause": "2.4",
+            "remedy": "replace",
             "outcome": "not_predictive",
         }
     )

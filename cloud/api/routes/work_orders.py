@@ -12,6 +12,7 @@ from cloud.api.deps import AdminDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.ingest import Rejected
 from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.schemas import (
+    FailureCodes,
     RouteCreate,
     ShiftCreate,
     TeamCreate,
@@ -22,6 +23,8 @@ from cloud.schemas import (
 from cloud.security import Role
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import store
+from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS, UnknownCode
+from plantwatch.contract import AssetClass
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"])
 # Dispatching and cancelling are the dispatcher's; the rest any technician may do.
@@ -103,6 +106,20 @@ def act(
     except lc.IllegalTransition as exc:
         session.rollback()
         raise Rejected(409, "illegal_transition", str(exc)) from exc
+    except UnknownCode as exc:
+        session.rollback()
+        raise Rejected(422, "unknown_code", str(exc)) from exc
+
+
+@router.get("/failure-codes", response_model=FailureCodes)
+def failure_codes(
+    _: ViewerDep, asset_class: Annotated[AssetClass | None, Query()] = None
+) -> FailureCodes:
+    """The codes completion accepts: failure modes (per class), mechanisms, activities."""
+    modes = MODES_BY_CLASS[asset_class.value] if asset_class is not None else list(MODES)
+    return FailureCodes(
+        problems={m: MODES[m] for m in modes}, causes=MECHANISMS, remedies=ACTIVITIES
+    )
 
 
 @router.put("/teams/{team_id}", response_model=TeamCreate)
