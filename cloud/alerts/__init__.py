@@ -1,0 +1,1 @@
+"""Alerts to the maintenance team: Alertmanager-style messages and pluggable channels."""

@@ -1,0 +1,98 @@
+"""Channels: webhook (Alertmanager JSON), e-mail over SMTP, an MQTT topic. Thin I/O shells."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+
+import httpx
+import paho.mqtt.publish as mqtt_publish
+
+from cloud.alerts.message import Group, alertmanager_payload, subject
+
+log = logging.getLogger("plantwatch.cloud.alerts")
+
+
+class Channel(Protocol):
+    """Somewhere a group of alerts can be delivered."""
+
+    name: str
+
+    async def send(self, group: Group) -> None:
+        """Deliver or raise."""
+        ...
+
+
+@dataclass
+class Webhook:
+    """POST the Alertmanager webhook payload to a URL."""
+
+    name: str
+    url: str
+    timeout_s: float = 5.0
+
+    async def send(self, group: Group) -> None:
+        """Deliver; a non-2xx answer raises."""
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            r = await client.post(self.url, json=alertmanager_payload(group))
+            r.raise_for_status()
+
+
+@dataclass
+class Email:
+    """Plain-text e-mail through an SMTP relay."""
+
+    name: str
+    host: str
+    port: int
+    sender: str
+    to: list[str]
+    timeout_s: float = 10.0
+
+    def _send(self, group: Group) -> None:
+        msg = EmailMessage()
+        msg["Subject"] = subject(group)
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(self.to)
+        lines = []
+        for a in group.alerts:
+            lines.append(f"{a.status.upper()}: {a.annotations.get('summary', '')}")
+            lines += [f"  {k}: {v}" for k, v in sorted(a.labels.items())]
+            if a.annotations.get("description"):
+                lines.append(f"  {a.annotations['description']}")
+        msg.set_content("\n".join(lines) + "\n")
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+            smtp.send_message(msg)
+
+    async def send(self, group: Group) -> None:
+        """Deliver in a worker thread (smtplib blocks)."""
+        await asyncio.to_thread(self._send, group)
+
+
+@dataclass
+class MqttTopic:
+    """Publish the webhook payload (retained=False, QoS 1) to a topic."""
+
+    name: str
+    host: str
+    port: int
+    topic: str
+
+    def _send(self, group: Group) -> None:
+        mqtt_publish.single(
+            self.topic,
+            json.dumps(alertmanager_payload(group)),
+            qos=1,
+            hostname=self.host,
+            port=self.port,
+            client_id="",
+        )
+
+    async def send(self, group: Group) -> None:
+        """Deliver in a worker thread (paho's helper blocks)."""
+        await asyncio.to_thread(self._send, group)

@@ -1,0 +1,60 @@
+"""Send a group to every channel: retried per channel, never blocked by another, deduplicated."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from cloud.alerts.channels import Channel
+from cloud.alerts.message import Group
+
+log = logging.getLogger("plantwatch.cloud.alerts")
+
+
+@dataclass
+class Delivery:
+    """What happened on one channel."""
+
+    channel: str
+    ok: bool
+    attempts: int
+    error: str = ""
+
+
+@dataclass
+class Notifier:
+    """Channels, a retry policy, and the groups already announced in each state."""
+
+    channels: list[Channel]
+    attempts: int = 3
+    backoff_s: float = 0.5
+    sent: set[tuple[str, str, frozenset[str]]] = field(default_factory=set)
+
+    def _seen(self, group: Group) -> tuple[str, str, frozenset[str]]:
+        return group.key, group.status, frozenset(a.fingerprint for a in group.alerts)
+
+    async def _one(self, channel: Channel, group: Group) -> Delivery:
+        error = ""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await channel.send(group)
+                return Delivery(channel.name, True, attempt)
+            except Exception as exc:  # any channel failure is retried, then reported
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "alert channel %s failed (attempt %d): %s", channel.name, attempt, error
+                )
+                if attempt < self.attempts:
+                    await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
+        return Delivery(channel.name, False, self.attempts, error)
+
+    async def notify(self, group: Group) -> list[Delivery]:
+        """Deliver to all channels at once; the same group in the same state goes out once."""
+        seen = self._seen(group)
+        if seen in self.sent:
+            return []
+        out = list(await asyncio.gather(*(self._one(c, group) for c in self.channels)))
+        if any(d.ok for d in out):
+            self.sent.add(seen)
+        return out
