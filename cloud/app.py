@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from cloud.alerts.notifier import Notifier
+from cloud.alerts.setup import channels_from
 from cloud.api.routes import admin, alarms, assets, health, ingest, work_orders
 from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
@@ -34,8 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
+        app.state.notifier = Notifier(channels_from(settings))
         checker = asyncio.create_task(
-            escalation.run(app.state.sessions, settings.escalation_check_s)
+            escalation.run(app.state.sessions, settings.escalation_check_s, app.state.notifier)
         )
         try:
             yield

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     escalation_check_s: float = Field(
         default=30.0, gt=0, description="How often unanswered work orders are checked"
     )
+    alert_webhook_url: str | None = Field(
+        default=None, description="Alertmanager-compatible webhook receiving alerts"
+    )
+    alert_smtp_host: str | None = Field(default=None, description="SMTP relay for e-mail alerts")
+    alert_smtp_port: int = Field(default=25, ge=1, le=65535)
+    alert_email_from: str = "plantwatch@localhost"
+    alert_email_to: str = Field(default="", description="Comma-separated recipients")
+    alert_mqtt_host: str | None = Field(default=None, description="Broker for MQTT alerts")
+    alert_mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    alert_mqtt_topic: str = "plantwatch/alerts"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

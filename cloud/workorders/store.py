@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.models import Asset, EscalationRow, RouteRow, ShiftRow, Team, WorkOrderRow, WorkOrderStep
+from cloud.models import (
+    Asset,
+    EscalationRow,
+    RouteRow,
+    ShiftRow,
+    Team,
+    WorkOrderRow,
+    WorkOrderStep,
+)
 from cloud.workorders import lifecycle as lc
 from cloud.workorders.codes import check_code
 from cloud.workorders.routing import NoRoute, Route, Shift, on_duty, pick, team_for

@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,14 +37,24 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def webhook() -> Iterator[str]:
+@contextmanager
+def webhook_server() -> Iterator[str]:
+    """A real HTTP receiver on a free loopback port; bodies land in ``Receiver.bodies``."""
     Receiver.bodies = []
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    with webhook_server() as url:
+        yield url
 
 
 class Inbox:

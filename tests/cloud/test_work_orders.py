@@ -166,8 +166,11 @@ def test_unanswered_orders_escalate_once_per_level(cloud: Cloud) -> None:
         assert row is not None and row.state == "dispatched"  # escalation is not a state
 
 
-def test_the_periodic_checker_records_due_escalations(cloud: Cloud) -> None:
+async def test_the_periodic_checker_records_and_announces_escalations(cloud: Cloud) -> None:
+    from cloud.alerts.channels import Webhook
+    from cloud.alerts.notifier import Notifier
     from cloud.workorders.checker import check_once
+    from tests.cloud.test_alerts import Receiver, webhook_server
 
     asset = _setup_routing(cloud)
     r = cloud.client.post(
@@ -177,12 +180,19 @@ def test_the_periodic_checker_records_due_escalations(cloud: Cloud) -> None:
     )
     oid = r.json()["id"]
     factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
-    assert check_once(factory) == 0  # nothing is late yet
-    with factory() as session:  # the order was reported ten minutes ago
-        row = session.get(WorkOrderRow, oid)
-        assert row is not None
-        row.reported_at -= timedelta(minutes=10)
-        row.acknowledge_by -= timedelta(minutes=10)
-        session.commit()
-    assert check_once(factory) == 1
-    assert check_once(factory) == 0
+    with webhook_server() as url:
+        notifier = Notifier([Webhook("ops", url)], attempts=1)
+        assert await check_once(factory, notifier) == 0  # nothing is late yet
+        with factory() as session:  # the order was reported ten minutes ago
+            row = session.get(WorkOrderRow, oid)
+            assert row is not None
+            row.reported_at -= timedelta(minutes=10)
+            row.acknowledge_by -= timedelta(minutes=10)
+            session.commit()
+        assert await check_once(factory, notifier) == 1
+        assert await check_once(factory, notifier) == 0
+    [body] = Receiver.bodies
+    labels = body["alerts"][0]["labels"]
+    assert labels["alertname"] == "WorkOrderEscalated" and labels["work_order"] == str(oid)
+    assert labels["level"] == "1" and labels["team"] == "hvac-team"
+    assert "escalated to the team lead" in body["alerts"][0]["annotations"]["summary"]
