@@ -24,10 +24,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.data import load_dataset
-from models.features import Windows
+from models.features import features_batch
 from models.frames import AssetFrame, build_frames
 from models.score import assess
 from models.train import train
+from models.windows import Windows
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export
@@ -84,8 +85,6 @@ def main() -> None:
         began = time.perf_counter()
         out = assess(fleet, windows, {})
         scored = time.perf_counter() - began
-        from models.features import features_batch
-
         rows_by_class = {
             c: features_batch(
                 cm.norm,

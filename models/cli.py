@@ -144,13 +144,14 @@ def evaluate(
     """Run the evaluation protocol: model against baselines on time and asset splits."""
     import json
 
-    from models.evaluate import Protocol, precursor_hours, run_protocol
+    from models.evaluate import Protocol, run_protocol
     from models.frames import build_frames
 
     ds = _dataset(data)
+    frames = build_frames(ds)
     bar, step = _progress(len(ds.assets) + 4)
     with bar:
-        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step)
+        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step, frames=frames)
     if json_out:
         body = {
             "thresholds": ev.thresholds,
@@ -164,9 +165,8 @@ def evaluate(
     if plots is not None:
         from models.plots import render
 
-        pre = [precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in ev.rows]
         note = Console(stderr=True) if json_out else console  # keep stdout one JSON object
-        for path in render(ev, build_frames(ds), pre, plots):
+        for path in render(ev, frames, plots):
             note.print(f"wrote {path}")
 
 

@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from models.data import Dataset
-from models.features import Windows
-from models.frames import build_frames, events_of
+from models.frames import AssetFrame, build_frames, events_of
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
 from models.quality import Finding, check
 from models.warnings import Outcome, judge, warning_starts
+from models.windows import Windows
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -53,6 +53,7 @@ class Evaluation:
     thresholds: dict[str, float]
     table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -97,16 +98,14 @@ def _starts(
     ]
 
 
-def outcome(
-    ev: Evaluation, ds_pre: list[F64], scorer: str, split: str, threshold: float, k: int
-) -> Outcome:
+def outcome(ev: Evaluation, scorer: str, split: str, threshold: float, k: int) -> Outcome:
     """One scorer's warnings on one split at one threshold."""
     which = ev.split_assets[split]
     starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
     return judge(
         starts,
         [ev.rows[i].history.failures for i in which],
-        [ds_pre[i] for i in which],
+        [ev.precursor_h[i] for i in which],
         ev.periods[split],
         ev.fleet.horizon_h,
     )
@@ -122,7 +121,7 @@ def _objective(o: Outcome) -> tuple[int, float]:
     return 0, float(f1)
 
 
-def tune(ev: Evaluation, pre: list[F64], scorer: str, k: int) -> float:
+def tune(ev: Evaluation, scorer: str, k: int) -> float:
     """The threshold with the best objective on the validation split."""
     which = ev.split_assets["validation"]
     t0, t1 = ev.periods["validation"]
@@ -134,13 +133,13 @@ def tune(ev: Evaluation, pre: list[F64], scorer: str, k: int) -> float:
     candidates = np.unique(np.quantile(values, np.linspace(0.9, 0.9995, 40)))
     best, best_key = float(candidates[-1]), (-1, -1.0)
     for c in candidates:
-        key = _objective(outcome(ev, pre, scorer, "validation", float(c), k))
+        key = _objective(outcome(ev, scorer, "validation", float(c), k))
         if key > best_key:
             best, best_key = float(c), key
     return best
 
 
-def random_outcome(ev: Evaluation, pre: list[F64], split: str, n: int, seed: int) -> Outcome:
+def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     """A warner that raises ``n`` warnings at random usable instants of the split."""
     rng = np.random.default_rng(seed)
     which = ev.split_assets[split]
@@ -163,7 +162,7 @@ def random_outcome(ev: Evaluation, pre: list[F64], split: str, n: int, seed: int
     return judge(
         [np.sort(np.array(s, dtype=np.int64)) for s in starts],
         [ev.rows[i].history.failures for i in which],
-        [pre[i] for i in which],
+        [ev.precursor_h[i] for i in which],
         ev.periods[split],
         ev.fleet.horizon_h,
     )
@@ -174,9 +173,13 @@ def run_protocol(
     protocol: Protocol = Protocol(),
     win: Windows = Windows(),
     progress: Progress | None = None,
+    frames: list[AssetFrame] | None = None,
 ) -> Evaluation:
-    """Train on the training split and measure every scorer on both test splits."""
-    frames = build_frames(ds, win.step_s)
+    """Train on the training split and measure every scorer on both test splits.
+
+    ``frames`` are the dataset's frames when the caller already built them.
+    """
+    frames = build_frames(ds, win.step_s) if frames is None else frames
     if not frames:
         raise ValueError("the dataset has no telemetry")
     t0, t1 = int(frames[0].t[0]), int(frames[0].t[-1]) + win.step_s
@@ -222,17 +225,19 @@ def run_protocol(
         {},
     )
     ev.findings = check(ds, frames, norms)
-    pre = [precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows]
+    ev.precursor_h = [
+        precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
+    ]
     k = protocol.consecutive
     for scorer in SCORERS:
-        ev.thresholds[scorer] = tune(ev, pre, scorer, k)
+        ev.thresholds[scorer] = tune(ev, scorer, k)
     fleet.threshold = ev.thresholds["model"]
     fleet.health_threshold = ev.thresholds["isolation_forest"]
     for split in ("validation", "test_time", "test_assets"):
         ev.table[split] = {}
         for scorer in SCORERS:
-            o = outcome(ev, pre, scorer, split, ev.thresholds[scorer], k)
+            o = outcome(ev, scorer, split, ev.thresholds[scorer], k)
             ev.table[split][scorer] = o.as_dict()
         n = ev.table[split]["model"]["warnings"] or 0
-        ev.table[split]["random"] = random_outcome(ev, pre, split, int(n), protocol.seed).as_dict()
+        ev.table[split]["random"] = random_outcome(ev, split, int(n), protocol.seed).as_dict()
     return ev

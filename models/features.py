@@ -12,17 +12,16 @@ Everything is cumulative sums over numpy arrays, so a year of an asset costs mil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from models.frames import AssetFrame
+from models.windows import RowSums, Windows, per_asset, window_sums
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.floating[Any]]
 
 # Signals that describe how hard an asset is being driven rather than its health.
 CONDITIONS: dict[str, tuple[str, ...]] = {
@@ -45,26 +44,6 @@ ANALOG_FEATURES = (
 )
 STATUS_FEATURES = ("on6", "on24")
 SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
-
-
-@dataclass(frozen=True)
-class Windows:
-    """Window lengths and the evaluation cadence."""
-
-    step_s: int = 600
-    short_h: float = 6.0
-    day_h: float = 24.0
-    baseline_days: float = 7.0
-    every_h: float = 1.0
-
-    def n(self, hours: float) -> int:
-        """Grid samples in ``hours``."""
-        return max(1, round(hours * 3600 / self.step_s))
-
-    @property
-    def longest_s(self) -> int:
-        """History one evaluation needs (the older baseline ends three days before the instant)."""
-        return int((self.baseline_days * 24 + 3 * self.day_h) * 3600)
 
 
 def _time_terms(t: I64) -> F64:
@@ -202,83 +181,6 @@ def _is_counter(frames: list[AssetFrame], signal: str) -> bool:
     return False
 
 
-class _Sums:
-    """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
-
-    def __init__(self, values: Floats) -> None:
-        ok = np.isfinite(values)
-        v = np.where(ok, values, 0.0).astype(np.float64)
-        zero = np.zeros((1, values.shape[1]))
-        self.s1 = np.concatenate([zero, np.cumsum(v, axis=0)])
-        self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
-        self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
-
-    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
-        end = np.clip(idx + 1 - lag, 0, None)
-        start = np.clip(end - w, 0, None)
-        n = self.n[end] - self.n[start]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (self.s1[end] - self.s1[start]) / n
-            var = (self.s2[end] - self.s2[start]) / n - mean * mean
-        return mean, np.sqrt(np.clip(var, 0.0, None)), n
-
-
-class _BlockSums:
-    """Windowed sums for one instant, from whole blocks of rows ending at it.
-
-    Scoring needs only the last instant: summing each hour's rows first makes every window
-    (all whole hours) a difference of a few block sums, equal to ``_Sums`` row for row.
-    """
-
-    def __init__(self, values: Floats, end: int, block: int) -> None:
-        # values: (asset, time, signal); sums come out in the (1, asset * signal) layout
-        self.blocks, self.block = (end + 1) // block, block
-        v = values[:, end + 1 - self.blocks * block : end + 1]
-        ok = np.isfinite(v)
-        v = np.where(ok, v, 0.0)
-        self.s1 = _prefix(_per_block(v, block))
-        self.s2 = _prefix(_per_block(v * v, block))
-        self.n = _prefix(_per_block(ok.astype(v.dtype), block))
-
-    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
-        end = max(self.blocks - lag // self.block, 0)
-        start = max(end - w // self.block, 0)
-
-        def between(a: F64) -> F64:
-            return (a[:, end] - a[:, start]).reshape(1, -1).astype(np.float64)
-
-        n = between(self.n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = between(self.s1) / n
-            var = between(self.s2) / n - mean * mean
-        return mean, np.sqrt(np.clip(var, 0.0, None)), n
-
-
-def _per_block(v: Floats, block: int) -> F64:
-    """Sums of consecutive ``block`` rows (axis 1); strided adds beat a reduction here."""
-    out = v[:, 0::block].astype(np.float64)
-    for k in range(1, block):
-        out += v[:, k::block]
-    return out
-
-
-def _prefix(a: F64) -> F64:
-    """Prefix sums along the block axis with a leading zero: (asset, blocks + 1, signal)."""
-    out = np.zeros((a.shape[0], a.shape[1] + 1, a.shape[2]), dtype=a.dtype)
-    np.cumsum(a, axis=1, out=out[:, 1:])
-    return out
-
-
-def _sums(values: Floats, idx: I64, win: Windows) -> _Sums | _BlockSums:
-    """Window sums over (asset, time, signal) values: by blocks for one instant, else rows."""
-    block = win.n(win.every_h)
-    spans = (win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24))
-    whole = all(x % block == 0 for x in (*spans, win.n(win.day_h) // 2))
-    if len(idx) == 1 and whole and idx[0] + 1 >= block:
-        return _BlockSums(values, int(idx[0]), block)
-    return _Sums(_flat(values))
-
-
 def features(
     norm: ClassNormaliser,
     frame: AssetFrame,
@@ -288,16 +190,6 @@ def features(
 ) -> F32:
     """Feature rows (one per evaluated grid index) in the order of ``feature_names``."""
     return features_batch(norm, frame.t, [frame], idx, [maintenance_ts], win)
-
-
-def _flat(a: Floats) -> Floats:
-    """(asset, time, signal) -> (time, asset * signal): one prefix sum serves every asset."""
-    return a.transpose(1, 0, 2).reshape(a.shape[1], -1)
-
-
-def _per_asset(a: F64, n_assets: int) -> F64:
-    """(rows, asset * signal) -> (asset, rows, signal)."""
-    return a.reshape(a.shape[0], n_assets, -1).transpose(1, 0, 2)
 
 
 def features_batch(
@@ -315,7 +207,7 @@ def features_batch(
     half = s24 // 2
     cols: list[F64] = []
     if resid.shape[2]:
-        r = _sums(resid, idx, win)
+        r = window_sums(resid, idx, win)
         m6, sd6, _ = r.window(idx, s6)
         m24, _, n24 = r.window(idx, s24)
         mb, sdb, _ = r.window(idx, sbase, lag=s24)
@@ -334,8 +226,8 @@ def features_batch(
         same[:, 1:] = np.diff(tail, axis=1) == 0
         if first > 0:  # the first kept row compares with the row before it
             same[:, 0] = resid[:, first] == resid[:, first - 1]
-        stuck, _, _ = _sums(same, idx - first, win).window(idx - first, s6)
-        flags, _, _ = _sums(flagged[:, first:].astype(resid.dtype), idx - first, win).window(
+        stuck, _, _ = window_sums(same, idx - first, win).window(idx - first, s6)
+        flags, _, _ = window_sums(flagged[:, first:].astype(resid.dtype), idx - first, win).window(
             idx - first, s24
         )
         per = [
@@ -350,13 +242,13 @@ def features_batch(
             missing + flags,
             stuck,
         ]
-        block = np.stack([_per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
+        block = np.stack([per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
         cols.append(block.reshape(n_a * len(idx), -1))
     if status.shape[2]:
-        st = _sums(status, idx, win)
+        st = window_sums(status, idx, win)
         on6, _, _ = st.window(idx, s6)
         on24, _, _ = st.window(idx, s24)
-        block = np.stack([_per_asset(on6, n_a), _per_asset(on24, n_a)], axis=3)
+        block = np.stack([per_asset(on6, n_a), per_asset(on24, n_a)], axis=3)
         cols.append(block.reshape(n_a * len(idx), -1))
     since = [_days_since(t[idx], m) for m in maintenance]
     cols.append(np.concatenate(since)[:, None])
@@ -385,11 +277,11 @@ def explain(
         return []
     idx = np.array([len(frame.t) - 1], dtype=np.int64)
     resid, _, _ = norm.transform(frame)
-    r = _Sums(resid)
+    r = RowSums(resid)
     m6, _, _ = r.window(idx, win.n(win.short_h))
     mb, sdb, _ = r.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
     z = ((m6 - mb) / np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR))[0]
-    raw = _Sums(np.column_stack([_col(frame, s) for s in norm.analog]).astype(np.float64))
+    raw = RowSums(np.column_stack([_col(frame, s) for s in norm.analog]).astype(np.float64))
     now, _, _ = raw.window(idx, win.n(win.short_h))
     normal, _, _ = raw.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
     order = np.argsort(-np.nan_to_num(np.abs(z), nan=-1.0))[:top]

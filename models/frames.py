@@ -32,8 +32,6 @@ class AssetFrame:
 
 def _codes(col: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[str]]:
     arr = col.combine_chunks()
-    if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - pyarrow < 15 behaviour
-        arr = arr.combine_chunks()
     return (
         arr.indices.to_numpy(zero_copy_only=False).astype(np.int32),
         arr.dictionary.to_pylist(),

@@ -10,9 +10,10 @@ import numpy.typing as npt
 
 from models.data import Dataset
 from models.estimators import FailureWarner, HealthScore
-from models.features import ClassNormaliser, Windows, eval_index, features
+from models.features import ClassNormaliser, eval_index, features
 from models.frames import AssetFrame, events_of
 from models.labels import Labels, make_labels, repairs_after
+from models.windows import Windows
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

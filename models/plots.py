@@ -11,18 +11,17 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt
 import numpy as np
 
-from models.evaluate import Evaluation, outcome, precursor_hours
+from models.evaluate import Evaluation, outcome
 from models.features import explain
 from models.frames import AssetFrame
 from models.warnings import warning_starts
 
 
-def precision_recall(ev: Evaluation, pre: list[np.ndarray], path: Path, split: str) -> None:
+def precision_recall(ev: Evaluation, path: Path, split: str) -> None:
     """Precision, recall and false alarms against the warning threshold."""
     thresholds = np.linspace(0.05, 0.95, 19)
     rows = [
-        outcome(ev, pre, "model", split, float(t), ev.fleet.consecutive).as_dict()
-        for t in thresholds
+        outcome(ev, "model", split, float(t), ev.fleet.consecutive).as_dict() for t in thresholds
     ]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(thresholds, [r["recall"] or 0 for r in rows], label="event recall")
@@ -87,14 +86,12 @@ def timeline(ev: Evaluation, frame: AssetFrame, index: int, failure: int, path: 
     plt.close(fig)
 
 
-def render(
-    ev: Evaluation, frames: list[AssetFrame], pre: list[np.ndarray], out: Path
-) -> list[Path]:
+def render(ev: Evaluation, frames: list[AssetFrame], out: Path) -> list[Path]:
     """All three pictures into ``out``; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "precision_recall.png", out / "lead_times.png"]
-    precision_recall(ev, pre, written[0], "test_time")
-    o = outcome(ev, pre, "model", "test_assets", ev.fleet.threshold, ev.fleet.consecutive)
+    precision_recall(ev, written[0], "test_time")
+    o = outcome(ev, "model", "test_assets", ev.fleet.threshold, ev.fleet.consecutive)
     lead_times(o.leads_h, written[1])
     by_asset = {f.asset: f for f in frames}
     h = int(ev.fleet.horizon_h * 3600)
@@ -109,6 +106,3 @@ def render(
                 timeline(ev, by_asset[r.asset], i, int(f), path)
                 return [*written, path]
     return written
-
-
-__all__ = ["precursor_hours", "render"]

@@ -8,9 +8,9 @@ import numpy as np
 
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
-from models.features import Windows
 from models.frames import build_frames
 from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.windows import Windows
 
 Progress = Callable[[str, int], None]
 
@@ -22,8 +22,8 @@ def train(
     progress: Progress | None = None,
 ) -> tuple[FleetModel, Evaluation]:
     """The protocol's figures and thresholds, and a model refitted on every asset and day."""
-    ev = run_protocol(ds, protocol, win, progress)
     frames = build_frames(ds, win.step_s)
+    ev = run_protocol(ds, protocol, win, progress, frames)
     norms = fit_normalisers(frames)
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
     last = max(int(f.t[-1]) for f in frames)

@@ -79,7 +79,8 @@ def as_order(row: WorkOrderRow) -> lc.Order:
     )
 
 
-def _write(row: WorkOrderRow, order: lc.Order, new_steps: int) -> None:
+def _write(row: WorkOrderRow, order: lc.Order) -> None:
+    """Copy the lifecycle fields back and append the step just taken."""
     row.state = order.state.value
     row.assignee = order.assignee
     row.hold_reason = order.hold_reason
@@ -89,17 +90,17 @@ def _write(row: WorkOrderRow, order: lc.Order, new_steps: int) -> None:
         row.remedy = order.failure_code.remedy
     row.outcome = order.outcome.value if order.outcome else None
     row.rating = order.rating
-    for step in order.history[len(order.history) - new_steps :]:
-        row.steps.append(
-            WorkOrderStep(
-                at=step.at,
-                by=step.by,
-                action=step.action.value,
-                before=step.before.value,
-                after=step.after.value,
-                note=step.note,
-            )
+    step = order.history[-1]
+    row.steps.append(
+        WorkOrderStep(
+            at=step.at,
+            by=step.by,
+            action=step.action.value,
+            before=step.before.value,
+            after=step.after.value,
+            note=step.note,
         )
+    )
 
 
 def open_counts(session: Session) -> dict[str, int]:
@@ -159,7 +160,7 @@ def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRo
     )
     if technician is not None:
         order = lc.apply(as_order(row), lc.Action.DISPATCH, now, ROUTER, assignee=technician)
-        _write(row, order, 1)
+        _write(row, order)
     session.add(row)
     session.commit()
     return row
@@ -189,7 +190,7 @@ def act(
         asset = session.get(Asset, row.asset_id)
         check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
-    _write(row, order, 1)
+    _write(row, order)
     session.commit()
     return row
 

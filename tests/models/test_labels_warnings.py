@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.features import _Sums
 from models.labels import make_labels, repairs_after
 from models.warnings import judge, warning_starts
+from models.windows import RowSums
 
 H = 3600
 
@@ -32,7 +32,7 @@ def test_windowed_sums_match_a_plain_loop_with_gaps() -> None:
     x = rng.normal(size=(200, 3))
     x[rng.random(x.shape) < 0.2] = np.nan
     idx = np.array([0, 5, 50, 199], dtype=np.int64)
-    mean, sd, n = _Sums(x).window(idx, 24, lag=6)
+    mean, sd, n = RowSums(x).window(idx, 24, lag=6)
     for k, i in enumerate(idx):
         block = x[max(0, i + 1 - 6 - 24) : max(0, i + 1 - 6)]
         for j in range(3):

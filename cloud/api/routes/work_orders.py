@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cloud.api.deps import AdminDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.ingest import Rejected
@@ -122,6 +123,11 @@ def failure_codes(
     )
 
 
+def _known_team(session: Session, team_id: str) -> None:
+    if session.get(Team, team_id) is None:
+        raise Rejected(422, "unknown_team", f"no team {team_id}")
+
+
 @router.put("/teams/{team_id}", response_model=TeamCreate)
 def put_team(
     team_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -141,8 +147,7 @@ def put_team(
 def put_routes(body: list[RouteCreate], _: AdminDep, session: SessionDep) -> list[RouteCreate]:
     """Replace the routing table (first matching row wins; ``*`` matches anything)."""
     for r in body:
-        if session.get(Team, r.team) is None:
-            raise Rejected(422, "unknown_team", f"no team {r.team}")
+        _known_team(session, r.team)
     for old in session.scalars(select(RouteRow)):
         session.delete(old)
     for i, r in enumerate(body):
@@ -154,8 +159,7 @@ def put_routes(body: list[RouteCreate], _: AdminDep, session: SessionDep) -> lis
 @router.post("/shifts", response_model=ShiftCreate, status_code=201)
 def add_shift(body: ShiftCreate, _: AdminDep, session: SessionDep) -> ShiftCreate:
     """Put a technician on duty for a team."""
-    if session.get(Team, body.team) is None:
-        raise Rejected(422, "unknown_team", f"no team {body.team}")
+    _known_team(session, body.team)
     if body.ends_at <= body.starts_at:
         raise Rejected(422, "empty_shift", "a shift must end after it starts")
     session.add(

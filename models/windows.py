@@ -1,0 +1,124 @@
+"""Window lengths, and windowed sums over (asset, time, signal) arrays by prefix sums.
+
+Training evaluates many instants of one asset: prefix sums over the rows. Scoring evaluates
+one instant of many assets: every window is whole hours, so hourly block sums suffice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Window lengths and the evaluation cadence."""
+
+    step_s: int = 600
+    short_h: float = 6.0
+    day_h: float = 24.0
+    baseline_days: float = 7.0
+    every_h: float = 1.0
+
+    def n(self, hours: float) -> int:
+        """Grid samples in ``hours``."""
+        return max(1, round(hours * 3600 / self.step_s))
+
+    @property
+    def longest_s(self) -> int:
+        """History one evaluation needs (the older baseline ends three days before the instant)."""
+        return int((self.baseline_days * 24 + 3 * self.day_h) * 3600)
+
+
+class RowSums:
+    """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
+
+    def __init__(self, values: Floats) -> None:
+        ok = np.isfinite(values)
+        v = np.where(ok, values, 0.0).astype(np.float64)
+        zero = np.zeros((1, values.shape[1]))
+        self.s1 = np.concatenate([zero, np.cumsum(v, axis=0)])
+        self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
+        self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
+
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        end = np.clip(idx + 1 - lag, 0, None)
+        start = np.clip(end - w, 0, None)
+        n = self.n[end] - self.n[start]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (self.s1[end] - self.s1[start]) / n
+            var = (self.s2[end] - self.s2[start]) / n - mean * mean
+        return mean, np.sqrt(np.clip(var, 0.0, None)), n
+
+
+class BlockSums:
+    """Windowed sums for one instant, from whole blocks of rows ending at it.
+
+    Scoring needs only the last instant: summing each hour's rows first makes every window
+    (all whole hours) a difference of a few block sums, equal to ``RowSums`` row for row.
+    """
+
+    def __init__(self, values: Floats, end: int, block: int) -> None:
+        # values: (asset, time, signal); sums come out in the (1, asset * signal) layout
+        self.blocks, self.block = (end + 1) // block, block
+        v = values[:, end + 1 - self.blocks * block : end + 1]
+        ok = np.isfinite(v)
+        v = np.where(ok, v, 0.0)
+        self.s1 = _prefix(_per_block(v, block))
+        self.s2 = _prefix(_per_block(v * v, block))
+        self.n = _prefix(_per_block(ok.astype(v.dtype), block))
+
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        end = max(self.blocks - lag // self.block, 0)
+        start = max(end - w // self.block, 0)
+
+        def between(a: F64) -> F64:
+            return (a[:, end] - a[:, start]).reshape(1, -1).astype(np.float64)
+
+        n = between(self.n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = between(self.s1) / n
+            var = between(self.s2) / n - mean * mean
+        return mean, np.sqrt(np.clip(var, 0.0, None)), n
+
+
+def _per_block(v: Floats, block: int) -> F64:
+    """Sums of consecutive ``block`` rows (axis 1); strided adds beat a reduction here."""
+    out = v[:, 0::block].astype(np.float64)
+    for k in range(1, block):
+        out += v[:, k::block]
+    return out
+
+
+def _prefix(a: F64) -> F64:
+    """Prefix sums along the block axis with a leading zero: (asset, blocks + 1, signal)."""
+    out = np.zeros((a.shape[0], a.shape[1] + 1, a.shape[2]), dtype=a.dtype)
+    np.cumsum(a, axis=1, out=out[:, 1:])
+    return out
+
+
+def window_sums(values: Floats, idx: I64, win: Windows) -> RowSums | BlockSums:
+    """Window sums over (asset, time, signal) values: by blocks for one instant, else rows."""
+    block = win.n(win.every_h)
+    spans = (win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24))
+    whole = all(x % block == 0 for x in (*spans, win.n(win.day_h) // 2))
+    if len(idx) == 1 and whole and idx[0] + 1 >= block:
+        return BlockSums(values, int(idx[0]), block)
+    return RowSums(flat_columns(values))
+
+
+def flat_columns(a: Floats) -> Floats:
+    """(asset, time, signal) -> (time, asset * signal): one prefix sum serves every asset."""
+    return a.transpose(1, 0, 2).reshape(a.shape[1], -1)
+
+
+def per_asset(a: F64, n_assets: int) -> F64:
+    """(rows, asset * signal) -> (asset, rows, signal)."""
+    return a.reshape(a.shape[0], n_assets, -1).transpose(1, 0, 2)
