@@ -7,17 +7,20 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import channels_from
-from cloud.api.routes import admin, alarms, assets, health, ingest, work_orders
+from cloud.api.routes import admin, alarms, assets, health, ingest, warnings, work_orders
 from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
 from cloud.schemas import Problem
+from cloud.scoring import loop as scoring
+from cloud.scoring.loop import Scorer
 from cloud.settings import Settings
 from cloud.storage.base import StoreUnavailable
 from cloud.storage.factory import open_store
@@ -37,15 +40,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
         app.state.notifier = Notifier(channels_from(settings))
-        checker = asyncio.create_task(
-            escalation.run(app.state.sessions, settings.escalation_check_s, app.state.notifier)
-        )
+        tasks = [
+            asyncio.create_task(
+                escalation.run(app.state.sessions, settings.escalation_check_s, app.state.notifier)
+            )
+        ]
+        if settings.model_registry is not None:
+            scorer = Scorer(
+                app.state.sessions,
+                app.state.store,
+                Path(settings.model_registry),
+                settings.partition,
+                close_after=settings.warning_close_after,
+            )
+            tasks.append(
+                asyncio.create_task(
+                    scoring.run(scorer, settings.scoring_interval_s, app.state.notifier)
+                )
+            )
         try:
             yield
         finally:
-            checker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checker
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             app.state.store.close()
             engine.dispose()
 
@@ -76,6 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body.model_dump(), status_code=503, headers={"Retry-After": str(settings.retry_after_s)}
         )
 
-    for module in (ingest, alarms, assets, work_orders, admin, health):
+    for module in (ingest, alarms, assets, warnings, work_orders, admin, health):
         app.include_router(module.router)
     return app

@@ -220,3 +220,44 @@ class EscalationRow(Base):
     level: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     notified: Mapped[str] = mapped_column(String(500))
+
+
+class WarningRow(Base):
+    """A predictive warning: opened after k high evaluations, one open per asset and mode."""
+
+    __tablename__ = "warnings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    failure_mode: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    close_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    dismissal: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    probability: Mapped[float] = mapped_column(Float)
+    peak_probability: Mapped[float] = mapped_column(Float)
+    risk_band: Mapped[str] = mapped_column(String(16))
+    ttf_p10_h: Mapped[float] = mapped_column(Float)
+    ttf_p50_h: Mapped[float] = mapped_column(Float)
+    ttf_p90_h: Mapped[float] = mapped_column(Float)
+    contributions: Mapped[str] = mapped_column(String(2000), default="[]")  # JSON list
+    model_version: Mapped[str] = mapped_column(String(64))
+    work_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id"), nullable=True, index=True
+    )
+
+
+class RiskStateRow(Base):
+    """Each asset's latest evaluation and its run of high and low ones (survives restarts)."""
+
+    __tablename__ = "risk_states"
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), primary_key=True)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    probability: Mapped[float] = mapped_column(Float)
+    health: Mapped[float] = mapped_column(Float)
+    risk_band: Mapped[str] = mapped_column(String(16))
+    high_run: Mapped[int] = mapped_column(Integer, default=0)
+    low_run: Mapped[int] = mapped_column(Integer, default=0)
+    model_version: Mapped[str] = mapped_column(String(64))

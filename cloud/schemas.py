@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from cloud.security import Role
 from cloud.workorders.lifecycle import Action, Outcome
@@ -292,3 +293,55 @@ class FailureCodes(BaseModel):
     problems: dict[str, str]
     causes: dict[str, str]
     remedies: dict[str, str]
+
+
+class ContributionPublic(BaseModel):
+    """A signal behind a warning: its recent level against the asset's own normal."""
+
+    signal: str
+    value: float
+    normal: float
+    z: float
+
+
+class WarningPublic(BaseModel):
+    """A predictive warning as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    asset_id: str
+    failure_mode: str
+    state: str
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    dismissal: str | None
+    probability: float
+    peak_probability: float
+    risk_band: str
+    ttf_p10_h: float
+    ttf_p50_h: float
+    ttf_p90_h: float
+    contributions: list[ContributionPublic]
+    model_version: str
+    work_order_id: int | None
+
+    @field_validator("contributions", mode="before")
+    @classmethod
+    def _parse(cls, v: object) -> object:
+        return json.loads(v) if isinstance(v, str) else v
+
+
+class WarningDismiss(BaseModel):
+    """Why a dispatcher dismisses a warning (kept as a label for evaluation)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CommentCreate(BaseModel):
+    """A note on a work order's history."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=500)

@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     escalation_check_s: float = Field(
         default=30.0, gt=0, description="How often unanswered work orders are checked"
     )
+    model_registry: str | None = Field(
+        default=None, description="Model registry folder; unset: no scoring in this process"
+    )
+    scoring_interval_s: float = Field(default=60.0, gt=0, description="How often assets are scored")
+    scoring_partition: str = Field(
+        default="0/1",
+        pattern=r"^\d+/[1-9]\d*$",
+        description="index/count: this process scores the assets hashed to its partition",
+    )
+    warning_close_after: int = Field(
+        default=6, ge=1, description="Low-risk evaluations in a row that close a warning"
+    )
     alert_webhook_url: str | None = Field(
         default=None, description="Alertmanager-compatible webhook receiving alerts"
     )
@@ -58,8 +70,17 @@ class Settings(BaseSettings):
     alert_mqtt_port: int = Field(default=1883, ge=1, le=65535)
     alert_mqtt_topic: str = "plantwatch/alerts"
 
+    @property
+    def partition(self) -> tuple[int, int]:
+        """(index, count) of ``scoring_partition``."""
+        index, count = (int(x) for x in self.scoring_partition.split("/"))
+        return index, count
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("PLANTWATCH_SECRET_KEY must be set in production")
+        index, count = self.partition
+        if index >= count:
+            raise ValueError(f"scoring_partition {self.scoring_partition}: index must be < count")
         return self

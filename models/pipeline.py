@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -148,8 +149,10 @@ def fit_classes(
     keep: Callable[[AssetRows], npt.NDArray[np.bool_]],
     random_state: int = 0,
     progress: Progress | None = None,
+    warner: dict[str, Any] | None = None,
 ) -> dict[str, ClassModel]:
-    """Fit each class's warner and health score on the rows ``keep`` selects."""
+    """Fit each class's warner (``warner``: its settings) and health score on the rows
+    ``keep`` selects."""
     models: dict[str, ClassModel] = {}
     for cls, norm in norms.items():
         parts = [(r, keep(r) & r.labels.usable) for r in rows if r.asset_class == cls]
@@ -163,10 +166,12 @@ def fit_classes(
         groups = np.concatenate(
             [(i * 1000 + r.t[m] // (7 * 86_400)) for i, (r, m) in enumerate(parts)]
         )
-        warner = FailureWarner(random_state=random_state).fit(X, y, groups, hours, modes)
+        warner_ = FailureWarner(random_state=random_state, **(warner or {})).fit(
+            X, y, groups, hours, modes
+        )
         normal = X[hours > 7 * 24]
         health = HealthScore(random_state=random_state).fit(normal if len(normal) > 100 else X)
-        models[cls] = ClassModel(norm, warner, health, norm.feature_names())
+        models[cls] = ClassModel(norm, warner_, health, norm.feature_names())
         if progress:
             progress(cls, 1)
     return models

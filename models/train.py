@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +14,24 @@ from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
 from models.windows import Windows
 
 Progress = Callable[[str, int], None]
+
+
+def fit(
+    ds: Dataset,
+    threshold: float = 0.5,
+    consecutive: int = 2,
+    win: Windows = Windows(),
+    horizon_h: float = 48.0,
+    warner: dict[str, Any] | None = None,
+) -> FleetModel:
+    """A model fitted on all the data with a given threshold, without the protocol (quick:
+    for demos and tests; ``train`` is how production models are made and measured)."""
+    frames = build_frames(ds, win.step_s)
+    norms = fit_normalisers(frames)
+    rows = asset_rows(ds, frames, norms, win, horizon_h)
+    label_end = max(int(f.t[-1]) for f in frames) - int(horizon_h * 3600)
+    models = fit_classes(rows, norms, lambda r: np.asarray(r.t < label_end), warner=warner)
+    return FleetModel(models, win, horizon_h, threshold=threshold, consecutive=consecutive)
 
 
 def train(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cloud.alerts.channels import Channel, Email, MqttTopic, Webhook
 from cloud.alerts.message import Alert, Group
 from cloud.models import EscalationRow, WorkOrderRow
@@ -56,3 +58,29 @@ def escalation_group(order: WorkOrderRow, esc: EscalationRow) -> Group:
         starts_at=esc.at,
     )
     return Group("maintenance", {"work_order": str(order.id), "level": str(esc.level)}, [alert])
+
+
+def order_group(order: WorkOrderRow, resolved_at: datetime | None = None) -> Group:
+    """A work order as an alert: firing when opened, resolved when it is done or cancelled."""
+    who = order.assignee or "nobody on duty yet"
+    alert = Alert(
+        labels={
+            "alertname": "WorkOrderOpened",
+            "work_order": str(order.id),
+            "team": order.team_id or "",
+            "asset": order.asset_id,
+            "priority": order.priority,
+            "source": order.source,
+        },
+        annotations={
+            "summary": f"Work order {order.id}: {order.title}",
+            "description": (
+                f"{order.priority} ({order.policy}), team {order.team_id or 'unrouted'}, "
+                f"assigned to {who}; acknowledge by {order.acknowledge_by:%Y-%m-%d %H:%M} UTC"
+            ),
+        },
+        starts_at=order.reported_at,
+        status="resolved" if resolved_at is not None else "firing",
+        ends_at=resolved_at,
+    )
+    return Group("maintenance", {"work_order": str(order.id)}, [alert])

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from cloud import crud
+from cloud.alerts.notifier import Notifier
 from cloud.ingest import ScopeCache
 from cloud.metrics import CloudMetrics
 from cloud.models import ApiKey, Gateway
@@ -42,6 +43,12 @@ async def get_store(request: Request) -> TimeSeriesStore:
     return store
 
 
+async def get_notifier(request: Request) -> Notifier:
+    """The alert notifier the app shares."""
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
 async def get_metrics(request: Request) -> CloudMetrics:
     """The app's metrics."""
     metrics: CloudMetrics = request.app.state.metrics
@@ -58,6 +65,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 MetricsDep = Annotated[CloudMetrics, Depends(get_metrics)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 ScopesDep = Annotated[ScopeCache, Depends(get_scopes)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 

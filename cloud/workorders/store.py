@@ -14,6 +14,7 @@ from cloud.models import (
     RouteRow,
     ShiftRow,
     Team,
+    WarningRow,
     WorkOrderRow,
     WorkOrderStep,
 )
@@ -191,8 +192,28 @@ def act(
         check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
     _write(row, order)
+    if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):
+        _close_warnings(session, row.id, order.state.value, now)
     session.commit()
     return row
+
+
+def comment(session: Session, order_id: int, text: str, by: str, now: datetime) -> WorkOrderRow:
+    """Append a note to the order's history without changing its state."""
+    row = get(session, order_id, lock=True)
+    row.steps.append(
+        WorkOrderStep(at=now, by=by, action="comment", before=row.state, after=row.state, note=text)
+    )
+    session.commit()
+    return row
+
+
+def _close_warnings(session: Session, order_id: int, reason: str, now: datetime) -> None:
+    """A warning ends with its work order (completed or cancelled)."""
+    for w in session.scalars(
+        select(WarningRow).where(WarningRow.work_order_id == order_id, WarningRow.state == "open")
+    ):
+        w.state, w.closed_at, w.close_reason = "closed", now, reason
 
 
 def escalate(session: Session, now: datetime) -> list[EscalationRow]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.api.deps import AdminDep, SessionDep, TechnicianDep, ViewerDep
+from cloud.alerts.setup import order_group
+from cloud.api.deps import AdminDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.ingest import Rejected
 from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.schemas import (
+    CommentCreate,
     FailureCodes,
     RouteCreate,
     ShiftCreate,
@@ -38,13 +40,22 @@ def _now() -> datetime:
 
 
 @router.post("/work-orders", response_model=WorkOrderPublic, status_code=201)
-def report(body: WorkOrderCreate, key: TechnicianDep, session: SessionDep) -> WorkOrderRow:
-    """Report a fault by hand: routed to a team and dispatched when someone is on duty."""
+def report(
+    body: WorkOrderCreate,
+    key: TechnicianDep,
+    session: SessionDep,
+    notifier: NotifierDep,
+    background: BackgroundTasks,
+) -> WorkOrderRow:
+    """Report a fault by hand: routed to a team, dispatched when someone is on duty, and
+    announced on the alert channels."""
     rep = store.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
     try:
-        return store.report(session, rep, key.name, _now())
+        row = store.report(session, rep, key.name, _now())
     except store.NotFound as exc:
         raise Rejected(404, "unknown_asset", str(exc)) from exc
+    background.add_task(notifier.notify, order_group(row))
+    return row
 
 
 @router.get("/work-orders", response_model=list[WorkOrderPublic])
@@ -78,7 +89,12 @@ def get_order(order_id: OrderId, _: ViewerDep, session: SessionDep) -> WorkOrder
 
 @router.post("/work-orders/{order_id}/actions", response_model=WorkOrderPublic)
 def act(
-    order_id: OrderId, body: WorkOrderAction, key: TechnicianDep, session: SessionDep
+    order_id: OrderId,
+    body: WorkOrderAction,
+    key: TechnicianDep,
+    session: SessionDep,
+    notifier: NotifierDep,
+    background: BackgroundTasks,
 ) -> WorkOrderRow:
     """Move an order on: dispatch, acknowledge, arrive, start, hold, resume, complete, rate,
     cancel. An illegal step is refused with 409 and what is allowed."""
@@ -90,7 +106,7 @@ def act(
         else None
     )
     try:
-        return store.act(
+        row = store.act(
             session,
             order_id,
             body.action,
@@ -110,6 +126,20 @@ def act(
     except UnknownCode as exc:
         session.rollback()
         raise Rejected(422, "unknown_code", str(exc)) from exc
+    if row.state in (lc.State.COMPLETED.value, lc.State.CANCELLED.value):
+        background.add_task(notifier.notify, order_group(row, row.steps[-1].at))
+    return row
+
+
+@router.post("/work-orders/{order_id}/comments", response_model=WorkOrderPublic, status_code=201)
+def comment(
+    order_id: OrderId, body: CommentCreate, key: TechnicianDep, session: SessionDep
+) -> WorkOrderRow:
+    """Add a note to an order's history (its state does not change)."""
+    try:
+        return store.comment(session, order_id, body.text, key.name, _now())
+    except store.NotFound as exc:
+        raise Rejected(404, "unknown_work_order", str(exc)) from exc
 
 
 @router.get("/failure-codes", response_model=FailureCodes)

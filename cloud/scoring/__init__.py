@@ -1,0 +1,1 @@
+"""Scoring: each asset's recent window from the store, through the model, to warnings."""

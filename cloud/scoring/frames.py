@@ -1,0 +1,49 @@
+"""From stored samples to the models' per-asset frames (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from cloud.storage.base import Sample
+from models.frames import AssetFrame
+from models.windows import Windows
+
+
+def grid(end_s: int, win: Windows) -> np.ndarray:
+    """The grid of slots whose last one holds ``end_s``, long enough for every feature."""
+    last = end_s // win.step_s * win.step_s
+    n = win.longest_s // win.step_s + 1
+    return last - win.step_s * np.arange(n - 1, -1, -1, dtype=np.int64)
+
+
+def frames_from_samples(
+    samples: Iterable[Sample], classes: dict[str, str], t: np.ndarray, step_s: int
+) -> list[AssetFrame]:
+    """One frame per asset in ``classes`` on grid ``t``; a sample lands in the slot it falls in.
+
+    Several samples in one slot (a resend, a faster poll) leave the newest, so data delivered
+    twice changes nothing. Assets without samples get frames of NaN (scored as missing data).
+    """
+    t0, n = int(t[0]), len(t)
+    cells: dict[str, dict[str, dict[int, tuple[float, float]]]] = {a: {} for a in classes}
+    for s in samples:
+        per_asset = cells.get(s.asset)
+        if per_asset is None or s.value is None:
+            continue
+        ts = s.ts.timestamp()
+        slot = int((ts - t0) // step_s)
+        if 0 <= slot < n:
+            col = per_asset.setdefault(s.signal, {})
+            if slot not in col or col[slot][0] <= ts:
+                col[slot] = (ts, s.value)
+    out = []
+    for asset, cls in classes.items():
+        signals = tuple(sorted(cells[asset]))
+        x = np.full((n, len(signals)), np.nan, dtype=np.float32)
+        for j, sig in enumerate(signals):
+            for slot, (_, v) in cells[asset][sig].items():
+                x[slot, j] = v
+        out.append(AssetFrame(asset, cls, t, signals, x))
+    return out

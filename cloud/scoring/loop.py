@@ -1,0 +1,171 @@
+"""The scoring loop: a thin shell that reads windows, calls the model and records warnings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloud.alerts.notifier import Notifier
+from cloud.alerts.setup import order_group
+from cloud.models import Asset, WorkOrderRow, WorkOrderStep
+from cloud.scoring.frames import frames_from_samples, grid
+from cloud.scoring.partition import owned
+from cloud.scoring.store import Changes, record
+from cloud.scoring.tracking import Rules
+from cloud.storage.base import SeriesTags, TimeSeriesStore
+from models import registry
+from models.frames import AssetFrame
+from models.pipeline import FleetModel
+from models.score import assess
+
+log = logging.getLogger("plantwatch.cloud.scoring")
+READ_CHUNK = 100  # assets per store query
+STALE_S = 2 * 3600  # an asset silent this long is not scored (its data says nothing new)
+
+
+@dataclass
+class Round:
+    """What one scoring round did."""
+
+    assets: int = 0
+    scored: int = 0
+    stale: int = 0
+    opened: int = 0
+    updated: int = 0
+    closed: int = 0
+    seconds: float = 0.0
+    changes: Changes | None = None
+
+
+@dataclass
+class Scorer:
+    """Scores the assets of one partition with the newest model in the registry."""
+
+    sessions: sessionmaker[Session]
+    store: TimeSeriesStore
+    registry_dir: Path
+    partition: tuple[int, int] = (0, 1)
+    clock: Callable[[], float] = time.time
+    close_after: int = 6
+    _model: tuple[str, FleetModel] | None = field(default=None, repr=False)
+
+    def model(self) -> tuple[str, FleetModel] | None:
+        """The newest registered model (reloaded when a newer version appears)."""
+        names = registry.versions(self.registry_dir)
+        if not names:
+            return None
+        if self._model is None or self._model[0] != names[-1]:
+            fleet, meta = registry.load(self.registry_dir, names[-1])
+            self._model = (str(meta["version"]), fleet)
+            log.info("scoring with model %s", meta["version"])
+        return self._model
+
+    def _assets(self, session: Session) -> list[Asset]:
+        rows = list(session.scalars(select(Asset).where(Asset.retired.is_(False))))
+        mine = set(owned([a.id for a in rows], *self.partition))
+        return [a for a in rows if a.id in mine]
+
+    def _frames(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
+        out: list[AssetFrame] = []
+        start = datetime.fromtimestamp(int(t[0]), UTC)
+        end = datetime.fromtimestamp(int(t[-1]) + step_s, UTC)
+        for i in range(0, len(assets), READ_CHUNK):
+            part = assets[i : i + READ_CHUNK]
+            tags = [SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in part]
+            samples = self.store.window(tags, None, start, end, step_s, "last")
+            out += frames_from_samples(samples, {a.id: a.asset_class for a in part}, t, step_s)
+        return out
+
+    def _maintenance(self, session: Session, ids: list[str]) -> dict[str, np.ndarray]:
+        """Completion times of each asset's work orders: the models' "time since maintenance"."""
+        rows = session.execute(
+            select(WorkOrderRow.asset_id, WorkOrderStep.at)
+            .join(WorkOrderStep, WorkOrderStep.order_id == WorkOrderRow.id)
+            .where(WorkOrderRow.asset_id.in_(ids), WorkOrderStep.action == "complete")
+        )
+        out: dict[str, list[int]] = {}
+        for asset, at in rows:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            out.setdefault(asset, []).append(int(at.timestamp()))
+        return {a: np.array(sorted(v), dtype=np.int64) for a, v in out.items()}
+
+    def score(self) -> Round:
+        """One round, synchronously: read, assess, record (one transaction)."""
+        began = time.perf_counter()
+        rnd = Round()
+        loaded = self.model()
+        if loaded is None:
+            return rnd
+        version, fleet = loaded
+        now = self.clock()
+        t = grid(int(now), fleet.windows)
+        with self.sessions() as session:
+            assets = self._assets(session)
+            rnd.assets = len(assets)
+            frames = self._frames(assets, t, fleet.windows.step_s)
+            fresh, until = [], {}
+            for f in frames:
+                has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
+                if len(has) == 0 or now - int(f.t[has[-1]]) > STALE_S:
+                    rnd.stale += 1
+                    continue
+                fresh.append(f)
+                until[f.asset] = int(f.t[has[-1]])
+            found = assess(fleet, fresh, self._maintenance(session, list(until)), version)
+            rules = Rules(fleet.consecutive, self.close_after, int(fleet.windows.every_h * 3600))
+            ch = record(session, found, until, rules, datetime.fromtimestamp(now, UTC))
+        rnd.scored = len(found)
+        rnd.opened, rnd.updated, rnd.closed = len(ch.opened), len(ch.updated), len(ch.closed)
+        rnd.changes = ch
+        rnd.seconds = time.perf_counter() - began
+        return rnd
+
+
+async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
+    """One round off the event loop, then the new work orders announced."""
+    rnd = await asyncio.to_thread(scorer.score)
+    if rnd.changes is not None:
+        for w in rnd.changes.opened:
+            log.warning(
+                "warning %d opened: %s p=%.2f (%s), work order %s",
+                w.id,
+                w.asset_id,
+                w.probability,
+                w.failure_mode or "mode not named",
+                w.work_order_id,
+            )
+        if notifier is not None and notifier.channels:
+            for order in rnd.changes.orders:
+                for d in await notifier.notify(order_group(order)):
+                    if not d.ok:
+                        log.error("work-order alert via %s failed: %s", d.channel, d.error)
+    return rnd
+
+
+async def run(scorer: Scorer, every_s: float, notifier: Notifier) -> None:
+    """Score forever; a failed round is logged and the next one runs on time."""
+    while True:
+        began = time.monotonic()
+        try:
+            rnd = await score_once(scorer, notifier)
+            log.info(
+                "scored %d of %d assets in %.2f s (%d stale, %d opened, %d closed)",
+                rnd.scored,
+                rnd.assets,
+                rnd.seconds,
+                rnd.stale,
+                rnd.opened,
+                rnd.closed,
+            )
+        except Exception:  # a store or database hiccup must not end scoring for good
+            log.exception("scoring round failed")
+        await asyncio.sleep(max(0.0, every_s - (time.monotonic() - began)))

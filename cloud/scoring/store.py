@@ -1,0 +1,168 @@
+"""Warnings and risk runs in the database, and the work orders warnings open. Plain functions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
+from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
+from cloud.workorders import lifecycle as lc
+from cloud.workorders import store as orders
+from cloud.workorders.sla import Priority
+from models.score import Assessment
+
+SCORER = "scorer"
+OPEN, CLOSED = "open", "closed"
+
+
+@dataclass
+class Changes:
+    """What one evaluation round changed, for the log and the alerts."""
+
+    opened: list[WarningRow]
+    updated: list[WarningRow]
+    closed: list[WarningRow]
+    orders: list[WorkOrderRow]
+
+
+def _utc(t: int) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def priority_of(band: str) -> Priority:
+    """Critical risk is urgent (the 1530 policy); a plain warning is high priority."""
+    return Priority.URGENT if band == "critical" else Priority.HIGH
+
+
+def open_warnings(session: Session, asset_ids: list[str]) -> dict[str, list[WarningRow]]:
+    """Open warnings per asset."""
+    out: dict[str, list[WarningRow]] = {a: [] for a in asset_ids}
+    rows = session.scalars(
+        select(WarningRow).where(WarningRow.state == OPEN, WarningRow.asset_id.in_(asset_ids))
+    )
+    for w in rows:
+        out.setdefault(w.asset_id, []).append(w)
+    return out
+
+
+def _fill(w: WarningRow, a: Assessment, now: datetime) -> None:
+    w.updated_at = now
+    w.probability = a.probability
+    w.peak_probability = max(w.peak_probability or 0.0, a.probability)
+    w.risk_band = a.risk_band
+    w.ttf_p10_h, w.ttf_p50_h, w.ttf_p90_h = a.hours_to_failure
+    if a.contributions:
+        w.contributions = json.dumps([asdict(c) for c in a.contributions])
+    w.model_version = a.model_version
+    if a.failure_mode and not w.failure_mode:
+        w.failure_mode = a.failure_mode
+
+
+def _open(session: Session, a: Assessment, now: datetime) -> tuple[WarningRow, WorkOrderRow]:
+    w = WarningRow(
+        asset_id=a.asset,
+        failure_mode=a.failure_mode,
+        state=OPEN,
+        opened_at=now,
+        peak_probability=0.0,
+    )
+    _fill(w, a, now)
+    mode = a.failure_mode or "unnamed failure mode"
+    title = (
+        f"Predicted failure of {a.asset} ({mode}): p={a.probability:.2f}, "
+        f"expected in {a.hours_to_failure[1]:.0f} h"
+    )
+    order = orders.report(
+        session,
+        orders.Report(
+            a.asset, "warning", a.failure_mode or "predicted", title[:200], priority_of(a.risk_band)
+        ),
+        SCORER,
+        now,
+    )
+    w.work_order_id = order.id
+    session.add(w)
+    return w, order
+
+
+def close(w: WarningRow, reason: str, now: datetime, dismissal: str | None = None) -> None:
+    """Close one warning with its reason (risk_low, completed, cancelled, dismissed)."""
+    w.state, w.closed_at, w.close_reason, w.dismissal = CLOSED, now, reason, dismissal
+
+
+def record(
+    session: Session,
+    assessments: list[Assessment],
+    data_until: dict[str, int],
+    rules: Rules,
+    now: datetime,
+) -> Changes:
+    """Advance each asset's runs and open, update or close its warnings; one transaction."""
+    ids = [a.asset for a in assessments]
+    states = {
+        s.asset_id: s
+        for s in session.scalars(select(RiskStateRow).where(RiskStateRow.asset_id.in_(ids)))
+    }
+    warnings = open_warnings(session, ids)
+    ch = Changes([], [], [], [])
+    for a in assessments:
+        st = states.get(a.asset)
+        until = data_until[a.asset]
+        before = (
+            Runs(st.high_run, st.low_run, int(_aware(st.data_until).timestamp()))
+            if st is not None
+            else Runs()
+        )
+        runs = advance(before, until, a.above_threshold, rules)
+        if st is None:
+            st = RiskStateRow(asset_id=a.asset)
+            session.add(st)
+        st.evaluated_at, st.data_until = now, _utc(runs.counted_until or until)
+        st.probability, st.health, st.risk_band = a.probability, a.health, a.risk_band
+        st.high_run, st.low_run, st.model_version = runs.high, runs.low, a.model_version
+        mine = warnings.get(a.asset, [])
+        key = matching([w.failure_mode for w in mine], a.failure_mode)
+        match = next((w for w in mine if w.failure_mode == key), None) if key is not None else None
+        has_open = match is not None if a.above_threshold else bool(mine)
+        v = verdict(runs, a.above_threshold, has_open, rules)
+        if v is Verdict.OPEN:
+            w, order = _open(session, a, now)
+            ch.opened.append(w)
+            ch.orders.append(order)
+        elif v is Verdict.UPDATE and match is not None:
+            _fill(match, a, now)
+            ch.updated.append(match)
+        elif v is Verdict.CLOSE:
+            for w in mine:
+                close(w, "risk_low", now)
+                ch.closed.append(w)
+    session.commit()
+    return ch
+
+
+def dismiss(session: Session, warning_id: int, reason: str, by: str, now: datetime) -> WarningRow:
+    """A dispatcher's dismissal: the warning closes (the reason is kept as a label) and its
+    work order is cancelled when no work has started on it."""
+    w = session.get(WarningRow, warning_id)
+    if w is None:
+        raise orders.NotFound(f"no warning {warning_id}")
+    if w.state != OPEN:
+        raise lc.IllegalTransition(f"warning {warning_id} is already closed ({w.close_reason})")
+    close(w, "dismissed", now, reason)
+    if w.work_order_id is not None:
+        row = orders.get(session, w.work_order_id)
+        if lc.State(row.state) in lc.BEFORE_WORK:
+            orders.act(
+                session, row.id, lc.Action.CANCEL, by, now, reason=f"warning dismissed: {reason}"
+            )
+    session.commit()
+    return w
