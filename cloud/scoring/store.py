@@ -63,7 +63,7 @@ def _fill(w: WarningRow, a: Assessment, now: datetime) -> None:
     if a.contributions:
         w.contributions = json.dumps([asdict(c) for c in a.contributions])
     w.model_version = a.model_version
-    if a.failure_mode and not w.failure_mode:
+    if a.failure_mode:  # the newest confident naming of the mode
         w.failure_mode = a.failure_mode
 
 

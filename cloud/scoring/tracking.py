@@ -62,13 +62,9 @@ def verdict(runs: Runs, above: bool, has_open: bool, rules: Rules) -> Verdict:
 def matching(open_modes: list[str], mode: str) -> str | None:
     """The open warning (by mode) a new assessment belongs to, so none is ever duplicated.
 
-    Same mode first; an unnamed mode joins any open warning; a named mode takes over an
-    open unnamed one.
+    One incident per asset: a mode the classifier names differently from one hour to the
+    next updates the open warning rather than opening (and dispatching) a second one.
     """
     if mode in open_modes:
         return mode
-    if mode == "" and open_modes:
-        return open_modes[0]
-    if "" in open_modes:
-        return ""
-    return None
+    return open_modes[0] if open_modes else None

@@ -1,0 +1,223 @@
+"""The scoring loop against the real stores: the same risk as offline, warnings that open
+once, survive restarts and resends, and become one routed work order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
+from cloud.scoring.loop import Scorer
+from cloud.security import Role
+from models.pipeline import FleetModel
+from plantwatch.contract import Batch, Reading
+from simulators.config import synthetic_fleet
+from simulators.engine import Event, Simulation
+from tests.cloud.conftest import Cloud
+from tests.quick_model import STEP, caught, fit_quick, hourly, register
+
+
+@dataclass
+class Quick:
+    """A registered quick model, the fleet the cloud serves, and a failure the model catches."""
+
+    registry: Path
+    fleet: FleetModel
+    sim: Simulation
+    failure: Event
+    opens_h: int  # hours before the failure the offline warning opens
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Quick:
+    root = tmp_path_factory.mktemp("quick")
+    fleet = fit_quick(root)
+    register(root / "registry", fleet)
+    # the cloud fixture serves synthetic_fleet(8, seed=4); this is the same fleet, run longer
+    sim = Simulation(synthetic_fleet(8, seed=4), horizon_days=120)
+    failure, opens_h = caught(sim, fleet)
+    return Quick(root / "registry", fleet, sim, failure, opens_h)
+
+
+def _ingest(cloud: Cloud, q: Quick, start: int, end: int, batch_id: str) -> None:
+    """Simulated readings of the failing asset every 10 minutes in [start, end), as its gateway."""
+    gw = next(
+        g for g, m in cloud.manifests.items() if any(a.id == q.failure.asset for a in m.assets)
+    )
+    t = np.arange(start // STEP * STEP, end, STEP, dtype=np.int64)
+    values = q.sim.readings(q.sim.by_id[q.failure.asset], t)
+    readings = [
+        Reading(q.failure.asset, s, int(ts) * 1000, float(v))
+        for s, col in values.items()
+        for ts, v in zip(t, col, strict=True)
+        if np.isfinite(v)
+    ]
+    for i in range(0, len(readings), 40_000):
+        rsp = cloud.post(
+            Batch.of(gw, f"{batch_id}-{i}", readings[i : i + 40_000]), cloud.tokens[gw]
+        )
+        assert rsp.status_code == 200, rsp.text
+    cloud.settle()
+
+
+def _route_hvac(cloud: Cloud, at: datetime) -> None:
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    assert (
+        cloud.client.put(
+            "/api/v1/teams/hvac-team", json={"name": "HVAC", "lead": "hana"}, headers=admin
+        ).status_code
+        == 200
+    )
+    assert (
+        cloud.client.put(
+            "/api/v1/teams/general", json={"name": "General", "lead": "gus"}, headers=admin
+        ).status_code
+        == 200
+    )
+    rsp = cloud.client.put(
+        "/api/v1/routes",
+        json=[
+            {"asset_class": "hvac", "team": "hvac-team"},
+            {"asset_class": "*", "team": "general"},
+        ],
+        headers=admin,
+    )
+    assert rsp.status_code == 200
+    shift = {
+        "technician": "ann",
+        "team": "hvac-team",
+        "starts_at": (at - timedelta(days=30)).isoformat(),
+        "ends_at": (at + timedelta(days=30)).isoformat(),
+    }
+    assert cloud.client.post("/api/v1/shifts", json=shift, headers=admin).status_code == 201
+
+
+@pytest.fixture
+def scored(cloud: Cloud, quick: Quick) -> Iterator[tuple[Cloud, Quick]]:
+    e = quick.failure
+    _ingest(cloud, quick, e.ts - 12 * 86400, e.ts, "history")
+    yield cloud, quick
+
+
+def _scorer(cloud: Cloud, q: Quick, at: list[int], partition: tuple[int, int] = (0, 1)) -> Scorer:
+    app = cloud.client.app
+    return Scorer(
+        app.state.sessions,  # type: ignore[attr-defined]
+        app.state.store,  # type: ignore[attr-defined]
+        q.registry,
+        partition,
+        clock=lambda: float(at[0]),
+    )
+
+
+def test_a_precursor_opens_one_warning_and_one_routed_order_as_offline_scoring_says(
+    scored: tuple[Cloud, Quick],
+) -> None:
+    cloud, q = scored
+    e = q.failure
+    _route_hvac(cloud, datetime.fromtimestamp(e.ts, UTC))
+    offline = hourly(q.sim, e, q.fleet, 48)
+    now = [0]
+    scorer = _scorer(cloud, q, now)
+    opened_at_h = None
+    for i, h in enumerate(range(48, 0, -1)):
+        now[0] = e.ts - h * 3600
+        if h == 20:  # a restart: a new scorer continues from the stored runs
+            scorer = _scorer(cloud, q, now)
+        if h == 30:  # the same data delivered again under new batch ids changes nothing
+            _ingest(cloud, q, e.ts - 12 * 86400, e.ts, "resent")
+        rnd = scorer.score()
+        total = sum(len(m.assets) for m in cloud.manifests.values())
+        assert rnd.scored == 1 and rnd.stale == total - 1
+        with cloud.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+            state = s.get(RiskStateRow, e.asset)
+            assert state is not None
+            assert state.probability == pytest.approx(offline[i].probability, abs=2e-3), h
+        if rnd.opened and opened_at_h is None:
+            opened_at_h = h
+    assert opened_at_h == q.opens_h, "the cloud opens the warning when offline scoring does"
+    headers = cloud.auth(cloud.keys[Role.VIEWER])
+    warnings = cloud.client.get("/api/v1/warnings", headers=headers).json()
+    assert len(warnings) == 1
+    w = warnings[0]
+    assert w["asset_id"] == e.asset and w["state"] == "open"
+    assert w["probability"] >= q.fleet.threshold and w["contributions"]
+    assert w["ttf_p10_h"] <= w["ttf_p50_h"] <= w["ttf_p90_h"]
+    orders = cloud.client.get("/api/v1/work-orders", headers=headers).json()
+    assert [o["id"] for o in orders] == [w["work_order_id"]]
+    assert orders[0]["source"] == "warning"
+    assert orders[0]["team_id"] == "hvac-team" and orders[0]["assignee"] == "ann"
+    assert orders[0]["state"] == "dispatched"
+
+
+def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
+    scored: tuple[Cloud, Quick],
+) -> None:
+    cloud, q = scored
+    e = q.failure
+    now = [e.ts - (q.opens_h + 3) * 3600]
+    scorer = _scorer(cloud, q, now)
+    for _ in range(4):
+        now[0] += 3600
+        scorer.score()
+    sessions = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as s:
+        (w,) = s.scalars(select(WarningRow)).all()
+        order = s.get(WorkOrderRow, w.work_order_id)
+        assert order is not None and order.team_id is None  # no routing table in this test
+    disp = cloud.auth(cloud.keys[Role.DISPATCHER])
+    rsp = cloud.client.post(
+        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "sensor recalibrated"}, headers=disp
+    )
+    assert rsp.status_code == 200, rsp.text
+    assert rsp.json()["close_reason"] == "dismissed"
+    assert rsp.json()["dismissal"] == "sensor recalibrated"
+    again = cloud.client.post(
+        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "twice"}, headers=disp
+    )
+    assert again.status_code == 409
+    got = cloud.client.get(f"/api/v1/work-orders/{w.work_order_id}", headers=disp).json()
+    assert got["state"] == "cancelled" and "sensor recalibrated" in got["steps"][-1]["note"]
+    # Still high: a fresh warning opens (the dismissed one stays closed as a label).
+    now[0] += 3600
+    scorer.score()
+    now[0] += 3600
+    scorer.score()
+    with sessions() as s:
+        rows = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()
+        assert [r.state for r in rows] == ["closed", "open"]
+        assert rows[1].work_order_id != w.work_order_id
+        second = rows[1].work_order_id
+    for body in (
+        {"action": "dispatch", "assignee": "ann"},
+        {"action": "acknowledge"},
+        {"action": "arrive"},
+        {"action": "start"},
+        {
+            "action": "complete",
+            "problem": "VIB",
+            "cause": "1.3",
+            "remedy": "replace",
+            "outcome": "confirmed",
+        },
+    ):
+        rsp = cloud.client.post(f"/api/v1/work-orders/{second}/actions", json=body, headers=disp)
+        assert rsp.status_code == 200, (body, rsp.text)
+    with sessions() as s:
+        closed = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()[1]
+        assert closed.state == "closed" and closed.close_reason == "completed"
+
+
+def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick]) -> None:
+    cloud, q = scored
+    now = [q.failure.ts - 3600]
+    counts = [_scorer(cloud, q, now, (i, 2)).score() for i in range(2)]
+    assert sum(r.assets for r in counts) == sum(len(m.assets) for m in cloud.manifests.values())
+    assert all(r.assets > 0 for r in counts)
+    assert sum(r.scored for r in counts) == 1

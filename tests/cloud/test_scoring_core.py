@@ -1,0 +1,94 @@
+"""The scoring's pure parts: runs, verdicts, partitions, frames from samples."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloud.scoring.frames import frames_from_samples, grid
+from cloud.scoring.partition import owned, owner
+from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
+from cloud.storage.base import Sample
+from models.windows import Windows
+
+RULES = Rules(consecutive=2, close_after=3, every_s=3600)
+
+
+def test_runs_count_only_evaluations_of_new_data() -> None:
+    r = advance(Runs(), 10_000, True, RULES)
+    assert r == Runs(1, 0, 10_000)
+    # the loop runs again every minute on the same or barely newer data: nothing counted
+    for t in (10_000, 10_060, 10_000 + 3599):
+        assert advance(r, t, True, RULES) == r
+    r = advance(r, 10_000 + 3600, True, RULES)
+    assert r == Runs(2, 0, 13_600)
+    assert advance(r, 17_200, False, RULES) == Runs(0, 1, 17_200)
+
+
+def test_verdicts_open_after_k_update_while_high_close_after_enough_low() -> None:
+    assert verdict(Runs(1, 0), True, False, RULES) is Verdict.NONE
+    assert verdict(Runs(2, 0), True, False, RULES) is Verdict.OPEN
+    assert verdict(Runs(5, 0), True, True, RULES) is Verdict.UPDATE
+    assert verdict(Runs(0, 2), False, True, RULES) is Verdict.NONE
+    assert verdict(Runs(0, 3), False, True, RULES) is Verdict.CLOSE
+    assert verdict(Runs(0, 9), False, False, RULES) is Verdict.NONE
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_a_sequence_of_evaluations_never_opens_twice_without_closing(highs: list[bool]) -> None:
+    runs, is_open, opened = Runs(), False, 0
+    for i, above in enumerate(highs):
+        runs = advance(runs, i * 3600, above, RULES)
+        v = verdict(runs, above, is_open, RULES)
+        assert not (v is Verdict.OPEN and is_open)
+        if v is Verdict.OPEN:
+            is_open, opened = True, opened + 1
+        elif v is Verdict.CLOSE:
+            is_open = False
+    # each opening needs k highs in a row
+    assert opened <= sum(highs) // RULES.consecutive
+
+
+def test_one_incident_per_asset_whatever_the_mode_classifier_says() -> None:
+    assert matching([], "seal_leak") is None
+    assert matching(["seal_leak"], "seal_leak") == "seal_leak"
+    assert matching(["seal_leak"], "bearing_wear") == "seal_leak"
+    assert matching(["seal_leak"], "") == "seal_leak"
+
+
+def test_partitions_are_stable_disjoint_and_cover_the_fleet() -> None:
+    ids = [f"site{s:02d}-asset-{i}" for s in range(5) for i in range(400)]
+    parts = [owned(ids, i, 4) for i in range(4)]
+    assert sorted(a for p in parts for a in p) == sorted(ids)
+    sizes = Counter(owner(a, 4) for a in ids)
+    assert min(sizes.values()) > 0.2 * len(ids)  # roughly balanced
+    assert owner("pump-1", 7) == owner("pump-1", 7)
+
+
+def _s(asset: str, signal: str, t: int, v: float) -> Sample:
+    return Sample(asset, signal, datetime.fromtimestamp(t, UTC), v)
+
+
+def test_frames_keep_the_newest_sample_per_slot_and_ignore_duplicates() -> None:
+    win = Windows()
+    t = grid(1_000_000, win)
+    assert t[-1] == 1_000_000 // 600 * 600 and len(t) == win.longest_s // 600 + 1
+    last = int(t[-1])
+    samples = [
+        _s("a", "temp", last - 600, 1.0),
+        _s("a", "temp", last - 600, 1.0),  # delivered twice
+        _s("a", "temp", last + 10, 2.0),
+        _s("a", "temp", last + 300, 3.0),  # newer in the same slot wins
+        _s("a", "flow", last, 9.0),
+        _s("zz", "temp", last, 5.0),  # not asked for
+        _s("a", "temp", int(t[0]) - 600, 7.0),  # before the window
+    ]
+    (a, b) = frames_from_samples(samples, {"a": "pump", "b": "hvac"}, t, 600)
+    assert a.signals == ("flow", "temp") and a.asset_class == "pump"
+    assert a.column("temp")[-1] == 3.0 and a.column("temp")[-2] == 1.0
+    assert np.isnan(a.column("temp")[:-2]).all()
+    assert b.signals == () and b.x.shape == (len(t), 0)

@@ -1,0 +1,68 @@
+"""A model fitted quickly on a small simulated fleet, and the failures it catches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from models.data import load_dataset
+from models.frames import AssetFrame
+from models.pipeline import FleetModel
+from models.registry import save
+from models.score import Assessment, assess
+from models.train import fit
+from simulators.config import synthetic_fleet
+from simulators.engine import Event, Simulation
+from simulators.export import export
+
+QUICK = {"max_iter": 60, "negative_fraction": 0.1}
+STEP = 600
+
+
+def fit_quick(root: Path, assets: int = 16, days: int = 240, seed: int = 9) -> FleetModel:
+    """Export a small fleet under ``root`` and fit a model on it (about half a minute)."""
+    export(Simulation(synthetic_fleet(assets, seed=seed), horizon_days=days), root / "data", STEP)
+    return fit(load_dataset(root / "data"), threshold=0.5, warner=QUICK)
+
+
+def register(registry: Path, fleet: FleetModel) -> str:
+    """Store the model as a registry version."""
+    return save(registry, fleet, {"data_hash": "quick-test-fleet"})
+
+
+def frame_at(sim: Simulation, asset_id: str, now: int, fleet: FleetModel) -> AssetFrame:
+    """The window the cloud would read at ``now``, straight from the simulation."""
+    win = fleet.windows
+    last = now // STEP * STEP
+    t = last - STEP * np.arange(win.longest_s // STEP, -1, -1, dtype=np.int64)
+    asset = sim.by_id[asset_id]
+    values = sim.readings(asset, t)
+    signals = tuple(sorted(values))
+    x = np.column_stack([values[s] for s in signals]).astype(np.float32)
+    return AssetFrame(asset_id, asset.asset_class.value, t, signals, x)
+
+
+def hourly(sim: Simulation, e: Event, fleet: FleetModel, hours: int = 60) -> list[Assessment]:
+    """Offline assessments each hour from ``hours`` before failure ``e`` to one hour before."""
+    out = []
+    for h in range(hours, 0, -1):
+        out += assess(fleet, [frame_at(sim, e.asset, e.ts - h * 3600, fleet)], {})
+    return out
+
+
+def caught(sim: Simulation, fleet: FleetModel, after_days: float = 12) -> tuple[Event, int]:
+    """The first failure (with a precursor, after ``after_days``) that k high hourly
+    evaluations warn of at least 6 h ahead, and the hour before it the warning opens."""
+    k = fleet.consecutive
+    for asset in sim.assets:
+        for e in sim.events(asset):
+            if e.kind != "failure" or e.detail != "precursor":
+                continue
+            if e.ts - sim.start < after_days * 86400:
+                continue
+            above = [a.above_threshold for a in hourly(sim, e, fleet, 48)]
+            for i in range(k - 1, len(above) - 6):
+                if all(above[i - k + 1 : i + 1]):
+                    return e, 48 - i
+    raise AssertionError("the quick model catches no failure of this fleet")
