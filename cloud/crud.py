@@ -255,8 +255,10 @@ def record_batch(
     return True
 
 
-def record_alarm_events(session: Session, gateway: Gateway, events: list[AlarmEvent]) -> int:
-    """Store alarm events not seen before; returns how many were new."""
+def record_alarm_events(
+    session: Session, gateway: Gateway, events: list[AlarmEvent]
+) -> list[AlarmEventRow]:
+    """Store alarm events not seen before; returns the new ones."""
     ids = [e.event_id for e in events]
     seen = set(
         session.scalars(
@@ -266,25 +268,26 @@ def record_alarm_events(session: Session, gateway: Gateway, events: list[AlarmEv
         )
     )
     fresh = [e for e in dict((e.event_id, e) for e in events).values() if e.event_id not in seen]
-    for e in fresh:
-        session.add(
-            AlarmEventRow(
-                gateway_id=gateway.id,
-                event_id=e.event_id,
-                rule=e.rule,
-                asset_id=e.asset,
-                signal=e.signal,
-                state=e.state,
-                severity=e.severity,
-                ts=datetime.fromtimestamp(e.ts_ms / 1000, UTC),
-                value=e.value,
-                threshold=e.threshold,
-                message=e.message,
-            )
+    rows = [
+        AlarmEventRow(
+            gateway_id=gateway.id,
+            event_id=e.event_id,
+            rule=e.rule,
+            asset_id=e.asset,
+            signal=e.signal,
+            state=e.state,
+            severity=e.severity,
+            ts=datetime.fromtimestamp(e.ts_ms / 1000, UTC),
+            value=e.value,
+            threshold=e.threshold,
+            message=e.message,
         )
+        for e in fresh
+    ]
+    session.add_all(rows)
     gateway.last_seen_at = datetime.now(UTC)
     session.commit()
-    return len(fresh)
+    return rows
 
 
 def list_alarm_events(

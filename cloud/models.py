@@ -261,3 +261,15 @@ class RiskStateRow(Base):
     high_run: Mapped[int] = mapped_column(Integer, default=0)
     low_run: Mapped[int] = mapped_column(Integer, default=0)
     model_version: Mapped[str] = mapped_column(String(64))
+
+
+class PmRuleRow(Base):
+    """A preventive-maintenance rule (the first matching an asset applies; the plan is data)."""
+
+    __tablename__ = "pm_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    position: Mapped[int] = mapped_column(Integer, index=True)
+    asset_class: Mapped[str] = mapped_column(String(32))
+    every_days: Mapped[float] = mapped_column(Float)
+    min_age_years: Mapped[float] = mapped_column(Float, default=0.0)
+    title: Mapped[str] = mapped_column(String(200))

@@ -345,3 +345,13 @@ class CommentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=500)
+
+
+class PmRuleBody(BaseModel):
+    """A preventive-maintenance rule: inspect a class (older than an age) every so many days."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    asset_class: AssetClass
+    every_days: float = Field(gt=0, le=3650)
+    min_age_years: float = Field(default=0.0, ge=0, le=200)
+    title: str = Field(min_length=1, max_length=200)

@@ -34,10 +34,6 @@ def _utc(t: int) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
 def priority_of(band: str) -> Priority:
     """Critical risk is urgent (the 1530 policy); a plain warning is high priority."""
     return Priority.URGENT if band == "critical" else Priority.HIGH
@@ -118,7 +114,7 @@ def record(
         st = states.get(a.asset)
         until = data_until[a.asset]
         before = (
-            Runs(st.high_run, st.low_run, int(_aware(st.data_until).timestamp()))
+            Runs(st.high_run, st.low_run, int(orders.aware(st.data_until).timestamp()))
             if st is not None
             else Runs()
         )

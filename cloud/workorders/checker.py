@@ -9,23 +9,35 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
-from cloud.alerts.setup import escalation_group
+from cloud.alerts.setup import escalation_group, order_group
 from cloud.models import EscalationRow, WorkOrderRow
 from cloud.workorders import store
+from cloud.workorders.sources import plan_preventive
 
 log = logging.getLogger("plantwatch.cloud.escalation")
 
 
-async def check_once(sessions: sessionmaker[Session], notifier: Notifier | None = None) -> int:
-    """Record the escalations due now and announce them; returns how many were new."""
+async def check_once(
+    sessions: sessionmaker[Session],
+    notifier: Notifier | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Open the preventive orders due, record the escalations due, announce both; returns
+    how many escalations were new."""
+    at = now or datetime.now(UTC)
 
-    def record() -> list[tuple[WorkOrderRow, EscalationRow]]:
+    def record() -> tuple[list[WorkOrderRow], list[tuple[WorkOrderRow, EscalationRow]]]:
         with sessions() as session:
-            new = store.escalate(session, datetime.now(UTC))
+            planned = plan_preventive(session, at)
+            new = store.escalate(session, at)
             pairs = [(session.get(WorkOrderRow, e.order_id), e) for e in new]
-            return [(o, e) for o, e in pairs if o is not None]
+            return planned, [(o, e) for o, e in pairs if o is not None]
 
-    found = await asyncio.to_thread(record)
+    planned, found = await asyncio.to_thread(record)
+    for order in planned:
+        log.info("preventive work order %d opened: %s", order.id, order.title)
+        if notifier is not None and notifier.channels:
+            await notifier.notify(order_group(order))
     for order, e in found:
         log.warning(
             "work order %d escalated to level %d; notified: %s", e.order_id, e.level, e.notified

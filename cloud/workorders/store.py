@@ -50,8 +50,8 @@ class Report:
     priority: Priority
 
 
-def _aware(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
+def aware(t: datetime) -> datetime:
+    """The stored time as UTC (SQLite hands back naive datetimes; everything stored is UTC)."""
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
@@ -64,7 +64,7 @@ def as_order(row: WorkOrderRow) -> lc.Order:
     )
     history = tuple(
         lc.Step(
-            _aware(s.at), s.by, lc.Action(s.action), lc.State(s.before), lc.State(s.after), s.note
+            aware(s.at), s.by, lc.Action(s.action), lc.State(s.before), lc.State(s.after), s.note
         )
         for s in row.steps
         if s.action in lc.Action.__members__.values()
@@ -127,7 +127,7 @@ def route(
     except NoRoute:
         return None, None
     roster = [
-        Shift(s.technician, s.team_id, _aware(s.starts_at), _aware(s.ends_at))
+        Shift(s.technician, s.team_id, aware(s.starts_at), aware(s.ends_at))
         for s in session.scalars(select(ShiftRow).where(ShiftRow.team_id == team))
     ]
     return team, pick(on_duty(roster, team, now), open_counts(session))
@@ -225,8 +225,8 @@ def escalate(session: Session, now: datetime) -> list[EscalationRow]:
         )
     )
     for row in list(waiting):
-        due = Due(_aware(row.dispatch_by), _aware(row.acknowledge_by), _aware(row.on_site_by))
-        reached = level_at(as_order(row), _aware(row.reported_at), due, now)
+        due = Due(aware(row.dispatch_by), aware(row.acknowledge_by), aware(row.on_site_by))
+        reached = level_at(as_order(row), aware(row.reported_at), due, now)
         sent = {
             Level(e.level)
             for e in session.scalars(select(EscalationRow).where(EscalationRow.order_id == row.id))

@@ -196,3 +196,44 @@ async def test_the_periodic_checker_records_and_announces_escalations(cloud: Clo
     assert labels["alertname"] == "WorkOrderEscalated" and labels["work_order"] == str(oid)
     assert labels["level"] == "1" and labels["team"] == "hvac-team"
     assert "escalated to the team lead" in body["alerts"][0]["annotations"]["summary"]
+
+
+async def test_preventive_orders_follow_the_plan_weekly_for_old_elevators(cloud: Cloud) -> None:
+    from cloud.workorders.checker import check_once
+
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    plan = [
+        {"asset_class": "elevator", "every_days": 7, "min_age_years": 5, "title": "Weekly"},
+        {"asset_class": "elevator", "every_days": 30, "title": "Monthly"},
+    ]
+    assert cloud.client.put("/api/v1/pm-rules", json=plan, headers=admin).status_code == 200
+    got = cloud.client.get("/api/v1/pm-rules", headers=admin).json()
+    assert [r["title"] for r in got] == ["Weekly", "Monthly"]
+    bad = [{"asset_class": "toaster", "every_days": 7, "title": "x"}]
+    assert cloud.client.put("/api/v1/pm-rules", json=bad, headers=admin).status_code == 422
+    today = datetime.now(UTC)
+    lifts = {
+        a.id: (today.date() - a.install_date).days / 365.25
+        for m in cloud.manifests.values()
+        for a in m.assets
+        if a.asset_class == "elevator"
+    }
+    assert any(age >= 5 for age in lifts.values()) and any(age < 5 for age in lifts.values())
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+
+    def counts() -> dict[str, int]:
+        with factory() as session:
+            rows = session.scalars(select(WorkOrderRow).where(WorkOrderRow.source == "preventive"))
+            out: dict[str, int] = {}
+            for r in rows:
+                assert r.asset_id in lifts and r.priority == "normal"
+                out[r.asset_id] = out.get(r.asset_id, 0) + 1
+            return out
+
+    # Five weeks of daily checks (an accelerated clock), each one run twice: idempotent.
+    for day in range(35):
+        for _ in range(2):
+            await check_once(factory, None, today + timedelta(days=day))
+    done = counts()
+    for lift, age in lifts.items():
+        assert done[lift] == (5 if age >= 5 else 2), (lift, age, done)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from cloud import crud
-from cloud.api.deps import GatewayDep, SessionDep, ViewerDep
+from cloud.alerts.setup import order_group
+from cloud.api.deps import GatewayDep, NotifierDep, SessionDep, ViewerDep
 from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
 from cloud.ingest import Rejected, parse_body
 from cloud.schemas import AlarmAck, AlarmEventPublic
+from cloud.workorders.sources import orders_for_alarms
 from plantwatch.contract import AlarmBatch
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
@@ -23,8 +26,15 @@ router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
     openapi_extra=request_schema(AlarmBatch),
     summary="Store local alarm events",
 )
-def post_alarms(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> AlarmAck:
-    """Store alarm events of the calling gateway's own assets; resends are not stored twice."""
+def post_alarms(
+    gateway: GatewayDep,
+    body: BodyDep,
+    session: SessionDep,
+    notifier: NotifierDep,
+    background: BackgroundTasks,
+) -> AlarmAck:
+    """Store alarm events of the calling gateway's own assets (resends are not stored twice);
+    a raised critical or warning alarm opens a work order unless one is open for it."""
     batch = parse_body(AlarmBatch, body)
     if batch.gateway_id != gateway.id or any(e.gateway_id != gateway.id for e in batch.events):
         raise Rejected(403, "wrong_gateway", f"alarms must be {gateway.id}'s own")
@@ -38,7 +48,9 @@ def post_alarms(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> Alar
             tuple(foreign[:20]),
         )
     stored = crud.record_alarm_events(session, gateway, batch.events)
-    return AlarmAck(received=len(batch.events), stored=stored)
+    for order in orders_for_alarms(session, stored, datetime.now(UTC)):
+        background.add_task(notifier.notify, order_group(order))
+    return AlarmAck(received=len(batch.events), stored=len(stored))
 
 
 @router.get("", response_model=list[AlarmEventPublic])

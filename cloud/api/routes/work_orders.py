@@ -16,6 +16,7 @@ from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.schemas import (
     CommentCreate,
     FailureCodes,
+    PmRuleBody,
     RouteCreate,
     ShiftCreate,
     TeamCreate,
@@ -27,6 +28,7 @@ from cloud.security import Role
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import store
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS, UnknownCode
+from cloud.workorders.sources import PmRule, pm_rules, set_pm_rules
 from plantwatch.contract import AssetClass
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"])
@@ -201,4 +203,19 @@ def add_shift(body: ShiftCreate, _: AdminDep, session: SessionDep) -> ShiftCreat
         )
     )
     session.commit()
+    return body
+
+
+@router.get("/pm-rules", response_model=list[PmRuleBody])
+def get_pm_rules(_: ViewerDep, session: SessionDep) -> list[PmRule]:
+    """The preventive-maintenance plan (first matching rule applies)."""
+    return list(pm_rules(session))
+
+
+@router.put("/pm-rules", response_model=list[PmRuleBody])
+def put_pm_rules(body: list[PmRuleBody], _: AdminDep, session: SessionDep) -> list[PmRuleBody]:
+    """Replace the preventive-maintenance plan; the checker opens orders as they fall due."""
+    set_pm_rules(
+        session, [PmRule(r.asset_class.value, r.every_days, r.min_age_years, r.title) for r in body]
+    )
     return body

@@ -1,0 +1,144 @@
+"""Work orders from local alarms and from preventive-maintenance rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cloud.models import AlarmEventRow, Asset, PmRuleRow, WorkOrderRow
+from cloud.workorders import store
+from cloud.workorders.sla import Priority
+
+GATEWAY = "gateway-alarm"
+PLANNER = "pm-planner"
+ALARM_PRIORITY = {"critical": Priority.URGENT, "warning": Priority.HIGH}  # info: no order
+
+
+def alarm_report(a: AlarmEventRow) -> store.Report | None:
+    """The order a raised alarm asks for (an informational or cleared one asks for none)."""
+    priority = ALARM_PRIORITY.get(a.severity)
+    if a.state != "raised" or priority is None:
+        return None
+    title = f"Alarm {a.rule} on {a.asset_id}: {a.message}"[:200]
+    return store.Report(a.asset_id, "alarm", a.rule, title, priority)
+
+
+def _open_order(session: Session, asset_id: str, source: str, fault: str) -> WorkOrderRow | None:
+    return session.scalars(
+        select(WorkOrderRow).where(
+            WorkOrderRow.asset_id == asset_id,
+            WorkOrderRow.source == source,
+            WorkOrderRow.fault == fault,
+            WorkOrderRow.state.in_(store.OPEN),
+        )
+    ).first()
+
+
+def orders_for_alarms(
+    session: Session, alarms: list[AlarmEventRow], now: datetime
+) -> list[WorkOrderRow]:
+    """Open an order per raised alarm, unless that asset's same alarm already has one open
+    (a cleared alarm is noted on its open order)."""
+    out = []
+    for a in alarms:
+        existing = _open_order(session, a.asset_id, "alarm", a.rule)
+        if a.state == "cleared" and existing is not None:
+            store.comment(
+                session, existing.id, f"alarm cleared at {a.ts:%Y-%m-%d %H:%M}", GATEWAY, now
+            )
+            continue
+        rep = alarm_report(a)
+        if rep is None or existing is not None:
+            continue
+        out.append(store.report(session, rep, f"{GATEWAY}:{a.gateway_id}", now))
+    return out
+
+
+@dataclass(frozen=True)
+class PmRule:
+    """Inspect assets of a class (older than ``min_age_years``) every ``every_days``."""
+
+    asset_class: str
+    every_days: float
+    min_age_years: float = 0.0
+    title: str = "Inspection"
+
+
+# A starting plan a site can load (`PUT /api/v1/pm-rules`); the first matching rule applies:
+# elevators older than 5 years weekly, other elevators monthly.
+DEFAULT_RULES = (
+    PmRule("elevator", 7, 5, "Weekly elevator inspection (installation older than 5 years)"),
+    PmRule("elevator", 30, 0, "Monthly elevator inspection"),
+    PmRule("hvac", 90, 0, "Quarterly HVAC service"),
+    PmRule("pump", 90, 0, "Quarterly pump inspection"),
+    PmRule("power_room", 180, 0, "Half-yearly power room inspection"),
+)
+
+
+def age_years(installed: date, today: date) -> float:
+    """Years since installation."""
+    return (today - installed).days / 365.25
+
+
+def rule_for(
+    asset_class: str, installed: date, today: date, rules: tuple[PmRule, ...]
+) -> PmRule | None:
+    """The first rule that applies to an asset."""
+    age = age_years(installed, today)
+    return next((r for r in rules if r.asset_class == asset_class and age >= r.min_age_years), None)
+
+
+def pm_due(last: datetime | None, rule: PmRule, now: datetime) -> bool:
+    """Due when never done or its interval has passed since the last one was reported."""
+    return last is None or now - last >= timedelta(days=rule.every_days)
+
+
+def pm_rules(session: Session) -> tuple[PmRule, ...]:
+    """The site's preventive-maintenance plan, in order."""
+    rows = session.scalars(select(PmRuleRow).order_by(PmRuleRow.position, PmRuleRow.id))
+    return tuple(PmRule(r.asset_class, r.every_days, r.min_age_years, r.title) for r in rows)
+
+
+def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule]) -> None:
+    """Replace the plan."""
+    for old in session.scalars(select(PmRuleRow)):
+        session.delete(old)
+    session.add_all(
+        PmRuleRow(
+            position=i,
+            asset_class=r.asset_class,
+            every_days=r.every_days,
+            min_age_years=r.min_age_years,
+            title=r.title,
+        )
+        for i, r in enumerate(rules)
+    )
+    session.commit()
+
+
+def plan_preventive(session: Session, now: datetime) -> list[WorkOrderRow]:
+    """Open the preventive orders due now under the stored plan (idempotent: an interval
+    runs from the last preventive order of the asset)."""
+    rules = pm_rules(session)
+    if not rules:
+        return []
+    last: dict[str, datetime] = {
+        asset: at
+        for asset, at in session.execute(
+            select(WorkOrderRow.asset_id, func.max(WorkOrderRow.reported_at))
+            .where(WorkOrderRow.source == "preventive")
+            .group_by(WorkOrderRow.asset_id)
+        )
+    }
+    out = []
+    for asset in session.scalars(select(Asset).where(Asset.retired.is_(False)).order_by(Asset.id)):
+        rule = rule_for(asset.asset_class, asset.install_date, now.date(), rules)
+        done = last.get(asset.id)
+        if rule is None or not pm_due(store.aware(done) if done else None, rule, now):
+            continue
+        rep = store.Report(asset.id, "preventive", "inspection", rule.title, Priority.NORMAL)
+        out.append(store.report(session, rep, PLANNER, now))
+    return out
