@@ -14,7 +14,16 @@ from fastapi.responses import JSONResponse
 
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import channels_from
-from cloud.api.routes import admin, alarms, assets, health, ingest, warnings, work_orders
+from cloud.api.routes import (
+    admin,
+    alarms,
+    assets,
+    health,
+    ingest,
+    kpis,
+    warnings,
+    work_orders,
+)
 from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
@@ -95,6 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body.model_dump(), status_code=503, headers={"Retry-After": str(settings.retry_after_s)}
         )
 
-    for module in (ingest, alarms, assets, warnings, work_orders, admin, health):
+    for module in (ingest, alarms, assets, warnings, work_orders, kpis, admin, health):
         app.include_router(module.router)
     return app

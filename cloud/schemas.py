@@ -355,3 +355,44 @@ class PmRuleBody(BaseModel):
     every_days: float = Field(gt=0, le=3650)
     min_age_years: float = Field(default=0.0, ge=0, le=200)
     title: str = Field(min_length=1, max_length=200)
+
+
+class ComplianceOut(BaseModel):
+    """Orders whose deadline came, how many met it, and the share."""
+
+    due: int
+    met: int
+    pct: float | None
+
+
+class BacklogOut(BaseModel):
+    """Open orders of one team, priority and age bucket."""
+
+    team: str
+    priority: str
+    age: str
+    count: int
+
+
+class KpisPublic(BaseModel):
+    """Maintenance KPIs of a site and/or team over a period."""
+
+    start: datetime
+    end: datetime
+    site: str | None
+    team: str | None
+    orders: int
+    dispatched_in_time: ComplianceOut
+    acknowledged_in_time: ComplianceOut
+    on_site_in_time: ComplianceOut
+    mtta_min: float | None
+    mttr_h: float | None
+    backlog: list[BacklogOut]
+    overdue: int
+    escalated: int
+    warnings_confirmed: int
+    warnings_false_alarm: int
+    failures_missed: int
+    warning_precision: float | None
+    event_recall: float | None
+    availability: dict[str, float]

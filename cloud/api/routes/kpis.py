@@ -1,0 +1,62 @@
+"""Maintenance KPIs per site, team and period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from cloud import kpis as k
+from cloud.api.deps import SessionDep, ViewerDep
+from cloud.ingest import Rejected
+from cloud.schemas import BacklogOut, ComplianceOut, KpisPublic
+
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+
+
+def _c(c: k.Compliance) -> ComplianceOut:
+    return ComplianceOut(due=c.due, met=c.met, pct=c.pct)
+
+
+@router.get("", response_model=KpisPublic)
+def get_kpis(
+    _: ViewerDep,
+    session: SessionDep,
+    start: Annotated[AwareDatetime | None, Query(description="Default: 30 days ago")] = None,
+    end: Annotated[AwareDatetime | None, Query(description="Default: now")] = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+) -> KpisPublic:
+    """1530 compliance, MTTA, MTTR, backlog, overdue and escalated orders, warning precision
+    and event recall, availability per asset, for orders reported in [start, end)."""
+    now = datetime.now(UTC)
+    end = end or now
+    start = start or end - timedelta(days=30)
+    if start >= end:
+        raise Rejected(422, "empty_period", "start must be before end")
+    r = k.kpis(session, start, end, site, team, now)
+    return KpisPublic(
+        start=start,
+        end=end,
+        site=site,
+        team=team,
+        orders=r.orders,
+        dispatched_in_time=_c(r.dispatch),
+        acknowledged_in_time=_c(r.acknowledge),
+        on_site_in_time=_c(r.on_site),
+        mtta_min=r.mtta_min,
+        mttr_h=r.mttr_h,
+        backlog=[
+            BacklogOut(team=t, priority=p, age=a, count=n) for (t, p, a), n in r.backlog.items()
+        ],
+        overdue=r.overdue,
+        escalated=r.escalated,
+        warnings_confirmed=r.confirmed,
+        warnings_false_alarm=r.false_alarms,
+        failures_missed=r.missed,
+        warning_precision=r.warning_precision,
+        event_recall=r.event_recall,
+        availability=r.availability,
+    )
