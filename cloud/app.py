@@ -51,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.notifier = Notifier(channels_from(settings))
         tasks = [
             asyncio.create_task(
-                escalation.run(app.state.sessions, settings.escalation_check_s, app.state.notifier)
+                escalation.run(
+                    app.state.sessions,
+                    settings.escalation_check_s,
+                    app.state.notifier,
+                    settings.clock,
+                )
             )
         ]
         if settings.model_registry is not None:
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.store,
                 Path(settings.model_registry),
                 settings.partition,
+                clock=settings.clock.now_s,
                 close_after=settings.warning_close_after,
             )
             tasks.append(

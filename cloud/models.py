@@ -193,6 +193,9 @@ class WorkOrderRow(Base):
     steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
     )
+    escalations: Mapped[list[EscalationRow]] = relationship(
+        order_by="EscalationRow.level", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class WorkOrderStep(Base):
@@ -273,3 +276,4 @@ class PmRuleRow(Base):
     every_days: Mapped[float] = mapped_column(Float)
     min_age_years: Mapped[float] = mapped_column(Float, default=0.0)
     title: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -231,6 +231,15 @@ class WorkOrderStepPublic(BaseModel):
     note: str
 
 
+class EscalationPublic(BaseModel):
+    """An escalation event: its level, when, and who was told."""
+
+    model_config = ConfigDict(from_attributes=True)
+    level: int
+    at: datetime
+    notified: str
+
+
 class WorkOrderPublic(BaseModel):
     """A work order as the API shows it."""
 
@@ -257,6 +266,7 @@ class WorkOrderPublic(BaseModel):
     outcome: str | None
     rating: int | None
     steps: list[WorkOrderStepPublic]
+    escalations: list[EscalationPublic]
 
 
 class TeamCreate(BaseModel):

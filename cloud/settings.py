@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cloud.clock import Clock
+
 DEV_SECRET = "development-only-secret-change-me"
 
 
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
     warning_close_after: int = Field(
         default=6, ge=1, description="Low-risk evaluations in a row that close a warning"
     )
+    clock_sim_origin: float | None = Field(
+        default=None, description="Simulated clock (demos, tests): epoch s at clock_wall_origin"
+    )
+    clock_wall_origin: float = Field(default=0.0, description="Wall epoch s of clock_sim_origin")
+    clock_speed: float = Field(default=1.0, gt=0, description="Simulated seconds per wall second")
     alert_webhook_url: str | None = Field(
         default=None, description="Alertmanager-compatible webhook receiving alerts"
     )
@@ -69,6 +76,11 @@ class Settings(BaseSettings):
     alert_mqtt_host: str | None = Field(default=None, description="Broker for MQTT alerts")
     alert_mqtt_port: int = Field(default=1883, ge=1, le=65535)
     alert_mqtt_topic: str = "plantwatch/alerts"
+
+    @property
+    def clock(self) -> Clock:
+        """The wall clock, or the simulated one the clock_* settings describe."""
+        return Clock(self.clock_sim_origin, self.clock_wall_origin, self.clock_speed)
 
     @property
     def partition(self) -> tuple[int, int]:

@@ -1,73 +1,198 @@
-"""`plantwatch demo`: the whole system on one machine, on embedded defaults."""
+"""`plantwatch demo`: the whole system on one machine, on embedded defaults, shown live."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
+import logging
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console, Group
 from rich.live import Live
+from rich.panel import Panel
 from rich.table import Table
 
-from simulators.config import load_fleet_config
-from simulators.engine import Simulation
-from simulators.live import LiveSimulator
-from simulators.mqtt_sensors import iso
+from plantwatch.stack import Stack, StackOptions, iso, running
 
-DEMO_FLEET = Path(__file__).resolve().parent.parent / "simulators" / "fleets" / "campus.yaml"
 console = Console()
+DEFAULT_MODELS = Path("var") / "demo-models"
 
 
-def _broker_up(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
-        return True
-    return False
+@dataclass
+class Seen:
+    """What the demo saw through the API and the alert sinks."""
+
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    alarms: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+    webhooks: int = 0
+    mails: list[str] = field(default_factory=list)
 
 
-def _view(live: LiveSimulator) -> Group:
-    table = Table(title=f"simulated time {iso(live.sim_time)}")
-    table.add_column("asset")
-    table.add_column("modbus")
-    table.add_column("readings")
-    for d in live.wiring.devices:
-        readings = live.last_readings[d.asset.id]
-        shown = ", ".join(f"{k}={v:.1f}" for k, v in list(readings.items())[:4])
-        table.add_row(d.asset.id, f"127.0.0.1:{live.ports[d.port_index]}/{d.unit_id}", shown)
-    mqtt = live.mqtt.published if live.mqtt else 0
-    return Group(table, f"Modbus requests served: {live.stats.requests}   MQTT messages: {mqtt}")
+@dataclass
+class Outcome:
+    """How the run ended: the warning for the scenario's failure and its work order."""
+
+    asset: str
+    failure_at: int
+    warning_lead_h: float | None
+    order: dict[str, Any] | None
+    webhooks: int
+    mails: int
+    seen: Seen
+
+    @property
+    def correct(self) -> bool:
+        """A warning for the failing asset opened before its failure and its order routed."""
+        return (
+            self.warning_lead_h is not None
+            and self.warning_lead_h > 0
+            and self.order is not None
+            and self.order["team_id"] is not None
+        )
+
+
+async def _look(stack: Stack) -> Seen:
+    async with stack.client() as api:
+        warnings = (await api.get("/api/v1/warnings")).json()
+        orders = (await api.get("/api/v1/work-orders", params={"limit": 12})).json()
+        alarms = (await api.get("/api/v1/alarms", params={"limit": 5})).json()
+    with stack.inbox.lock:
+        webhooks, mails = len(stack.inbox.webhooks), list(stack.inbox.mails)
+    return Seen(warnings, orders, alarms, stack.stats(), webhooks, mails)
+
+
+def _hours_before(stack: Stack, when: str) -> float:
+    from datetime import datetime
+
+    return (stack.scenario.failure.ts - datetime.fromisoformat(when).timestamp()) / 3600
+
+
+def _view(stack: Stack, seen: Seen) -> Group:
+    now, fail = stack.now(), stack.scenario.failure
+    head = (
+        f"simulated time [bold]{iso(now)}[/]  ({stack.options.speed:.0f}x)   "
+        f"{fail.asset} fails at {iso(fail.ts)} "
+        f"({'in ' + format((fail.ts - now) / 3600, '.1f') + ' h' if now < fail.ts else 'now past'})"
+    )
+    s = seen.stats
+    flow = (
+        f"readings acquired {s.get('acquired', 0):,}  spooled {s.get('spooled', 0):,}  "
+        f"acknowledged by the cloud {s.get('acked', 0):,}   local alarm events "
+        f"{s.get('alarms', 0)}"
+    )
+    warn = Table(title="predictive warnings", expand=True)
+    for col in ("#", "asset", "mode", "p", "band", "TTF p50 [p10-p90] h", "opened", "state"):
+        warn.add_column(col)
+    for w in seen.warnings[:6]:
+        warn.add_row(
+            str(w["id"]),
+            w["asset_id"],
+            w["failure_mode"] or "-",
+            f"{w['probability']:.2f}",
+            w["risk_band"],
+            f"{w['ttf_p50_h']:.0f} [{w['ttf_p10_h']:.0f}-{w['ttf_p90_h']:.0f}]",
+            f"{_hours_before(stack, w['opened_at']):.1f} h before the failure"
+            if w["asset_id"] == fail.asset
+            else w["opened_at"][:16],
+            w["state"] + (f" ({w['close_reason']})" if w["close_reason"] else ""),
+        )
+    orders = Table(title="work orders", expand=True)
+    for col in ("#", "asset", "source", "priority", "team", "technician", "state", "escalated"):
+        orders.add_column(col)
+    for o in seen.orders[:8]:
+        orders.add_row(
+            str(o["id"]),
+            o["asset_id"],
+            o["source"],
+            f"{o['priority']} ({o['policy']})",
+            o["team_id"] or "-",
+            o["assignee"] or "-",
+            o["state"],
+            ", ".join(f"L{e['level']} {e['notified']}" for e in o["escalations"]) or "-",
+        )
+    last_mail = seen.mails[-1] if seen.mails else "-"
+    notes = f"notifications: webhook {seen.webhooks}, e-mail {len(seen.mails)}   last: {last_mail}"
+    return Group(Panel(head + "\n" + flow), warn, orders, notes)
+
+
+def outcome(stack: Stack, seen: Seen) -> Outcome:
+    """The scenario's warning and order as the API shows them."""
+    fail = stack.scenario.failure
+    mine = [w for w in seen.warnings if w["asset_id"] == fail.asset]
+    first = min(mine, key=lambda w: w["opened_at"]) if mine else None
+    lead = _hours_before(stack, first["opened_at"]) if first else None
+    order = next((o for o in seen.orders if first and o["id"] == first["work_order_id"]), None)
+    return Outcome(fail.asset, fail.ts, lead, order, seen.webhooks, len(seen.mails), seen)
+
+
+async def run(
+    opts: StackOptions,
+    duration_s: float | None = None,
+    screen: bool = True,
+    after_failure_h: float = 1.0,
+) -> Outcome:
+    """Run until the failure is ``after_failure_h`` past (or ``duration_s``); the outcome."""
+    say = console.print if screen else logging.getLogger("plantwatch.demo").info
+    async with running(opts, say) as stack:
+        began = time.monotonic()
+        end_at = stack.scenario.failure.ts + after_failure_h * 3600
+        seen = await _look(stack)
+        live = Live(_view(stack, seen), console=console, refresh_per_second=2) if screen else None
+        with live or contextlib.nullcontext():
+            while stack.now() < end_at:
+                if duration_s is not None and time.monotonic() - began > duration_s:
+                    break
+                await asyncio.sleep(0.5)
+                seen = await _look(stack)
+                if live is not None:
+                    live.update(_view(stack, seen))
+        return outcome(stack, await _look(stack))
+
+
+def _report(out: Outcome) -> None:
+    if out.warning_lead_h is None:
+        console.print(f"[red]no warning for {out.asset} before the run ended[/]")
+        return
+    console.print(
+        f"\n[bold green]warning for {out.asset} opened {out.warning_lead_h:.1f} h before its "
+        f"failure at {iso(out.failure_at)}[/]"
+    )
+    if out.order is not None:
+        console.print(
+            f"work order {out.order['id']} routed to team {out.order['team_id']}, assigned to "
+            f"{out.order['assignee']}, {out.order['priority']} under {out.order['policy']}; "
+            f"notifications delivered: webhook {out.webhooks}, e-mail {out.mails}"
+        )
 
 
 def demo(
-    duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds"),
-    speed: float = typer.Option(600.0, "--speed", help="Simulated seconds per wall second"),
+    duration: float | None = typer.Option(
+        None, "--duration", help="Stop after this many wall seconds"
+    ),
+    speed: float = typer.Option(1200.0, "--speed", help="Simulated seconds per wall second"),
+    models: Path = typer.Option(
+        DEFAULT_MODELS, "--models", help="Model registry (fitted here on first use)"
+    ),
+    mqtt_port: int | None = typer.Option(
+        None, "--mqtt-port", help="A local MQTT broker for the sensors (default: Modbus only)"
+    ),
 ) -> None:
-    """Run plantwatch end to end on this machine (for now: the live equipment simulator)."""
-    cfg = load_fleet_config(DEMO_FLEET)
-    mqtt_up = _broker_up(cfg.live.mqtt.host, cfg.live.mqtt.port)
-    live_cfg = cfg.live.model_copy(
-        update={
-            "speed": speed,
-            "start": cfg.start,
-            "modbus": cfg.live.modbus.model_copy(update={"base_port": 0}),
-            "mqtt": cfg.live.mqtt.model_copy(update={"enabled": mqtt_up}),
-        }
-    )
-    if not mqtt_up:
-        console.print("no MQTT broker on 127.0.0.1:1883: serving Modbus only")
-
-    async def main() -> None:
-        async with LiveSimulator(Simulation(cfg), live_cfg) as live:
-            stop_at = None if duration is None else time.monotonic() + duration
-            with Live(_view(live), console=console, refresh_per_second=2) as screen:
-                while stop_at is None or time.monotonic() < stop_at:
-                    live.step(int(live.clock.now()))
-                    screen.update(_view(live))
-                    await asyncio.sleep(live_cfg.tick_s)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
-    console.print("\ndemo stopped")
+    """Run plantwatch end to end on this machine: simulator, gateways, cloud, scoring,
+    warnings, work orders and notifications, on an accelerated clock."""
+    with tempfile.TemporaryDirectory(prefix="plantwatch-demo-") as tmp:
+        opts = StackOptions(
+            workdir=Path(tmp), speed=speed, registry=models.resolve(), mqtt_port=mqtt_port
+        )
+        try:
+            out = asyncio.run(run(opts, duration))
+        except KeyboardInterrupt:
+            console.print("\ndemo stopped")
+            return
+    _report(out)

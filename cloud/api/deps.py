@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cloud import crud
 from cloud.alerts.notifier import Notifier
+from cloud.clock import Clock
 from cloud.ingest import ScopeCache
 from cloud.metrics import CloudMetrics
 from cloud.models import ApiKey, Gateway
@@ -49,6 +50,12 @@ async def get_notifier(request: Request) -> Notifier:
     return notifier
 
 
+async def get_clock(request: Request) -> Clock:
+    """The clock work orders and warnings are stamped with."""
+    settings: Settings = request.app.state.settings
+    return settings.clock
+
+
 async def get_metrics(request: Request) -> CloudMetrics:
     """The app's metrics."""
     metrics: CloudMetrics = request.app.state.metrics
@@ -66,6 +73,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 MetricsDep = Annotated[CloudMetrics, Depends(get_metrics)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 ScopesDep = Annotated[ScopeCache, Depends(get_scopes)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import escalation_group, order_group
+from cloud.clock import WALL, Clock
 from cloud.models import EscalationRow, WorkOrderRow
 from cloud.workorders import store
 from cloud.workorders.sources import plan_preventive
@@ -49,11 +50,13 @@ async def check_once(
     return len(found)
 
 
-async def run(sessions: sessionmaker[Session], every_s: float, notifier: Notifier) -> None:
+async def run(
+    sessions: sessionmaker[Session], every_s: float, notifier: Notifier, clock: Clock = WALL
+) -> None:
     """Check forever; a failed check is logged and the next one runs on time."""
     while True:
         try:
-            await check_once(sessions, notifier)
+            await check_once(sessions, notifier, clock.now())
         except Exception:  # a database hiccup must not end escalation for good
             log.exception("escalation check failed")
         await asyncio.sleep(every_s)

@@ -72,7 +72,9 @@ def level_at(order: Order, reported_at: datetime, due: Due, now: datetime) -> Le
     """How far an order should have escalated by ``now``."""
     if _answered(order) or order.state is State.CANCELLED:
         return Level.NONE
-    if now >= reported_at + SUPERVISOR_AFTER:
+    # The supervisor hears of an order unanswered for two hours, or for twice its
+    # acknowledgement window when that is longer (a normal order may wait four hours).
+    if now >= reported_at + max(SUPERVISOR_AFTER, 2 * (due.acknowledge_by - reported_at)):
         return Level.SUPERVISOR
     if now >= due.acknowledge_by:
         return Level.TEAM_LEAD

@@ -91,9 +91,9 @@ def rule_for(
     return next((r for r in rules if r.asset_class == asset_class and age >= r.min_age_years), None)
 
 
-def pm_due(last: datetime | None, rule: PmRule, now: datetime) -> bool:
-    """Due when never done or its interval has passed since the last one was reported."""
-    return last is None or now - last >= timedelta(days=rule.every_days)
+def pm_due(last: datetime, rule: PmRule, now: datetime) -> bool:
+    """Due when its interval has passed since the last one (or since the plan began)."""
+    return now - last >= timedelta(days=rule.every_days)
 
 
 def pm_rules(session: Session) -> tuple[PmRule, ...]:
@@ -102,8 +102,14 @@ def pm_rules(session: Session) -> tuple[PmRule, ...]:
     return tuple(PmRule(r.asset_class, r.every_days, r.min_age_years, r.title) for r in rows)
 
 
-def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule]) -> None:
-    """Replace the plan."""
+def pm_since(session: Session) -> datetime | None:
+    """When the current plan was set (the first interval of each asset runs from then)."""
+    at = session.scalars(select(func.min(PmRuleRow.since))).first()
+    return store.aware(at) if at is not None else None
+
+
+def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule], now: datetime) -> None:
+    """Replace the plan; its intervals run from ``now`` for assets never inspected under it."""
     for old in session.scalars(select(PmRuleRow)):
         session.delete(old)
     session.add_all(
@@ -113,6 +119,7 @@ def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule]) -> 
             every_days=r.every_days,
             min_age_years=r.min_age_years,
             title=r.title,
+            since=now,
         )
         for i, r in enumerate(rules)
     )
@@ -122,8 +129,8 @@ def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule]) -> 
 def plan_preventive(session: Session, now: datetime) -> list[WorkOrderRow]:
     """Open the preventive orders due now under the stored plan (idempotent: an interval
     runs from the last preventive order of the asset)."""
-    rules = pm_rules(session)
-    if not rules:
+    rules, since = pm_rules(session), pm_since(session)
+    if not rules or since is None:
         return []
     last: dict[str, datetime] = {
         asset: at
@@ -137,7 +144,7 @@ def plan_preventive(session: Session, now: datetime) -> list[WorkOrderRow]:
     for asset in session.scalars(select(Asset).where(Asset.retired.is_(False)).order_by(Asset.id)):
         rule = rule_for(asset.asset_class, asset.install_date, now.date(), rules)
         done = last.get(asset.id)
-        if rule is None or not pm_due(store.aware(done) if done else None, rule, now):
+        if rule is None or not pm_due(store.aware(done) if done else since, rule, now):
             continue
         rep = store.Report(asset.id, "preventive", "inspection", rule.title, Priority.NORMAL)
         out.append(store.report(session, rep, PLANNER, now))

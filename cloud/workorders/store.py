@@ -227,10 +227,7 @@ def escalate(session: Session, now: datetime) -> list[EscalationRow]:
     for row in list(waiting):
         due = Due(aware(row.dispatch_by), aware(row.acknowledge_by), aware(row.on_site_by))
         reached = level_at(as_order(row), aware(row.reported_at), due, now)
-        sent = {
-            Level(e.level)
-            for e in session.scalars(select(EscalationRow).where(EscalationRow.order_id == row.id))
-        }
+        sent = {Level(e.level) for e in row.escalations}
         team = session.get(Team, row.team_id) if row.team_id else None
         for level in escalations_due(reached, sent):
             who = (
@@ -238,10 +235,8 @@ def escalate(session: Session, now: datetime) -> list[EscalationRow]:
                 if level is Level.TEAM_LEAD
                 else [team.supervisor if team else ""]
             )
-            esc = EscalationRow(
-                order_id=row.id, level=int(level), at=now, notified=", ".join(w for w in who if w)
-            )
-            session.add(esc)
+            esc = EscalationRow(level=int(level), at=now, notified=", ".join(w for w in who if w))
+            row.escalations.append(esc)
             out.append(esc)
     session.commit()
     return out

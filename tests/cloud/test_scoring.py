@@ -16,11 +16,11 @@ from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.scoring.loop import Scorer
 from cloud.security import Role
 from models.pipeline import FleetModel
+from models.quick import STEP, caught, fit_quick, hourly, register
 from plantwatch.contract import Batch, Reading
 from simulators.config import synthetic_fleet
 from simulators.engine import Event, Simulation
 from tests.cloud.conftest import Cloud
-from tests.quick_model import STEP, caught, fit_quick, hourly, register
 
 
 @dataclass

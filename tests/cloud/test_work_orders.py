@@ -211,7 +211,7 @@ async def test_preventive_orders_follow_the_plan_weekly_for_old_elevators(cloud:
     assert [r["title"] for r in got] == ["Weekly", "Monthly"]
     bad = [{"asset_class": "toaster", "every_days": 7, "title": "x"}]
     assert cloud.client.put("/api/v1/pm-rules", json=bad, headers=admin).status_code == 422
-    today = datetime.now(UTC)
+    today = datetime.now(UTC)  # the plan starts now: each first inspection is one interval on
     lifts = {
         a.id: (today.date() - a.install_date).days / 365.25
         for m in cloud.manifests.values()
@@ -236,4 +236,4 @@ async def test_preventive_orders_follow_the_plan_weekly_for_old_elevators(cloud:
             await check_once(factory, None, today + timedelta(days=day))
     done = counts()
     for lift, age in lifts.items():
-        assert done[lift] == (5 if age >= 5 else 2), (lift, age, done)
+        assert done.get(lift, 0) == (4 if age >= 5 else 1), (lift, age, done)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from cloud import crud
 from cloud.alerts.setup import order_group
-from cloud.api.deps import GatewayDep, NotifierDep, SessionDep, ViewerDep
+from cloud.api.deps import ClockDep, GatewayDep, NotifierDep, SessionDep, ViewerDep
 from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
 from cloud.ingest import Rejected, parse_body
 from cloud.schemas import AlarmAck, AlarmEventPublic
@@ -31,6 +30,7 @@ def post_alarms(
     body: BodyDep,
     session: SessionDep,
     notifier: NotifierDep,
+    clock: ClockDep,
     background: BackgroundTasks,
 ) -> AlarmAck:
     """Store alarm events of the calling gateway's own assets (resends are not stored twice);
@@ -48,7 +48,7 @@ def post_alarms(
             tuple(foreign[:20]),
         )
     stored = crud.record_alarm_events(session, gateway, batch.events)
-    for order in orders_for_alarms(session, stored, datetime.now(UTC)):
+    for order in orders_for_alarms(session, stored, clock.now()):
         background.add_task(notifier.notify, order_group(order))
     return AlarmAck(received=len(batch.events), stored=len(stored))
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from cloud import kpis as k
-from cloud.api.deps import SessionDep, ViewerDep
+from cloud.api.deps import ClockDep, SessionDep, ViewerDep
 from cloud.ingest import Rejected
 from cloud.schemas import BacklogOut, ComplianceOut, KpisPublic
 
@@ -24,6 +24,7 @@ def _c(c: k.Compliance) -> ComplianceOut:
 def get_kpis(
     _: ViewerDep,
     session: SessionDep,
+    clock: ClockDep,
     start: Annotated[AwareDatetime | None, Query(description="Default: 30 days ago")] = None,
     end: Annotated[AwareDatetime | None, Query(description="Default: now")] = None,
     site: Annotated[str | None, Query(max_length=64)] = None,
@@ -31,7 +32,7 @@ def get_kpis(
 ) -> KpisPublic:
     """1530 compliance, MTTA, MTTR, backlog, overdue and escalated orders, warning precision
     and event recall, availability per asset, for orders reported in [start, end)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     end = end or now
     start = start or end - timedelta(days=30)
     if start >= end:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query
 from sqlalchemy import select
 
 from cloud.alerts.setup import order_group
-from cloud.api.deps import DispatcherDep, NotifierDep, SessionDep, ViewerDep
+from cloud.api.deps import ClockDep, DispatcherDep, NotifierDep, SessionDep, ViewerDep
 from cloud.ingest import Rejected
 from cloud.models import WarningRow
 from cloud.schemas import WarningDismiss, WarningPublic
@@ -54,10 +53,11 @@ def dismiss(
     key: DispatcherDep,
     session: SessionDep,
     notifier: NotifierDep,
+    clock: ClockDep,
     background: BackgroundTasks,
 ) -> WarningRow:
     """Close a warning as not worth acting on; its work order is cancelled if not started."""
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         w = store.dismiss(session, warning_id, body.reason, key.name, now)
     except orders.NotFound as exc:

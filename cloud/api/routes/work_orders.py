@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.alerts.setup import order_group
-from cloud.api.deps import AdminDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
+from cloud.api.deps import AdminDep, ClockDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.ingest import Rejected
 from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.schemas import (
@@ -37,23 +36,20 @@ DISPATCHER_ACTIONS = {lc.Action.DISPATCH, lc.Action.CANCEL}
 OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Work order number")]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.post("/work-orders", response_model=WorkOrderPublic, status_code=201)
 def report(
     body: WorkOrderCreate,
     key: TechnicianDep,
     session: SessionDep,
     notifier: NotifierDep,
+    clock: ClockDep,
     background: BackgroundTasks,
 ) -> WorkOrderRow:
     """Report a fault by hand: routed to a team, dispatched when someone is on duty, and
     announced on the alert channels."""
     rep = store.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
     try:
-        row = store.report(session, rep, key.name, _now())
+        row = store.report(session, rep, key.name, clock.now())
     except store.NotFound as exc:
         raise Rejected(404, "unknown_asset", str(exc)) from exc
     background.add_task(notifier.notify, order_group(row))
@@ -96,6 +92,7 @@ def act(
     key: TechnicianDep,
     session: SessionDep,
     notifier: NotifierDep,
+    clock: ClockDep,
     background: BackgroundTasks,
 ) -> WorkOrderRow:
     """Move an order on: dispatch, acknowledge, arrive, start, hold, resume, complete, rate,
@@ -113,7 +110,7 @@ def act(
             order_id,
             body.action,
             key.name,
-            _now(),
+            clock.now(),
             assignee=body.assignee,
             reason=body.reason,
             failure_code=code,
@@ -135,11 +132,11 @@ def act(
 
 @router.post("/work-orders/{order_id}/comments", response_model=WorkOrderPublic, status_code=201)
 def comment(
-    order_id: OrderId, body: CommentCreate, key: TechnicianDep, session: SessionDep
+    order_id: OrderId, body: CommentCreate, key: TechnicianDep, session: SessionDep, clock: ClockDep
 ) -> WorkOrderRow:
     """Add a note to an order's history (its state does not change)."""
     try:
-        return store.comment(session, order_id, body.text, key.name, _now())
+        return store.comment(session, order_id, body.text, key.name, clock.now())
     except store.NotFound as exc:
         raise Rejected(404, "unknown_work_order", str(exc)) from exc
 
@@ -213,9 +210,11 @@ def get_pm_rules(_: ViewerDep, session: SessionDep) -> list[PmRule]:
 
 
 @router.put("/pm-rules", response_model=list[PmRuleBody])
-def put_pm_rules(body: list[PmRuleBody], _: AdminDep, session: SessionDep) -> list[PmRuleBody]:
-    """Replace the preventive-maintenance plan; the checker opens orders as they fall due."""
-    set_pm_rules(
-        session, [PmRule(r.asset_class.value, r.every_days, r.min_age_years, r.title) for r in body]
-    )
+def put_pm_rules(
+    body: list[PmRuleBody], _: AdminDep, session: SessionDep, clock: ClockDep
+) -> list[PmRuleBody]:
+    """Replace the preventive-maintenance plan; the checker opens orders as they fall due,
+    each asset's first one interval from now."""
+    rules = [PmRule(r.asset_class.value, r.every_days, r.min_age_years, r.title) for r in body]
+    set_pm_rules(session, rules, clock.now())
     return body

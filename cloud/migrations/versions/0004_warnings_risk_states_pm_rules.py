@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 07:29:31.869021
+Create Date: 2026-11-23 07:38:26.162760
 """
 
 from collections.abc import Sequence
@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("every_days", sa.Float(), nullable=False),
         sa.Column("min_age_years", sa.Float(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("pm_rules", schema=None) as batch_op:

@@ -1,0 +1,378 @@
+"""The whole system on one machine: simulator -> gateways -> cloud -> scoring -> work orders.
+
+Used by ``plantwatch demo`` (embedded stores, local alert sinks) and by the end-to-end
+tests (PostgreSQL, VictoriaMetrics, Mosquitto). Everything runs on one simulated clock,
+accelerated, so two days before a simulated failure pass in a few minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import gzip
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+import yaml
+
+from cloud import crud
+from cloud.app import create_app
+from cloud.db import make_engine, migrate, session_factory
+from cloud.models import RouteRow, ShiftRow, Team
+from cloud.security import Role
+from cloud.settings import Settings
+from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
+from edge.config import load_config
+from edge.daemon import Gateway
+from models import registry
+from models.pipeline import FleetModel
+from models.quick import caught, fit_quick, register
+from plantwatch.broker import find_binary, mosquitto
+from plantwatch.contract import AssetClass, Batch, Reading
+from plantwatch.sinks import Inbox, MailSink, WebhookSink
+from simulators.clock import SimClock
+from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
+from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS, PROFILES_DIR
+from simulators.engine import Event, Simulation
+from simulators.gateway_configs import Endpoints, gateway_configs
+from simulators.live import LiveSimulator
+
+log = logging.getLogger("plantwatch.stack")
+CAMPUS = Path(__file__).resolve().parent.parent / "simulators" / "fleets" / "campus.yaml"
+SECRET = "plantwatch-local-stack-secret"
+STEP = 600
+# Who works on what: teams by asset class, two technicians on duty in each.
+TEAMS = {
+    "hvac": ("HVAC", ("ana", "ben")),
+    "lifts": ("Lifts", ("carl", "dina")),
+    "mechanical": ("Pumps and mechanical", ("eve", "femi")),
+    "electrical": ("Electrical", ("gio", "hana")),
+}
+ROUTES = {"hvac": "hvac", "elevator": "lifts", "pump": "mechanical", "power_room": "electrical"}
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """What to run and where; defaults are embedded stores and local alert sinks."""
+
+    workdir: Path
+    speed: float = 1200.0  # simulated seconds per wall second
+    lead_h: float | None = None  # live run starts this long before the failure (default:
+    # 8 h before the model's warning would open)
+    history_days: float = 10.0  # backfilled before the live run, as a gateway's history
+    fleet: Path = CAMPUS
+    database_url: str | None = None  # default: SQLite in workdir
+    tsdb_url: str | None = None  # VictoriaMetrics; default: the embedded store
+    mqtt_port: int | None = None  # a broker for the MQTT sensors; None: a private Mosquitto
+    # when one is installed, else Modbus only
+    registry: Path | None = None  # default: workdir/models, fitted there when empty
+    scoring_interval_s: float = 1.0
+    escalation_check_s: float = 1.0
+    poll_interval_s: float = 0.25
+
+
+@dataclass
+class Scenario:
+    """The failure the run leads up to."""
+
+    failure: Event
+    opens_h: int  # hours ahead offline scoring warns
+    start: int  # simulated epoch s the live run starts at
+
+
+@dataclass
+class Stack:
+    """A running system: its clock, the API with a key per role, and what the sinks got."""
+
+    options: StackOptions
+    fleet: FleetConfig
+    sim: Simulation
+    model: FleetModel
+    scenario: Scenario
+    clock: SimClock
+    url: str
+    keys: dict[Role, str]
+    inbox: Inbox
+    live: LiveSimulator
+    gateways: dict[str, Gateway] = field(default_factory=dict)
+
+    def now(self) -> int:
+        """Simulated epoch seconds."""
+        return int(self.clock.now())
+
+    def client(self, role: Role = Role.VIEWER) -> httpx.AsyncClient:
+        """An API client with the key of ``role``."""
+        return httpx.AsyncClient(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=10
+        )
+
+    def stats(self) -> dict[str, int]:
+        """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""
+        names = {
+            "acquired": "plantwatch_gateway_readings_acquired_total",
+            "spooled": "plantwatch_gateway_readings_spooled_total",
+            "acked": "plantwatch_gateway_readings_sent_total",
+            "alarms": "plantwatch_gateway_alarms_total",
+        }
+        out = dict.fromkeys(names, 0)
+        for gw in self.gateways.values():
+            for metric in gw.metrics.registry.collect():
+                for sample in metric.samples:
+                    for key, name in names.items():
+                        if sample.name == name:
+                            out[key] += int(sample.value)
+        return out
+
+
+def ensure_model(reg: Path, root: Path, say: Callable[[str], None]) -> FleetModel:
+    """The newest model in ``reg``, or one fitted now on a small simulated fleet."""
+    if not registry.versions(reg):
+        say("fitting a model on a simulated fleet of 16 assets x 240 days (about half a minute)")
+        register(reg, fit_quick(root))
+    fleet, meta = registry.load(reg)
+    say(f"model {meta['version']}: threshold {fleet.threshold}, k={fleet.consecutive}")
+    return fleet
+
+
+def iso(t: float) -> str:
+    """Simulated epoch seconds as a readable UTC time."""
+    return f"{datetime.fromtimestamp(t, UTC):%Y-%m-%d %H:%M}"
+
+
+def _seed_database(
+    url: str, gateways: list[str], start: datetime
+) -> tuple[dict[str, str], dict[Role, str]]:
+    """Gateways with tokens, a key per role, teams, routes, duty rosters and a PM plan."""
+    migrate(url)
+    engine = make_engine(url)
+    tokens, keys = {}, {}
+    with session_factory(engine)() as s:
+        for gw in gateways:
+            crud.create_gateway(s, gw)
+            tokens[gw] = crud.issue_gateway_token(s, SECRET, gw)[1]
+        for role in Role:
+            keys[role] = crud.create_api_key(s, SECRET, f"stack-{role.value}", role)[1]
+        s.add_all(
+            Team(id=team, name=name, lead=f"{team}-lead", supervisor="estates-supervisor")
+            for team, (name, _) in TEAMS.items()
+        )
+        s.flush()  # the shifts and routes refer to the teams
+        for team, (_, people) in TEAMS.items():
+            for who in people:
+                s.add(
+                    ShiftRow(
+                        technician=who,
+                        team_id=team,
+                        starts_at=start - timedelta(days=30),
+                        ends_at=start + timedelta(days=60),
+                    )
+                )
+        for i, (cls, team) in enumerate(ROUTES.items()):
+            s.add(RouteRow(position=i, asset_class=cls, fault="*", team_id=team))
+        s.commit()
+        set_pm_rules(s, DEFAULT_RULES, start)
+    engine.dispose()
+    return tokens, keys
+
+
+def _gateway_docs(
+    fleet: FleetConfig, opts: StackOptions, ports: list[int], url: str, tokens: dict[str, str]
+) -> dict[str, Path]:
+    ep = Endpoints(
+        modbus_ports=tuple(ports),
+        mqtt_port=opts.mqtt_port or 1883,
+        cloud_url=url,
+        token_dir=str(opts.workdir),
+        spool_dir=str(opts.workdir),
+        health_port=0,
+        poll_interval_s=opts.poll_interval_s,
+        profiles_dir=str(PROFILES_DIR),
+    )
+    out = {}
+    for gw_id, doc in gateway_configs(fleet, ep).items():
+        (opts.workdir / f"{gw_id}.token").write_text(tokens[gw_id])
+        doc["uplink"]["interval_s"] = 0.5
+        if opts.mqtt_port is None:
+            doc["mqtt"] = []
+        path = opts.workdir / f"{gw_id}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        out[gw_id] = path
+    return out
+
+
+async def _backfill(
+    stack: Stack, tokens: dict[str, str], owners: dict[str, str], start: int, end: int
+) -> int:
+    """History before the live run, sent as each gateway would send its backlog."""
+    t = np.arange(start // STEP * STEP, end, STEP, dtype=np.int64)
+    sent = 0
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
+        for asset in stack.sim.assets:
+            values = stack.sim.readings(asset, t)
+            readings = [
+                Reading(asset.id, s, int(ts) * 1000, float(v))
+                for s, col in values.items()
+                for ts, v in zip(t, col, strict=True)
+                if np.isfinite(v)
+            ]
+            gw = owners[asset.id]
+            for i in range(0, len(readings), 40_000):
+                batch = Batch.of(gw, f"history-{asset.id}-{i}", readings[i : i + 40_000], True)
+                rsp = await client.post(
+                    "/api/v1/ingest",
+                    content=gzip.compress(batch.model_dump_json().encode()),
+                    headers={
+                        "Authorization": f"Bearer {tokens[gw]}",
+                        "Content-Type": "application/json",
+                        "Content-Encoding": "gzip",
+                    },
+                )
+                rsp.raise_for_status()
+                sent += len(readings[i : i + 40_000])
+    return sent
+
+
+async def _wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    opts: StackOptions,
+    say: Callable[[str], None] = log.info,
+    alert_settings: dict[str, Any] | None = None,
+) -> AsyncIterator[Stack]:
+    """Start everything, yield the running stack, stop everything (in reverse)."""
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as resources:
+        if opts.mqtt_port is None and (binary := find_binary("mosquitto")) is not None:
+            broker = resources.enter_context(mosquitto(opts.workdir, binary))
+            opts = dataclasses.replace(opts, mqtt_port=broker.port)
+            say(f"MQTT sensors through a private Mosquitto on 127.0.0.1:{broker.port}")
+        elif opts.mqtt_port is None:
+            say("no Mosquitto installed: Modbus sensors only (`./dev demo` installs it)")
+        stack = await resources.enter_async_context(_running(opts, say, alert_settings))
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    opts: StackOptions, say: Callable[[str], None], alert_settings: dict[str, Any] | None
+) -> AsyncIterator[Stack]:
+    fleet_cfg = load_fleet_config(opts.fleet)
+    model = ensure_model(opts.registry or opts.workdir / "models", opts.workdir / "fit", say)
+    sim = Simulation(fleet_cfg)
+    # Without a broker the MQTT sensors' signals never arrive: pick a failure the model
+    # sees coming without them.
+    unseen = (
+        {c.value: frozenset(JSON_SIGNALS.get(c, ()) + PLAIN_SIGNALS.get(c, ())) for c in AssetClass}
+        if opts.mqtt_port is None
+        else None
+    )
+    failure, opens_h = caught(sim, model, after_days=opts.history_days + 4, unseen=unseen)
+    lead_h = opts.lead_h if opts.lead_h is not None else opens_h + 8
+    start = int(failure.ts - lead_h * 3600)
+    scenario = Scenario(failure, opens_h, start)
+    gw_ids = list(gateway_configs(fleet_cfg))
+    db_url = opts.database_url or f"sqlite:///{opts.workdir}/plantwatch.db"
+    tokens, keys = _seed_database(db_url, gw_ids, datetime.fromtimestamp(start, UTC))
+    inbox = Inbox()
+    webhook, mail = WebhookSink(inbox), MailSink(inbox)
+    webhook.start()
+    mail.start()
+    wall0 = time.time()
+    clock = SimClock(start=start, speed=opts.speed)
+    settings = Settings(
+        secret_key=SECRET,
+        database_url=db_url,
+        tsdb_url=opts.tsdb_url,
+        embedded_tsdb_path=str(opts.workdir / "timeseries.db"),
+        model_registry=str(opts.registry or opts.workdir / "models"),
+        scoring_interval_s=opts.scoring_interval_s,
+        escalation_check_s=opts.escalation_check_s,
+        clock_sim_origin=float(start),
+        clock_wall_origin=wall0,
+        clock_speed=opts.speed,
+        alert_webhook_url=webhook.url,
+        alert_smtp_host="127.0.0.1",
+        alert_smtp_port=mail.port,
+        alert_email_to="maintenance@campus.example",
+        **(alert_settings or {}),
+        _env_file=None,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    await _wait_for(lambda: server.started, 30, "the cloud to start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    live_cfg = LiveConfig(
+        speed=opts.speed,
+        tick_s=0.25,
+        start=datetime.fromtimestamp(start, UTC),
+        modbus={"base_port": 0, "devices_per_server": 4},
+        mqtt=MqttLive(
+            enabled=opts.mqtt_port is not None,
+            port=opts.mqtt_port or 1883,
+            qos=1,
+            json_interval_s=STEP / 2,
+            plain_interval_s=STEP,
+        ),
+    )
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        async with LiveSimulator(sim, live_cfg, clock) as live:
+            stack = Stack(opts, fleet_cfg, sim, model, scenario, clock, url, keys, inbox, live)
+            say(
+                f"scenario: {failure.asset} fails at {iso(failure.ts)} "
+                f"({failure.mode}); the live run starts {lead_h:.0f} h before, "
+                f"at {opts.speed:.0f}x"
+            )
+            tasks.append(asyncio.create_task(live.run()))
+            for gw_id, path in _gateway_docs(fleet_cfg, opts, live.ports, url, tokens).items():
+                gw = Gateway(load_config(path))
+                stack.gateways[gw_id] = gw
+                tasks.append(asyncio.create_task(gw.run(install_signals=False)))
+            owners = {a.id: f"{a.site.id}-{a.building}" for a in sim.assets}
+            engine = make_engine(db_url)
+            factory = session_factory(engine)
+
+            def registered() -> bool:
+                with factory() as s:
+                    return len(crud.list_assets(s)) == len(sim.assets)
+
+            await _wait_for(registered, 60, "the gateways' manifests")
+            engine.dispose()
+            sent = await _backfill(
+                stack, tokens, owners, int(start - opts.history_days * 86400), start
+            )
+            say(f"backfilled {sent:,} readings of {opts.history_days:.0f} days' history")
+            yield stack
+    finally:
+        for gw in stack.gateways.values() if "stack" in locals() else []:
+            gw.stop()
+        for task in tasks:
+            if not task.done() and task is not tasks[0]:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, 30)
+        if tasks:
+            tasks[0].cancel()
+            await asyncio.gather(tasks[0], return_exceptions=True)
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        webhook.stop()
+        mail.stop()
