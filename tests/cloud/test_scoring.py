@@ -16,7 +16,8 @@ from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.scoring.loop import Scorer
 from cloud.security import Role
 from models.pipeline import FleetModel
-from models.quick import STEP, caught, fit_quick, hourly, register
+from models.quick import STEP, caught, hourly
+from models.registry import load
 from plantwatch.contract import Batch, Reading
 from simulators.config import synthetic_fleet
 from simulators.engine import Event, Simulation
@@ -35,14 +36,12 @@ class Quick:
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory) -> Quick:
-    root = tmp_path_factory.mktemp("quick")
-    fleet = fit_quick(root)
-    register(root / "registry", fleet)
+def quick(quick_registry: Path) -> Quick:
+    fleet, _ = load(quick_registry)
     # the cloud fixture serves synthetic_fleet(8, seed=4); this is the same fleet, run longer
     sim = Simulation(synthetic_fleet(8, seed=4), horizon_days=120)
     failure, opens_h = caught(sim, fleet)
-    return Quick(root / "registry", fleet, sim, failure, opens_h)
+    return Quick(quick_registry, fleet, sim, failure, opens_h)
 
 
 def _ingest(cloud: Cloud, q: Quick, start: int, end: int, batch_id: str) -> None:

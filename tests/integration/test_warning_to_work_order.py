@@ -1,0 +1,127 @@
+"""End to end on real servers: simulator -> gateways -> cloud (PostgreSQL, VictoriaMetrics,
+Mosquitto) -> scoring -> warning -> one routed work order -> webhook and e-mail -> escalation
+on an accelerated clock -> completion "confirmed", counted in the KPIs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cloud.security import Role
+from plantwatch.stack import Stack, StackOptions, running
+from tests.cloud.conftest import fresh_database
+from tests.servers import Mosquitto, Process, victoria_metrics
+
+
+async def _until(stack: Stack, path: str, ok: Any, timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    async with stack.client(Role.VIEWER) as api:
+        while True:
+            body = (await api.get(path)).json()
+            if ok(body):
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout_s} s waiting for {what}: {body}")
+            await asyncio.sleep(0.5)
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+async def test_a_precursor_becomes_a_warning_an_order_alerts_escalations_and_a_label(
+    quick_registry: Path, pg_server: Process, broker: Mosquitto, tmp_path: Path
+) -> None:
+    with victoria_metrics(tmp_path / "vm") as vm:
+        opts = StackOptions(
+            workdir=tmp_path / "stack",
+            registry=quick_registry,
+            database_url=fresh_database(pg_server),
+            tsdb_url=vm.url,
+            mqtt_port=broker.port,
+        )
+        async with running(opts) as stack:
+            e = stack.scenario.failure
+            warnings = await _until(
+                stack, "/api/v1/warnings", lambda b: len(b) > 0, 200, "a warning"
+            )
+            (w,) = warnings
+            assert w["asset_id"] == e.asset
+            lead_h = (e.ts - _t(w["opened_at"]).timestamp()) / 3600
+            assert lead_h >= 6, "the warning comes well before the failure"
+            assert stack.now() < e.ts
+
+            # Nobody acknowledges: the team lead, then the supervisor hear of it, on time.
+            order = await _until(
+                stack,
+                f"/api/v1/work-orders/{w['work_order_id']}",
+                lambda b: len(b["escalations"]) == 2,
+                60,
+                "two escalations",
+            )
+            assert order["source"] == "warning" and order["team_id"] == "hvac"
+            assert order["assignee"] in ("ana", "ben") and order["state"] == "dispatched"
+            reported = _t(order["reported_at"])
+            lead, sup = order["escalations"]
+            slack = timedelta(seconds=opts.escalation_check_s * opts.speed * 3)
+            ack_by = _t(order["acknowledge_by"])
+            assert ack_by <= _t(lead["at"]) <= ack_by + slack
+            assert "hvac-lead" in lead["notified"]
+            two_h = reported + timedelta(hours=2)
+            assert two_h <= _t(sup["at"]) <= two_h + slack
+            assert sup["notified"] == "estates-supervisor"
+
+            # One order for the incident, whatever the scorer saw meanwhile.
+            orders = await _until(stack, "/api/v1/work-orders", lambda b: True, 5, "orders")
+            assert [o["id"] for o in orders if o["source"] == "warning"] == [order["id"]]
+
+            # The team heard of it by webhook and e-mail.
+            with stack.inbox.lock:
+                hooks = list(stack.inbox.webhooks)
+                mails = list(stack.inbox.mails)
+            opened = [
+                h
+                for h in hooks
+                if h["commonLabels"].get("alertname") == "WorkOrderOpened"
+                and h["commonLabels"].get("work_order") == str(order["id"])
+            ]
+            assert opened and opened[0]["commonLabels"]["team"] == "hvac"
+            assert any(f"Work order {order['id']}" in m for m in mails)
+
+            # The technician works it and confirms the predicted failure.
+            async with stack.client(Role.DISPATCHER) as api:
+                for body in (
+                    {"action": "acknowledge"},
+                    {"action": "arrive"},
+                    {"action": "start"},
+                    {
+                        "action": "complete",
+                        "problem": "VIB",
+                        "cause": "1.3",
+                        "remedy": "replace",
+                        "outcome": "confirmed",
+                    },
+                ):
+                    rsp = await api.post(f"/api/v1/work-orders/{order['id']}/actions", json=body)
+                    assert rsp.status_code == 200, rsp.text
+                got = (await api.get(f"/api/v1/warnings/{w['id']}")).json()
+                assert got["state"] == "closed" and got["close_reason"] == "completed"
+                kpis = (await api.get("/api/v1/kpis", params={"team": "hvac"})).json()
+            assert kpis["warnings_confirmed"] == 1 and kpis["warning_precision"] == 1.0
+            assert kpis["escalated"] >= 1
+            deadline = time.monotonic() + 10
+            while True:  # the resolved notice goes out after the completion's response
+                with stack.inbox.lock:
+                    done = [
+                        h
+                        for h in stack.inbox.webhooks
+                        if h["status"] == "resolved"
+                        and h["commonLabels"].get("work_order") == str(order["id"])
+                    ]
+                if done or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            assert done, "the team hears the order is done"

@@ -1,0 +1,23 @@
+"""The demo, shortened: it raises a correct warning before the simulated failure and routes
+its work order, with notifications delivered to the local webhook and mailbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from plantwatch.demo import run
+from plantwatch.stack import StackOptions
+
+
+async def test_the_demo_warns_before_the_failure_and_routes_the_order(
+    quick_registry: Path, tmp_path: Path
+) -> None:
+    opts = StackOptions(workdir=tmp_path, registry=quick_registry, lead_h=None)
+    out = await run(opts, duration_s=240, screen=False, after_failure_h=0.2)
+    assert out.correct, out
+    assert out.warning_lead_h is not None and out.warning_lead_h >= 6
+    assert out.order is not None
+    assert out.order["source"] == "warning" and out.order["asset_id"] == out.asset
+    assert out.order["team_id"] == "hvac" and out.order["assignee"] in ("ana", "ben")
+    assert out.webhooks >= 1 and out.mails >= 1
+    assert out.seen.stats["acked"] > 1000  # readings flowed through the gateways
