@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from cloud.security import Role
 from cloud.workorders.lifecycle import Action, Outcome
 from cloud.workorders.sla import Priority
 from plantwatch.contract import AssetClass, Identifier
+
+# SQLite hands stored times back without their zone; everything stored is UTC, and every
+# time the API shows carries its zone.
+Utc = Annotated[
+    datetime, AfterValidator(lambda t: t if t.tzinfo is not None else t.replace(tzinfo=UTC))
+]
 
 
 class _Out(BaseModel):
@@ -68,7 +75,7 @@ class AssetPublic(_Out):
     install_date: date
     retired: bool
     notes: str
-    updated_at: datetime
+    updated_at: Utc
     signals: list[SignalPublic]
 
 
@@ -83,7 +90,7 @@ class SamplePublic(BaseModel):
     """One value of one signal."""
 
     signal: str
-    ts: datetime
+    ts: Utc
     value: float | None
     quality: int
 
@@ -98,7 +105,7 @@ class LatestPublic(BaseModel):
 class PointPublic(BaseModel):
     """One point of a history."""
 
-    ts: datetime
+    ts: Utc
     value: float | None
     quality: int = 0
 
@@ -124,8 +131,8 @@ class TokenPublic(_Out):
     """A gateway token as it may be listed: prefix only."""
 
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Utc
+    revoked_at: Utc | None
 
 
 class GatewayPublic(_Out):
@@ -133,10 +140,10 @@ class GatewayPublic(_Out):
 
     id: str
     description: str
-    created_at: datetime
+    created_at: Utc
     manifest_version: int
-    manifest_at: datetime | None
-    last_seen_at: datetime | None
+    manifest_at: Utc | None
+    last_seen_at: Utc | None
     tokens: list[TokenPublic]
 
 
@@ -162,8 +169,8 @@ class ApiKeyPublic(_Out):
     name: str
     role: Role
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Utc
+    revoked_at: Utc | None
 
 
 class ApiKeyIssued(ApiKeyPublic):
@@ -189,7 +196,7 @@ class AlarmEventPublic(_Out):
     signal: str
     state: str
     severity: str
-    ts: datetime
+    ts: Utc
     value: float | None
     threshold: float
     message: str
@@ -223,7 +230,7 @@ class WorkOrderStepPublic(BaseModel):
     """One entry of an order's history."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: Utc
     by: str
     action: str
     before: str
@@ -236,7 +243,7 @@ class EscalationPublic(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     level: int
-    at: datetime
+    at: Utc
     notified: str
 
 
@@ -254,11 +261,11 @@ class WorkOrderPublic(BaseModel):
     team_id: str | None
     assignee: str | None
     state: str
-    reported_at: datetime
+    reported_at: Utc
     reported_by: str
-    dispatch_by: datetime
-    acknowledge_by: datetime
-    on_site_by: datetime
+    dispatch_by: Utc
+    acknowledge_by: Utc
+    on_site_by: Utc
     hold_reason: str | None
     problem: str | None
     cause: str | None
@@ -322,9 +329,9 @@ class WarningPublic(BaseModel):
     asset_id: str
     failure_mode: str
     state: str
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
+    opened_at: Utc
+    updated_at: Utc
+    closed_at: Utc | None
     close_reason: str | None
     dismissal: str | None
     probability: float
@@ -387,8 +394,8 @@ class BacklogOut(BaseModel):
 class KpisPublic(BaseModel):
     """Maintenance KPIs of a site and/or team over a period."""
 
-    start: datetime
-    end: datetime
+    start: Utc
+    end: Utc
     site: str | None
     team: str | None
     orders: int

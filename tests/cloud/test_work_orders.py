@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from cloud.models import EscalationRow, WorkOrderRow
 from cloud.security import Role
+from cloud.workorders import lifecycle as lc
 from cloud.workorders import store
 from tests.cloud.conftest import Cloud
 
@@ -237,3 +239,74 @@ async def test_preventive_orders_follow_the_plan_weekly_for_old_elevators(cloud:
     done = counts()
     for lift, age in lifts.items():
         assert done.get(lift, 0) == (4 if age >= 5 else 1), (lift, age, done)
+
+
+ACTION_BODIES = [
+    {"action": "dispatch", "assignee": "bob"},
+    {"action": "acknowledge"},
+    {"action": "arrive"},
+    {"action": "start"},
+    {"action": "hold", "reason": "waiting for a part"},
+    {"action": "hold"},  # no reason: refused
+    {"action": "resume"},
+    {
+        "action": "complete",
+        "problem": "OHE",
+        "cause": "2.6",
+        "remedy": "repair",
+        "outcome": "confirmed",
+    },
+    {"action": "complete"},  # no failure code: refused
+    {"action": "rate", "rating": 5},
+    {"action": "rate", "rating": 1},  # unsatisfactory: reopens
+    {"action": "cancel", "reason": "duplicate"},
+    {"action": "cancel"},
+]
+
+
+def test_no_sequence_of_api_calls_reaches_an_illegal_state_or_loses_history(
+    cloud: Cloud,
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    asset = _setup_routing(cloud)
+    disp = cloud.auth(cloud.keys[Role.DISPATCHER])
+    moves = {(b, a.value): x.value for (b, a), x in lc.MOVES.items()}
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(st.lists(st.sampled_from(range(len(ACTION_BODIES))), max_size=12))
+    def check(picks: list[int]) -> None:
+        rsp = cloud.client.post(
+            "/api/v1/work-orders",
+            json={"asset_id": asset, "fault": "x", "title": "prop", "priority": "high"},
+            headers=disp,
+        )
+        oid = rsp.json()["id"]
+        before = rsp.json()
+        for i in picks:
+            body = ACTION_BODIES[i]
+            rsp = cloud.client.post(f"/api/v1/work-orders/{oid}/actions", json=body, headers=disp)
+            assert rsp.status_code in (200, 409, 422), rsp.text
+            after = cloud.client.get(f"/api/v1/work-orders/{oid}", headers=disp).json()
+            if rsp.status_code == 200:
+                assert len(after["steps"]) == len(before["steps"]) + 1
+                step = after["steps"][-1]
+                assert step["before"] == before["state"] and step["after"] == after["state"]
+                assert step["by"] == "dispatcher" and step["action"] == body["action"]
+                if body["action"] != "rate":
+                    assert moves[(lc.State(before["state"]), body["action"])] == after["state"]
+            else:
+                assert after == before  # a refused call changes nothing
+            assert after["steps"][: len(before["steps"])] == before["steps"]  # history kept
+            before = after
+        chain = [s for s in before["steps"] if s["action"] not in ("report", "comment")]
+        for a, b in itertools.pairwise(chain):
+            assert a["after"] == b["before"]
+
+    check()
