@@ -47,3 +47,26 @@ def frames_from_samples(
                 x[slot, j] = v
         out.append(AssetFrame(asset, cls, t, signals, x))
     return out
+
+
+def carry_forward(frame: AssetFrame, t: np.ndarray, recent: AssetFrame) -> AssetFrame:
+    """``frame`` moved onto grid ``t`` with the slots ``recent`` covers replaced by it.
+
+    ``recent`` is a fresh read of the last slots of ``t``: values it holds win, slots it
+    covers but has no value for become missing (so a re-read is exactly a full read there).
+    """
+    n = len(t)
+    signals = tuple(sorted(set(frame.signals) | set(recent.signals)))
+    x = np.full((n, len(signals)), np.nan, dtype=np.float32)
+    step = int(t[1] - t[0]) if n > 1 else 1
+    shift = int((t[0] - frame.t[0]) // step) if len(frame.t) else n
+    keep = max(0, min(len(frame.t) - shift, n))
+    if keep:
+        cols = [signals.index(s) for s in frame.signals]
+        x[:keep, cols] = frame.x[shift : shift + keep]
+    first = n - len(recent.t)
+    x[first:] = np.nan
+    if len(recent.t):
+        cols = [signals.index(s) for s in recent.signals]
+        x[first:, cols] = recent.x
+    return AssetFrame(frame.asset, frame.asset_class, t, signals, x)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import order_group
 from cloud.models import Asset, WorkOrderRow, WorkOrderStep
-from cloud.scoring.frames import frames_from_samples, grid
+from cloud.scoring.frames import carry_forward, frames_from_samples, grid
 from cloud.scoring.partition import owned
 from cloud.scoring.store import Changes, record
 from cloud.scoring.tracking import Rules
@@ -30,6 +30,10 @@ from models.score import assess
 log = logging.getLogger("plantwatch.cloud.scoring")
 READ_CHUNK = 100  # assets per store query
 STALE_S = 2 * 3600  # an asset silent this long is not scored (its data says nothing new)
+# Between full reads a round re-reads only the last hour, so data arriving up to an hour
+# late is seen at once; older late data (a gateway's backlog) at the next full read.
+REREAD_S = 3600
+FULL_READ_EVERY = 60
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Scorer:
     clock: Callable[[], float] = time.time
     close_after: int = 6
     _model: tuple[str, FleetModel] | None = field(default=None, repr=False)
+    _cache: dict[str, AssetFrame] = field(default_factory=dict, repr=False)
+    _rounds: int = field(default=0, repr=False)
 
     def model(self) -> tuple[str, FleetModel] | None:
         """The newest registered model (reloaded when a newer version appears)."""
@@ -74,7 +80,7 @@ class Scorer:
         mine = set(owned([a.id for a in rows], *self.partition))
         return [a for a in rows if a.id in mine]
 
-    def _frames(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
+    def _read(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
         out: list[AssetFrame] = []
         start = datetime.fromtimestamp(int(t[0]), UTC)
         end = datetime.fromtimestamp(int(t[-1]) + step_s, UTC)
@@ -84,6 +90,23 @@ class Scorer:
             samples = self.store.window(tags, None, start, end, step_s, "last")
             out += frames_from_samples(samples, {a.id: a.asset_class for a in part}, t, step_s)
         return out
+
+    def _frames(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
+        """Full windows on a full read; otherwise cached windows moved on, the last hour
+        re-read."""
+        full = self._rounds % FULL_READ_EVERY == 0 or any(a.id not in self._cache for a in assets)
+        self._rounds += 1
+        if full:
+            frames = self._read(assets, t, step_s)
+        else:
+            # every slot since the last round, and the hour before it again
+            last = min(int(self._cache[a.id].t[-1]) for a in assets)
+            n = min(len(t), max(0, int(t[-1]) - last) // step_s + REREAD_S // step_s + 1)
+            tail = t[-n:]
+            recent = {f.asset: f for f in self._read(assets, tail, step_s)}
+            frames = [carry_forward(self._cache[a.id], t, recent[a.id]) for a in assets]
+        self._cache = {f.asset: f for f in frames}
+        return frames
 
     def _maintenance(self, session: Session, ids: list[str]) -> dict[str, np.ndarray]:
         """Completion times of each asset's work orders: the models' "time since maintenance"."""

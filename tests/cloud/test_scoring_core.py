@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloud.scoring.frames import frames_from_samples, grid
+from cloud.scoring.frames import carry_forward, frames_from_samples, grid
 from cloud.scoring.partition import owned, owner
 from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
 from cloud.storage.base import Sample
@@ -92,3 +92,29 @@ def test_frames_keep_the_newest_sample_per_slot_and_ignore_duplicates() -> None:
     assert a.column("temp")[-1] == 3.0 and a.column("temp")[-2] == 1.0
     assert np.isnan(a.column("temp")[:-2]).all()
     assert b.signals == () and b.x.shape == (len(t), 0)
+
+
+@given(st.integers(0, 200), st.integers(0, 2000), st.integers(1, 30))
+def test_a_moved_window_with_its_tail_reread_equals_a_full_read(
+    seed: int, minutes: int, tail_slots: int
+) -> None:
+    win = Windows()
+    rng = np.random.default_rng(seed)
+    t1 = grid(1_700_000_000, win)
+    t2 = grid(1_700_000_000 + minutes * 60, win)
+    span = np.arange(int(t1[0]) - 3600, int(t2[-1]) + 600, 300)
+    samples = [
+        _s("a", sig, int(ts), float(rng.normal()))
+        for sig in ("x", "y")
+        for ts in span
+        if rng.random() < (0.9 if sig == "x" or ts > t1[-1] else 0.0)  # y appears later
+    ]
+    (old,) = frames_from_samples(samples, {"a": "pump"}, t1, 600)
+    tail = t2[-tail_slots:] if int(t2[-1] - t1[-1]) // 600 < tail_slots else t2
+    (recent,) = frames_from_samples(samples, {"a": "pump"}, tail, 600)
+    (full,) = frames_from_samples(samples, {"a": "pump"}, t2, 600)
+    moved = carry_forward(old, t2, recent)
+    assert moved.signals == full.signals or not np.isfinite(full.x).any()
+    np.testing.assert_array_equal(moved.t, full.t)
+    if moved.signals == full.signals:
+        np.testing.assert_array_equal(moved.x, full.x)
