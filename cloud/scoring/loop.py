@@ -38,7 +38,7 @@ FULL_READ_EVERY = 60
 
 @dataclass
 class Round:
-    """What one scoring round did."""
+    """What one scoring round (or one chunk of it) did."""
 
     assets: int = 0
     scored: int = 0
@@ -48,6 +48,35 @@ class Round:
     closed: int = 0
     seconds: float = 0.0
     changes: Changes | None = None
+
+    def add(self, other: Round) -> None:
+        """Fold a chunk's figures into the round's."""
+        self.assets += other.assets
+        self.scored += other.scored
+        self.stale += other.stale
+        self.opened += other.opened
+        self.updated += other.updated
+        self.closed += other.closed
+        self.seconds += other.seconds
+        if other.changes is not None:
+            if self.changes is None:
+                self.changes = Changes([], [], [], [])
+            self.changes.opened += other.changes.opened
+            self.changes.updated += other.changes.updated
+            self.changes.closed += other.changes.closed
+            self.changes.orders += other.changes.orders
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One round: the model, the instant, its grid, the assets in chunks, full read or not."""
+
+    version: str
+    fleet: FleetModel
+    now: float
+    t: np.ndarray
+    chunks: list[list[Asset]]
+    full: bool
 
 
 @dataclass
@@ -91,21 +120,19 @@ class Scorer:
             out += frames_from_samples(samples, {a.id: a.asset_class for a in part}, t, step_s)
         return out
 
-    def _frames(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
-        """Full windows on a full read; otherwise cached windows moved on, the last hour
-        re-read."""
-        full = self._rounds % FULL_READ_EVERY == 0 or any(a.id not in self._cache for a in assets)
-        self._rounds += 1
-        if full:
+    def _frames(
+        self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool
+    ) -> list[AssetFrame]:
+        """Full windows on a full read; otherwise cached windows moved on, with every slot
+        since the last round and the hour before it re-read."""
+        if full or any(a.id not in self._cache for a in assets):
             frames = self._read(assets, t, step_s)
         else:
-            # every slot since the last round, and the hour before it again
             last = min(int(self._cache[a.id].t[-1]) for a in assets)
             n = min(len(t), max(0, int(t[-1]) - last) // step_s + REREAD_S // step_s + 1)
-            tail = t[-n:]
-            recent = {f.asset: f for f in self._read(assets, tail, step_s)}
+            recent = {f.asset: f for f in self._read(assets, t[-n:], step_s)}
             frames = [carry_forward(self._cache[a.id], t, recent[a.id]) for a in assets]
-        self._cache = {f.asset: f for f in frames}
+        self._cache.update((f.asset, f) for f in frames)
         return frames
 
     def _maintenance(self, session: Session, ids: list[str]) -> dict[str, np.ndarray]:
@@ -121,29 +148,38 @@ class Scorer:
             out.setdefault(asset, []).append(int(at.timestamp()))
         return {a: np.array(sorted(v), dtype=np.int64) for a, v in out.items()}
 
-    def score(self) -> Round:
-        """One round, synchronously: read, assess, record (one transaction)."""
-        began = time.perf_counter()
-        rnd = Round()
+    def plan(self) -> Plan | None:
+        """What a round scores: the model, the instant, and the owned assets in chunks."""
         loaded = self.model()
         if loaded is None:
-            return rnd
+            return None
         version, fleet = loaded
         now = self.clock()
-        t = grid(int(now), fleet.windows)
         with self.sessions() as session:
             assets = self._assets(session)
-            rnd.assets = len(assets)
-            frames = self._frames(assets, t, fleet.windows.step_s)
-            fresh, until = [], {}
-            for f in frames:
-                has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
-                if len(has) == 0 or now - int(f.t[has[-1]]) > STALE_S:
-                    rnd.stale += 1
-                    continue
-                fresh.append(f)
-                until[f.asset] = int(f.t[has[-1]])
-            found = assess(fleet, fresh, self._maintenance(session, list(until)), version)
+        ids = {a.id for a in assets}
+        self._cache = {k: v for k, v in self._cache.items() if k in ids}
+        full = self._rounds % FULL_READ_EVERY == 0
+        self._rounds += 1
+        chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
+        return Plan(version, fleet, now, grid(int(now), fleet.windows), chunks, full)
+
+    def score_chunk(self, plan: Plan, assets: list[Asset]) -> Round:
+        """Read, assess and record one chunk of assets (one transaction)."""
+        began = time.perf_counter()
+        rnd = Round(assets=len(assets))
+        fleet, now = plan.fleet, plan.now
+        frames = self._frames(assets, plan.t, fleet.windows.step_s, plan.full)
+        fresh, until = [], {}
+        for f in frames:
+            has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
+            if len(has) == 0 or now - int(f.t[has[-1]]) > STALE_S:
+                rnd.stale += 1
+                continue
+            fresh.append(f)
+            until[f.asset] = int(f.t[has[-1]])
+        with self.sessions() as session:
+            found = assess(fleet, fresh, self._maintenance(session, list(until)), plan.version)
             rules = Rules(fleet.consecutive, self.close_after, int(fleet.windows.every_h * 3600))
             ch = record(session, found, until, rules, datetime.fromtimestamp(now, UTC))
         rnd.scored = len(found)
@@ -152,10 +188,16 @@ class Scorer:
         rnd.seconds = time.perf_counter() - began
         return rnd
 
+    def score(self) -> Round:
+        """One whole round, synchronously (no alerts)."""
+        total = Round()
+        plan = self.plan()
+        for chunk in plan.chunks if plan else []:
+            total.add(self.score_chunk(plan, chunk))  # type: ignore[arg-type]
+        return total
 
-async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
-    """One round off the event loop, then the new work orders announced."""
-    rnd = await asyncio.to_thread(scorer.score)
+
+async def _announce(rnd: Round, notifier: Notifier | None) -> None:
     if rnd.changes is not None:
         for w in rnd.changes.opened:
             log.warning(
@@ -171,7 +213,18 @@ async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
                 for d in await notifier.notify(order_group(order)):
                     if not d.ok:
                         log.error("work-order alert via %s failed: %s", d.channel, d.error)
-    return rnd
+
+
+async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
+    """One round off the event loop, chunk by chunk; each chunk's new work orders are
+    announced as soon as it is recorded (a large fleet does not delay the first alert)."""
+    total = Round()
+    plan = await asyncio.to_thread(scorer.plan)
+    for chunk in plan.chunks if plan else []:
+        rnd = await asyncio.to_thread(scorer.score_chunk, plan, chunk)  # type: ignore[arg-type]
+        await _announce(rnd, notifier)
+        total.add(rnd)
+    return total
 
 
 async def run(scorer: Scorer, every_s: float, notifier: Notifier) -> None:
