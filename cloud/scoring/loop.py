@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import order_group
 from cloud.models import Asset, WorkOrderRow, WorkOrderStep
-from cloud.scoring.frames import carry_forward, frames_from_samples, grid
+from cloud.scoring.frames import carry_forward, frames_from_columns, grid
 from cloud.scoring.partition import owned
 from cloud.scoring.store import Changes, record
 from cloud.scoring.tracking import Rules
@@ -116,8 +116,8 @@ class Scorer:
         for i in range(0, len(assets), READ_CHUNK):
             part = assets[i : i + READ_CHUNK]
             tags = [SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in part]
-            samples = self.store.window(tags, None, start, end, step_s, "last")
-            out += frames_from_samples(samples, {a.id: a.asset_class for a in part}, t, step_s)
+            cols = self.store.window_columns(tags, start, end, step_s, "last")
+            out += frames_from_columns(cols, {a.id: a.asset_class for a in part}, t, step_s)
         return out
 
     def _frames(

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from plantwatch.contract import Batch
 
 Aggregate = Literal["mean", "min", "max", "last"]
@@ -38,6 +41,28 @@ class Sample:
     quality: int = 0
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Many values at once: series (asset, signal), and per value its series, time, value."""
+
+    series: list[tuple[str, str]]
+    index: npt.NDArray[np.int64]
+    ts_ms: npt.NDArray[np.int64]
+    value: npt.NDArray[np.float64]  # NaN where the store holds no value
+
+
+def columns_of(samples: Sequence[Sample]) -> Columns:
+    """Samples as columns (for stores without a columnar read of their own)."""
+    keys: dict[tuple[str, str], int] = {}
+    index = [keys.setdefault((s.asset, s.signal), len(keys)) for s in samples]
+    return Columns(
+        list(keys),
+        np.array(index, dtype=np.int64),
+        np.array([round(s.ts.timestamp() * 1000) for s in samples], dtype=np.int64),
+        np.array([np.nan if s.value is None else s.value for s in samples], dtype=np.float64),
+    )
+
+
 class TimeSeriesStore(Protocol):
     """Durable storage of readings, with the reads scoring and dashboards need."""
 
@@ -57,6 +82,16 @@ class TimeSeriesStore(Protocol):
         aggregate: Aggregate = "mean",
     ) -> list[Sample]:
         """Values in ``[start, end)``: raw when ``step_s`` is None, else one per step."""
+
+    def window_columns(
+        self,
+        assets: Sequence[SeriesTags],
+        start: datetime,
+        end: datetime,
+        step_s: int,
+        aggregate: Aggregate = "last",
+    ) -> Columns:
+        """Every signal's aggregates per step in ``[start, end)``, as columns (for scoring)."""
 
     def ping(self) -> bool:
         """True when the store answers."""

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cloud.storage.base import Aggregate, Sample, SeriesTags, StoreUnavailable
+import numpy as np
+
+from cloud.storage.base import Aggregate, Columns, Sample, SeriesTags, StoreUnavailable
 from plantwatch.contract import Batch
 
 _SCHEMA = """
@@ -171,7 +173,14 @@ class EmbeddedStore:
                 args,
             ).fetchall()
             return [Sample(*ids[sid], from_ms(ts), v, q) for sid, ts, v, q in rows]
-        step_ms = step_s * 1000
+        rows = self._aggregate_rows(list(ids), to_ms(start), to_ms(end), step_s * 1000, aggregate)
+        return [Sample(*ids[row[0]], from_ms(row[1]), row[2]) for row in rows]
+
+    def _aggregate_rows(
+        self, ids: list[int], start_ms: int, end_ms: int, step_ms: int, aggregate: Aggregate
+    ) -> list[tuple[int, int, float | None]]:
+        """(series id, bucket start ms, aggregate) per series and bucket with a value."""
+        marks = ",".join("?" * len(ids))
         if aggregate == "last":
             # SQLite returns the bare column of the row that holds MAX(ts).
             sql = (
@@ -185,8 +194,39 @@ class EmbeddedStore:
                 f" FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?"
                 " GROUP BY series_id, b HAVING COUNT(value) > 0 ORDER BY series_id, b"
             )
-        rows = cur.execute(sql, args).fetchall()
-        return [Sample(*ids[row[0]], from_ms(row[1]), row[2]) for row in rows]
+        rows: list[tuple[int, int, float | None]] = (
+            self._reader().execute(sql, [*ids, start_ms, end_ms]).fetchall()
+        )
+        return rows
+
+    def window_columns(
+        self,
+        assets: Sequence[SeriesTags],
+        start: datetime,
+        end: datetime,
+        step_s: int,
+        aggregate: Aggregate = "last",
+    ) -> Columns:
+        """Aggregates per step as columns, straight from SQLite's rows."""
+        ids = self._ids(assets, None)
+        order = sorted(ids)
+        position = {sid: i for i, sid in enumerate(order)}
+        series = [ids[sid] for sid in order]
+        if not ids:
+            empty = np.zeros(0, dtype=np.int64)
+            return Columns([], empty, empty, np.zeros(0, dtype=np.float64))
+        rows = self._aggregate_rows(list(ids), to_ms(start), to_ms(end), step_s * 1000, aggregate)
+        sid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        lookup = np.zeros(max(order) + 1, dtype=np.int64)
+        lookup[order] = [position[i] for i in order]
+        return Columns(
+            series,
+            lookup[sid] if len(rows) else sid,
+            np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter(
+                (np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=len(rows)
+            ),
+        )
 
     def ping(self) -> bool:
         """True when the file can be read."""

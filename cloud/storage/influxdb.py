@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from cloud.storage.base import Aggregate, Sample, SeriesTags, StoreUnavailable
+from cloud.storage.base import (
+    Aggregate,
+    Columns,
+    Sample,
+    SeriesTags,
+    StoreUnavailable,
+    columns_of,
+)
 from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
 
 LATEST_LOOKBACK = timedelta(days=30)
@@ -98,6 +105,17 @@ class InfluxDBStore(InfluxWriter):
                 ' createEmpty: false, timeSrc: "_start")'
             )
         return self._samples(self._flux(q))
+
+    def window_columns(
+        self,
+        assets: Sequence[SeriesTags],
+        start: datetime,
+        end: datetime,
+        step_s: int,
+        aggregate: Aggregate = "last",
+    ) -> Columns:
+        """Aggregates per step as columns."""
+        return columns_of(self.window(assets, None, start, end, step_s, aggregate))
 
     def ping(self) -> bool:
         """True when InfluxDB reports ready."""

@@ -14,7 +14,14 @@ from typing import Any
 import httpx
 import orjson
 
-from cloud.storage.base import Aggregate, Sample, SeriesTags, StoreUnavailable
+from cloud.storage.base import (
+    Aggregate,
+    Columns,
+    Sample,
+    SeriesTags,
+    StoreUnavailable,
+    columns_of,
+)
 from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
 
 _ROLLUP = {
@@ -198,6 +205,17 @@ class VictoriaMetricsStore(InfluxWriter):
                     )
                 )
         return out
+
+    def window_columns(
+        self,
+        assets: Sequence[SeriesTags],
+        start: datetime,
+        end: datetime,
+        step_s: int,
+        aggregate: Aggregate = "last",
+    ) -> Columns:
+        """Aggregates per step as columns."""
+        return columns_of(self.window(assets, None, start, end, step_s, aggregate))
 
     def ping(self) -> bool:
         """True when VictoriaMetrics reports healthy."""

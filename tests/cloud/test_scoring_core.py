@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloud.scoring.frames import carry_forward, frames_from_samples, grid
+from cloud.scoring.frames import carry_forward, frames_from_columns, frames_from_samples, grid
 from cloud.scoring.partition import owned, owner
 from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
-from cloud.storage.base import Sample
+from cloud.storage.base import Sample, columns_of
 from models.windows import Windows
 
 RULES = Rules(consecutive=2, close_after=3, every_s=3600)
@@ -118,3 +118,24 @@ def test_a_moved_window_with_its_tail_reread_equals_a_full_read(
     np.testing.assert_array_equal(moved.t, full.t)
     if moved.signals == full.signals:
         np.testing.assert_array_equal(moved.x, full.x)
+
+
+@given(st.integers(0, 500))
+def test_columnar_frames_equal_frames_from_samples(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = grid(1_700_000_000, Windows())
+    samples = [
+        _s(
+            str(rng.choice(["a", "b", "c"])),
+            str(rng.choice(["x", "y", "z"])),
+            int(rng.integers(int(t[0]) - 1200, int(t[-1]) + 1200)),
+            float(rng.normal()),
+        )
+        for _ in range(int(rng.integers(0, 300)))
+    ]
+    classes = {"a": "pump", "b": "hvac", "d": "elevator"}
+    by_samples = frames_from_samples(samples, classes, t, 600)
+    by_columns = frames_from_columns(columns_of(samples), classes, t, 600)
+    for f, g in zip(by_samples, by_columns, strict=True):
+        assert (f.asset, f.asset_class, f.signals) == (g.asset, g.asset_class, g.signals)
+        np.testing.assert_array_equal(f.x, g.x)
