@@ -16,6 +16,7 @@ PARTS = {
     "gateway": "edge.cli",
     "cloud": "cloud.cli",
     "model": "models.cli",
+    "grafana": "cloud.dashboards.cli",
 }
 
 

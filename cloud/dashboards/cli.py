@@ -1,0 +1,59 @@
+"""`plantwatch grafana ...`: render the dashboards and provisioning files, push them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+import yaml
+
+from cloud.dashboards.build import render
+from cloud.dashboards.provision import Sources, provisioning_files, push
+
+app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
+
+
+@app.command()
+def build(
+    out: Path = typer.Option(DEPLOY, "--out", help="Folder for dashboards/ and provisioning/"),
+    dashboards_path: str = typer.Option(
+        "/var/lib/grafana/dashboards/plantwatch",
+        "--dashboards-path",
+        help="Where Grafana will find the dashboard JSON",
+    ),
+) -> None:
+    """Write every dashboard's JSON and Grafana's provisioning files (reproducibly)."""
+    for name, doc in render().items():
+        path = out / "dashboards" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        typer.echo(f"wrote {path}")
+    for rel, doc in provisioning_files(Sources(), dashboards_path).items():
+        path = out / "provisioning" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def provision(
+    url: str = typer.Option(..., "--url", help="Grafana's base URL"),
+    token: str = typer.Option(..., "--token", envvar="GRAFANA_TOKEN", help="Service account token"),
+    vm_url: str = typer.Option(Sources.vm_url, "--vm-url"),
+    pg_host: str = typer.Option(Sources.pg_host, "--pg-host"),
+    pg_database: str = typer.Option(Sources.pg_database, "--pg-database"),
+    pg_user: str = typer.Option(Sources.pg_user, "--pg-user"),
+    pg_password: str = typer.Option("", "--pg-password", envvar="PLANTWATCH_GRAFANA_PG_PASSWORD"),
+    influx_url: str = typer.Option(Sources.influx_url, "--influx-url"),
+) -> None:
+    """Push data sources, the folder and the dashboards (safe to run again)."""
+    from grafana_client.api import GrafanaApi
+
+    src = Sources(vm_url, pg_host, pg_database, pg_user, pg_password, influx_url)
+    done = push(GrafanaApi.from_url(url, credential=token), src)
+    for what in done.created:
+        typer.echo(f"created {what}")
+    for what in done.updated:
+        typer.echo(f"updated {what}")
