@@ -7,11 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from cloud import background
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import channels_from
 from cloud.api.routes import (
@@ -28,12 +28,9 @@ from cloud.db import make_engine, migrate, session_factory
 from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
 from cloud.schemas import Problem
-from cloud.scoring import loop as scoring
-from cloud.scoring.loop import Scorer
 from cloud.settings import Settings
 from cloud.storage.base import StoreUnavailable
 from cloud.storage.factory import open_store
-from cloud.workorders import checker as escalation
 
 log = logging.getLogger("plantwatch.cloud")
 
@@ -49,30 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
         app.state.notifier = Notifier(channels_from(settings))
-        tasks = [
-            asyncio.create_task(
-                escalation.run(
-                    app.state.sessions,
-                    settings.escalation_check_s,
-                    app.state.notifier,
-                    settings.clock,
-                )
-            )
-        ]
-        if settings.model_registry is not None:
-            scorer = Scorer(
-                app.state.sessions,
-                app.state.store,
-                Path(settings.model_registry),
-                settings.partition,
-                clock=settings.clock.now_s,
-                close_after=settings.warning_close_after,
-            )
-            tasks.append(
-                asyncio.create_task(
-                    scoring.run(scorer, settings.scoring_interval_s, app.state.notifier)
-                )
-            )
+        tasks = (
+            background.start(settings, app.state.sessions, app.state.store, app.state.notifier)
+            if settings.background
+            else []
+        )
         try:
             yield
         finally:

@@ -52,6 +52,47 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    checker: bool = typer.Option(
+        True, "--checker/--no-checker", help="Run the escalation and maintenance checks"
+    ),
+    scorer: bool = typer.Option(True, "--scorer/--no-scorer", help="Score this partition"),
+) -> None:
+    """Run the periodic work without the API (escalation checks in exactly one worker; one
+    scorer per PLANTWATCH_SCORING_PARTITION)."""
+    import asyncio
+
+    from cloud import background
+    from cloud.alerts.notifier import Notifier
+    from cloud.alerts.setup import channels_from
+    from cloud.storage.factory import open_store
+
+    settings = _settings()
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    store = open_store(settings)
+
+    async def run() -> None:
+        notifier = Notifier(channels_from(settings))
+        tasks = background.start(
+            settings, session_factory(engine), store, notifier, checker, scorer
+        )
+        if not tasks:
+            console.print("[red]nothing to run[/red] (no checker, and no model registry)")
+            raise typer.Exit(2)
+        console.print(f"worker: {len(tasks)} loop(s), partition {settings.scoring_partition}")
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+        engine.dispose()
+
+
 @gateway_app.command("create")
 def gateway_create(gateway_id: str, description: str = typer.Option("", "--description")) -> None:
     """Register a gateway and print its first token (shown once)."""

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     escalation_check_s: float = Field(
         default=30.0, gt=0, description="How often unanswered work orders are checked"
     )
+    background: bool = Field(
+        default=True,
+        description="Run the checker and the scorer in the API process (false: workers do)",
+    )
     model_registry: str | None = Field(
         default=None, description="Model registry folder; unset: no scoring in this process"
     )

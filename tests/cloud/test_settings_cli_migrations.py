@@ -71,3 +71,60 @@ def test_cli_manages_gateways_and_keys(tmp_path: Path, monkeypatch: pytest.Monke
     assert "revoked key 1" in r.output
     r = runner.invoke(app, ["cloud", "apikey", "create", "--name", "x", "--role", "emperor"])
     assert r.exit_code == 2
+
+
+def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session as DbSession
+
+    from cloud import crud
+    from cloud.db import make_engine, migrate
+    from cloud.models import WorkOrderRow
+    from cloud.workorders.sources import PmRule, set_pm_rules
+    from plantwatch.contract import Manifest
+    from simulators.config import synthetic_fleet
+    from simulators.engine import Simulation
+
+    db = f"sqlite:///{tmp_path}/w.db"
+    migrate(db)
+    engine = make_engine(db)
+    sim = Simulation(synthetic_fleet(4, seed=2), horizon_days=1)
+    with DbSession(engine) as s:
+        gw = crud.create_gateway(s, "gw-w")
+        manifest = Manifest(
+            gateway_id="gw-w",
+            generated_at=datetime.now(UTC),
+            assets=[a.info() for a in sim.assets],
+        )
+        crud.apply_manifest(s, gw, manifest)
+        cls = sim.assets[0].asset_class.value
+        set_pm_rules(s, [PmRule(cls, 7, 0, "Inspect")], datetime.now(UTC) - timedelta(days=8))
+    env = os.environ | {
+        "PLANTWATCH_DATABASE_URL": db,
+        "PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp_path / "ts.db"),
+        "PLANTWATCH_ESCALATION_CHECK_S": "0.2",
+    }
+    cmd = [sys.executable, "-m", "plantwatch.cli", "cloud", "worker"]
+    nothing = subprocess.run(
+        [*cmd, "--no-checker"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert nothing.returncode == 2 and "nothing to run" in nothing.stdout
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        found: list[WorkOrderRow] = []
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.3)
+            with DbSession(engine) as s:
+                found = list(s.scalars(select(WorkOrderRow)))
+        expected = sum(1 for a in sim.assets if a.asset_class.value == cls)
+        assert len(found) == expected and all(o.source == "preventive" for o in found)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
