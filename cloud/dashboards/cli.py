@@ -30,7 +30,9 @@ def build(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {path}")
-    for rel, doc in provisioning_files(Sources(), dashboards_path).items():
+    # Grafana expands ${VAR} in provisioning files: the password stays out of the file.
+    src = Sources(pg_user="plantwatch", pg_password="${PLANTWATCH_GRAFANA_PG_PASSWORD}")
+    for rel, doc in provisioning_files(src, dashboards_path).items():
         path = out / "provisioning" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -86,6 +86,9 @@ def test_dashboards_parse_as_grafanas_dashboard_model() -> None:
     influx = next(s for s in sources if s["type"] == "influxdb")
     assert influx["jsonData"]["version"] == "InfluxQL"
     yaml.safe_dump(files)  # serialisable as Grafana's provisioning YAML
+    committed = yaml.safe_load((DEPLOY / "provisioning/datasources/plantwatch.yaml").read_text())
+    pg = next(s for s in committed["datasources"] if s["uid"] == "plantwatch-pg")
+    assert pg["secureJsonData"]["password"] == "${PLANTWATCH_GRAFANA_PG_PASSWORD}"
 
 
 @pytest.fixture
