@@ -13,7 +13,7 @@ import dataclasses
 import gzip
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,6 +241,15 @@ async def _backfill(
     return sent
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: Ctrl-C stops the stack in order (gateways
+    flush to a cloud still listening, then the cloud stops)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
@@ -313,7 +322,7 @@ async def _running(
         **(alert_settings or {}),
         _env_file=None,
     )
-    server = uvicorn.Server(
+    server = _QuietServer(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
@@ -334,9 +343,12 @@ async def _running(
         ),
     )
     tasks: list[asyncio.Task[None]] = []
+    gateways: dict[str, Gateway] = {}
     try:
         async with LiveSimulator(sim, live_cfg, clock) as live:
-            stack = Stack(opts, fleet_cfg, sim, model, scenario, clock, url, keys, inbox, live)
+            stack = Stack(
+                opts, fleet_cfg, sim, model, scenario, clock, url, keys, inbox, live, gateways
+            )
             say(
                 f"scenario: {failure.asset} fails at {iso(failure.ts)} "
                 f"({failure.mode}); the live run starts {lead_h:.0f} h before, "
@@ -363,7 +375,7 @@ async def _running(
             say(f"backfilled {sent:,} readings of {opts.history_days:.0f} days' history")
             yield stack
     finally:
-        for gw in stack.gateways.values() if "stack" in locals() else []:
+        for gw in gateways.values():  # first: they flush to a cloud still listening
             gw.stop()
         for task in tasks:
             if not task.done() and task is not tasks[0]:
