@@ -220,3 +220,42 @@ def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick])
     assert sum(r.assets for r in counts) == sum(len(m.assets) for m in cloud.manifests.values())
     assert all(r.assets > 0 for r in counts)
     assert sum(r.scored for r in counts) == 1
+
+
+def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> None:
+    from cloud.scoring.store import record
+    from cloud.scoring.tracking import Rules
+    from models.score import Assessment, Contribution
+
+    asset = cloud.manifests["gw-a"].assets[0].id
+    rules = Rules(consecutive=2, close_after=3, every_s=3600)
+    sessions = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+
+    def evaluate(hour: int, p: float, mode: str = "seal_leak") -> list[str]:
+        a = Assessment(
+            asset,
+            hour * 3600,
+            p,
+            "high" if p >= 0.5 else "low",
+            p >= 0.5,
+            mode,
+            (5.0, 20.0, 40.0),
+            0.1,
+            [Contribution("vibration_rms", 9.0, 4.0, 3.5)] if p >= 0.5 else [],
+            "v1",
+        )
+        at = datetime.fromtimestamp(1_750_000_000 + hour * 3600, UTC)
+        with sessions() as s:
+            ch = record(s, [a], {asset: 1_750_000_000 + hour * 3600}, rules, at)
+            return [f"opened {w.id}" for w in ch.opened] + [f"closed {w.id}" for w in ch.closed]
+
+    assert evaluate(0, 0.9) == []  # one high evaluation is not enough
+    assert evaluate(1, 0.9) == ["opened 1"]
+    assert evaluate(2, 0.95, "bearing_wear") == []  # the same incident, updated
+    assert evaluate(3, 0.1) == [] and evaluate(4, 0.2) == []
+    assert evaluate(5, 0.1) == ["closed 1"]  # three low ones in a row
+    with sessions() as s:
+        (w,) = s.scalars(select(WarningRow)).all()
+        assert w.close_reason == "risk_low" and w.peak_probability == 0.95
+        assert w.failure_mode == "bearing_wear" and "vibration_rms" in w.contributions
+        assert len(s.scalars(select(WorkOrderRow)).all()) == 1

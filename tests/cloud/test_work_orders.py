@@ -310,3 +310,26 @@ def test_no_sequence_of_api_calls_reaches_an_illegal_state_or_loses_history(
             assert a["after"] == b["before"]
 
     check()
+
+
+def test_acknowledging_through_the_api_stops_escalation(cloud: Cloud) -> None:
+    asset = _setup_routing(cloud)
+    tech = cloud.auth(cloud.keys[Role.TECHNICIAN])
+    r = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "no_cooling", "title": "AHU warm", "priority": "urgent"},
+        headers=tech,
+    )
+    oid = r.json()["id"]
+    reported = datetime.fromisoformat(r.json()["reported_at"])
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    with factory() as session:
+        assert [e.level for e in store.escalate(session, reported + timedelta(minutes=6))] == [1]
+    r = cloud.client.post(
+        f"/api/v1/work-orders/{oid}/actions", json={"action": "acknowledge"}, headers=tech
+    )
+    assert r.status_code == 200, r.text
+    with factory() as session:  # two hours later nobody else is bothered
+        assert store.escalate(session, reported + timedelta(hours=3)) == []
+    got = cloud.client.get(f"/api/v1/work-orders/{oid}", headers=tech).json()
+    assert [e["level"] for e in got["escalations"]] == [1]
