@@ -24,3 +24,14 @@ def test_ruff_format_clean() -> None:
 def test_mypy_clean() -> None:
     r = _run("mypy", "plantwatch", "edge", "cloud", "models", "simulators")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_urllib3_is_urllib3() -> None:
+    """grafana-client's urllib3-future must sit beside urllib3, not replace it (see ./dev)."""
+    import urllib3
+
+    patch = int(urllib3.__version__.split(".")[2])
+    assert patch < 900, (
+        f"urllib3 {urllib3.__version__} is urllib3-future: reinstall with "
+        "URLLIB3_NO_OVERRIDE=1 pip install --no-binary urllib3-future"
+    )
