@@ -196,3 +196,4 @@ def demo(
             console.print("\ndemo stopped")
             return
     _report(out)
+    console.print("demo stopped")
