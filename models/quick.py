@@ -13,6 +13,7 @@ from models.pipeline import FleetModel
 from models.registry import save
 from models.score import Assessment, assess
 from models.train import fit
+from models.windows import grid
 from simulators.config import synthetic_fleet
 from simulators.engine import Event, Simulation
 from simulators.export import export
@@ -41,9 +42,7 @@ def frame_at(
 ) -> AssetFrame:
     """The window the cloud would read at ``now``, straight from the simulation (without the
     ``unseen`` signals, which the deployment does not deliver)."""
-    win = fleet.windows
-    last = now // STEP * STEP
-    t = last - STEP * np.arange(win.longest_s // STEP, -1, -1, dtype=np.int64)
+    t = grid(now, fleet.windows)
     asset = sim.by_id[asset_id]
     values = sim.readings(asset, t)
     signals = tuple(sorted(set(values) - unseen))

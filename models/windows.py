@@ -104,6 +104,13 @@ def _prefix(a: F64) -> F64:
     return out
 
 
+def grid(end_s: int, win: Windows) -> I64:
+    """The grid of slots whose last one holds ``end_s``, long enough for every feature."""
+    last = end_s // win.step_s * win.step_s
+    n = win.longest_s // win.step_s + 1
+    return last - win.step_s * np.arange(n - 1, -1, -1, dtype=np.int64)
+
+
 def window_sums(values: Floats, idx: I64, win: Windows) -> RowSums | BlockSums:
     """Window sums over (asset, time, signal) values: by blocks for one instant, else rows."""
     block = win.n(win.every_h)

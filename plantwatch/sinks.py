@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from simulators.live import free_ports
+from plantwatch.broker import free_port
 
 
 @dataclass
@@ -79,7 +79,7 @@ class MailSink:
     """An SMTP server on 127.0.0.1 keeping the subject of every message."""
 
     def __init__(self, inbox: Inbox) -> None:
-        self.port = free_ports(1)[0]
+        self.port = free_port()
         self._controller = Controller(_Mailbox(inbox), hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:

@@ -6,16 +6,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from cloud.storage.base import Columns, Sample
+from cloud.storage.base import Columns, Sample, columns_of
 from models.frames import AssetFrame
-from models.windows import Windows
+from models.windows import grid
 
-
-def grid(end_s: int, win: Windows) -> np.ndarray:
-    """The grid of slots whose last one holds ``end_s``, long enough for every feature."""
-    last = end_s // win.step_s * win.step_s
-    n = win.longest_s // win.step_s + 1
-    return last - win.step_s * np.arange(n - 1, -1, -1, dtype=np.int64)
+__all__ = ["carry_forward", "frames_from_columns", "frames_from_samples", "grid"]
 
 
 def frames_from_samples(
@@ -26,27 +21,7 @@ def frames_from_samples(
     Several samples in one slot (a resend, a faster poll) leave the newest, so data delivered
     twice changes nothing. Assets without samples get frames of NaN (scored as missing data).
     """
-    t0, n = int(t[0]), len(t)
-    cells: dict[str, dict[str, dict[int, tuple[float, float]]]] = {a: {} for a in classes}
-    for s in samples:
-        per_asset = cells.get(s.asset)
-        if per_asset is None or s.value is None:
-            continue
-        ts = s.ts.timestamp()
-        slot = int((ts - t0) // step_s)
-        if 0 <= slot < n:
-            col = per_asset.setdefault(s.signal, {})
-            if slot not in col or col[slot][0] <= ts:
-                col[slot] = (ts, s.value)
-    out = []
-    for asset, cls in classes.items():
-        signals = tuple(sorted(cells[asset]))
-        x = np.full((n, len(signals)), np.nan, dtype=np.float32)
-        for j, sig in enumerate(signals):
-            for slot, (_, v) in cells[asset][sig].items():
-                x[slot, j] = v
-        out.append(AssetFrame(asset, cls, t, signals, x))
-    return out
+    return frames_from_columns(columns_of(list(samples)), classes, t, step_s)
 
 
 def carry_forward(frame: AssetFrame, t: np.ndarray, recent: AssetFrame) -> AssetFrame:
@@ -75,7 +50,8 @@ def carry_forward(frame: AssetFrame, t: np.ndarray, recent: AssetFrame) -> Asset
 def frames_from_columns(
     cols: Columns, classes: dict[str, str], t: np.ndarray, step_s: int
 ) -> list[AssetFrame]:
-    """As ``frames_from_samples``, vectorised over a store's columnar read."""
+    """One frame per asset in ``classes`` on grid ``t`` from a store's columnar read (the
+    newest value per slot wins; assets without values get frames of NaN)."""
     t0, n = int(t[0]), len(t)
     ts_s = cols.ts_ms // 1000
     slot = (ts_s - t0) // step_s

@@ -63,6 +63,33 @@ def columns_of(samples: Sequence[Sample]) -> Columns:
     )
 
 
+class ColumnsFromSamples:
+    """``window_columns`` for stores whose reads return samples (InfluxDB, VictoriaMetrics)."""
+
+    def window(
+        self,
+        assets: Sequence[SeriesTags],
+        signals: Sequence[str] | None,
+        start: datetime,
+        end: datetime,
+        step_s: int | None = None,
+        aggregate: Aggregate = "mean",
+    ) -> list[Sample]:
+        """The store's own sample read (this mixin only declares it)."""
+        raise NotImplementedError
+
+    def window_columns(
+        self,
+        assets: Sequence[SeriesTags],
+        start: datetime,
+        end: datetime,
+        step_s: int,
+        aggregate: Aggregate = "last",
+    ) -> Columns:
+        """Aggregates per step as columns."""
+        return columns_of(self.window(assets, None, start, end, step_s, aggregate))
+
+
 class TimeSeriesStore(Protocol):
     """Durable storage of readings, with the reads scoring and dashboards need."""
 

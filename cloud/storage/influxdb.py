@@ -11,11 +11,10 @@ from urllib3.exceptions import HTTPError
 
 from cloud.storage.base import (
     Aggregate,
-    Columns,
+    ColumnsFromSamples,
     Sample,
     SeriesTags,
     StoreUnavailable,
-    columns_of,
 )
 from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
 
@@ -31,7 +30,7 @@ def _rfc(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class InfluxDBStore(InfluxWriter):
+class InfluxDBStore(ColumnsFromSamples, InfluxWriter):
     """Time series in an InfluxDB bucket."""
 
     def _flux(self, query: str) -> list[tuple[str, str, datetime, float | None]]:
@@ -105,17 +104,6 @@ class InfluxDBStore(InfluxWriter):
                 ' createEmpty: false, timeSrc: "_start")'
             )
         return self._samples(self._flux(q))
-
-    def window_columns(
-        self,
-        assets: Sequence[SeriesTags],
-        start: datetime,
-        end: datetime,
-        step_s: int,
-        aggregate: Aggregate = "last",
-    ) -> Columns:
-        """Aggregates per step as columns."""
-        return columns_of(self.window(assets, None, start, end, step_s, aggregate))
 
     def ping(self) -> bool:
         """True when InfluxDB reports ready."""

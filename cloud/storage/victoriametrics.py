@@ -16,11 +16,10 @@ import orjson
 
 from cloud.storage.base import (
     Aggregate,
-    Columns,
+    ColumnsFromSamples,
     Sample,
     SeriesTags,
     StoreUnavailable,
-    columns_of,
 )
 from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
 
@@ -50,7 +49,7 @@ def _split(name: str, assets: dict[str, SeriesTags], asset: str) -> str:
     return name[len(assets[asset].measurement) + 1 :]
 
 
-class VictoriaMetricsStore(InfluxWriter):
+class VictoriaMetricsStore(ColumnsFromSamples, InfluxWriter):
     """Time series in VictoriaMetrics."""
 
     def __init__(
@@ -205,17 +204,6 @@ class VictoriaMetricsStore(InfluxWriter):
                     )
                 )
         return out
-
-    def window_columns(
-        self,
-        assets: Sequence[SeriesTags],
-        start: datetime,
-        end: datetime,
-        step_s: int,
-        aggregate: Aggregate = "last",
-    ) -> Columns:
-        """Aggregates per step as columns."""
-        return columns_of(self.window(assets, None, start, end, step_s, aggregate))
 
     def ping(self) -> bool:
         """True when VictoriaMetrics reports healthy."""
