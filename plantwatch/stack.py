@@ -10,54 +10,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gzip
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import uvicorn
-import yaml
 
 from cloud import crud
 from cloud.app import create_app
-from cloud.db import make_engine, migrate, session_factory
-from cloud.models import RouteRow, ShiftRow, Team
+from cloud.db import make_engine, session_factory
 from cloud.security import Role
 from cloud.settings import Settings
-from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
 from edge.config import load_config
 from edge.daemon import Gateway
 from models import registry
 from models.pipeline import FleetModel
 from models.quick import caught, fit_quick, register
 from plantwatch.broker import find_binary, mosquitto
-from plantwatch.contract import AssetClass, Batch, Reading
+from plantwatch.contract import AssetClass
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
+from plantwatch.stack_setup import SECRET, STEP, backfill, gateway_docs, seed_database
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
-from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS, PROFILES_DIR
+from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS
 from simulators.engine import Event, Simulation
-from simulators.gateway_configs import Endpoints, gateway_configs
+from simulators.gateway_configs import gateway_configs
 from simulators.live import LiveSimulator
 
 log = logging.getLogger("plantwatch.stack")
 CAMPUS = Path(__file__).resolve().parent.parent / "simulators" / "fleets" / "campus.yaml"
-SECRET = "plantwatch-local-stack-secret"
-STEP = 600
-# Who works on what: teams by asset class, two technicians on duty in each.
-TEAMS = {
-    "hvac": ("HVAC", ("ana", "ben")),
-    "lifts": ("Lifts", ("carl", "dina")),
-    "mechanical": ("Pumps and mechanical", ("eve", "femi")),
-    "electrical": ("Electrical", ("gio", "hana")),
-}
-ROUTES = {"hvac": "hvac", "elevator": "lifts", "pump": "mechanical", "power_room": "electrical"}
 
 
 @dataclass(frozen=True)
@@ -148,99 +134,6 @@ def iso(t: float) -> str:
     return f"{datetime.fromtimestamp(t, UTC):%Y-%m-%d %H:%M}"
 
 
-def _seed_database(
-    url: str, gateways: list[str], start: datetime
-) -> tuple[dict[str, str], dict[Role, str]]:
-    """Gateways with tokens, a key per role, teams, routes, duty rosters and a PM plan."""
-    migrate(url)
-    engine = make_engine(url)
-    tokens, keys = {}, {}
-    with session_factory(engine)() as s:
-        for gw in gateways:
-            crud.create_gateway(s, gw)
-            tokens[gw] = crud.issue_gateway_token(s, SECRET, gw)[1]
-        for role in Role:
-            keys[role] = crud.create_api_key(s, SECRET, f"stack-{role.value}", role)[1]
-        s.add_all(
-            Team(id=team, name=name, lead=f"{team}-lead", supervisor="estates-supervisor")
-            for team, (name, _) in TEAMS.items()
-        )
-        s.flush()  # the shifts and routes refer to the teams
-        for team, (_, people) in TEAMS.items():
-            for who in people:
-                s.add(
-                    ShiftRow(
-                        technician=who,
-                        team_id=team,
-                        starts_at=start - timedelta(days=30),
-                        ends_at=start + timedelta(days=60),
-                    )
-                )
-        for i, (cls, team) in enumerate(ROUTES.items()):
-            s.add(RouteRow(position=i, asset_class=cls, fault="*", team_id=team))
-        s.commit()
-        set_pm_rules(s, DEFAULT_RULES, start)
-    engine.dispose()
-    return tokens, keys
-
-
-def _gateway_docs(
-    fleet: FleetConfig, opts: StackOptions, ports: list[int], url: str, tokens: dict[str, str]
-) -> dict[str, Path]:
-    ep = Endpoints(
-        modbus_ports=tuple(ports),
-        mqtt_port=opts.mqtt_port or 1883,
-        cloud_url=url,
-        token_dir=str(opts.workdir),
-        spool_dir=str(opts.workdir),
-        health_port=0,
-        poll_interval_s=opts.poll_interval_s,
-        profiles_dir=str(PROFILES_DIR),
-    )
-    out = {}
-    for gw_id, doc in gateway_configs(fleet, ep).items():
-        (opts.workdir / f"{gw_id}.token").write_text(tokens[gw_id])
-        doc["uplink"]["interval_s"] = 0.5
-        if opts.mqtt_port is None:
-            doc["mqtt"] = []
-        path = opts.workdir / f"{gw_id}.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        out[gw_id] = path
-    return out
-
-
-async def _backfill(
-    stack: Stack, tokens: dict[str, str], owners: dict[str, str], start: int, end: int
-) -> int:
-    """History before the live run, sent as each gateway would send its backlog."""
-    t = np.arange(start // STEP * STEP, end, STEP, dtype=np.int64)
-    sent = 0
-    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
-        for asset in stack.sim.assets:
-            values = stack.sim.readings(asset, t)
-            readings = [
-                Reading(asset.id, s, int(ts) * 1000, float(v))
-                for s, col in values.items()
-                for ts, v in zip(t, col, strict=True)
-                if np.isfinite(v)
-            ]
-            gw = owners[asset.id]
-            for i in range(0, len(readings), 40_000):
-                batch = Batch.of(gw, f"history-{asset.id}-{i}", readings[i : i + 40_000], True)
-                rsp = await client.post(
-                    "/api/v1/ingest",
-                    content=gzip.compress(batch.model_dump_json().encode()),
-                    headers={
-                        "Authorization": f"Bearer {tokens[gw]}",
-                        "Content-Type": "application/json",
-                        "Content-Encoding": "gzip",
-                    },
-                )
-                rsp.raise_for_status()
-                sent += len(readings[i : i + 40_000])
-    return sent
-
-
 class _QuietServer(uvicorn.Server):
     """uvicorn without its own signal handling: Ctrl-C stops the stack in order (gateways
     flush to a cloud still listening, then the cloud stops)."""
@@ -297,7 +190,7 @@ async def _running(
     scenario = Scenario(failure, opens_h, start)
     gw_ids = list(gateway_configs(fleet_cfg))
     db_url = opts.database_url or f"sqlite:///{opts.workdir}/plantwatch.db"
-    tokens, keys = _seed_database(db_url, gw_ids, datetime.fromtimestamp(start, UTC))
+    tokens, keys = seed_database(db_url, gw_ids, datetime.fromtimestamp(start, UTC))
     inbox = Inbox()
     webhook, mail = WebhookSink(inbox), MailSink(inbox)
     webhook.start()
@@ -355,11 +248,18 @@ async def _running(
                 f"at {opts.speed:.0f}x"
             )
             tasks.append(asyncio.create_task(live.run()))
-            for gw_id, path in _gateway_docs(fleet_cfg, opts, live.ports, url, tokens).items():
+            for gw_id, path in gateway_docs(
+                fleet_cfg,
+                opts.workdir,
+                live.ports,
+                url,
+                tokens,
+                opts.mqtt_port,
+                opts.poll_interval_s,
+            ).items():
                 gw = Gateway(load_config(path))
                 stack.gateways[gw_id] = gw
                 tasks.append(asyncio.create_task(gw.run(install_signals=False)))
-            owners = {a.id: f"{a.site.id}-{a.building}" for a in sim.assets}
             engine = make_engine(db_url)
             factory = session_factory(engine)
 
@@ -369,9 +269,7 @@ async def _running(
 
             await _wait_for(registered, 60, "the gateways' manifests")
             engine.dispose()
-            sent = await _backfill(
-                stack, tokens, owners, int(start - opts.history_days * 86400), start
-            )
+            sent = await backfill(url, sim, tokens, int(start - opts.history_days * 86400), start)
             say(f"backfilled {sent:,} readings of {opts.history_days:.0f} days' history")
             yield stack
     finally:
