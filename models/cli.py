@@ -177,6 +177,9 @@ def cmapss(
     rul_file: Path | None = typer.Option(None, "--rul", help="RUL_FD00x.txt"),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout"),
     folds: int = typer.Option(5, help="Engine-grouped folds when no test file is given"),
+    repeats: int = typer.Option(
+        1, min=1, help="Cross-validation repeats (other splits and cuts), pooled"
+    ),
 ) -> None:
     """NASA C-MAPSS: train on TRAIN, report RUL RMSE and within-30 precision/recall on TEST.
 
@@ -193,7 +196,8 @@ def cmapss(
         if test_file is None:
             result: dict[str, Any] = {
                 "cross_validation_folds": folds,
-                **cm.cross_validate(runs, folds),
+                "cross_validation_repeats": repeats,
+                **cm.cross_validate(runs, folds, repeats),
             }
         else:
             if rul_file is None:

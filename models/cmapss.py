@@ -4,18 +4,27 @@ The standard whitespace-separated files: unit, cycle, three settings, 21 sensors
 units run to failure, test units stop earlier and a RUL file gives each test unit's true
 remaining cycles. Features are the engine's own rolling windows (levels, spread, slopes)
 over the informative sensors, computed by the same prefix-sum approach as the fleet
-features; a gradient-boosted regressor learns the remaining life, clipped to a plateau while
-an engine is still healthy (the usual piecewise-linear target).
+features, and, as in the fleet model, each level against the engine's own first cycles
+(engines leave the factory with different offsets). A health index (the first principal
+components of those changes, fitted on the training engines) joins them, and a
+gradient-boosted regressor learns the remaining life, clipped to a plateau while an engine
+is still healthy (the usual piecewise-linear target).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import lfilter
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from models.data import DataError
 
@@ -24,6 +33,8 @@ I64 = npt.NDArray[np.int64]
 # Sensors that vary in FD001 (the others are constant at one operating condition).
 SENSORS = (2, 3, 4, 7, 8, 9, 11, 12, 13, 14, 15, 17, 20, 21)
 WINDOWS = (5, 10, 20, 30)
+BASELINE = 20  # first cycles of an engine taken as its own normal
+SMOOTHING = (0.1, 0.03)  # exponentially weighted levels (weight of the newest cycle)
 PLATEAU = 125  # remaining cycles treated as "healthy" in the target
 WITHIN = 30
 
@@ -70,9 +81,14 @@ def load_rul(path: Path) -> F64:
 
 
 def features(runs: Runs) -> F64:
-    """One row per cycle: the sensors, rolling means/spreads/slopes, and the cycle count."""
-    out = np.zeros((len(runs.unit), 1 + len(SENSORS) * (1 + 3 * len(WINDOWS))))
+    """One row per cycle: cycle count, sensors, windows, then changes against the engine's start.
+
+    The columns from ``n_plain_features()`` on are the changes (window levels and smoothed
+    levels minus the mean of the engine's first ``BASELINE`` cycles), which the health
+    index is built from.
+    """
     cols = [s - 1 for s in SENSORS]
+    out = np.zeros((len(runs.unit), n_plain_features() + len(SENSORS) * 2 * 2))
     for u in runs.units():
         rows = np.flatnonzero(runs.unit == u)
         x = runs.sensors[rows][:, cols]
@@ -80,7 +96,8 @@ def features(runs: Runs) -> F64:
         c1 = np.concatenate([zero, np.cumsum(x, axis=0)])
         c2 = np.concatenate([zero, np.cumsum(x * x, axis=0)])
         i = np.arange(len(rows))
-        parts = [runs.cycle[rows][:, None].astype(np.float64), x]
+        plain = [runs.cycle[rows][:, None].astype(np.float64), x]
+        means = {}
         for w in WINDOWS:
             start = np.clip(i + 1 - w, 0, None)
             n = (i + 1 - start)[:, None]
@@ -88,9 +105,26 @@ def features(runs: Runs) -> F64:
             sd = np.sqrt(np.clip((c2[i + 1] - c2[start]) / n - mean**2, 0, None))
             half = np.clip(i + 1 - w // 2, 0, None)
             recent = (c1[i + 1] - c1[half]) / np.maximum(i + 1 - half, 1)[:, None]
-            parts += [mean, sd, recent - mean]
-        out[rows] = np.hstack(parts)
+            plain += [mean, sd, recent - mean]
+            means[w] = mean
+        smooth = [_smoothed(x, a) for a in SMOOTHING]
+        seen = np.minimum(i + 1, BASELINE)
+        start_level = c1[seen] / seen[:, None]  # only cycles already seen: no look-ahead
+        changes = [means[w] - start_level for w in WINDOWS[-2:]]
+        changes += [e - start_level for e in smooth]
+        out[rows] = np.hstack(plain + smooth + changes)
     return out
+
+
+def n_plain_features() -> int:
+    """Columns of ``features`` before the changes against the engine's start."""
+    return 1 + len(SENSORS) * (1 + 3 * len(WINDOWS) + len(SMOOTHING))
+
+
+def _smoothed(x: F64, alpha: float) -> F64:
+    """Exponentially weighted level per column, starting at the first cycle's value."""
+    y: F64 = lfilter([alpha], [1.0, alpha - 1.0], x, axis=0, zi=(1 - alpha) * x[:1])[0]
+    return y
 
 
 def remaining(runs: Runs) -> F64:
@@ -104,17 +138,29 @@ def last_rows(runs: Runs) -> I64:
     return np.array([np.flatnonzero(runs.unit == u)[-1] for u in runs.units()])
 
 
-def fit(runs: Runs, random_state: int = 0) -> HistGradientBoostingRegressor:
+def estimator(random_state: int = 0) -> Pipeline:
+    """Health index (PCA of the standardised changes) beside every feature, then boosting."""
+    plain = n_plain_features()
+    changes = list(range(plain, plain + len(SENSORS) * 4))
+    health = make_pipeline(StandardScaler(), PCA(3, random_state=random_state))
+    return make_pipeline(
+        ColumnTransformer(
+            [("health", health, changes), ("all", "passthrough", list(range(plain + len(changes))))]
+        ),
+        HistGradientBoostingRegressor(
+            max_iter=400,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            l2_regularization=1.0,
+            random_state=random_state,
+        ),
+    )
+
+
+def fit(runs: Runs, random_state: int = 0) -> Pipeline:
     """Learn remaining life (clipped at the plateau) from run-to-failure units."""
     y = np.minimum(remaining(runs), PLATEAU)
-    model = HistGradientBoostingRegressor(
-        max_iter=400,
-        learning_rate=0.05,
-        max_leaf_nodes=15,
-        l2_regularization=1.0,
-        random_state=random_state,
-    )
-    return model.fit(features(runs), y)
+    return estimator(random_state).fit(features(runs), y)
 
 
 def metrics(true_rul: F64, predicted: F64, within: int = WITHIN) -> dict[str, float | None]:
@@ -148,11 +194,10 @@ def subset(runs: Runs, units: I64) -> Runs:
     return Runs(runs.unit[m], runs.cycle[m], runs.sensors[m])
 
 
-def cross_validate(runs: Runs, folds: int = 5, seed: int = 0) -> dict[str, float | None]:
-    """Engine-grouped cross-validation: each fold's engines are truncated and never trained on."""
+def held_out(runs: Runs, folds: int = 5, seed: int = 0) -> tuple[F64, F64]:
+    """True and predicted remaining life of every engine, each predicted by a model without it."""
     units = runs.units()
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(units)
+    order = np.random.default_rng(seed).permutation(units)
     truth, pred = [], []
     for k in range(folds):
         test_units = order[k::folds]
@@ -160,4 +205,20 @@ def cross_validate(runs: Runs, folds: int = 5, seed: int = 0) -> dict[str, float
         cut, rul = truncate(subset(runs, test_units), seed + k)
         pred.append(model.predict(features(cut)[last_rows(cut)]))
         truth.append(rul)
-    return metrics(np.concatenate(truth), np.concatenate(pred))
+    return np.concatenate(truth), np.concatenate(pred)
+
+
+def cross_validate(runs: Runs, folds: int = 5, repeats: int = 1) -> dict[str, Any]:
+    """Engine-grouped cross-validation, repeated with other splits and cuts; metrics pooled.
+
+    Each fold's engines are truncated and never trained on; with ``repeats`` > 1 every
+    engine is predicted once per repeat (another split, another cut) and the figures are
+    over all predictions, with each repeat's own figures beside them.
+    """
+    runs_of = [held_out(runs, folds, seed) for seed in range(repeats)]
+    pooled = metrics(
+        np.concatenate([t for t, _ in runs_of]), np.concatenate([p for _, p in runs_of])
+    )
+    if repeats == 1:
+        return pooled
+    return {**pooled, "repeats": [metrics(t, p) for t, p in runs_of]}

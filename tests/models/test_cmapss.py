@@ -76,3 +76,14 @@ def test_metrics_of_the_within_30_question() -> None:
     m = cm.metrics(np.array([10.0, 50.0, 25.0, 100.0]), np.array([20.0, 20.0, 40.0, 100.0]))
     assert m["within30_precision"] == 0.5 and m["within30_recall"] == 0.5
     assert m["rul_rmse"] == round(float(np.sqrt((100 + 900 + 225) / 4)), 3)
+
+
+def test_features_of_a_cut_run_are_the_full_run_s_first_rows() -> None:
+    """No look-ahead: the engine's start level and smoothed levels use only cycles seen so far."""
+    runs = cm.subset(cm.load_runs(FD001), np.arange(1, 6))
+    cut, _ = cm.truncate(runs, seed=1)
+    full, part = cm.features(runs), cm.features(cut)
+    for u in cut.units():
+        n = int((cut.unit == u).sum())
+        np.testing.assert_allclose(part[cut.unit == u], full[runs.unit == u][:n], rtol=1e-9)
+    assert full.shape[1] == cm.n_plain_features() + len(cm.SENSORS) * 4
