@@ -63,9 +63,12 @@ def load_runs(path: Path) -> Runs:
             if len(parts) != 26:
                 raise DataError(f"{path}:{n}: expected 26 columns, found {len(parts)}")
             try:
-                rows.append([float(p) for p in parts])
+                values = [float(p) for p in parts]
             except ValueError as exc:
                 raise DataError(f"{path}:{n}: {exc}") from exc
+            if not all(np.isfinite(values)):
+                raise DataError(f"{path}:{n}: a value is not a finite number")
+            rows.append(values)
     if not rows:
         raise DataError(f"{path}: no rows")
     a = np.array(rows)

@@ -70,6 +70,9 @@ def test_bad_files_are_named_with_their_line(tmp_path: Path) -> None:
         cm.load_runs(bad)
     r = CliRunner().invoke(app, ["model", "cmapss", "--train", str(bad)])
     assert r.exit_code == 2 and "bad.txt:2" in r.output
+    bad.write_text("1 1 0 0 100 " + " ".join(["nan"] + ["1.0"] * 20) + "\n")
+    with pytest.raises(DataError, match=r"bad.txt:1: a value is not a finite number"):
+        cm.load_runs(bad)
 
 
 def test_metrics_of_the_within_30_question() -> None:
