@@ -11,6 +11,7 @@ Everything is cumulative sums over numpy arrays, so a year of an asset costs mil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,22 +204,10 @@ def features_batch(
     """Feature rows of many assets on one grid: asset-major, ``len(idx)`` rows each."""
     n_a = len(frames)
     resid, status, flagged = norm.transform_batch(t, frames)
-    s6, s24, sbase = win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24)
-    half = s24 // 2
+    s6, s24 = win.n(win.short_h), win.n(win.day_h)
     cols: list[F64] = []
     if resid.shape[2]:
         r = window_sums(resid, idx, win)
-        m6, sd6, _ = r.window(idx, s6)
-        m24, _, n24 = r.window(idx, s24)
-        mb, sdb, _ = r.window(idx, sbase, lag=s24)
-        # An older baseline too: a slow precursor has already moved the recent one.
-        mold, sdold, _ = r.window(idx, sbase, lag=3 * s24)
-        recent, _, _ = r.window(idx, half)
-        before, _, _ = r.window(idx, half, lag=half)
-        day_before, _, _ = r.window(idx, s24, lag=s24)
-        scale = np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR)
-        scale_old = np.fmax(np.nan_to_num(sdold, nan=1.0), SCALE_FLOOR)
-        missing = 1.0 - n24 / np.minimum(s24, idx + 1)[:, None]
         # Only the rows the short and daily windows reach are looked at again.
         first = max(0, int(idx.min()) + 1 - s24)
         tail = resid[:, first:]
@@ -230,27 +219,61 @@ def features_batch(
         flags, _, _ = window_sums(flagged[:, first:].astype(resid.dtype), idx - first, win).window(
             idx - first, s24
         )
-        per = [
-            m6,
-            m24,
-            (m6 - mb) / scale,
-            (m24 - mb) / scale,
-            (m6 - mold) / scale_old,
-            (recent - before) / scale,
-            (m24 - day_before) / scale,
-            sd6 / scale,
-            missing + flags,
-            stuck,
-        ]
-        block = np.stack([per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
-        cols.append(block.reshape(n_a * len(idx), -1))
+        seen = np.minimum(s24, idx + 1)[:, None]
+        cols.append(
+            analog_columns(lambda w, lag: r.window(idx, w, lag), stuck, flags, seen, n_a, win)
+        )
     if status.shape[2]:
         st = window_sums(status, idx, win)
-        on6, _, _ = st.window(idx, s6)
-        on24, _, _ = st.window(idx, s24)
-        block = np.stack([per_asset(on6, n_a), per_asset(on24, n_a)], axis=3)
-        cols.append(block.reshape(n_a * len(idx), -1))
-    since = [_days_since(t[idx], m) for m in maintenance]
+        cols.append(status_columns(lambda w, lag: st.window(idx, w, lag), n_a, win))
+    return finish(cols, t[idx], maintenance)
+
+
+Summed = Callable[[int, int], tuple[F64, F64, F64]]  # (samples, lag) -> mean, sd, count
+
+
+def analog_columns(r: Summed, stuck: F64, flags: F64, seen: F64, n_a: int, win: Windows) -> F64:
+    """The analog features from windowed residual sums: (asset * row, signal * kind)."""
+    s6, s24, sbase = win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24)
+    half = s24 // 2
+    m6, sd6, _ = r(s6, 0)
+    m24, _, n24 = r(s24, 0)
+    mb, sdb, _ = r(sbase, s24)
+    # An older baseline too: a slow precursor has already moved the recent one.
+    mold, sdold, _ = r(sbase, 3 * s24)
+    recent, _, _ = r(half, 0)
+    before, _, _ = r(half, half)
+    day_before, _, _ = r(s24, s24)
+    scale = np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR)
+    scale_old = np.fmax(np.nan_to_num(sdold, nan=1.0), SCALE_FLOOR)
+    missing = 1.0 - n24 / seen
+    per = [
+        m6,
+        m24,
+        (m6 - mb) / scale,
+        (m24 - mb) / scale,
+        (m6 - mold) / scale_old,
+        (recent - before) / scale,
+        (m24 - day_before) / scale,
+        sd6 / scale,
+        missing + flags,
+        stuck,
+    ]
+    block = np.stack([per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
+    return block.reshape(-1, block.shape[2] * block.shape[3])
+
+
+def status_columns(st: Summed, n_a: int, win: Windows) -> F64:
+    """Status duty over 6 and 24 hours: (asset * row, signal * 2)."""
+    on6, _, _ = st(win.n(win.short_h), 0)
+    on24, _, _ = st(win.n(win.day_h), 0)
+    block = np.stack([per_asset(on6, n_a), per_asset(on24, n_a)], axis=3)
+    return block.reshape(-1, block.shape[2] * block.shape[3])
+
+
+def finish(cols: list[F64], at: I64, maintenance: list[I64]) -> F32:
+    """Append days since maintenance (per asset, at the evaluated instants ``at``)."""
+    since = [_days_since(at, m) for m in maintenance]
     cols.append(np.concatenate(since)[:, None])
     return np.hstack(cols).astype(np.float32)
 
