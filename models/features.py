@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.frames import AssetFrame
-from models.windows import RowSums, Windows, per_asset, window_sums
+from models.windows import Windows, per_asset, window_sums
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -160,6 +160,12 @@ class ClassNormaliser:
 
 def _stack(frames: list[AssetFrame], names: list[str]) -> F32:
     out = np.full((len(frames), len(frames[0].t), len(names)), np.nan, dtype=np.float32)
+    signals = frames[0].signals
+    if all(f.signals == signals for f in frames):  # the usual case: one copy, not one per column
+        have = [j for j, name in enumerate(names) if name in signals]
+        cols = [signals.index(names[j]) for j in have]
+        out[:, :, have] = np.stack([f.x for f in frames])[:, :, cols]
+        return out
     for a, f in enumerate(frames):
         for j, name in enumerate(names):
             if name in f.signals:
@@ -296,20 +302,33 @@ def explain(
     norm: ClassNormaliser, frame: AssetFrame, win: Windows = Windows(), top: int = 3
 ) -> list[tuple[str, float, float, float]]:
     """Signals furthest from the asset's normal at the last instant: (signal, now, normal, z)."""
+    last = np.array([len(frame.t) - 1], dtype=np.int64)
+    row = features_batch(norm, frame.t, [frame], last, [np.zeros(0, np.int64)], win)[0]
+    return explain_row(norm, frame, row, win, top)
+
+
+def explain_row(
+    norm: ClassNormaliser, frame: AssetFrame, row: F32, win: Windows = Windows(), top: int = 3
+) -> list[tuple[str, float, float, float]]:
+    """The same from the asset's feature row at that instant (its 6-hour change, ``d6``)."""
     if not norm.analog:
         return []
-    idx = np.array([len(frame.t) - 1], dtype=np.int64)
-    resid, _, _ = norm.transform(frame)
-    r = RowSums(resid)
-    m6, _, _ = r.window(idx, win.n(win.short_h))
-    mb, sdb, _ = r.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
-    z = ((m6 - mb) / np.fmax(np.nan_to_num(sdb, nan=1.0), SCALE_FLOOR))[0]
-    raw = RowSums(np.column_stack([_col(frame, s) for s in norm.analog]).astype(np.float64))
-    now, _, _ = raw.window(idx, win.n(win.short_h))
-    normal, _, _ = raw.window(idx, win.n(win.baseline_days * 24), lag=win.n(win.day_h))
+    d6 = ANALOG_FEATURES.index("d6")
+    z = row[d6 : len(norm.analog) * len(ANALOG_FEATURES) : len(ANALOG_FEATURES)]
+    n, s6, s24 = len(frame.t), win.n(win.short_h), win.n(win.day_h)
+    raw = np.column_stack([_col(frame, s) for s in norm.analog])
+    now = _mean(raw[max(0, n - s6) :])
+    normal = _mean(raw[max(0, n - s24 - win.n(win.baseline_days * 24)) : max(0, n - s24)])
     order = np.argsort(-np.nan_to_num(np.abs(z), nan=-1.0))[:top]
     return [
-        (norm.analog[j], float(now[0, j]), float(normal[0, j]), float(z[j]))
+        (norm.analog[j], float(now[j]), float(normal[j]), float(z[j]))
         for j in order
         if np.isfinite(z[j])
     ]
+
+
+def _mean(x: F32) -> F64:
+    ok = np.isfinite(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: F64 = np.where(ok, x, 0.0).sum(axis=0, dtype=np.float64) / ok.sum(axis=0)
+    return out

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from models.features import explain, features_batch
+from models.features import explain_row, features_batch
 from models.frames import AssetFrame
+from models.online import OnlineCache
 from models.pipeline import FleetModel
 
 I64 = npt.NDArray[np.int64]
@@ -57,8 +58,14 @@ def assess(
     windows: list[AssetFrame],
     maintenance: dict[str, I64],
     version: str = "",
+    online: OnlineCache | None = None,
+    since_s: int | None = None,
 ) -> list[Assessment]:
-    """Score the last instant of each window (one model call per asset class)."""
+    """Score the last instant of each window (one model call per asset class).
+
+    With ``online``, features come from the state kept since the last call, updated with
+    the slots from ``since_s`` on (None: every slot may have changed, start afresh).
+    """
     out: list[Assessment] = []
     # Windows of one class that end on the same grid are featurised together.
     groups: dict[tuple[str, int, int], list[AssetFrame]] = {}
@@ -67,14 +74,16 @@ def assess(
             groups.setdefault((w.asset_class, len(w.t), int(w.t[-1])), []).append(w)
     for (cls, n, _), mine in sorted(groups.items()):
         cm = fleet.classes[cls]
-        X = features_batch(
-            cm.norm,
-            mine[0].t,
-            mine,
-            np.array([n - 1], dtype=np.int64),
-            [maintenance.get(w.asset, np.zeros(0, np.int64)) for w in mine],
-            fleet.windows,
+        maint = [maintenance.get(w.asset, np.zeros(0, np.int64)) for w in mine]
+        X = (
+            online.rows(cm.norm, fleet.windows, mine, maint, since_s)
+            if online is not None
+            else None
         )
+        if X is None:
+            X = features_batch(
+                cm.norm, mine[0].t, mine, np.array([n - 1], dtype=np.int64), maint, fleet.windows
+            )
         p = cm.warner.predict_proba(X)[:, 1]
         ttf = cm.warner.predict_ttf(X)
         modes, mode_p = cm.warner.predict_mode(X)
@@ -97,7 +106,7 @@ def assess(
                     health=round(float(health[i]), 4),
                     contributions=[
                         Contribution(s, round(v, 3), round(n, 3), round(z, 2))
-                        for s, v, n, z in explain(cm.norm, w, fleet.windows)
+                        for s, v, n, z in explain_row(cm.norm, w, X[i], fleet.windows)
                     ]
                     if above
                     else [],

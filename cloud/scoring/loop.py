@@ -24,6 +24,7 @@ from cloud.scoring.tracking import Rules
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from models import registry
 from models.frames import AssetFrame
+from models.online import OnlineCache
 from models.pipeline import FleetModel
 from models.score import assess
 
@@ -91,6 +92,7 @@ class Scorer:
     close_after: int = 6
     _model: tuple[str, FleetModel] | None = field(default=None, repr=False)
     _cache: dict[str, AssetFrame] = field(default_factory=dict, repr=False)
+    _online: OnlineCache = field(default_factory=OnlineCache, repr=False)
     _rounds: int = field(default=0, repr=False)
 
     def model(self) -> tuple[str, FleetModel] | None:
@@ -122,9 +124,11 @@ class Scorer:
 
     def _frames(
         self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool
-    ) -> list[AssetFrame]:
+    ) -> tuple[list[AssetFrame], int | None]:
         """Full windows on a full read; otherwise cached windows moved on, with every slot
-        since the last round and the hour before it re-read."""
+        since the last round and the hour before it re-read. Also the first slot that may
+        differ from the last round's windows (None: any)."""
+        since: int | None = None
         if full or any(a.id not in self._cache for a in assets):
             frames = self._read(assets, t, step_s)
         else:
@@ -132,8 +136,9 @@ class Scorer:
             n = min(len(t), max(0, int(t[-1]) - last) // step_s + REREAD_S // step_s + 1)
             recent = {f.asset: f for f in self._read(assets, t[-n:], step_s)}
             frames = [carry_forward(self._cache[a.id], t, recent[a.id]) for a in assets]
+            since = int(t[-n])
         self._cache.update((f.asset, f) for f in frames)
-        return frames
+        return frames, since
 
     def _maintenance(self, session: Session, ids: list[str]) -> dict[str, np.ndarray]:
         """Completion times of each asset's work orders: the models' "time since maintenance"."""
@@ -159,6 +164,7 @@ class Scorer:
             assets = self._assets(session)
         ids = {a.id for a in assets}
         self._cache = {k: v for k, v in self._cache.items() if k in ids}
+        self._online.new_round()
         full = self._rounds % FULL_READ_EVERY == 0
         self._rounds += 1
         chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
@@ -169,7 +175,7 @@ class Scorer:
         began = time.perf_counter()
         rnd = Round(assets=len(assets))
         fleet, now = plan.fleet, plan.now
-        frames = self._frames(assets, plan.t, fleet.windows.step_s, plan.full)
+        frames, since = self._frames(assets, plan.t, fleet.windows.step_s, plan.full)
         fresh, until = [], {}
         for f in frames:
             has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
@@ -179,7 +185,8 @@ class Scorer:
             fresh.append(f)
             until[f.asset] = int(f.t[has[-1]])
         with self.sessions() as session:
-            found = assess(fleet, fresh, self._maintenance(session, list(until)), plan.version)
+            maintenance = self._maintenance(session, list(until))
+            found = assess(fleet, fresh, maintenance, plan.version, self._online, since)
             rules = Rules(fleet.consecutive, self.close_after, int(fleet.windows.every_h * 3600))
             ch = record(session, found, until, rules, datetime.fromtimestamp(now, UTC))
         rnd.scored = len(found)
