@@ -3,9 +3,11 @@
 - Training: `train` (protocol with validation, then the production refit) on a simulated
   fleet of 200 assets x 365 days at 10-minute samples, next to the bare library: one
   HistGradientBoostingClassifier fitted on the same feature rows.
-- Scoring: the current windows (8 days) of 10,000 assets through `assess` (features,
+- Scoring: the current windows (10 days) of 10,000 assets through `assess` (features,
   probability, time to failure, mode, health), next to bare `predict_proba` on rows that
-  were already featurised.
+  were already featurised: once recomputed from the whole windows, and once as the
+  scorer's rounds run, with the state kept since a round an hour earlier (the new hour and
+  the re-read hour before it normalised), checked against the full recomputation.
 
     python bench/models.py [--assets 200] [--days 365] [--score-assets 10000]
 """
@@ -72,7 +74,7 @@ def main() -> None:
             f"{len(fleet.classes)} classes twice, with calibration, TTF, mode and "
             "IsolationForest models)"
         )
-        # Scoring: current 8-day windows, tiled from the fleet's frames up to N assets.
+        # Scoring: current 10-day windows, tiled from the fleet's frames up to N assets.
         frames = build_frames(ds)
         n_window = Windows().longest_s // 600 + 1
         base = [
