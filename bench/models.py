@@ -76,7 +76,7 @@ def main() -> None:
         )
         # Scoring: current 10-day windows, tiled from the fleet's frames up to N assets.
         frames = build_frames(ds)
-        n_window = Windows().longest_s // 600 + 1
+        n_window = Windows().slots
         base = [
             AssetFrame(f.asset, f.asset_class, f.t[-n_window:], f.signals, f.x[-n_window:])
             for f in frames

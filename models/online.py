@@ -30,13 +30,6 @@ from models.windows import Windows
 SLACK_H = 6  # hours of room past the window before the arrays are moved down
 
 
-def supported(win: Windows) -> bool:
-    """Whether every window is whole hours (the state's condition)."""
-    block = win.n(win.every_h)
-    spans = (win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24))
-    return all(x % block == 0 for x in (*spans, win.n(win.day_h) // 2))
-
-
 @dataclass
 class OnlineFeatures:
     """Slots and hourly sums of one class's assets (in a fixed order) up to ``end`` (a slot)."""
@@ -81,7 +74,7 @@ class OnlineFeatures:
         """Same assets, a later or equal end, and nothing unread between the two."""
         if tuple(f.asset for f in frames) != self.assets or not frames:
             return False
-        if len(frames[0].t) < self.win.longest_s // self.win.step_s + 1:
+        if len(frames[0].t) < self.win.slots:
             return False
         end = int(frames[0].t[-1]) // self.win.step_s
         since = since_s // self.win.step_s
@@ -108,16 +101,10 @@ class OnlineFeatures:
         self.resid[:, at], self.status[:, at], self.flagged[:, at] = resid, status, flagged
         first_h, last_h = lo // block - self.h0, end // block - self.h0
         r = self.resid[:, first_h * block : (last_h + 1) * block]
-        r = r.reshape(r.shape[0], -1, block, r.shape[2])
-        ok = np.isfinite(r)
-        v = np.where(ok, r, 0.0).astype(np.float64)
+        hourly = _sums(r.reshape(r.shape[0], -1, block, r.shape[2]))
         # Prefix sums from the first changed hour on; the hours before it stand.
-        for c, hourly in (
-            (self.c1, v.sum(axis=2)),
-            (self.c2, (v * v).sum(axis=2)),
-            (self.cn, ok.sum(axis=2)),
-        ):
-            c[:, first_h + 1 : last_h + 2] = c[:, first_h : first_h + 1] + np.cumsum(hourly, axis=1)
+        for c, h in zip((self.c1, self.c2, self.cn), hourly, strict=True):
+            c[:, first_h + 1 : last_h + 2] = c[:, first_h : first_h + 1] + np.cumsum(h, axis=1)
         self.end = end
 
     def _move(self, h0: int) -> None:
@@ -139,16 +126,12 @@ class OnlineFeatures:
         """Sums, squares and counts of the slots before each absolute slot ``k``."""
         block = self.win.n(self.win.every_h)
         hour, into = k // block - self.h0, int(k[0] % block)
-        out = [self.c1[:, hour], self.c2[:, hour], self.cn[:, hour]]
-        if into:  # the part-hours at the ends: the first ``into`` slots of each hour
-            idx = (hour * block)[:, None] + np.arange(into)
-            r = self.resid[:, idx]
-            ok = np.isfinite(r)
-            v = np.where(ok, r, 0.0).astype(np.float64)
-            out[0] += v.sum(axis=2)
-            out[1] += (v * v).sum(axis=2)
-            out[2] += ok.sum(axis=2)
-        return out[0], out[1], out[2]
+        out = (self.c1[:, hour], self.c2[:, hour], self.cn[:, hour])
+        if not into:
+            return out
+        # The part-hours at the ends: the first ``into`` slots of each hour.
+        part = _sums(self.resid[:, (hour * block)[:, None] + np.arange(into)])
+        return out[0] + part[0], out[1] + part[1], out[2] + part[2]
 
     def columns(self, maintenance: list[I64]) -> F32:
         """Feature rows at ``end`` for every asset, equal to ``features_batch`` there."""
@@ -192,6 +175,13 @@ class OnlineFeatures:
         return finish(cols, at, maintenance)
 
 
+def _sums(r: F32) -> tuple[F64, F64, F64]:
+    """Sums, squares and counts of finite residuals over axis 2 (slots of an hour)."""
+    ok = np.isfinite(r)
+    v = np.where(ok, r, 0.0).astype(np.float64)
+    return v.sum(axis=2), (v * v).sum(axis=2), ok.sum(axis=2).astype(np.float64)
+
+
 @dataclass
 class OnlineCache:
     """The states a scorer keeps between rounds, one per class and set of assets."""
@@ -208,7 +198,7 @@ class OnlineCache:
         since_s: int | None,
     ) -> F32 | None:
         """Feature rows at the frames' end, or None where the state cannot give them."""
-        if not supported(win) or len(frames[0].t) < win.longest_s // win.step_s + 1:
+        if not win.whole_hours or len(frames[0].t) < win.slots:
             return None
         key = (norm.asset_class, tuple(f.asset for f in frames))
         state = self.states.get(key)

@@ -36,6 +36,18 @@ class Windows:
         """History one evaluation needs (the older baseline ends three days before the instant)."""
         return int((self.baseline_days * 24 + 3 * self.day_h) * 3600)
 
+    @property
+    def slots(self) -> int:
+        """Grid slots of a scoring window (the longest history plus the instant itself)."""
+        return self.longest_s // self.step_s + 1
+
+    @property
+    def whole_hours(self) -> bool:
+        """Whether every window is a whole number of evaluation blocks (hours)."""
+        block = self.n(self.every_h)
+        spans = (self.n(self.short_h), self.n(self.day_h), self.n(self.baseline_days * 24))
+        return all(x % block == 0 for x in (*spans, self.n(self.day_h) // 2))
+
 
 class RowSums:
     """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
@@ -107,16 +119,13 @@ def _prefix(a: F64) -> F64:
 def grid(end_s: int, win: Windows) -> I64:
     """The grid of slots whose last one holds ``end_s``, long enough for every feature."""
     last = end_s // win.step_s * win.step_s
-    n = win.longest_s // win.step_s + 1
-    return last - win.step_s * np.arange(n - 1, -1, -1, dtype=np.int64)
+    return last - win.step_s * np.arange(win.slots - 1, -1, -1, dtype=np.int64)
 
 
 def window_sums(values: Floats, idx: I64, win: Windows) -> RowSums | BlockSums:
     """Window sums over (asset, time, signal) values: by blocks for one instant, else rows."""
     block = win.n(win.every_h)
-    spans = (win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24))
-    whole = all(x % block == 0 for x in (*spans, win.n(win.day_h) // 2))
-    if len(idx) == 1 and whole and idx[0] + 1 >= block:
+    if len(idx) == 1 and win.whole_hours and idx[0] + 1 >= block:
         return BlockSums(values, int(idx[0]), block)
     return RowSums(flat_columns(values))
 

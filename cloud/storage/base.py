@@ -66,20 +66,8 @@ def columns_of(samples: Sequence[Sample]) -> Columns:
 class ColumnsFromSamples:
     """``window_columns`` for stores whose reads return samples (InfluxDB, VictoriaMetrics)."""
 
-    def window(
-        self,
-        assets: Sequence[SeriesTags],
-        signals: Sequence[str] | None,
-        start: datetime,
-        end: datetime,
-        step_s: int | None = None,
-        aggregate: Aggregate = "mean",
-    ) -> list[Sample]:
-        """The store's own sample read (this mixin only declares it)."""
-        raise NotImplementedError
-
     def window_columns(
-        self,
+        self: TimeSeriesStore,
         assets: Sequence[SeriesTags],
         start: datetime,
         end: datetime,
