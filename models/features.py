@@ -2,8 +2,9 @@
 
 Values are first normalised per asset class: readings outside the class's plausible range
 count as flagged and are left out, and each analog signal is expressed as its residual from
-what the operating conditions (outdoor temperature, load or traffic, running state, time of
-day and week) predict, in units of the class's typical residual. Windows then summarise the
+what the operating conditions (outdoor temperature, load or traffic, running state, hour of
+the weekday or weekend) predict and then from what the other signals at the same instant
+explain, in units of the class's typical residual. Windows then summarise the
 residuals at each evaluation instant: levels, spread, slope, and change against the asset's
 own baseline (the week before the last day), with the share of missing and flagged samples.
 Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
@@ -47,24 +48,36 @@ STATUS_FEATURES = ("on6", "on24")
 SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
 
 
-def _time_terms(t: I64) -> F64:
-    hour = (t % 86_400) / 3600.0
+def _time_slot(t: I64) -> I64:
+    """Hour of the week's kind of day: 0-23 on weekdays, 24-47 at weekends."""
+    hour = (t % 86_400) // 3600
     dow = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-    return np.column_stack(
-        [
-            np.ones(len(t)),
-            np.sin(2 * np.pi * hour / 24),
-            np.cos(2 * np.pi * hour / 24),
-            (dow >= 5).astype(np.float64),
-        ]
-    )
+    return np.asarray(hour + 24 * (dow >= 5), dtype=np.int64)
 
 
-N_TIME_TERMS = 4
+N_TIME_TERMS = 48  # an occupancy profile is a step shape, not a sine: one term per slot
+
+
+def _cond_terms(z: F32 | F64) -> list[F32 | F64]:
+    """Each condition's response terms: linear, hinges at -1, 0 and +1 sd, and square.
+
+    Cooling demand is a hinge of outdoor temperature, and a stopped machine sits at its
+    idle value whatever the load: a straight line misses both.
+    """
+    out: list[F32 | F64] = []
+    for c in range(z.shape[-1]):
+        v = z[..., c]
+        out += [v, np.maximum(v, -1.0), np.maximum(v, 0.0), np.maximum(v, 1.0), v * v]
+    return out
+
+
+N_COND_TERMS = 5
 
 
 def _regressors(t: I64, cond: F64) -> F64:
-    return np.column_stack([_time_terms(t), cond]) if cond.size else _time_terms(t)
+    onehot = np.zeros((len(t), N_TIME_TERMS))
+    onehot[np.arange(len(t)), _time_slot(t)] = 1.0
+    return np.column_stack([onehot, *_cond_terms(cond)]) if cond.size else onehot
 
 
 @dataclass
@@ -81,6 +94,8 @@ class ClassNormaliser:
     cond_scale: F64 = field(default_factory=lambda: np.zeros(0))
     coef: F64 = field(default_factory=lambda: np.zeros((0, 0)))
     scale: F64 = field(default_factory=lambda: np.zeros(0))
+    mix: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    mixed_scale: F64 = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
         """Learn ranges, kinds and condition coefficients from this class's frames."""
@@ -107,6 +122,7 @@ class ClassNormaliser:
         design = _regressors(t, z)
         self.coef = np.zeros((len(self.analog), design.shape[1]))
         self.scale = np.ones(len(self.analog))
+        residuals = np.full((len(t), len(self.analog)), np.nan)
         for j, s in enumerate(self.analog):
             y = stacked[s].astype(np.float64)
             ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j])
@@ -115,11 +131,39 @@ class ClassNormaliser:
             if ok.sum() > design.shape[1] * 5:
                 self.coef[j] = np.linalg.lstsq(design[ok], y[ok], rcond=None)[0]
                 resid = y[ok] - design[ok] @ self.coef[j]
+                # An hour never seen in training (a short history) takes the typical hour.
+                unseen = design[ok, :N_TIME_TERMS].sum(axis=0) == 0
+                self.coef[j, :N_TIME_TERMS][unseen] = self.coef[j, :N_TIME_TERMS][~unseen].mean()
             else:
-                self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
+                self.coef[j, :N_TIME_TERMS] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
+            if ok.any():
+                residuals[ok, j] = (y[ok] - design[ok] @ self.coef[j]) / self.scale[j]
+        self._fit_mix(residuals)
         return self
+
+    def _fit_mix(self, residuals: F64) -> None:
+        """What each signal's residual is given the others' (a ridge fit per signal).
+
+        Unobserved load moves several signals at once (current, temperatures, pressures);
+        what is left after the others have had their say is far tighter, so a fault that
+        moves one signal against the rest shows sooner.
+        """
+        n = len(self.analog)
+        self.mix, self.mixed_scale = np.zeros((n, n)), np.ones(n)
+        health = [j for j, s in enumerate(self.analog) if s not in self.conditions]
+        full = np.isfinite(residuals[:, health]).all(axis=1)
+        if len(health) < 2 or full.sum() < 50 * n:
+            return
+        r = residuals[full][:, health]
+        for a, j in enumerate(health):
+            others = [b for b in range(len(health)) if b != a]
+            x, y = r[:, others], r[:, a]
+            gram = x.T @ x + 1e-3 * len(x) * np.eye(len(others))
+            beta = np.linalg.solve(gram, x.T @ y)
+            self.mix[[health[b] for b in others], j] = beta
+            self.mixed_scale[j] = max(float(np.std(y - x @ beta)), 1e-3)
 
     def _cond(self, cond: F64 | None, n: int) -> F64:
         if cond is None or not self.conditions:
@@ -141,14 +185,19 @@ class ClassNormaliser:
         finite = np.isfinite(raw)
         flagged = finite & ((raw < self.lo.astype(f32)) | (raw > self.hi.astype(f32)))
         coef = self.coef.astype(f32)
-        predicted = (_time_terms(t).astype(f32) @ coef[:, :N_TIME_TERMS].T)[None, :, :]
+        resid = raw - coef[:, _time_slot(t)].T[None, :, :]
         if self.conditions:
             cond = _stack(frames, self.conditions)
-            z = np.nan_to_num((cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32))
-            predicted = predicted + np.einsum("atc,sc->ats", z, coef[:, N_TIME_TERMS:])
-        resid = raw - predicted
+            z: F32 = np.nan_to_num(
+                (cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32)
+            ).astype(f32, copy=False)
+            for k, term in enumerate(_cond_terms(z)):  # one term at a time: (asset, time) each
+                resid -= term[:, :, None] * coef[:, N_TIME_TERMS + k]
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
+        if self.mix.any():
+            resid = resid - np.nan_to_num(resid) @ self.mix.astype(f32)
+            resid /= self.mixed_scale.astype(f32)
         return resid, _stack(frames, self.status), flagged
 
     def feature_names(self) -> list[str]:

@@ -19,6 +19,10 @@ import joblib
 
 from models.pipeline import FleetModel
 
+# Bumped when a stored model cannot be scored by this code (format 2: hourly condition
+# profiles and cross-signal residuals in the normaliser). Older versions are left on disk.
+FORMAT = 2
+
 
 def data_hash(root: Path) -> str:
     """SHA-256 over the dataset's files (names and bytes), so a model names its data."""
@@ -41,6 +45,7 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
     joblib.dump(fleet, tmp / "model.joblib", compress=3)
     full = {
         "version": version,
+        "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(),
         "horizon_h": fleet.horizon_h,
         "threshold": fleet.threshold,
@@ -53,18 +58,31 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
     return version
 
 
-def versions(registry: Path) -> list[str]:
-    """Stored versions, oldest first."""
+def _format(folder: Path) -> int:
+    meta = json.loads((folder / "meta.json").read_text())
+    return int(meta["format"]) if "format" in meta else 1
+
+
+def versions(registry: Path, stale: bool = False) -> list[str]:
+    """Stored versions this code can score, oldest first (``stale``: only those it cannot)."""
     if not registry.is_dir():
         return []
-    return sorted(p.name for p in registry.iterdir() if (p / "meta.json").is_file())
+    stored = [p for p in registry.iterdir() if (p / "meta.json").is_file()]
+    return sorted(p.name for p in stored if (_format(p) == FORMAT) != stale)
 
 
 def load(registry: Path, version: str | None = None) -> tuple[FleetModel, dict[str, Any]]:
     """A stored model and its metadata (the newest when no version is named)."""
     names = versions(registry)
+    if version in versions(registry, stale=True):
+        raise FileNotFoundError(
+            f"{registry / version}: stored by an earlier plantwatch (format "
+            f"{_format(registry / version)}, this one reads {FORMAT}); train a new version"
+        )
     if not names:
-        raise FileNotFoundError(f"{registry}: no model versions")
+        old = versions(registry, stale=True)
+        note = f" ({len(old)} from an earlier plantwatch: train a new one)" if old else ""
+        raise FileNotFoundError(f"{registry}: no model versions{note}")
     name = version or names[-1]
     if name not in names:
         raise FileNotFoundError(f"{registry}: no version {name}; have {', '.join(names)}")

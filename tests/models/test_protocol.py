@@ -71,6 +71,14 @@ def test_registry_round_trip_and_online_assessment(
     assert versions(tmp_path) == [version]
     loaded, meta = load(tmp_path)
     assert meta["version"] == version and set(meta["classes"]) == set(fleet.classes)
+    # A version stored by an earlier format is not offered for scoring, and says why.
+    old = save(tmp_path, fleet, {"data_hash": "y"})
+    meta_file = tmp_path / old / "meta.json"
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "format": 1}))
+    assert versions(tmp_path) == [version] and versions(tmp_path, stale=True) == [old]
+    assert load(tmp_path)[1]["version"] == version
+    with pytest.raises(FileNotFoundError, match="earlier plantwatch"):
+        load(tmp_path, old)
     ds = load_dataset(fleet_dir)
     frames = build_frames(ds)
     # The window the cloud would read: the last 8 days before one failure's precursor peak.
