@@ -129,17 +129,19 @@ class ClassNormaliser:
             if s in self.conditions:  # a condition is not explained by itself
                 ok &= False
             if ok.sum() > design.shape[1] * 5:
-                self.coef[j] = np.linalg.lstsq(design[ok], y[ok], rcond=None)[0]
-                resid = y[ok] - design[ok] @ self.coef[j]
+                d = design[ok]
+                # Normal equations: the design is a few dozen columns over a million rows.
+                self.coef[j] = np.linalg.lstsq(d.T @ d, d.T @ y[ok], rcond=None)[0]
+                resid = y[ok] - d @ self.coef[j]
                 # An hour never seen in training (a short history) takes the typical hour.
-                unseen = design[ok, :N_TIME_TERMS].sum(axis=0) == 0
+                unseen = d[:, :N_TIME_TERMS].sum(axis=0) == 0
                 self.coef[j, :N_TIME_TERMS][unseen] = self.coef[j, :N_TIME_TERMS][~unseen].mean()
             else:
                 self.coef[j, :N_TIME_TERMS] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
-            if ok.any():
-                residuals[ok, j] = (y[ok] - design[ok] @ self.coef[j]) / self.scale[j]
+            if resid.size == ok.sum():  # fitted on the plausible rows: the mix may use them
+                residuals[ok, j] = resid / self.scale[j]
         self._fit_mix(residuals)
         return self
 
@@ -152,7 +154,8 @@ class ClassNormaliser:
         """
         n = len(self.analog)
         self.mix, self.mixed_scale = np.zeros((n, n)), np.ones(n)
-        health = [j for j, s in enumerate(self.analog) if s not in self.conditions]
+        seen = np.isfinite(residuals).sum(axis=0) >= 50 * n
+        health = [j for j, s in enumerate(self.analog) if s not in self.conditions and seen[j]]
         full = np.isfinite(residuals[:, health]).all(axis=1)
         if len(health) < 2 or full.sum() < 50 * n:
             return
