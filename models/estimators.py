@@ -49,6 +49,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         max_leaf_nodes: int = 31,
         l2_regularization: float = 1.0,
         negative_fraction: float = 0.35,
+        min_negatives: int = 50_000,
         calibration_fraction: float = 0.25,
         random_state: int = 0,
     ) -> None:
@@ -57,6 +58,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_leaf_nodes = max_leaf_nodes
         self.l2_regularization = l2_regularization
         self.negative_fraction = negative_fraction
+        self.min_negatives = min_negatives
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
@@ -90,7 +92,12 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # Most rows are far from any failure: keep a share of them. The odds are corrected
         # for it afterwards (``_raw``) instead of weighting rows: weighted rows make the
         # trees' binning compute weighted percentiles, ten times the cost of the fit itself.
-        keep = ~cal & (y | (rng.random(len(y)) < self.negative_fraction))
+        # A small history keeps all of its negatives (at least ``min_negatives``).
+        negatives = int((~cal & ~y).sum())
+        self.kept_share_ = max(
+            self.negative_fraction, min(1.0, self.min_negatives / max(negatives, 1))
+        )
+        keep = ~cal & (y | (rng.random(len(y)) < self.kept_share_))
         self.classes_ = np.array([False, True])
         self.n_features_in_ = X.shape[1]
         self.classifier_ = self._trees().fit(_no_empty_columns(X[keep]), y[keep])
@@ -127,7 +134,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _raw(self, X: Any) -> F64:
         """The trees' probability with the odds scaled back to the kept share of negatives."""
         p = self.classifier_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
-        odds = self.negative_fraction * p
+        odds = self.kept_share_ * p
         return np.asarray(odds / (odds + 1.0 - p), dtype=np.float64)
 
     def predict_proba(self, X: Any) -> F64:

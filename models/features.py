@@ -194,8 +194,12 @@ class ClassNormaliser:
             z: F32 = np.nan_to_num(
                 (cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32)
             ).astype(f32, copy=False)
-            for k, term in enumerate(_cond_terms(z)):  # one term at a time: (asset, time) each
-                resid -= term[:, :, None] * coef[:, N_TIME_TERMS + k]
+            terms = _cond_terms(z)
+            for c in range(len(self.conditions)):  # one condition's terms at a time
+                cols = slice(c * N_COND_TERMS, (c + 1) * N_COND_TERMS)
+                block = coef[:, N_TIME_TERMS:][:, cols].T
+                stacked: F32 = np.stack(terms[cols], axis=-1).astype(f32, copy=False)
+                resid -= stacked @ block
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
         if self.mix.any():
