@@ -3,10 +3,10 @@
 Values are first normalised per asset class: readings outside the class's plausible range
 count as flagged and are left out, and each analog signal is expressed as its residual from
 what the operating conditions (outdoor temperature, load or traffic, running state, hour of
-the weekday or weekend) predict and then from what the other signals at the same instant
-explain, in units of the class's typical residual. Windows then summarise the
-residuals at each evaluation instant: levels, spread, slope, and change against the asset's
-own baseline (the week before the last day), with the share of missing and flagged samples.
+the weekday or weekend) predict, in units of the class's typical residual. Windows then
+summarise the residuals at each evaluation instant: levels, spread, slope, and change
+against the asset's own baseline (the week before the last day), with the share of missing
+and flagged samples.
 Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
 """
 
@@ -94,8 +94,6 @@ class ClassNormaliser:
     cond_scale: F64 = field(default_factory=lambda: np.zeros(0))
     coef: F64 = field(default_factory=lambda: np.zeros((0, 0)))
     scale: F64 = field(default_factory=lambda: np.zeros(0))
-    mix: F64 = field(default_factory=lambda: np.zeros((0, 0)))
-    mixed_scale: F64 = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
         """Learn ranges, kinds and condition coefficients from this class's frames."""
@@ -122,7 +120,6 @@ class ClassNormaliser:
         design = _regressors(t, z)
         self.coef = np.zeros((len(self.analog), design.shape[1]))
         self.scale = np.ones(len(self.analog))
-        residuals = np.full((len(t), len(self.analog)), np.nan)
         for j, s in enumerate(self.analog):
             y = stacked[s].astype(np.float64)
             ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j])
@@ -140,33 +137,7 @@ class ClassNormaliser:
                 self.coef[j, :N_TIME_TERMS] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
-            if resid.size == ok.sum():  # fitted on the plausible rows: the mix may use them
-                residuals[ok, j] = resid / self.scale[j]
-        self._fit_mix(residuals)
         return self
-
-    def _fit_mix(self, residuals: F64) -> None:
-        """What each signal's residual is given the others' (a ridge fit per signal).
-
-        Unobserved load moves several signals at once (current, temperatures, pressures);
-        what is left after the others have had their say is far tighter, so a fault that
-        moves one signal against the rest shows sooner.
-        """
-        n = len(self.analog)
-        self.mix, self.mixed_scale = np.zeros((n, n)), np.ones(n)
-        seen = np.isfinite(residuals).sum(axis=0) >= 50 * n
-        health = [j for j, s in enumerate(self.analog) if s not in self.conditions and seen[j]]
-        full = np.isfinite(residuals[:, health]).all(axis=1)
-        if len(health) < 2 or full.sum() < 50 * n:
-            return
-        r = residuals[full][:, health]
-        for a, j in enumerate(health):
-            others = [b for b in range(len(health)) if b != a]
-            x, y = r[:, others], r[:, a]
-            gram = x.T @ x + 1e-3 * len(x) * np.eye(len(others))
-            beta = np.linalg.solve(gram, x.T @ y)
-            self.mix[[health[b] for b in others], j] = beta
-            self.mixed_scale[j] = max(float(np.std(y - x @ beta)), 1e-3)
 
     def _cond(self, cond: F64 | None, n: int) -> F64:
         if cond is None or not self.conditions:
@@ -202,9 +173,6 @@ class ClassNormaliser:
                 resid -= stacked @ block
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
-        if self.mix.any():
-            resid = resid - np.nan_to_num(resid) @ self.mix.astype(f32)
-            resid /= self.mixed_scale.astype(f32)
         return resid, _stack(frames, self.status), flagged
 
     def feature_names(self) -> list[str]:

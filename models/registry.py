@@ -20,7 +20,7 @@ import joblib
 from models.pipeline import FleetModel
 
 # Bumped when a stored model cannot be scored by this code (format 2: hourly condition
-# profiles and cross-signal residuals in the normaliser). Older versions are left on disk.
+# profiles in the normaliser, unweighted trees). Older versions are left on disk.
 FORMAT = 2
 
 
