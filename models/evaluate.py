@@ -130,7 +130,7 @@ def tune(ev: Evaluation, scorer: str, k: int) -> float:
     )
     if values.size == 0:
         return float("inf")
-    candidates = np.unique(np.quantile(values, np.linspace(0.9, 0.9999, 200)))
+    candidates = np.unique(np.quantile(values, np.linspace(0.9, 0.9995, 40)))
     best, best_key = float(candidates[-1]), (-1, -1.0)
     for c in candidates:
         key = _objective(outcome(ev, scorer, "validation", float(c), k))

@@ -2,11 +2,10 @@
 
 Values are first normalised per asset class: readings outside the class's plausible range
 count as flagged and are left out, and each analog signal is expressed as its residual from
-what the operating conditions (outdoor temperature, load or traffic, running state, hour of
-the weekday or weekend) predict, in units of the class's typical residual. Windows then
-summarise the residuals at each evaluation instant: levels, spread, slope, and change
-against the asset's own baseline (the week before the last day), with the share of missing
-and flagged samples.
+what the operating conditions (outdoor temperature, load or traffic, running state, time of
+day and week) predict, in units of the class's typical residual. Windows then summarise the
+residuals at each evaluation instant: levels, spread, slope, and change against the asset's
+own baseline (the week before the last day), with the share of missing and flagged samples.
 Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
 """
 
@@ -48,36 +47,24 @@ STATUS_FEATURES = ("on6", "on24")
 SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
 
 
-def _time_slot(t: I64) -> I64:
-    """Hour of the week's kind of day: 0-23 on weekdays, 24-47 at weekends."""
-    hour = (t % 86_400) // 3600
+def _time_terms(t: I64) -> F64:
+    hour = (t % 86_400) / 3600.0
     dow = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-    return np.asarray(hour + 24 * (dow >= 5), dtype=np.int64)
+    return np.column_stack(
+        [
+            np.ones(len(t)),
+            np.sin(2 * np.pi * hour / 24),
+            np.cos(2 * np.pi * hour / 24),
+            (dow >= 5).astype(np.float64),
+        ]
+    )
 
 
-N_TIME_TERMS = 48  # an occupancy profile is a step shape, not a sine: one term per slot
-
-
-def _cond_terms(z: F32 | F64) -> list[F32 | F64]:
-    """Each condition's response terms: linear, hinges at -1, 0 and +1 sd, and square.
-
-    Cooling demand is a hinge of outdoor temperature, and a stopped machine sits at its
-    idle value whatever the load: a straight line misses both.
-    """
-    out: list[F32 | F64] = []
-    for c in range(z.shape[-1]):
-        v = z[..., c]
-        out += [v, np.maximum(v, -1.0), np.maximum(v, 0.0), np.maximum(v, 1.0), v * v]
-    return out
-
-
-N_COND_TERMS = 5
+N_TIME_TERMS = 4
 
 
 def _regressors(t: I64, cond: F64) -> F64:
-    onehot = np.zeros((len(t), N_TIME_TERMS))
-    onehot[np.arange(len(t)), _time_slot(t)] = 1.0
-    return np.column_stack([onehot, *_cond_terms(cond)]) if cond.size else onehot
+    return np.column_stack([_time_terms(t), cond]) if cond.size else _time_terms(t)
 
 
 @dataclass
@@ -126,15 +113,10 @@ class ClassNormaliser:
             if s in self.conditions:  # a condition is not explained by itself
                 ok &= False
             if ok.sum() > design.shape[1] * 5:
-                d = design[ok]
-                # Normal equations: the design is a few dozen columns over a million rows.
-                self.coef[j] = np.linalg.lstsq(d.T @ d, d.T @ y[ok], rcond=None)[0]
-                resid = y[ok] - d @ self.coef[j]
-                # An hour never seen in training (a short history) takes the typical hour.
-                unseen = d[:, :N_TIME_TERMS].sum(axis=0) == 0
-                self.coef[j, :N_TIME_TERMS][unseen] = self.coef[j, :N_TIME_TERMS][~unseen].mean()
+                self.coef[j] = np.linalg.lstsq(design[ok], y[ok], rcond=None)[0]
+                resid = y[ok] - design[ok] @ self.coef[j]
             else:
-                self.coef[j, :N_TIME_TERMS] = np.nanmean(y) if np.isfinite(y).any() else 0.0
+                self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
         return self
@@ -159,18 +141,12 @@ class ClassNormaliser:
         finite = np.isfinite(raw)
         flagged = finite & ((raw < self.lo.astype(f32)) | (raw > self.hi.astype(f32)))
         coef = self.coef.astype(f32)
-        resid = raw - coef[:, _time_slot(t)].T[None, :, :]
+        predicted = (_time_terms(t).astype(f32) @ coef[:, :N_TIME_TERMS].T)[None, :, :]
         if self.conditions:
             cond = _stack(frames, self.conditions)
-            z: F32 = np.nan_to_num(
-                (cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32)
-            ).astype(f32, copy=False)
-            terms = _cond_terms(z)
-            for c in range(len(self.conditions)):  # one condition's terms at a time
-                cols = slice(c * N_COND_TERMS, (c + 1) * N_COND_TERMS)
-                block = coef[:, N_TIME_TERMS:][:, cols].T
-                stacked: F32 = np.stack(terms[cols], axis=-1).astype(f32, copy=False)
-                resid -= stacked @ block
+            z = np.nan_to_num((cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32))
+            predicted = predicted + np.einsum("atc,sc->ats", z, coef[:, N_TIME_TERMS:])
+        resid = raw - predicted
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
         return resid, _stack(frames, self.status), flagged

@@ -18,7 +18,7 @@ from simulators.config import synthetic_fleet
 from simulators.engine import Event, Simulation
 from simulators.export import export
 
-QUICK = {"max_iter": 60, "negative_fraction": 0.1}
+QUICK = {"max_iter": 60, "negative_fraction": 0.1, "min_negatives": 0}
 STEP = 600
 
 

@@ -19,8 +19,8 @@ import joblib
 
 from models.pipeline import FleetModel
 
-# Bumped when a stored model cannot be scored by this code (format 2: hourly condition
-# profiles in the normaliser, unweighted trees). Older versions are left on disk.
+# Bumped when a stored model cannot be scored by this code (format 2: the classifier's
+# odds are scaled back for the kept negatives). Older versions are left on disk.
 FORMAT = 2
 
 
