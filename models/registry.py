@@ -58,30 +58,34 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
     return version
 
 
-def _format(folder: Path) -> int:
-    meta = json.loads((folder / "meta.json").read_text())
-    return int(meta["format"]) if "format" in meta else 1
+def _formats(registry: Path) -> dict[str, int]:
+    """Every stored version with its format (1: written before formats were recorded)."""
+    if not registry.is_dir():
+        return {}
+    out = {}
+    for p in registry.iterdir():
+        if (p / "meta.json").is_file():
+            out[p.name] = int(json.loads((p / "meta.json").read_text()).get("format", 1))
+    return out
 
 
 def versions(registry: Path, stale: bool = False) -> list[str]:
     """Stored versions this code can score, oldest first (``stale``: only those it cannot)."""
-    if not registry.is_dir():
-        return []
-    stored = [p for p in registry.iterdir() if (p / "meta.json").is_file()]
-    return sorted(p.name for p in stored if (_format(p) == FORMAT) != stale)
+    return sorted(n for n, f in _formats(registry).items() if (f == FORMAT) != stale)
 
 
 def load(registry: Path, version: str | None = None) -> tuple[FleetModel, dict[str, Any]]:
     """A stored model and its metadata (the newest when no version is named)."""
-    names = versions(registry)
-    if version in versions(registry, stale=True):
+    formats = _formats(registry)
+    names = sorted(n for n, f in formats.items() if f == FORMAT)
+    if version is not None and formats.get(version, FORMAT) != FORMAT:
         raise FileNotFoundError(
             f"{registry / version}: stored by an earlier plantwatch (format "
-            f"{_format(registry / version)}, this one reads {FORMAT}); train a new version"
+            f"{formats[version]}, this one reads {FORMAT}); train a new version"
         )
     if not names:
-        old = versions(registry, stale=True)
-        note = f" ({len(old)} from an earlier plantwatch: train a new one)" if old else ""
+        old = len(formats)
+        note = f" ({old} from an earlier plantwatch: train a new one)" if old else ""
         raise FileNotFoundError(f"{registry}: no model versions{note}")
     name = version or names[-1]
     if name not in names:
