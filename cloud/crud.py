@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -231,19 +231,21 @@ def record_batch(
     gateway: Gateway,
     batch_id: str,
     readings: int,
-    first_seq: int | None,
-    last_seq: int | None,
+    seqs: tuple[int | None, int | None],
     historical: bool,
+    oldest_at: datetime | None = None,
 ) -> bool:
-    """Remember a stored batch; False when a concurrent request recorded it first."""
+    """Remember a stored batch (its first and last sequence numbers, its oldest reading);
+    False when a concurrent request recorded it first."""
     session.add(
         IngestedBatch(
             gateway_id=gateway.id,
             batch_id=batch_id,
             readings=readings,
-            first_seq=first_seq,
-            last_seq=last_seq,
+            first_seq=seqs[0],
+            last_seq=seqs[1],
             historical=historical,
+            oldest_at=oldest_at,
         )
     )
     gateway.last_seen_at = datetime.now(UTC)
@@ -253,6 +255,21 @@ def record_batch(
         session.rollback()
         return False
     return True
+
+
+def last_batch_id(session: Session) -> int:
+    """The id of the newest stored batch (0 when none)."""
+    return session.scalar(select(func.max(IngestedBatch.id))) or 0
+
+
+def batches_after(session: Session, after_id: int) -> list[tuple[int, str, datetime | None]]:
+    """(id, gateway, oldest reading) of the stored batches with ids above ``after_id``."""
+    rows = session.execute(
+        select(IngestedBatch.id, IngestedBatch.gateway_id, IngestedBatch.oldest_at)
+        .where(IngestedBatch.id > after_id)
+        .order_by(IngestedBatch.id)
+    )
+    return [(i, g, at if at is None or at.tzinfo else at.replace(tzinfo=UTC)) for i, g, at in rows]
 
 
 def record_alarm_events(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -160,3 +160,8 @@ def check_batch(
 def seq_range(batch: Batch) -> tuple[int | None, int | None]:
     """Lowest and highest sequence number in a batch."""
     return (min(batch.seq), max(batch.seq)) if batch.seq else (None, None)
+
+
+def oldest(batch: Batch) -> datetime | None:
+    """The time of the batch's oldest reading (None for an empty batch)."""
+    return datetime.fromtimestamp(min(batch.ts) / 1000, UTC) if batch.ts else None

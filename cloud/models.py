@@ -110,6 +110,9 @@ class IngestedBatch(Base):
     first_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The oldest reading's time: a batch older than the scorer's re-read window (a backlog)
+    # makes the scorer read its gateway's assets' whole windows again.
+    oldest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

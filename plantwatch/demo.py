@@ -42,6 +42,7 @@ class Outcome:
     asset: str
     failure_at: int
     warning_lead_h: float | None
+    offline_lead_h: int  # how far ahead scoring the simulation's own values warns
     order: dict[str, Any] | None
     webhooks: int
     mails: int
@@ -129,7 +130,16 @@ def outcome(stack: Stack, seen: Seen) -> Outcome:
     first = min(mine, key=lambda w: w["opened_at"]) if mine else None
     lead = _hours_before(stack, first["opened_at"]) if first else None
     order = next((o for o in seen.orders if first and o["id"] == first["work_order_id"]), None)
-    return Outcome(fail.asset, fail.ts, lead, order, seen.webhooks, len(seen.mails), seen)
+    return Outcome(
+        fail.asset,
+        fail.ts,
+        lead,
+        stack.scenario.opens_h,
+        order,
+        seen.webhooks,
+        len(seen.mails),
+        seen,
+    )
 
 
 async def run(
@@ -162,7 +172,8 @@ def _report(out: Outcome) -> None:
         return
     console.print(
         f"\n[bold green]warning for {out.asset} opened {out.warning_lead_h:.1f} h before its "
-        f"failure at {iso(out.failure_at)}[/]"
+        f"failure at {iso(out.failure_at)}[/] (scoring the simulation offline: "
+        f"{out.offline_lead_h} h before)"
     )
     if out.order is not None:
         console.print(

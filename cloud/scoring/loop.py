@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import order_group
 from cloud.models import Asset, WorkOrderRow, WorkOrderStep
+from cloud.scoring.backlog import Backlog
 from cloud.scoring.frames import carry_forward, frames_from_columns, grid
 from cloud.scoring.partition import owned
 from cloud.scoring.store import Changes, record
@@ -70,7 +71,8 @@ class Round:
 
 @dataclass(frozen=True)
 class Plan:
-    """One round: the model, the instant, its grid, the assets in chunks, full read or not."""
+    """One round: the model, the instant, its grid, the assets in chunks, full read or not,
+    and the assets whose whole windows are read again (their gateway sent old readings)."""
 
     version: str
     fleet: FleetModel
@@ -78,6 +80,7 @@ class Plan:
     t: np.ndarray
     chunks: list[list[Asset]]
     full: bool
+    reread: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -94,6 +97,7 @@ class Scorer:
     _cache: dict[str, AssetFrame] = field(default_factory=dict, repr=False)
     _online: OnlineCache = field(default_factory=OnlineCache, repr=False)
     _rounds: int = field(default=0, repr=False)
+    _backlog: Backlog = field(default_factory=Backlog, repr=False)
 
     def model(self) -> tuple[str, FleetModel] | None:
         """The newest registered model (reloaded when a newer version appears)."""
@@ -162,20 +166,29 @@ class Scorer:
         now = self.clock()
         with self.sessions() as session:
             assets = self._assets(session)
+            late = self._backlog.poll(session, datetime.fromtimestamp(now - REREAD_S, UTC))
+        reread = frozenset(a.id for a in assets if a.gateway_id in late)
+        if reread:
+            log.info(
+                "old readings from %s: reading %d asset(s)' whole windows again",
+                ", ".join(sorted(late)),
+                len(reread),
+            )
         ids = {a.id for a in assets}
         self._cache = {k: v for k, v in self._cache.items() if k in ids}
         self._online.new_round()
         full = self._rounds % FULL_READ_EVERY == 0
         self._rounds += 1
         chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
-        return Plan(version, fleet, now, grid(int(now), fleet.windows), chunks, full)
+        return Plan(version, fleet, now, grid(int(now), fleet.windows), chunks, full, reread)
 
     def score_chunk(self, plan: Plan, assets: list[Asset]) -> Round:
         """Read, assess and record one chunk of assets (one transaction)."""
         began = time.perf_counter()
         rnd = Round(assets=len(assets))
         fleet, now = plan.fleet, plan.now
-        frames, since = self._frames(assets, plan.t, fleet.windows.step_s, plan.full)
+        full = plan.full or any(a.id in plan.reread for a in assets)
+        frames, since = self._frames(assets, plan.t, fleet.windows.step_s, full)
         fresh, until = [], {}
         for f in frames:
             has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)

@@ -222,6 +222,26 @@ def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick])
     assert sum(r.scored for r in counts) == 1
 
 
+def test_a_gateways_backlog_is_scored_in_the_next_round_not_at_the_next_full_read(
+    cloud: Cloud, quick: Quick
+) -> None:
+    e = quick.failure
+    first = e.ts - 4 * 3600
+    now = [first]
+    _ingest(cloud, quick, first - 2 * 3600, first + 3600, "live")
+    scorer = _scorer(cloud, quick, now)
+    assert scorer.score().scored == 1  # the first round: a full read of two hours' data
+    # the gateway comes back from an outage and drains its spool: 12 days of older readings
+    _ingest(cloud, quick, e.ts - 12 * 86400, first - 2 * 3600, "backlog")
+    now[0] = first + 3600
+    assert scorer.score().scored == 1
+    (offline,) = hourly(quick.sim, e, quick.fleet, 3)[:1]
+    with cloud.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+        state = s.get(RiskStateRow, e.asset)
+        assert state is not None
+        assert state.probability == pytest.approx(offline.probability, abs=2e-3)
+
+
 def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> None:
     from cloud.scoring.store import record
     from cloud.scoring.tracking import Rules

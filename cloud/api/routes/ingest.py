@@ -15,6 +15,7 @@ from cloud.ingest import (
     Rejected,
     check_batch,
     decompress,
+    oldest,
     parse_batch,
     parse_body,
     scope_of,
@@ -127,7 +128,7 @@ def ingest(
     metrics.write_seconds.observe(time.perf_counter() - began)
     first, last = seq_range(batch)
     fresh = crud.record_batch(
-        session, gateway, batch.batch_id, len(batch), first, last, batch.historical
+        session, gateway, batch.batch_id, len(batch), (first, last), batch.historical, oldest(batch)
     )
     metrics.batches.labels("stored" if fresh else "duplicate").inc()
     if fresh:
