@@ -130,8 +130,16 @@ def train(
     _table(ev)
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
-        f"warning threshold {fleet.threshold:.3f}"
+        f"warning threshold {fleet.threshold:.3f}, "
+        f"{_gate(fleet.ttf_gate_h)}"
     )
+
+
+def _gate(hours: float) -> str:
+    """The time-to-failure gate in words."""
+    if hours == float("inf"):
+        return "warnings open on the probability alone"
+    return f"warnings wait until failure is expected within {hours:.0f} h"
 
 
 @app.command()
@@ -153,8 +161,10 @@ def evaluate(
     with bar:
         ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step, frames=frames)
     if json_out:
+        gate = ev.fleet.ttf_gate_h
         body = {
             "thresholds": ev.thresholds,
+            "ttf_gate_h": gate if gate != float("inf") else None,
             "splits": ev.table,
             "data_findings": [str(f) for f in ev.findings],
         }
@@ -162,6 +172,10 @@ def evaluate(
     else:
         _findings(ev)
         _table(ev)
+        console.print(
+            f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
+            f"{_gate(ev.fleet.ttf_gate_h)}"
+        )
     if plots is not None:
         from models.plots import render
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from models.data import Dataset
 from models.frames import AssetFrame, build_frames, events_of
-from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers, gated
 from models.quality import Finding, check
 from models.warnings import Outcome, judge, warning_starts
 from models.windows import Windows
@@ -39,6 +39,9 @@ class Protocol:
     horizon_h: float = 48.0
     consecutive: int = 2
     seed: int = 0
+    # Candidate limits on the median expected time to failure before a warning opens,
+    # chosen on validation with the threshold (ties go to the earlier, looser one).
+    ttf_gates_h: tuple[float, ...] = (float("inf"), 72.0, 48.0, 36.0, 24.0)
 
 
 @dataclass
@@ -139,6 +142,24 @@ def tune(ev: Evaluation, scorer: str, k: int) -> float:
     return best
 
 
+def choose_gate(ev: Evaluation, ttf: list[F64], gates: tuple[float, ...], k: int) -> None:
+    """Pick the time-to-failure gate and threshold with the best validation objective; the
+    model's scores become the gated warning scores."""
+    proba = ev.scores["model"]
+    best: tuple[tuple[int, float], float, float, list[F64]] | None = None
+    for gate in gates:
+        ev.scores["model"] = [gated(p, t, gate) for p, t in zip(proba, ttf, strict=True)]
+        threshold = tune(ev, "model", k)
+        key = _objective(outcome(ev, "model", "validation", threshold, k))
+        if best is None or key > best[0]:
+            best = (key, gate, threshold, ev.scores["model"])
+    if best is None:
+        ev.scores["model"] = proba
+        return
+    _, ev.fleet.ttf_gate_h, ev.thresholds["model"], ev.scores["model"] = best
+    ev.scores["probability"] = proba
+
+
 def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     """A warner that raises ``n`` warnings at random usable instants of the split."""
     rng = np.random.default_rng(seed)
@@ -231,6 +252,7 @@ def run_protocol(
     k = protocol.consecutive
     for scorer in SCORERS:
         ev.thresholds[scorer] = tune(ev, scorer, k)
+    choose_gate(ev, [fleet.ttf_median(r) for r in rows], protocol.ttf_gates_h, k)
     fleet.threshold = ev.thresholds["model"]
     fleet.health_threshold = ev.thresholds["isolation_forest"]
     for split in ("validation", "test_time", "test_assets"):

@@ -76,6 +76,9 @@ class FleetModel:
     threshold: float = 0.5
     consecutive: int = 2
     health_threshold: float = 0.6
+    # A warning waits until the median expected time to failure is at most this: a long
+    # precursor looks like failure within the horizon days before it is.
+    ttf_gate_h: float = float("inf")
 
     def proba(self, rows: AssetRows) -> F64:
         """Failure-within-horizon probability per row (0 for a class without a model)."""
@@ -84,12 +87,25 @@ class FleetModel:
             return np.zeros(len(rows.t))
         return np.asarray(cm.warner.predict_proba(rows.x)[:, 1])
 
+    def ttf_median(self, rows: AssetRows) -> F64:
+        """Median expected hours to failure per row (NaN without a time-to-failure model)."""
+        cm = self.classes.get(rows.asset_class)
+        if cm is None or len(rows.t) == 0:
+            return np.full(len(rows.t), np.nan)
+        return np.asarray(cm.warner.predict_ttf(rows.x)[:, 1])
+
     def health(self, rows: AssetRows) -> F64:
         """IsolationForest unusualness per row."""
         cm = self.classes.get(rows.asset_class)
         if cm is None or len(rows.t) == 0:
             return np.zeros(len(rows.t))
         return cm.health.score_samples(rows.x)
+
+
+def gated(p: F64, ttf_median: F64, gate_h: float) -> F64:
+    """The warning score: the probability where failure is expected within ``gate_h`` hours
+    (or no time to failure is known), else 0."""
+    return np.where(ttf_median > gate_h, 0.0, p)
 
 
 def fit_normalisers(

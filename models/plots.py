@@ -68,8 +68,18 @@ def timeline(ev: Evaluation, frame: AssetFrame, index: int, failure: int, path: 
     fig, axes = plt.subplots(len(top) + 1, 1, figsize=(9, 2.2 * (len(top) + 1)), sharex=True)
     axes = np.atleast_1d(axes)
     hours = (rows.t[span] - failure) / 3600
-    axes[0].plot(hours, p[span], color="tab:red")
+    raw = ev.scores.get("probability", ev.scores["model"])[index]
+    gate = ev.fleet.ttf_gate_h
+    axes[0].plot(hours, raw[span], color="tab:grey", lw=0.8, label="probability")
+    axes[0].plot(
+        hours,
+        p[span],
+        color="tab:red",
+        label="warning score"
+        + (f" (0 until failure is expected within {gate:.0f} h)" if np.isfinite(gate) else ""),
+    )
     axes[0].axhline(ev.fleet.threshold, color="grey", ls="--")
+    axes[0].legend(loc="upper left", fontsize=7)
     for s in starts[(starts >= failure - 7 * 86_400) & (starts <= failure)]:
         for ax in axes:
             ax.axvline((s - failure) / 3600, color="tab:orange", ls=":")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
         "horizon_h": fleet.horizon_h,
         "threshold": fleet.threshold,
         "consecutive": fleet.consecutive,
+        "ttf_gate_h": fleet.ttf_gate_h if math.isfinite(fleet.ttf_gate_h) else None,
         "classes": {c: {"features": m.feature_names} for c, m in fleet.classes.items()},
         **meta,
     }

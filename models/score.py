@@ -10,7 +10,7 @@ import numpy.typing as npt
 from models.features import explain_row, features_batch
 from models.frames import AssetFrame
 from models.online import OnlineCache
-from models.pipeline import FleetModel
+from models.pipeline import FleetModel, gated
 
 I64 = npt.NDArray[np.int64]
 MODE_CONFIDENCE = 0.6  # below this the failure mode is not named
@@ -88,14 +88,18 @@ def assess(
         ttf = cm.warner.predict_ttf(X)
         modes, mode_p = cm.warner.predict_mode(X)
         health = cm.health.score_samples(X)
+        warn = gated(p, ttf[:, 1], fleet.ttf_gate_h)
         for i, w in enumerate(mine):
-            above = bool(p[i] >= fleet.threshold)
+            above = bool(warn[i] >= fleet.threshold)
+            band = risk_band(float(p[i]), fleet.threshold)
+            if not above and band in ("high", "critical"):
+                band = "elevated"  # likely to fail, but not yet within the warning's reach
             out.append(
                 Assessment(
                     asset=w.asset,
                     ts=int(w.t[-1]),
                     probability=round(float(p[i]), 4),
-                    risk_band=risk_band(float(p[i]), fleet.threshold),
+                    risk_band=band,
                     above_threshold=above,
                     failure_mode=modes[i] if mode_p[i] >= MODE_CONFIDENCE else "",
                     hours_to_failure=(

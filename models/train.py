@@ -57,5 +57,6 @@ def train(
         threshold=ev.thresholds["model"],
         consecutive=protocol.consecutive,
         health_threshold=ev.thresholds["isolation_forest"],
+        ttf_gate_h=ev.fleet.ttf_gate_h,
     )
     return fleet, ev

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.labels import make_labels, repairs_after
+from models.pipeline import gated
 from models.warnings import judge, warning_starts
 from models.windows import RowSums
 
@@ -117,3 +118,10 @@ def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
         atol=1e-6,
         equal_nan=True,
     )
+
+
+def test_the_gate_holds_back_only_failures_expected_beyond_it() -> None:
+    p = np.array([0.9, 0.9, 0.9, 0.2])
+    ttf = np.array([10.0, 60.0, np.nan, 5.0])  # NaN: no time-to-failure model
+    assert gated(p, ttf, 36.0).tolist() == [0.9, 0.0, 0.9, 0.2]
+    assert gated(p, ttf, float("inf")).tolist() == p.tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from models.data import load_dataset
-from models.evaluate import Evaluation
+from models.evaluate import Evaluation, Protocol
 from models.frames import build_frames, events_of
-from models.pipeline import FleetModel
+from models.pipeline import FleetModel, gated
 from models.registry import load, save, versions
 from models.score import assess
 from models.train import train
@@ -98,6 +99,31 @@ def test_registry_round_trip_and_online_assessment(
         assert lo <= mid <= hi
         if a.above_threshold:
             assert a.contributions and all(c.signal in window.signals for c in a.contributions)
+
+
+def test_warnings_wait_for_the_time_to_failure_gate(
+    trained: tuple[FleetModel, Evaluation], fleet_dir: Path, tmp_path: Path
+) -> None:
+    fleet, ev = trained
+    assert fleet.ttf_gate_h in Protocol().ttf_gates_h and fleet.ttf_gate_h == ev.fleet.ttf_gate_h
+    # the protocol measured the scores warnings are raised from: probability, gated
+    r = ev.rows[0]
+    assert np.array_equal(
+        ev.scores["model"][0], gated(ev.fleet.proba(r), ev.fleet.ttf_median(r), fleet.ttf_gate_h)
+    )
+    meta = load(tmp_path, save(tmp_path, fleet, {"data_hash": "x"}))[1]
+    gate = meta["ttf_gate_h"]
+    assert gate == (fleet.ttf_gate_h if np.isfinite(fleet.ttf_gate_h) else None)
+    frames = build_frames(load_dataset(fleet_dir))[:6]
+    low = 1e-6  # nearly every evaluation is above this threshold
+    every = assess(dataclasses.replace(fleet, threshold=low, ttf_gate_h=float("inf")), frames, {})
+    assert all(a.above_threshold for a in every if a.probability >= 1e-3)
+    assert any(a.above_threshold for a in every)
+    # a gate no expected time to failure is within: likely failures stay "elevated", unwarned
+    none = assess(dataclasses.replace(fleet, threshold=low, ttf_gate_h=-1.0), frames, {})
+    assert [a.probability for a in none] == [a.probability for a in every]
+    assert not any(a.above_threshold for a in none)
+    assert {a.risk_band for a in none} <= {"low", "elevated"}
 
 
 def test_bad_data_is_handled_not_fatal(small_dir: Path, tmp_path: Path) -> None:
