@@ -131,13 +131,13 @@ def train(
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
         f"warning threshold {fleet.threshold:.3f}, "
-        f"{_gate(fleet.ttf_gate_h)}"
+        f"{_gate(fleet.ttf_gate())}"
     )
 
 
-def _gate(hours: float) -> str:
+def _gate(hours: float | None) -> str:
     """The time-to-failure gate in words."""
-    if hours == float("inf"):
+    if hours is None:
         return "warnings open on the probability alone"
     return f"warnings wait until failure is expected within {hours:.0f} h"
 
@@ -161,10 +161,9 @@ def evaluate(
     with bar:
         ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step, frames=frames)
     if json_out:
-        gate = ev.fleet.ttf_gate_h
         body = {
             "thresholds": ev.thresholds,
-            "ttf_gate_h": gate if gate != float("inf") else None,
+            "ttf_gate_h": ev.fleet.ttf_gate(),
             "splits": ev.table,
             "data_findings": [str(f) for f in ev.findings],
         }
@@ -174,7 +173,7 @@ def evaluate(
         _table(ev)
         console.print(
             f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
-            f"{_gate(ev.fleet.ttf_gate_h)}"
+            f"{_gate(ev.fleet.ttf_gate())}"
         )
     if plots is not None:
         from models.plots import render

@@ -250,9 +250,10 @@ def run_protocol(
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
     ]
     k = protocol.consecutive
-    for scorer in SCORERS:
-        ev.thresholds[scorer] = tune(ev, scorer, k)
     choose_gate(ev, [fleet.ttf_median(r) for r in rows], protocol.ttf_gates_h, k)
+    for scorer in SCORERS:
+        if scorer != "model":  # the model's threshold comes with its gate
+            ev.thresholds[scorer] = tune(ev, scorer, k)
     fleet.threshold = ev.thresholds["model"]
     fleet.health_threshold = ev.thresholds["isolation_forest"]
     for split in ("validation", "test_time", "test_assets"):

@@ -80,6 +80,10 @@ class FleetModel:
     # precursor looks like failure within the horizon days before it is.
     ttf_gate_h: float = float("inf")
 
+    def ttf_gate(self) -> float | None:
+        """The time-to-failure gate in hours (None: warnings open on the probability alone)."""
+        return self.ttf_gate_h if np.isfinite(self.ttf_gate_h) else None
+
     def proba(self, rows: AssetRows) -> F64:
         """Failure-within-horizon probability per row (0 for a class without a model)."""
         cm = self.classes.get(rows.asset_class)

@@ -69,14 +69,14 @@ def timeline(ev: Evaluation, frame: AssetFrame, index: int, failure: int, path: 
     axes = np.atleast_1d(axes)
     hours = (rows.t[span] - failure) / 3600
     raw = ev.scores.get("probability", ev.scores["model"])[index]
-    gate = ev.fleet.ttf_gate_h
+    gate = ev.fleet.ttf_gate()
     axes[0].plot(hours, raw[span], color="tab:grey", lw=0.8, label="probability")
     axes[0].plot(
         hours,
         p[span],
         color="tab:red",
         label="warning score"
-        + (f" (0 until failure is expected within {gate:.0f} h)" if np.isfinite(gate) else ""),
+        + (f" (0 until failure is expected within {gate:.0f} h)" if gate is not None else ""),
     )
     axes[0].axhline(ev.fleet.threshold, color="grey", ls="--")
     axes[0].legend(loc="upper left", fontsize=7)

@@ -8,9 +8,9 @@ registry/
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import math
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +51,7 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
         "horizon_h": fleet.horizon_h,
         "threshold": fleet.threshold,
         "consecutive": fleet.consecutive,
-        "ttf_gate_h": fleet.ttf_gate_h if math.isfinite(fleet.ttf_gate_h) else None,
+        "ttf_gate_h": fleet.ttf_gate(),
         "classes": {c: {"features": m.feature_names} for c, m in fleet.classes.items()},
         **meta,
     }
@@ -60,26 +60,38 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
     return version
 
 
+@functools.lru_cache(maxsize=1024)
+def _format_of(meta: Path, mtime_ns: int) -> int:
+    """A version's format from its meta.json, parsed once per modification (the scorer asks
+    for the versions every round)."""
+    return int(json.loads(meta.read_text()).get("format", 1))
+
+
 def _formats(registry: Path) -> dict[str, int]:
     """Every stored version with its format (1: written before formats were recorded)."""
     if not registry.is_dir():
         return {}
     out = {}
     for p in registry.iterdir():
-        if (p / "meta.json").is_file():
-            out[p.name] = int(json.loads((p / "meta.json").read_text()).get("format", 1))
+        meta = p / "meta.json"
+        if meta.is_file():
+            out[p.name] = _format_of(meta, meta.stat().st_mtime_ns)
     return out
+
+
+def _pick(formats: dict[str, int], stale: bool = False) -> list[str]:
+    return sorted(n for n, f in formats.items() if (f == FORMAT) != stale)
 
 
 def versions(registry: Path, stale: bool = False) -> list[str]:
     """Stored versions this code can score, oldest first (``stale``: only those it cannot)."""
-    return sorted(n for n, f in _formats(registry).items() if (f == FORMAT) != stale)
+    return _pick(_formats(registry), stale)
 
 
 def load(registry: Path, version: str | None = None) -> tuple[FleetModel, dict[str, Any]]:
     """A stored model and its metadata (the newest when no version is named)."""
     formats = _formats(registry)
-    names = sorted(n for n, f in formats.items() if f == FORMAT)
+    names = _pick(formats)
     if version is not None and formats.get(version, FORMAT) != FORMAT:
         raise FileNotFoundError(
             f"{registry / version}: stored by an earlier plantwatch (format "
