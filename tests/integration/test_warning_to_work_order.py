@@ -52,8 +52,9 @@ async def test_a_precursor_becomes_a_warning_an_order_alerts_escalations_and_a_l
             assert w["asset_id"] == e.asset
             lead_h = (e.ts - _t(w["opened_at"]).timestamp()) / 3600
             assert lead_h >= 6, "the warning comes well before the failure"
-            # as early as scoring the simulation offline says (an hour's evaluation cadence)
-            assert lead_h >= stack.scenario.opens_h - 1.5
+            # about as early as scoring the simulation offline says: the live clock runs on
+            # (1200x) while the history is backfilled, a few simulated hours on a busy machine
+            assert lead_h >= stack.scenario.opens_h - 4
             assert stack.now() < e.ts
 
             # Nobody acknowledges: the team lead, then the supervisor hear of it, on time.
