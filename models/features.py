@@ -3,7 +3,9 @@
 Values are first normalised per asset class: readings outside the class's plausible range
 count as flagged and are left out, and each analog signal is expressed as its residual from
 what the operating conditions (outdoor temperature, load or traffic, running state, time of
-day and week) predict, in units of the class's typical residual. Windows then summarise the
+day and week) predict, in units of the class's typical residual, and then against what the asset's
+other signals' residuals predict (unmeasured drivers such as occupancy move the signals
+together the way the physics ties them; a fault breaks the tie). Windows then summarise the
 residuals at each evaluation instant: levels, spread, slope, and change against the asset's
 own baseline (the week before the last day), with the share of missing and flagged samples.
 Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
@@ -81,6 +83,8 @@ class ClassNormaliser:
     cond_scale: F64 = field(default_factory=lambda: np.zeros(0))
     coef: F64 = field(default_factory=lambda: np.zeros((0, 0)))
     scale: F64 = field(default_factory=lambda: np.zeros(0))
+    cross: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    cross_scale: F64 = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
         """Learn ranges, kinds and condition coefficients from this class's frames."""
@@ -119,7 +123,35 @@ class ClassNormaliser:
                 self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
+        self._fit_cross(t, stacked, z)
         return self
+
+    def _fit_cross(self, t: I64, stacked: dict[str, F32], z: F64) -> None:
+        """Each signal's residual against what the other signals' residuals predict.
+
+        Unmeasured drivers (occupancy, cooling demand) move every signal of an asset together
+        the way the physics ties them; a fault breaks that tie. Fitted on rows within four
+        typical residuals (faults and outliers left out); condition signals keep their own.
+        """
+        n = len(self.analog)
+        raw = np.column_stack([stacked[s] for s in self.analog]).astype(np.float64)
+        design = _regressors(t, z)
+        r = (raw - design @ self.coef.T) / self.scale
+        r[~np.isfinite(r) | (raw < self.lo) | (raw > self.hi)] = np.nan
+        calm = ~(np.abs(np.nan_to_num(r)) > 4.0).any(axis=1)
+        filled = np.nan_to_num(r)
+        self.cross = np.zeros((n, n))
+        self.cross_scale = np.ones(n)
+        for j, s in enumerate(self.analog):
+            ok = calm & np.isfinite(r[:, j])
+            if s in self.conditions or ok.sum() < 20 * n:
+                continue
+            others = [k for k in range(n) if k != j]
+            a = filled[ok][:, others]
+            self.cross[j, others] = np.linalg.solve(
+                a.T @ a + 1e-3 * len(a) * np.eye(n - 1), a.T @ r[ok, j]
+            )
+            self.cross_scale[j] = max(float(np.std(r[ok, j] - a @ self.cross[j, others])), 1e-6)
 
     def _cond(self, cond: F64 | None, n: int) -> F64:
         if cond is None or not self.conditions:
@@ -149,6 +181,9 @@ class ClassNormaliser:
         resid = raw - predicted
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
+        if self.cross.size:
+            tied = np.nan_to_num(resid) @ self.cross.T.astype(f32)
+            resid = (resid - tied) / self.cross_scale.astype(f32)
         return resid, _stack(frames, self.status), flagged
 
     def feature_names(self) -> list[str]:

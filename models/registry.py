@@ -21,8 +21,9 @@ import joblib
 from models.pipeline import FleetModel
 
 # Bumped when a stored model cannot be scored by this code (format 2: the classifier's
-# odds are scaled back for the kept negatives). Older versions are left on disk.
-FORMAT = 2
+# odds are scaled back for the kept negatives; 3: residuals are taken against the other
+# signals too). Older versions are left on disk.
+FORMAT = 3
 
 
 def data_hash(root: Path) -> str:

@@ -1,0 +1,42 @@
+"""The class normaliser: residuals against conditions, then against the other signals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.features import ClassNormaliser
+from models.frames import AssetFrame
+
+SIGNALS = ("flow", "motor_current", "discharge_pressure", "pump_running")
+
+
+def _pump(rng: np.random.Generator, n: int, fault: float = 0.0) -> AssetFrame:
+    """A pump driven by an unmeasured demand that moves current and pressure together."""
+    t = 1_700_000_000 + 600 * np.arange(n, dtype=np.int64)
+    demand = np.convolve(rng.normal(0.0, 1.0, n + 36), np.ones(36) / 6.0, mode="valid")[:n]
+    flow = 40.0 + rng.normal(0.0, 0.5, n)
+    current = 30.0 + 4.0 * demand + rng.normal(0.0, 0.2, n)
+    pressure = 5.0 + 0.5 * demand + rng.normal(0.0, 0.03, n)
+    pressure[n // 2 :] -= fault  # a worn impeller: pressure falls, current does not
+    x = np.column_stack([flow, current, pressure, np.ones(n)]).astype(np.float32)
+    return AssetFrame("pump-1", "pump", t, SIGNALS, x)
+
+
+def test_a_fault_that_breaks_the_tie_between_signals_stands_out() -> None:
+    rng = np.random.default_rng(3)
+    norm = ClassNormaliser("pump").fit([_pump(rng, 4000)])
+    p = norm.analog.index("discharge_pressure")
+    assert norm.cross[p, norm.analog.index("motor_current")] > 0.5  # learned: they move together
+    assert not norm.cross[norm.analog.index("flow")].any()  # a condition keeps its own
+
+    healthy, _, _ = norm.transform(_pump(np.random.default_rng(4), 4000))
+    assert 0.8 < float(np.nanstd(healthy[:, p])) < 1.2  # in units of the typical residual
+
+    # A fall of under a third of the demand-driven swing: lost in that swing against the
+    # conditions alone, several typical residuals against what motor current says.
+    frame = _pump(np.random.default_rng(4), 4000, fault=0.15)
+    faulty, _, _ = norm.transform(frame)
+    shift = float(np.nanmean(faulty[2000:, p]) - np.nanmean(healthy[2000:, p]))
+    against_conditions = 0.15 / float(np.std(frame.x[:2000, 2]))
+    assert shift < -3.0
+    assert abs(shift) > 5 * against_conditions
