@@ -4,7 +4,8 @@ Splits: training is the first part of the span; validation and test follow, each
 of the horizon plus the longest feature window, so no label or window crosses a boundary.
 A share of assets (per class) is held out of training entirely and scored over the rest
 of the span. Thresholds are chosen on validation only: the highest recall with precision
-of at least 0.8 and at most 0.1 false alarms per asset-month, else the best F1.
+of at least 0.85 and at most 0.08 false alarms per asset-month (the targets, 0.8 and 0.1,
+with a margin), else the best F1.
 """
 
 from __future__ import annotations
@@ -114,11 +115,18 @@ def outcome(ev: Evaluation, scorer: str, split: str, threshold: float, k: int) -
     )
 
 
+# The targets are precision >= 0.8 and <= 0.1 false alarms per asset-month; validation asks
+# for a margin (about one standard error of precision over its 70-90 failures), since a
+# threshold at the edge on validation lands on either side of it on the test splits.
+TUNE_PRECISION = 0.85
+TUNE_FALSE_ALARMS = 0.08
+
+
 def _objective(o: Outcome) -> tuple[int, float]:
     d = o.as_dict()
     recall, precision = d["recall"] or 0.0, d["precision"] or 0.0
     fa = d["false_alarms_per_asset_month"] or 0.0
-    if precision >= 0.8 and fa <= 0.1:
+    if precision >= TUNE_PRECISION and fa <= TUNE_FALSE_ALARMS:
         return 1, float(recall)
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
     return 0, float(f1)
@@ -133,13 +141,28 @@ def tune(ev: Evaluation, scorer: str, k: int) -> float:
     )
     if values.size == 0:
         return float("inf")
-    candidates = np.unique(np.quantile(values, np.linspace(0.9, 0.9995, 40)))
+    candidates = threshold_candidates(values)
     best, best_key = float(candidates[-1]), (-1, -1.0)
     for c in candidates:
         key = _objective(outcome(ev, scorer, "validation", float(c), k))
         if key > best_key:
             best, best_key = float(c), key
     return best
+
+
+def threshold_candidates(values: F64, most: int = 60) -> F64:
+    """Thresholds worth trying: the top tenth of the scores, above zero where any are.
+
+    A gated, calibrated score is zero almost everywhere and takes few distinct values above
+    it, so a grid of quantiles over all scores would see only a handful of them.
+    """
+    upper = values[values >= np.quantile(values, 0.9)]
+    if (upper > 0).any():
+        upper = upper[upper > 0]
+    distinct = np.unique(upper)
+    if len(distinct) <= most:
+        return distinct
+    return np.unique(np.quantile(upper, np.linspace(0.0, 0.995, most)))
 
 
 def choose_gate(ev: Evaluation, ttf: list[F64], gates: tuple[float, ...], k: int) -> None:

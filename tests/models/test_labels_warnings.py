@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.evaluate import threshold_candidates
 from models.labels import make_labels, repairs_after
 from models.pipeline import gated
 from models.warnings import judge, warning_starts
@@ -125,3 +126,16 @@ def test_the_gate_holds_back_only_failures_expected_beyond_it() -> None:
     ttf = np.array([10.0, 60.0, np.nan, 5.0])  # NaN: no time-to-failure model
     assert gated(p, ttf, 36.0).tolist() == [0.9, 0.0, 0.9, 0.2]
     assert gated(p, ttf, float("inf")).tolist() == p.tolist()
+
+
+def test_threshold_candidates_see_every_level_of_a_gated_calibrated_score() -> None:
+    # zero almost everywhere (gated), a few isotonic levels above: all of them are tried
+    rng = np.random.default_rng(0)
+    levels = np.array([0.05, 0.2, 0.33, 0.41, 0.56, 0.63, 0.9, 1.0])
+    scores = np.zeros(100_000)
+    scores[rng.choice(len(scores), 800, replace=False)] = rng.choice(levels, 800)
+    assert np.array_equal(threshold_candidates(scores), levels)
+    # a continuous score: at most ``most`` candidates, all in its top tenth
+    cont = rng.normal(size=100_000)
+    c = threshold_candidates(cont, most=60)
+    assert len(c) == 60 and c.min() >= np.quantile(cont, 0.9)
