@@ -134,14 +134,16 @@ class ClassNormaliser:
         typical residuals (faults and outliers left out); condition signals keep their own.
         """
         n = len(self.analog)
+        self.cross = np.zeros((n, n))
+        self.cross_scale = np.ones(n)
+        if n < 2:
+            return
         raw = np.column_stack([stacked[s] for s in self.analog]).astype(np.float64)
         design = _regressors(t, z)
         r = (raw - design @ self.coef.T) / self.scale
         r[~np.isfinite(r) | (raw < self.lo) | (raw > self.hi)] = np.nan
         calm = ~(np.abs(np.nan_to_num(r)) > 4.0).any(axis=1)
         filled = np.nan_to_num(r)
-        self.cross = np.zeros((n, n))
-        self.cross_scale = np.ones(n)
         for j, s in enumerate(self.analog):
             ok = calm & np.isfinite(r[:, j])
             if s in self.conditions or ok.sum() < 20 * n:

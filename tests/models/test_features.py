@@ -40,3 +40,18 @@ def test_a_fault_that_breaks_the_tie_between_signals_stands_out() -> None:
     against_conditions = 0.15 / float(np.std(frame.x[:2000, 2]))
     assert shift < -3.0
     assert abs(shift) > 5 * against_conditions
+
+
+def test_a_class_with_one_analog_signal_or_none_is_normalised() -> None:
+    rng = np.random.default_rng(5)
+    t = 1_700_000_000 + 600 * np.arange(2000, dtype=np.int64)
+    level = rng.normal(10.0, 1.0, 2000)
+    on = (rng.random(2000) < 0.5).astype(np.float64)
+    for signals, x in ((("level",), [level]), (("on",), [on]), (("level", "on"), [level, on])):
+        frame = AssetFrame("a-1", "custom", t, signals, np.column_stack(x).astype(np.float32))
+        norm = ClassNormaliser("custom").fit([frame])
+        resid, status, _ = norm.transform(frame)
+        assert resid.shape == (2000, len(norm.analog)) and status.shape == (2000, len(norm.status))
+        assert norm.cross.shape == (len(norm.analog), len(norm.analog)) and not norm.cross.any()
+        if norm.analog:
+            assert 0.9 < float(np.nanstd(resid)) < 1.1
