@@ -7,8 +7,8 @@ over the informative sensors, computed by the same prefix-sum approach as the fl
 features, and, as in the fleet model, each level against the engine's own first cycles
 (engines leave the factory with different offsets). A health index (the first principal
 components of those changes, fitted on the training engines) joins them, and a
-gradient-boosted regressor learns the remaining life, clipped to a plateau while an engine
-is still healthy (the usual piecewise-linear target).
+gradient-boosted regressor learns the log of the remaining life, clipped to a plateau while
+an engine is still healthy (the usual piecewise-linear target).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import lfilter
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -36,6 +36,10 @@ WINDOWS = (5, 10, 20, 30)
 BASELINE = 20  # first cycles of an engine taken as its own normal
 SMOOTHING = (0.1, 0.03)  # exponentially weighted levels (weight of the newest cycle)
 PLATEAU = 125  # remaining cycles treated as "healthy" in the target
+# The regressor learns log(remaining + LOG_OFFSET): equal steps of the target are equal
+# shares of the remaining life, so the trees resolve the last cycles (where "within 30"
+# is decided) finer than the plateau.
+LOG_OFFSET = 40.0
 WITHIN = 30
 
 
@@ -141,8 +145,26 @@ def last_rows(runs: Runs) -> I64:
     return np.array([np.flatnonzero(runs.unit == u)[-1] for u in runs.units()])
 
 
-def estimator(random_state: int = 0) -> Pipeline:
-    """Health index (PCA of the standardised changes) beside every feature, then boosting."""
+def _to_log(y: F64) -> F64:
+    return np.asarray(np.log(y + LOG_OFFSET))
+
+
+def _from_log(z: F64) -> F64:
+    return np.asarray(np.exp(z) - LOG_OFFSET)
+
+
+def estimator(random_state: int = 0) -> TransformedTargetRegressor:
+    """Health index (PCA of the standardised changes) beside every feature, then boosting
+    on the log of the remaining life."""
+    return TransformedTargetRegressor(
+        regressor=_pipeline(random_state),
+        func=_to_log,
+        inverse_func=_from_log,
+        check_inverse=False,
+    )
+
+
+def _pipeline(random_state: int) -> Pipeline:
     plain = n_plain_features()
     changes = list(range(plain, plain + len(SENSORS) * 4))
     health = make_pipeline(StandardScaler(), PCA(3, random_state=random_state))
@@ -160,7 +182,7 @@ def estimator(random_state: int = 0) -> Pipeline:
     )
 
 
-def fit(runs: Runs, random_state: int = 0) -> Pipeline:
+def fit(runs: Runs, random_state: int = 0) -> TransformedTargetRegressor:
     """Learn remaining life (clipped at the plateau) from run-to-failure units."""
     y = np.minimum(remaining(runs), PLATEAU)
     return estimator(random_state).fit(features(runs), y)
