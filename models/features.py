@@ -87,7 +87,7 @@ class ClassNormaliser:
     cross_scale: F64 = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
-        """Learn ranges, kinds and condition coefficients from this class's frames."""
+        """Learn ranges, kinds, condition and cross-signal coefficients from this class's frames."""
         names = sorted({s for f in frames for s in f.signals})
         stacked = {s: np.concatenate([_col(f, s)[::every] for f in frames]) for s in names}
         self.analog, self.status = [], []
