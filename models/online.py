@@ -19,12 +19,12 @@ from models.features import (
     F32,
     F64,
     I64,
-    ClassNormaliser,
     analog_columns,
     finish,
     status_columns,
 )
 from models.frames import AssetFrame
+from models.normalise import ClassNormaliser
 from models.windows import Windows
 
 SLACK_H = 6  # hours of room past the window before the arrays are moved down

@@ -11,9 +11,10 @@ import numpy.typing as npt
 
 from models.data import Dataset
 from models.estimators import FailureWarner, HealthScore
-from models.features import ClassNormaliser, eval_index, features
+from models.features import eval_index, feature_names, features
 from models.frames import AssetFrame, events_of
 from models.labels import Labels, make_labels, repairs_after
+from models.normalise import ClassNormaliser
 from models.windows import Windows
 
 F32 = npt.NDArray[np.float32]
@@ -191,7 +192,7 @@ def fit_classes(
         )
         normal = X[hours > 7 * 24]
         health = HealthScore(random_state=random_state).fit(normal if len(normal) > 100 else X)
-        models[cls] = ClassModel(norm, warner_, health, norm.feature_names())
+        models[cls] = ClassModel(norm, warner_, health, feature_names(norm))
         if progress:
             progress(cls, 1)
     return models

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow.compute as pc
 
 from models.data import Dataset
-from models.features import ClassNormaliser
 from models.frames import AssetFrame
+from models.normalise import ClassNormaliser
 
 MISSING_NOTE = 0.05  # a signal missing from more than this share of the grid is reported
 FLAGGED_NOTE = 0.0001  # likewise for readings outside the class's plausible range

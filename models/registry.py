@@ -22,8 +22,9 @@ from models.pipeline import FleetModel
 
 # Bumped when a stored model cannot be scored by this code (format 2: the classifier's
 # odds are scaled back for the kept negatives; 3: residuals are taken against the other
-# signals too). Older versions are left on disk.
-FORMAT = 3
+# signals too; 4: the normaliser is pickled from models.normalise). Older versions are left
+# on disk.
+FORMAT = 4
 
 
 def data_hash(root: Path) -> str:

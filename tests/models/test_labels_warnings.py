@@ -91,8 +91,9 @@ def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
 
 
 def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
-    from models.features import ClassNormaliser, features, features_batch
+    from models.features import feature_names, features, features_batch
     from models.frames import AssetFrame
+    from models.normalise import ClassNormaliser
 
     rng = np.random.default_rng(1)
     t = 1_735_689_600 + 600 * np.arange(2000, dtype=np.int64)
@@ -108,7 +109,7 @@ def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
     maint = [np.array([t[50]]), np.zeros(0, np.int64), np.array([t[10], t[1600]])]
     one = np.vstack([features(norm, f, idx, m) for f, m in zip(frames, maint, strict=True)])
     many = features_batch(norm, t, frames, idx, maint)
-    assert one.shape == (9, len(norm.feature_names()))
+    assert one.shape == (9, len(feature_names(norm)))
     np.testing.assert_allclose(many, one, rtol=1e-5, equal_nan=True)
     # Scoring one instant sums whole hours first; it must agree with the row-wise sums.
     last = np.array([1999], dtype=np.int64)

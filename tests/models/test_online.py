@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.features import ClassNormaliser, features_batch
+from models.features import features_batch
 from models.frames import AssetFrame
+from models.normalise import ClassNormaliser
 from models.online import OnlineFeatures
 from models.windows import Windows
 
