@@ -90,6 +90,12 @@ class FailureConfig(_Strict):
     downtime_hours: Range = (2.0, 24.0)
     modes: dict[str, ModeOverride] = {}
 
+    def precursor_hours(self, mode: str, default: Range) -> Range:
+        """A mode's precursor length range in hours before ``precursor_scale``."""
+        if mode in self.modes and self.modes[mode].precursor_hours is not None:
+            return self.modes[mode].precursor_hours  # type: ignore[return-value]
+        return default
+
     @model_validator(mode="after")
     def _check(self) -> FailureConfig:
         _ordered("strength", self.strength)

@@ -135,9 +135,7 @@ def _failures(
         if failure >= end:
             return episodes
         mode = equipment.modes[int(rng.choice(len(weights), p=weights / total))]
-        hours = mode.precursor_hours
-        if mode.name in f.modes and f.modes[mode.name].precursor_hours is not None:
-            hours = f.modes[mode.name].precursor_hours  # type: ignore[assignment]
+        hours = f.precursor_hours(mode.name, mode.precursor_hours)
         length = _log_uniform(rng, *hours) * f.precursor_scale * HOUR
         silent = rng.uniform() < f.no_precursor_share
         onset = failure if silent else max(failure - length, t + HOUR)
