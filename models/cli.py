@@ -219,9 +219,10 @@ def cmapss(
             if len(rul) != len(test.units()):
                 raise DataError(f"{rul_file}: {len(rul)} values for {len(test.units())} test units")
             model = cm.fit(runs)
-            pred = model.predict(cm.features(test)[cm.last_rows(test)])
+            x = cm.features(test)[cm.last_rows(test)]
+            pred = model.remaining(x)
             result = {
-                **cm.metrics(rul, pred),
+                **cm.metrics(rul, pred, model.within(x)),
                 "predictions": {
                     str(int(u)): round(float(p), 2) for u, p in zip(test.units(), pred, strict=True)
                 },

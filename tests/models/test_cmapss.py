@@ -61,6 +61,10 @@ def test_cli_reports_the_standard_metrics(split: tuple[Path, Path, Path, np.ndar
     assert np.isclose(out["rul_rmse"], np.sqrt(np.mean((pred - rul) ** 2)), atol=0.01)
     # far better than predicting the mean remaining life for every engine
     assert out["rul_rmse"] < 0.6 * float(np.sqrt(np.mean((rul - rul.mean()) ** 2)))
+    # two of these twenty engines fail within 30 cycles: the classifier finds at least one
+    # and raises no more false answers than right ones
+    assert (rul <= 30).sum() == 2
+    assert out["within30_recall"] >= 0.5 and out["within30_precision"] >= 0.5
 
 
 def test_bad_files_are_named_with_their_line(tmp_path: Path) -> None:
@@ -79,6 +83,14 @@ def test_metrics_of_the_within_30_question() -> None:
     m = cm.metrics(np.array([10.0, 50.0, 25.0, 100.0]), np.array([20.0, 20.0, 40.0, 100.0]))
     assert m["within30_precision"] == 0.5 and m["within30_recall"] == 0.5
     assert m["rul_rmse"] == round(float(np.sqrt((100 + 900 + 225) / 4)), 3)
+    # the classifier's answers, when given, decide instead of the predicted life
+    flagged = cm.metrics(
+        np.array([10.0, 50.0, 25.0, 100.0]),
+        np.array([20.0, 20.0, 40.0, 100.0]),
+        np.array([True, False, True, False]),
+    )
+    assert flagged["within30_precision"] == 1.0 and flagged["within30_recall"] == 1.0
+    assert flagged["rul_rmse"] == m["rul_rmse"]
 
 
 def test_features_of_a_cut_run_are_the_full_run_s_first_rows() -> None:
