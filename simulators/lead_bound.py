@@ -118,7 +118,7 @@ class Bound:
 
     def as_dict(self) -> dict[str, float | None]:
         """JSON-ready figures (None where there is nothing to measure)."""
-        return {k: (v if np.isfinite(v) else None) for k, v in asdict(self).items()}
+        return {k: (round(v, 4) if np.isfinite(v) else None) for k, v in asdict(self).items()}
 
 
 def bound(routes: list[Path], threshold: float, visible: float, window: Window = Window()) -> Bound:
