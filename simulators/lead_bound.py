@@ -10,7 +10,9 @@ detector warns the first time that probability reaches ``threshold``, and not be
 degradation reaches ``visible`` (a real detector sees a fault only once it stands out of the
 noise). Its precision, recall and lead over a fleet's real failures bound what any model can
 reach on that fleet: it has no noise, no sensor faults and no false alarms outside
-precursors, and it ignores precursors that maintenance averted.
+precursors, and it ignores precursors that maintenance averted. A precursor cut short by
+the previous repair (under 1 % of them) is judged against its mode's full range, as the
+simulator drew it.
 """
 
 from __future__ import annotations
@@ -82,23 +84,24 @@ def failure_odds(p: Precursor, elapsed_h: F64, window: Window = Window()) -> F64
 
 
 @dataclass(frozen=True)
-class Path:
+class Trace:
     """The failure odds the ideal detector sees along one precursor, every step."""
 
     precursor: Precursor
+    window: Window
     elapsed_h: F64
     odds: F64
     degradation: F64
 
 
-def path(p: Precursor, window: Window = Window()) -> Path:
+def trace(p: Precursor, window: Window = Window()) -> Trace:
     """Odds and degradation at every evaluation step from onset to failure."""
     elapsed = np.arange(STEP_H, p.hours, STEP_H)
     degradation = p.strength * (elapsed / p.hours) ** p.shape
-    return Path(p, elapsed, failure_odds(p, elapsed, window), degradation)
+    return Trace(p, window, elapsed, failure_odds(p, elapsed, window), degradation)
 
 
-def first_warning(route: Path, threshold: float, visible: float = 0.0) -> float | None:
+def first_warning(route: Trace, threshold: float, visible: float = 0.0) -> float | None:
     """Elapsed hours at which the ideal detector warns, None when it never does."""
     hit = np.flatnonzero((route.odds >= threshold) & (route.degradation >= visible))
     return float(route.elapsed_h[hit[0]]) if hit.size else None
@@ -121,12 +124,12 @@ class Bound:
         return {k: (round(v, 4) if np.isfinite(v) else None) for k, v in asdict(self).items()}
 
 
-def bound(routes: list[Path], threshold: float, visible: float, window: Window = Window()) -> Bound:
+def bound(routes: list[Trace], threshold: float, visible: float) -> Bound:
     """Precision, recall over precursors of 6 h or more, and lead of the ideal detector."""
     warned = right = with_6h = caught_6h = 0
     leads: list[float] = []
     for route in routes:
-        p = route.precursor
+        p, window = route.precursor, route.window
         with_6h += p.hours >= 6
         at = first_warning(route, threshold, visible)
         if at is None:
@@ -154,7 +157,7 @@ def best_bounds(
     min_precision: float = 0.8,
 ) -> list[Bound]:
     """Per visibility, the threshold with the longest median lead at the precision target."""
-    routes = [path(p) for p in items]
+    routes = [trace(p) for p in items]
     out = []
     for v in visibilities:
         rows = [bound(routes, c, v) for c in thresholds]
