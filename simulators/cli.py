@@ -100,7 +100,7 @@ def lead_bound_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """The lead an ideal detector gets on a fleet's failures (an upper bound for any model)."""
-    from simulators.lead_bound import best_bounds, precursors
+    from simulators.lead_bound import VISIBILITIES, best_bounds, precursors
 
     cfg = load_or_exit(config).model_copy(update={"seed": seed}) if config else None
     sim = Simulation(cfg or synthetic_fleet(assets, seed), horizon_days=days)
@@ -126,9 +126,6 @@ def lead_bound_cmd(
         "visible from: degradation at which the detector first sees the fault "
         "(1 = the strongest failure's final size); it then knows the curve exactly"
     )
-
-
-VISIBILITIES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)
 
 
 def endpoints_table(live: LiveSimulator) -> Table:

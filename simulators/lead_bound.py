@@ -29,6 +29,7 @@ from simulators.scenario import HOUR
 F64 = npt.NDArray[np.float64]
 STEP_H = 1 / 6  # the fleet's 10-minute evaluation step
 GRID = 2000  # points of the posterior over the precursor's length
+VISIBILITIES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)  # degradation from which faults are seen
 
 
 @dataclass(frozen=True)

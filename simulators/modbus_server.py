@@ -18,7 +18,34 @@ from plantwatch.profiles import Point, Table
 from plantwatch.register_codec import encode
 from simulators.deployment import DEVICE_CLOCK, MODEL_NAME, ModbusDevice, point_source
 
+
+class ClientHungUp(logging.Filter):
+    """Drops pymodbus's error for an answer whose client has already closed the connection.
+
+    Clients of a simulator come and go (a gateway stopping mid-request, a probe); pymodbus
+    logs each such answer as an error with its last frames appended as hex, which buried
+    the demo's closing summary. Every other pymodbus warning and error still shows.
+    """
+
+    HUNG_UP = "Cancel send, because not connected!"
+    REPEAT = "Repeating...."  # pymodbus's stand-in for its previous message, said again
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_hung_up = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the hung-up client's record and its repeats only."""
+        msg = record.getMessage()
+        if msg.startswith(self.REPEAT):
+            return not self._last_hung_up
+        self._last_hung_up = msg.startswith(self.HUNG_UP)
+        return not self._last_hung_up
+
+
 logging.getLogger("pymodbus").setLevel(logging.WARNING)
+# Logger filters apply where a record is made, and pymodbus makes all of its records here.
+logging.getLogger("pymodbus.logging").addFilter(ClientHungUp())
 
 _BLOCK_OF_FC = {1: "c", 5: "c", 15: "c", 2: "d", 4: "i"}  # everything else: holding
 _TABLE_KEY = {Table.COIL: "c", Table.DISCRETE: "d", Table.HOLDING: "h", Table.INPUT: "i"}

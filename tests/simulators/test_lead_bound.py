@@ -57,3 +57,8 @@ def test_the_lead_bound_command_prints_json() -> None:
     assert [b["visible"] for b in out["bounds"]] == [0.0, 0.02, 0.05, 0.1, 0.2, 0.3]
     leads = [b["lead_p50_h"] for b in out["bounds"] if b["lead_p50_h"] is not None]
     assert leads and all(np.isfinite(leads))
+    table = CliRunner().invoke(
+        app, ["sim", "lead-bound", "--assets", "8", "--days", "60", "--seed", "3"]
+    )
+    assert table.exit_code == 0, table.output
+    assert f"ideal detector on {out['failures_with_precursor']} failures" in table.output
