@@ -8,7 +8,7 @@ import json
 import resource
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -35,6 +35,15 @@ def load_or_exit(path: Path) -> FleetConfig:
     except ConfigError as exc:
         console.print(f"[red]invalid simulator config[/red]\n{exc}")
         raise typer.Exit(2) from exc
+
+
+def fleet_of(
+    config: Path | None, assets: int, seed: int, start: datetime | None = None
+) -> FleetConfig:
+    """The configured fleet with this seed, or a generated one of ``assets`` assets."""
+    if config is not None:
+        return load_or_exit(config).model_copy(update={"seed": seed})
+    return synthetic_fleet(assets, seed, start.replace(tzinfo=UTC) if start else None)
 
 
 @app.command()
@@ -64,13 +73,7 @@ def export_cmd(
         step = parse_interval(interval)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--interval") from exc
-    if config is not None:
-        cfg = load_or_exit(config).model_copy(update={"seed": seed})
-    else:
-        from datetime import UTC
-
-        cfg = synthetic_fleet(assets, seed, start.replace(tzinfo=UTC) if start else None)
-    sim = Simulation(cfg, horizon_days=days)
+    sim = Simulation(fleet_of(config, assets, seed, start), horizon_days=days)
     began = time.perf_counter()
     with Progress(
         TextColumn("exporting"),
@@ -102,8 +105,7 @@ def lead_bound_cmd(
     """The lead an ideal detector gets on a fleet's failures (an upper bound for any model)."""
     from simulators.lead_bound import VISIBILITIES, best_bounds, precursors
 
-    cfg = load_or_exit(config).model_copy(update={"seed": seed}) if config else None
-    sim = Simulation(cfg or synthetic_fleet(assets, seed), horizon_days=days)
+    sim = Simulation(fleet_of(config, assets, seed), horizon_days=days)
     items = precursors(sim)
     rows = best_bounds(items, VISIBILITIES)
     if as_json:
