@@ -241,7 +241,7 @@ def run_protocol(
         [f.asset_class for f in frames], protocol.holdout_assets, protocol.seed
     )
     held_names = {f.asset for f, h in zip(frames, held_mask, strict=True) if h}
-    norms = fit_normalisers([f for f in frames if f.asset not in held_names], until=train_end)
+    norms = fit_normalisers(ds, [f for f in frames if f.asset not in held_names], until=train_end)
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
     seen = [i for i, r in enumerate(rows) if r.asset not in held_names]
     held = [i for i, r in enumerate(rows) if r.asset in held_names]

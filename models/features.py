@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser, column_of
-from models.windows import Windows, per_asset, window_sums
+from models.windows import Windows, per_asset, since_maintenance, window_sums
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -39,7 +39,7 @@ SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infi
 
 def feature_names(norm: ClassNormaliser) -> list[str]:
     """Names of the columns ``features`` returns for a class."""
-    names = [f"{s}:{k}" for s in norm.analog for k in ANALOG_FEATURES]
+    names = [f"{s}:{k}" for s in norm.channels for k in ANALOG_FEATURES]
     names += [f"{s}:{k}" for s in norm.status for k in STATUS_FEATURES]
     return [*names, "days_since_maintenance"]
 
@@ -68,8 +68,11 @@ def features_batch(
     resid, status, flagged = norm.transform_batch(t, frames)
     s6, s24 = win.n(win.short_h), win.n(win.day_h)
     cols: list[F64] = []
+    reach = idx + 2 - win.slots
+    floor = since_maintenance(t, idx, maintenance, reach)
     if resid.shape[2]:
-        r = window_sums(resid, idx, win)
+        r = window_sums(resid, idx, win, floor)
+        cut = None if floor is None else np.repeat(floor, resid.shape[2], axis=1)
         # Only the rows the short and daily windows reach are looked at again.
         first = max(0, int(idx.min()) + 1 - s24)
         tail = resid[:, first:]
@@ -82,9 +85,8 @@ def features_batch(
             idx - first, s24
         )
         seen = np.minimum(s24, idx + 1)[:, None]
-        cols.append(
-            analog_columns(lambda w, lag: r.window(idx, w, lag), stuck, flags, seen, n_a, win)
-        )
+        summed: Summed = lambda w, lag: r.window(idx, w, lag, cut)  # noqa: E731
+        cols.append(analog_columns(summed, stuck, flags, seen, n_a, win))
     if status.shape[2]:
         st = window_sums(status, idx, win)
         cols.append(status_columns(lambda w, lag: st.window(idx, w, lag), n_a, win))

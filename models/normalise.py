@@ -62,10 +62,22 @@ class ClassNormaliser:
     hi: F64 = field(default_factory=lambda: np.zeros(0))
     cond_mean: F64 = field(default_factory=lambda: np.zeros(0))
     cond_scale: F64 = field(default_factory=lambda: np.zeros(0))
+    # Coefficients of the time and condition terms, then (with a running-state condition)
+    # of the same terms while running: a stopped machine idles by different rules.
     coef: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    state: str = ""
     scale: F64 = field(default_factory=lambda: np.zeros(0))
     cross: F64 = field(default_factory=lambda: np.zeros((0, 0)))
     cross_scale: F64 = field(default_factory=lambda: np.zeros(0))
+    # Failure-mode signature channels (``models.signatures``): projections of the residuals.
+    sig_modes: list[str] = field(default_factory=list)
+    sig_w: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    sig_b: F64 = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def channels(self) -> list[str]:
+        """Residual channels: the analog signals, then one signature per failure mode."""
+        return [*self.analog, *(f"signature_{m}" for m in self.sig_modes)]
 
     def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
         """Learn ranges, kinds, condition and cross-signal coefficients from this class's frames."""
@@ -90,6 +102,9 @@ class ClassNormaliser:
         t = np.concatenate([f.t[::every] for f in frames])
         z = self._cond(cond, len(t))
         design = _regressors(t, z)
+        self.state = next((c for c in self.conditions if c in self.status), "")
+        if self.state:
+            design = np.column_stack([design, design * np.nan_to_num(stacked[self.state])[:, None]])
         self.coef = np.zeros((len(self.analog), design.shape[1]))
         self.scale = np.ones(len(self.analog))
         for j, s in enumerate(self.analog):
@@ -146,27 +161,57 @@ class ClassNormaliser:
         resid, status, flagged = self.transform_batch(frame.t, [frame])
         return resid[0], status[0], flagged[0]
 
+    def residuals(self, frame: AssetFrame) -> F32:
+        """One frame's analog residuals alone: (time, analog signal)."""
+        resid: F32 = self._analog(frame.t, [frame])[0][0]
+        return resid
+
     def transform_batch(
         self, t: I64, frames: list[AssetFrame]
     ) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
-        """The same for frames on one grid ``t``: arrays of (asset, time, signal)."""
+        """The same for frames on one grid ``t``: arrays of (asset, time, channel)."""
+        resid, flagged = self._analog(t, frames)
+        if len(self.sig_modes):
+            seen = np.isfinite(resid).any(axis=2, keepdims=True)
+            proj = np.nan_to_num(resid) @ self.sig_w.T.astype(np.float32)
+            proj -= self.sig_b.astype(np.float32)
+            proj[~np.broadcast_to(seen, proj.shape)] = np.nan
+            resid = np.concatenate([resid, proj], axis=2)
+            any_flag = np.broadcast_to(flagged.any(axis=2, keepdims=True), proj.shape)
+            flagged = np.concatenate([flagged, any_flag], axis=2)
+        return resid, _stack(frames, self.status), flagged
+
+    def _analog(self, t: I64, frames: list[AssetFrame]) -> tuple[F32, npt.NDArray[np.bool_]]:
         f32 = np.float32  # elementwise work in single precision; window sums in double
         raw = _stack(frames, self.analog)
         finite = np.isfinite(raw)
         flagged = finite & ((raw < self.lo.astype(f32)) | (raw > self.hi.astype(f32)))
         coef = self.coef.astype(f32)
-        predicted = (_time_terms(t).astype(f32) @ coef[:, :N_TIME_TERMS].T)[None, :, :]
+        terms = _time_terms(t).astype(f32)
+        z = np.zeros((len(frames), len(t), 0), f32)
         if self.conditions:
             cond = _stack(frames, self.conditions)
             z = np.nan_to_num((cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32))
-            predicted = predicted + np.einsum("atc,sc->ats", z, coef[:, N_TIME_TERMS:])
+        p = N_TIME_TERMS + z.shape[2]
+        predicted = _predict(terms, z, coef[:, :p])
+        if self.state:
+            running = np.nan_to_num(_stack(frames, [self.state]))
+            predicted += running * _predict(terms, z, coef[:, p:])
         resid = raw - predicted
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
         if self.cross.size:
             tied = np.nan_to_num(resid) @ self.cross.T.astype(f32)
             resid = (resid - tied) / self.cross_scale.astype(f32)
-        return resid, _stack(frames, self.status), flagged
+        return resid, flagged
+
+
+def _predict(terms: F32, z: F32, coef: F32) -> F32:
+    """Time terms (time, k) and conditions (asset, time, c) through coefficients (signal, k + c)."""
+    out: F32 = (terms @ coef[:, :N_TIME_TERMS].T)[None, :, :] + np.einsum(
+        "atc,sc->ats", z, coef[:, N_TIME_TERMS:]
+    )
+    return out
 
 
 def _stack(frames: list[AssetFrame], names: list[str]) -> F32:

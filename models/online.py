@@ -25,7 +25,7 @@ from models.features import (
 )
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
-from models.windows import Windows
+from models.windows import Windows, since_maintenance
 
 SLACK_H = 6  # hours of room past the window before the arrays are moved down
 
@@ -39,10 +39,10 @@ class OnlineFeatures:
     assets: tuple[str, ...]
     h0: int  # first hour held (absolute: slot // slots per hour)
     end: int  # last slot written (absolute: epoch s // step)
-    resid: F32  # (asset, slot, analog), NaN where missing or flagged
-    flagged: npt.NDArray[np.uint8]  # (asset, slot, analog)
+    resid: F32  # (asset, slot, channel), NaN where missing or flagged
+    flagged: npt.NDArray[np.uint8]  # (asset, slot, channel)
     status: F32  # (asset, slot, status)
-    c1: F64  # (asset, hour + 1, analog): residual sums of the hours before each held hour
+    c1: F64  # (asset, hour + 1, channel): residual sums of the hours before each held hour
     c2: F64  # the same of squares
     cn: F64  # and counts
 
@@ -53,7 +53,7 @@ class OnlineFeatures:
         end = int(frames[0].t[-1]) // win.step_s
         span = win.longest_s // 3600 + 1
         cap = span + SLACK_H
-        n_a, n_s, n_st = len(frames), len(norm.analog), len(norm.status)
+        n_a, n_s, n_st = len(frames), len(norm.channels), len(norm.status)
         state = cls(
             norm,
             win,
@@ -133,6 +133,32 @@ class OnlineFeatures:
         part = _sums(self.resid[:, (hour * block)[:, None] + np.arange(into)])
         return out[0] + part[0], out[1] + part[1], out[2] + part[2]
 
+    def _prefix_at(self, assets: I64, k: I64) -> tuple[F64, F64, F64]:
+        """The same for some assets, each with its own slots ``k``: (asset, slot)."""
+        block = self.win.n(self.win.every_h)
+        hour, into = k // block - self.h0, k % block
+        a = assets[:, None]
+        whole = [c[a, hour] for c in (self.c1, self.c2, self.cn)]
+        within = np.arange(block)
+        slots = np.minimum((hour * block)[:, :, None] + within, self.resid.shape[1] - 1)
+        r = self.resid[a[:, :, None], slots]
+        part = _sums(np.where((within < into[:, :, None])[..., None], r, np.nan))
+        return whole[0] + part[0], whole[1] + part[1], whole[2] + part[2]
+
+    def _since_maintenance(self, maintenance: list[I64], ends: I64, starts: I64) -> tuple[I64, I64]:
+        """Assets whose last maintenance falls inside their windows, and those windows' starts
+        moved up to it (as ``features_batch`` does)."""
+        win = self.win
+        first = self.end + 1 - win.slots
+        t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
+        last = np.array([win.slots - 1], np.int64)
+        floor = since_maintenance(t, last, maintenance, last + 2 - win.slots)
+        if floor is None:
+            return np.zeros(0, np.int64), np.zeros((0, len(starts)), np.int64)
+        hit = np.flatnonzero(floor[0])
+        cut = np.minimum(np.maximum(starts[None, :], floor[0, hit, None] + first), ends[None, :])
+        return hit, cut
+
     def columns(self, maintenance: list[I64]) -> F32:
         """Feature rows at ``end`` for every asset, equal to ``features_batch`` there."""
         win, n_a = self.win, len(self.assets)
@@ -142,6 +168,10 @@ class OnlineFeatures:
         ends = np.array([self.end + 1 - lag for _, lag in spans], np.int64)
         starts = ends - np.array([w for w, _ in spans], np.int64)
         s1, s2, n = self._prefix(np.concatenate([ends, starts]))
+        hit, cut = self._since_maintenance(maintenance, ends, starts)
+        if len(hit):
+            for whole, moved in zip((s1, s2, n), self._prefix_at(hit, cut), strict=True):
+                whole[hit, len(spans) :] = moved
         cache: dict[tuple[int, int], tuple[F64, F64, F64]] = {}
         for i, key in enumerate(spans):
             j = i + len(spans)

@@ -15,6 +15,7 @@ from models.features import eval_index, feature_names, features
 from models.frames import AssetFrame, events_of
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
+from models.signatures import fit_signatures
 from models.windows import Windows
 
 F32 = npt.NDArray[np.float32]
@@ -114,13 +115,18 @@ def gated(p: F64, ttf_median: F64, gate_h: float) -> F64:
 
 
 def fit_normalisers(
-    frames: list[AssetFrame], until: int | None = None
+    ds: Dataset, frames: list[AssetFrame], until: int | None = None
 ) -> dict[str, ClassNormaliser]:
-    """One normaliser per asset class from frames (only data before ``until`` if given)."""
+    """One normaliser per asset class, with its failure-mode signatures, from frames and
+    their events (only data before ``until`` if given)."""
     out: dict[str, ClassNormaliser] = {}
     for cls in sorted({f.asset_class for f in frames}):
         mine = [_until(f, until) for f in frames if f.asset_class == cls]
-        out[cls] = ClassNormaliser(cls).fit(mine)
+        histories = [AssetHistory.of(ds, f.asset) for f in mine]
+        events = [
+            (f, h.failures, h.modes, h.repaired) for f, h in zip(mine, histories, strict=True)
+        ]
+        out[cls] = fit_signatures(ClassNormaliser(cls).fit(mine), events, until)
     return out
 
 

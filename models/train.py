@@ -27,7 +27,7 @@ def fit(
     """A model fitted on all the data with a given threshold, without the protocol (quick:
     for demos and tests; ``train`` is how production models are made and measured)."""
     frames = build_frames(ds, win.step_s)
-    norms = fit_normalisers(frames)
+    norms = fit_normalisers(ds, frames)
     rows = asset_rows(ds, frames, norms, win, horizon_h)
     label_end = max(int(f.t[-1]) for f in frames) - int(horizon_h * 3600)
     models = fit_classes(rows, norms, lambda r: np.asarray(r.t < label_end), warner=warner)
@@ -43,7 +43,7 @@ def train(
     """The protocol's figures and thresholds, and a model refitted on every asset and day."""
     frames = build_frames(ds, win.step_s)
     ev = run_protocol(ds, protocol, win, progress, frames)
-    norms = fit_normalisers(frames)
+    norms = fit_normalisers(ds, frames)
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
     last = max(int(f.t[-1]) for f in frames)
     label_end = last - int(protocol.horizon_h * 3600)

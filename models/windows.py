@@ -60,13 +60,23 @@ class RowSums:
         self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
         self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
 
-    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+    def window(
+        self, idx: I64, w: int, lag: int = 0, floor: I64 | None = None
+    ) -> tuple[F64, F64, F64]:
+        """Mean, spread and count per row; ``floor`` (row, column): rows before it are left out."""
         end = np.clip(idx + 1 - lag, 0, None)
         start = np.clip(end - w, 0, None)
-        n = self.n[end] - self.n[start]
+        if floor is None:
+            n = self.n[end] - self.n[start]
+            s1, s2 = self.s1[end] - self.s1[start], self.s2[end] - self.s2[start]
+        else:
+            cut = np.minimum(np.maximum(start[:, None], floor), end[:, None])
+            col = np.arange(floor.shape[1])[None, :]
+            n = self.n[end] - self.n[cut, col]
+            s1, s2 = self.s1[end] - self.s1[cut, col], self.s2[end] - self.s2[cut, col]
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (self.s1[end] - self.s1[start]) / n
-            var = (self.s2[end] - self.s2[start]) / n - mean * mean
+            mean = s1 / n
+            var = s2 / n - mean * mean
         return mean, np.sqrt(np.clip(var, 0.0, None)), n
 
 
@@ -87,7 +97,11 @@ class BlockSums:
         self.s2 = _prefix(_per_block(v * v, block))
         self.n = _prefix(_per_block(ok.astype(v.dtype), block))
 
-    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+    def window(
+        self, idx: I64, w: int, lag: int = 0, floor: I64 | None = None
+    ) -> tuple[F64, F64, F64]:
+        """Mean, spread and count at the instant (``window_sums`` picks these only without a
+        floor)."""
         end = max(self.blocks - lag // self.block, 0)
         start = max(end - w // self.block, 0)
 
@@ -122,12 +136,31 @@ def grid(end_s: int, win: Windows) -> I64:
     return last - win.step_s * np.arange(win.slots - 1, -1, -1, dtype=np.int64)
 
 
-def window_sums(values: Floats, idx: I64, win: Windows) -> RowSums | BlockSums:
-    """Window sums over (asset, time, signal) values: by blocks for one instant, else rows."""
+def window_sums(
+    values: Floats, idx: I64, win: Windows, floor: I64 | None = None
+) -> RowSums | BlockSums:
+    """Window sums over (asset, time, signal) values: by blocks for one instant (when no
+    ``floor`` cuts the windows short), else rows."""
     block = win.n(win.every_h)
-    if len(idx) == 1 and win.whole_hours and idx[0] + 1 >= block:
+    if floor is None and len(idx) == 1 and win.whole_hours and idx[0] + 1 >= block:
         return BlockSums(values, int(idx[0]), block)
     return RowSums(flat_columns(values))
+
+
+def since_maintenance(t: I64, idx: I64, maintenance: list[I64], reach: I64) -> I64 | None:
+    """Per evaluated row and asset, the first slot after the asset's last maintenance, where
+    that falls after ``reach`` (the first slot the row's windows use); None when none does.
+
+    A repair or service resets what is normal for an asset: windows ignore the slots before it.
+    """
+    out = np.zeros((len(idx), len(maintenance)), np.int64)
+    for a, m in enumerate(maintenance):
+        if len(m) == 0:
+            continue
+        pos = np.searchsorted(m, t[idx], side="right") - 1
+        slot = np.searchsorted(t, m[np.clip(pos, 0, None)], side="left")
+        out[:, a] = np.where((pos >= 0) & (slot > reach), slot, 0)
+    return out if out.any() else None
 
 
 def flat_columns(a: Floats) -> Floats:

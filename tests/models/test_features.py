@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.features import feature_names, features
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 
@@ -55,3 +56,47 @@ def test_a_class_with_one_analog_signal_or_none_is_normalised() -> None:
         assert norm.cross.shape == (len(norm.analog), len(norm.analog)) and not norm.cross.any()
         if norm.analog:
             assert 0.9 < float(np.nanstd(resid)) < 1.1
+
+
+def test_windows_forget_what_came_before_the_last_maintenance() -> None:
+    rng = np.random.default_rng(6)
+    n, day = 12 * 144, 144
+    t = 1_700_000_000 + 600 * np.arange(n, dtype=np.int64)
+    healthy = rng.normal(10.0, 1.0, (n, 1)).astype(np.float32)
+    norm = ClassNormaliser("custom").fit([AssetFrame("a-0", "custom", t, ("level",), healthy)])
+    level = rng.normal(10.0, 1.0, n)
+    level[: 9 * day] += 3.0  # worn before the service on day 9, normal after it
+    frame = AssetFrame("a-1", "custom", t, ("level",), level[:, None].astype(np.float32))
+    names = feature_names(norm)
+    d6, d24 = names.index("level:d6"), names.index("level:d24")
+    idx = np.array([9 * day + 72, 11 * day], dtype=np.int64)  # 12 h and 2 days after it
+    serviced = np.array([t[9 * day]])
+    before = features(norm, frame, idx, np.zeros(0, np.int64))
+    after = features(norm, frame, idx, serviced)
+    # Against a baseline of mostly worn days, normal looks like a fall (in units of that
+    # baseline's spread, which the step widens); against the day since the service, nothing.
+    assert before[1, d24] < -1.5
+    assert abs(after[1, d24]) < 0.5
+    assert np.isnan(after[0, d6])  # the baseline ends before the service: no baseline yet
+    assert np.isfinite(after[0, names.index("level:m6")])
+
+
+def test_a_stopped_machine_idles_by_its_own_rules() -> None:
+    rng = np.random.default_rng(7)
+    n = 6000
+    t = 1_700_000_000 + 600 * np.arange(n, dtype=np.int64)
+    outdoor = 15.0 + 8.0 * np.sin(np.arange(n) / 400.0) + rng.normal(0.0, 0.3, n)
+    running = (rng.random(n) < 0.6).astype(np.float64)
+    # Running, suction barely follows the weather; stopped, it settles with it.
+    suction = np.where(running == 1, 4.0 + 0.02 * outdoor, 5.0 + 0.12 * outdoor)
+    suction += rng.normal(0.0, 0.05, n)
+    x = np.column_stack([suction, outdoor, running]).astype(np.float32)
+    frame = AssetFrame(
+        "hvac-1", "hvac", t, ("suction_pressure", "outdoor_temp", "compressor_running"), x
+    )
+    norm = ClassNormaliser("hvac").fit([frame])
+    assert norm.state == "compressor_running"
+    resid, _, _ = norm.transform(frame)
+    j = norm.analog.index("suction_pressure")
+    raw = resid[:, j] * norm.scale[j] * norm.cross_scale[j]  # back in bar
+    assert float(np.nanstd(raw)) < 0.06  # the sensor's own noise, not the two regimes' gap

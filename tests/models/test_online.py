@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from models.features import features_batch
 from models.frames import AssetFrame
@@ -34,11 +37,16 @@ def _window(t: np.ndarray, xs: list[np.ndarray], end: int) -> list[AssetFrame]:
     return [AssetFrame(f"p{a}", "pump", t[rows], signals, x[rows]) for a, x in enumerate(xs)]
 
 
-def test_rounds_equal_full_recomputation_with_late_data_and_odd_steps() -> None:
+@pytest.mark.parametrize("signature", [False, True])
+def test_rounds_equal_full_recomputation_with_late_data_and_odd_steps(signature: bool) -> None:
     rng = np.random.default_rng(3)
     t, xs = _history(rng, N + 600)
     norm = ClassNormaliser("pump").fit(_window(t, xs, len(t) - 1))
     assert WIN.whole_hours and norm.analog == ["flow", "motor_current"]
+    if signature:  # a failure-mode channel rides along with the signals
+        w = np.array([[0.6, -0.8]])
+        norm = replace(norm, sig_modes=["seal_leak"], sig_w=w, sig_b=np.array([0.1]))
+        assert norm.channels[-1] == "signature_seal_leak"
     maint = [np.array([t[50]]), np.zeros(0, np.int64), np.array([t[N + 100]])]
     end = N - 1
     state = OnlineFeatures.start(norm, WIN, _window(t, xs, end))
