@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.data import load_dataset
 from models.features import features_batch
-from models.frames import AssetFrame, build_frames
+from models.frames import AssetFrame, build_frames, events_of
 from models.online import OnlineCache
 from models.score import assess
 from models.train import train
@@ -86,9 +86,15 @@ def main() -> None:
             for i in range(args.score_assets // len(base) + 1)
             for b in base
         ][: args.score_assets]
-        assess(fleet, windows[:50], {})  # warm-up
+        # Each tiled asset carries its original's maintenance log: windows that reach back
+        # past a service are cut short there, and days since maintenance is a feature.
+        maint = {
+            w.asset: events_of(ds, b.asset, "maintenance")[0]
+            for w, b in zip(windows, _tiled(base, len(windows)), strict=True)
+        }
+        assess(fleet, windows[:50], maint)  # warm-up
         began = time.perf_counter()
-        out = assess(fleet, windows, {})
+        out = assess(fleet, windows, maint)
         scored = time.perf_counter() - began
         rows_by_class = {
             c: features_batch(
@@ -96,7 +102,7 @@ def main() -> None:
                 base[0].t,
                 [w for w in windows if w.asset_class == c],
                 np.array([n_window - 1]),
-                [np.zeros(0, np.int64)] * sum(w.asset_class == c for w in windows),
+                [maint[w.asset] for w in windows if w.asset_class == c],
             )
             for c, cm in fleet.classes.items()
         }
@@ -125,12 +131,12 @@ def main() -> None:
         ]
         online = OnlineCache()
         for i in range(0, len(windows), CHUNK):
-            assess(fleet, earlier[i : i + CHUNK], {}, online=online)
+            assess(fleet, earlier[i : i + CHUNK], maint, online=online)
         since = int(base[0].t[-1]) - 2 * 3600 + 600
         began = time.perf_counter()
         live = []
         for i in range(0, len(windows), CHUNK):
-            live += assess(fleet, windows[i : i + CHUNK], {}, online=online, since_s=since)
+            live += assess(fleet, windows[i : i + CHUNK], maint, online=online, since_s=since)
         rounded = time.perf_counter() - began
         cold = {a.asset: a.probability for a in out}
         gap = max(abs(a.probability - cold[a.asset]) for a in live)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser, column_of
-from models.windows import Windows, per_asset, since_maintenance, window_sums
+from models.windows import Windows, last_event, per_asset, since_maintenance, window_sums
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -33,13 +33,17 @@ ANALOG_FEATURES = (
     "missing",
     "stuck",
 )
+# A failure-mode signature channel repeats its signals' data quality: levels and changes only.
+SIGNATURE_FEATURES = ("m6", "d6", "d24", "d6_old", "slope", "slope48")
+SIGNATURE_KINDS = [ANALOG_FEATURES.index(k) for k in SIGNATURE_FEATURES]
 STATUS_FEATURES = ("on6", "on24")
 SCALE_FLOOR = 0.05  # of the class's residual scale: a flat baseline is not infinitely tight
 
 
 def feature_names(norm: ClassNormaliser) -> list[str]:
     """Names of the columns ``features`` returns for a class."""
-    names = [f"{s}:{k}" for s in norm.channels for k in ANALOG_FEATURES]
+    names = [f"{s}:{k}" for s in norm.analog for k in ANALOG_FEATURES]
+    names += [f"{s}:{k}" for s in norm.channels[len(norm.analog) :] for k in SIGNATURE_FEATURES]
     names += [f"{s}:{k}" for s in norm.status for k in STATUS_FEATURES]
     return [*names, "days_since_maintenance"]
 
@@ -68,8 +72,8 @@ def features_batch(
     resid, status, flagged = norm.transform_batch(t, frames)
     s6, s24 = win.n(win.short_h), win.n(win.day_h)
     cols: list[F64] = []
-    reach = idx + 2 - win.slots
-    floor = since_maintenance(t, idx, maintenance, reach)
+    last = last_event(maintenance, t[idx])
+    floor = since_maintenance(t, last, idx + 2 - win.slots)
     if resid.shape[2]:
         r = window_sums(resid, idx, win, floor)
         cut = None if floor is None else np.repeat(floor, resid.shape[2], axis=1)
@@ -86,18 +90,21 @@ def features_batch(
         )
         seen = np.minimum(s24, idx + 1)[:, None]
         summed: Summed = lambda w, lag: r.window(idx, w, lag, cut)  # noqa: E731
-        cols.append(analog_columns(summed, stuck, flags, seen, n_a, win))
+        cols.append(analog_columns(summed, stuck, flags, seen, n_a, win, len(norm.analog)))
     if status.shape[2]:
         st = window_sums(status, idx, win)
         cols.append(status_columns(lambda w, lag: st.window(idx, w, lag), n_a, win))
-    return finish(cols, t[idx], maintenance)
+    return finish(cols, t[idx], last)
 
 
 Summed = Callable[[int, int], tuple[F64, F64, F64]]  # (samples, lag) -> mean, sd, count
 
 
-def analog_columns(r: Summed, stuck: F64, flags: F64, seen: F64, n_a: int, win: Windows) -> F64:
-    """The analog features from windowed residual sums: (asset * row, signal * kind)."""
+def analog_columns(
+    r: Summed, stuck: F64, flags: F64, seen: F64, n_a: int, win: Windows, n_signals: int
+) -> F64:
+    """The channel features from windowed residual sums: (asset * row, signal * kind), then
+    the signature channels' kinds."""
     s6, s24, sbase = win.n(win.short_h), win.n(win.day_h), win.n(win.baseline_days * 24)
     half = s24 // 2
     m6, sd6, _ = r(s6, 0)
@@ -123,8 +130,12 @@ def analog_columns(r: Summed, stuck: F64, flags: F64, seen: F64, n_a: int, win: 
         missing + flags,
         stuck,
     ]
-    block = np.stack([per_asset(p, n_a) for p in per], axis=3)  # asset, row, signal, kind
-    return block.reshape(-1, block.shape[2] * block.shape[3])
+    block = np.stack([per_asset(p, n_a) for p in per], axis=3)  # asset, row, channel, kind
+    signals = block[:, :, :n_signals]
+    modes = block[:, :, n_signals:][..., SIGNATURE_KINDS]
+    rows = block.shape[0] * block.shape[1]
+    width = [signals.shape[2] * signals.shape[3], modes.shape[2] * modes.shape[3]]
+    return np.hstack([signals.reshape(rows, width[0]), modes.reshape(rows, width[1])])
 
 
 def status_columns(st: Summed, n_a: int, win: Windows) -> F64:
@@ -135,19 +146,12 @@ def status_columns(st: Summed, n_a: int, win: Windows) -> F64:
     return block.reshape(-1, block.shape[2] * block.shape[3])
 
 
-def finish(cols: list[F64], at: I64, maintenance: list[I64]) -> F32:
-    """Append days since maintenance (per asset, at the evaluated instants ``at``)."""
-    since = [_days_since(at, m) for m in maintenance]
-    cols.append(np.concatenate(since)[:, None])
+def finish(cols: list[F64], at: I64, last: I64) -> F32:
+    """Append days since maintenance (``last``: per instant ``at`` and asset, from
+    ``last_event``), asset-major like the other columns."""
+    since = np.where(last >= 0, (at[:, None] - last) / 86_400.0, np.nan)
+    cols.append(np.minimum(since, 365.0).T.reshape(-1, 1))
     return np.hstack(cols).astype(np.float32)
-
-
-def _days_since(t: I64, events: I64) -> F64:
-    if len(events) == 0:
-        return np.full(len(t), np.nan)
-    pos = np.searchsorted(events, t, side="right") - 1
-    since = np.where(pos >= 0, (t - events[np.clip(pos, 0, None)]) / 86_400.0, np.nan)
-    return np.minimum(since, 365.0)
 
 
 def eval_index(frame: AssetFrame, win: Windows = Windows()) -> I64:

@@ -25,7 +25,7 @@ from models.features import (
 )
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
-from models.windows import Windows, since_maintenance
+from models.windows import Windows, last_event, since_maintenance
 
 SLACK_H = 6  # hours of room past the window before the arrays are moved down
 
@@ -145,14 +145,13 @@ class OnlineFeatures:
         part = _sums(np.where((within < into[:, :, None])[..., None], r, np.nan))
         return whole[0] + part[0], whole[1] + part[1], whole[2] + part[2]
 
-    def _since_maintenance(self, maintenance: list[I64], ends: I64, starts: I64) -> tuple[I64, I64]:
-        """Assets whose last maintenance falls inside their windows, and those windows' starts
-        moved up to it (as ``features_batch`` does)."""
+    def _since_maintenance(self, last: I64, ends: I64, starts: I64) -> tuple[I64, I64]:
+        """Assets whose last maintenance (``last_event``) falls inside their windows, and those
+        windows' starts moved up to it (as ``features_batch`` does)."""
         win = self.win
         first = self.end + 1 - win.slots
         t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
-        last = np.array([win.slots - 1], np.int64)
-        floor = since_maintenance(t, last, maintenance, last + 2 - win.slots)
+        floor = since_maintenance(t, last, np.array([1], np.int64))
         if floor is None:
             return np.zeros(0, np.int64), np.zeros((0, len(starts)), np.int64)
         hit = np.flatnonzero(floor[0])
@@ -168,7 +167,9 @@ class OnlineFeatures:
         ends = np.array([self.end + 1 - lag for _, lag in spans], np.int64)
         starts = ends - np.array([w for w, _ in spans], np.int64)
         s1, s2, n = self._prefix(np.concatenate([ends, starts]))
-        hit, cut = self._since_maintenance(maintenance, ends, starts)
+        at = np.array([self.end * win.step_s], np.int64)
+        last = last_event(maintenance, at)
+        hit, cut = self._since_maintenance(last, ends, starts)
         if len(hit):
             for whole, moved in zip((s1, s2, n), self._prefix_at(hit, cut), strict=True):
                 whole[hit, len(spans) :] = moved
@@ -187,7 +188,17 @@ class OnlineFeatures:
             same = (near[:, 1:] == near[:, :-1]).mean(axis=1).reshape(1, -1)
             flags = self._slots(self.flagged, s24).mean(axis=1).reshape(1, -1)
             seen = np.full((1, 1), float(s24))
-            cols.append(analog_columns(lambda w, lag: cache[(w, lag)], same, flags, seen, n_a, win))
+            cols.append(
+                analog_columns(
+                    lambda w, lag: cache[(w, lag)],
+                    same,
+                    flags,
+                    seen,
+                    n_a,
+                    win,
+                    len(self.norm.analog),
+                )
+            )
         if self.status.shape[2]:
             st = self._slots(self.status, s24)
 
@@ -201,8 +212,7 @@ class OnlineFeatures:
                 return flat, np.zeros_like(flat), cnt.reshape(1, -1).astype(np.float64)
 
             cols.append(status_columns(on, n_a, win))
-        at = np.array([self.end * win.step_s], np.int64)
-        return finish(cols, at, maintenance)
+        return finish(cols, at, last)
 
 
 def _sums(r: F32) -> tuple[F64, F64, F64]:

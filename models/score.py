@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from models.estimators import FailureWarner
 from models.features import explain_row, features_batch
 from models.frames import AssetFrame
 from models.online import OnlineCache
 from models.pipeline import FleetModel, gated
 
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 MODE_CONFIDENCE = 0.6  # below this the failure mode is not named
 
@@ -53,6 +56,16 @@ def risk_band(p: float, threshold: float) -> str:
     return "low"
 
 
+def _modes(warner: FailureWarner, X: F32, at_risk: npt.NDArray[np.bool_]) -> tuple[list[str], F64]:
+    """The likely failure mode of the rows at risk ('' elsewhere: a healthy asset has none)."""
+    modes, mode_p = [""] * len(X), np.zeros(len(X))
+    if at_risk.any():
+        named, proba = warner.predict_mode(X[at_risk])
+        for i, m, q in zip(np.flatnonzero(at_risk), named, proba, strict=True):
+            modes[i], mode_p[i] = m, q
+    return modes, mode_p
+
+
 def assess(
     fleet: FleetModel,
     windows: list[AssetFrame],
@@ -86,7 +99,7 @@ def assess(
             )
         p = cm.warner.predict_proba(X)[:, 1]
         ttf = cm.warner.predict_ttf(X)
-        modes, mode_p = cm.warner.predict_mode(X)
+        modes, mode_p = _modes(cm.warner, X, p >= fleet.threshold / 2)
         health = cm.health.score_samples(X)
         warn = gated(p, ttf[:, 1], fleet.ttf_gate_h)
         for i, w in enumerate(mine):

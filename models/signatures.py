@@ -47,12 +47,13 @@ def fit_signatures(
         keep = failures < until if until is not None else np.ones(len(failures), bool)
         failures, repaired = failures[keep], repaired[keep]
         modes = [m for m, k in zip(modes, keep, strict=True) if k]
-        t = frame.t[::EVERY]
-        if until is not None:
-            t = t[t < until]
+        n = int(np.searchsorted(frame.t, until)) if until is not None else len(frame.t)
+        picked = slice(0, n, EVERY)
+        t = frame.t[picked]
         if len(t) == 0:
             continue
-        resid = norm.residuals(frame)[::EVERY][: len(t)].astype(np.float64)
+        part = AssetFrame(frame.asset, frame.asset_class, t, frame.signals, frame.x[picked])
+        resid = norm.residuals(part).astype(np.float64)
         lab = make_labels(t, failures, repaired)
         ok = lab.usable & np.isfinite(resid).all(axis=1)
         normal.append(resid[ok & (lab.hours_to_failure > CALM_H)])

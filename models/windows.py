@@ -147,19 +147,33 @@ def window_sums(
     return RowSums(flat_columns(values))
 
 
-def since_maintenance(t: I64, idx: I64, maintenance: list[I64], reach: I64) -> I64 | None:
-    """Per evaluated row and asset, the first slot after the asset's last maintenance, where
-    that falls after ``reach`` (the first slot the row's windows use); None when none does.
+def last_event(events: list[I64], at: I64) -> I64:
+    """Per instant ``at`` (row) and asset, when the asset's last event at or before it
+    happened (epoch s; -1 when none had)."""
+    out = np.full((len(at), len(events)), -1, np.int64)
+    if len(at) == 1:  # one instant of many assets (scoring): one pass over all their events
+        owner = np.repeat(np.arange(len(events)), [len(e) for e in events])
+        times = np.concatenate(events) if events else np.zeros(0, np.int64)
+        before = times <= at[0]
+        np.maximum.at(out[0], owner[before], times[before])
+        return out
+    for a, e in enumerate(events):
+        if len(e) == 0:
+            continue
+        pos = np.searchsorted(e, at, side="right") - 1
+        out[:, a] = np.where(pos >= 0, e[np.clip(pos, 0, None)], -1)
+    return out
+
+
+def since_maintenance(t: I64, last: I64, reach: I64) -> I64 | None:
+    """Per evaluated row and asset, the first slot of grid ``t`` after the asset's last
+    maintenance (``last``, from ``last_event``) where that falls after ``reach`` (the first
+    slot the row's windows use); None when none does.
 
     A repair or service resets what is normal for an asset: windows ignore the slots before it.
     """
-    out = np.zeros((len(idx), len(maintenance)), np.int64)
-    for a, m in enumerate(maintenance):
-        if len(m) == 0:
-            continue
-        pos = np.searchsorted(m, t[idx], side="right") - 1
-        slot = np.searchsorted(t, m[np.clip(pos, 0, None)], side="left")
-        out[:, a] = np.where((pos >= 0) & (slot > reach), slot, 0)
+    slot = np.searchsorted(t, last, side="left")
+    out = np.where((last >= 0) & (slot > reach[:, None]), slot, 0)
     return out if out.any() else None
 
 
