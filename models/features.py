@@ -76,7 +76,6 @@ def features_batch(
     floor = since_maintenance(t, last, idx + 2 - win.slots)
     if resid.shape[2]:
         r = window_sums(resid, idx, win, floor)
-        cut = None if floor is None else np.repeat(floor, resid.shape[2], axis=1)
         # Only the rows the short and daily windows reach are looked at again.
         first = max(0, int(idx.min()) + 1 - s24)
         tail = resid[:, first:]
@@ -89,7 +88,7 @@ def features_batch(
             idx - first, s24
         )
         seen = np.minimum(s24, idx + 1)[:, None]
-        summed: Summed = lambda w, lag: r.window(idx, w, lag, cut)  # noqa: E731
+        summed: Summed = lambda w, lag: r.window(idx, w, lag)  # noqa: E731
         cols.append(analog_columns(summed, stuck, flags, seen, n_a, win, len(norm.analog)))
     if status.shape[2]:
         st = window_sums(status, idx, win)

@@ -52,7 +52,10 @@ class Windows:
 class RowSums:
     """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
 
-    def __init__(self, values: Floats) -> None:
+    def __init__(self, values: Floats, floor: I64 | None = None) -> None:
+        """``values`` (time, column); ``floor`` (row, column): each evaluated row's windows
+        leave out the slots before it."""
+        self.floor = floor
         ok = np.isfinite(values)
         v = np.where(ok, values, 0.0).astype(np.float64)
         zero = np.zeros((1, values.shape[1]))
@@ -60,12 +63,11 @@ class RowSums:
         self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
         self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
 
-    def window(
-        self, idx: I64, w: int, lag: int = 0, floor: I64 | None = None
-    ) -> tuple[F64, F64, F64]:
-        """Mean, spread and count per row; ``floor`` (row, column): rows before it are left out."""
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        """Mean, spread and count per evaluated row and column."""
         end = np.clip(idx + 1 - lag, 0, None)
         start = np.clip(end - w, 0, None)
+        floor = self.floor
         if floor is None:
             n = self.n[end] - self.n[start]
             s1, s2 = self.s1[end] - self.s1[start], self.s2[end] - self.s2[start]
@@ -97,11 +99,8 @@ class BlockSums:
         self.s2 = _prefix(_per_block(v * v, block))
         self.n = _prefix(_per_block(ok.astype(v.dtype), block))
 
-    def window(
-        self, idx: I64, w: int, lag: int = 0, floor: I64 | None = None
-    ) -> tuple[F64, F64, F64]:
-        """Mean, spread and count at the instant (``window_sums`` picks these only without a
-        floor)."""
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        """Mean, spread and count at the instant."""
         end = max(self.blocks - lag // self.block, 0)
         start = max(end - w // self.block, 0)
 
@@ -136,15 +135,39 @@ def grid(end_s: int, win: Windows) -> I64:
     return last - win.step_s * np.arange(win.slots - 1, -1, -1, dtype=np.int64)
 
 
+class CutSums:
+    """Windowed sums of many assets at one instant: by blocks, except the assets whose
+    windows a maintenance cuts short, which are summed row by row."""
+
+    def __init__(self, values: Floats, end: int, block: int, floor: I64) -> None:
+        # floor: (1, asset), from ``since_maintenance``
+        self.blocks = BlockSums(values, end, block)
+        self.hit = np.flatnonzero(floor[0])
+        n_ch = values.shape[2]
+        self.cols = (self.hit[:, None] * n_ch + np.arange(n_ch)).ravel()
+        cut = np.repeat(floor[:, self.hit], n_ch, axis=1)
+        self.rows = RowSums(flat_columns(values[self.hit]), cut)
+
+    def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
+        """Mean, spread and count at the instant."""
+        out = self.blocks.window(idx, w, lag)
+        for whole, cut in zip(out, self.rows.window(idx, w, lag), strict=True):
+            whole[:, self.cols] = cut
+        return out
+
+
 def window_sums(
     values: Floats, idx: I64, win: Windows, floor: I64 | None = None
-) -> RowSums | BlockSums:
-    """Window sums over (asset, time, signal) values: by blocks for one instant (when no
-    ``floor`` cuts the windows short), else rows."""
+) -> RowSums | BlockSums | CutSums:
+    """Window sums over (asset, time, signal) values: by blocks for one instant, else rows;
+    ``floor`` (row, asset): the first slot each row's windows may use."""
     block = win.n(win.every_h)
-    if floor is None and len(idx) == 1 and win.whole_hours and idx[0] + 1 >= block:
-        return BlockSums(values, int(idx[0]), block)
-    return RowSums(flat_columns(values))
+    if len(idx) == 1 and win.whole_hours and idx[0] + 1 >= block:
+        if floor is None:
+            return BlockSums(values, int(idx[0]), block)
+        return CutSums(values, int(idx[0]), block, floor)
+    cut = None if floor is None else np.repeat(floor, values.shape[2], axis=1)
+    return RowSums(flat_columns(values), cut)
 
 
 def last_event(events: list[I64], at: I64) -> I64:

@@ -78,6 +78,8 @@ def test_windows_forget_what_came_before_the_last_maintenance() -> None:
     assert before[1, d24] < -1.5
     assert abs(after[1, d24]) < 0.5
     assert np.isnan(after[0, d6])  # the baseline ends before the service: no baseline yet
+    alone = features(norm, frame, idx[1:], serviced)  # one instant: the scorer's block sums
+    np.testing.assert_allclose(alone[0], after[1], rtol=1e-5, atol=1e-6, equal_nan=True)
     assert np.isfinite(after[0, names.index("level:m6")])
 
 
