@@ -88,9 +88,9 @@ def main() -> None:
         ][: args.score_assets]
         # Each tiled asset carries its original's maintenance log: windows that reach back
         # past a service are cut short there, and days since maintenance is a feature.
+        logs = {b.asset: events_of(ds, b.asset, "maintenance")[0] for b in base}
         maint = {
-            w.asset: events_of(ds, b.asset, "maintenance")[0]
-            for w, b in zip(windows, _tiled(base, len(windows)), strict=True)
+            w.asset: logs[b.asset] for w, b in zip(windows, _tiled(base, len(windows)), strict=True)
         }
         assess(fleet, windows[:50], maint)  # warm-up
         began = time.perf_counter()
