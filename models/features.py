@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from models.cusum import CUSUM_FEATURES, block_means, page
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser, column_of
 from models.windows import Windows, last_event, per_asset, since_maintenance, window_sums
@@ -45,6 +46,7 @@ def feature_names(norm: ClassNormaliser) -> list[str]:
     names = [f"{s}:{k}" for s in norm.analog for k in ANALOG_FEATURES]
     names += [f"{s}:{k}" for s in norm.channels[len(norm.analog) :] for k in SIGNATURE_FEATURES]
     names += [f"{s}:{k}" for s in norm.status for k in STATUS_FEATURES]
+    names += [f"{s}:{k}" for s in norm.channels[len(norm.analog) :] for k in CUSUM_FEATURES]
     return [*names, "days_since_maintenance"]
 
 
@@ -93,6 +95,8 @@ def features_batch(
     if status.shape[2]:
         st = window_sums(status, idx, win)
         cols.append(status_columns(lambda w, lag: st.window(idx, w, lag), n_a, win))
+    if resid.shape[2] > len(norm.analog):
+        cols.append(cusum_columns(resid[:, :, len(norm.analog) :], idx, floor, win))
     return finish(cols, t[idx], last)
 
 
@@ -143,6 +147,32 @@ def status_columns(st: Summed, n_a: int, win: Windows) -> F64:
     on24, _, _ = st(win.n(win.day_h), 0)
     block = np.stack([per_asset(on6, n_a), per_asset(on24, n_a)], axis=3)
     return block.reshape(-1, block.shape[2] * block.shape[3])
+
+
+def cusum_columns(sig: F32, idx: I64, floor: I64 | None, win: Windows) -> F64:
+    """The signature channels' CUSUM features (``models.cusum``) at each evaluated row:
+    (asset * row, channel * 2); ``floor`` as from ``since_maintenance``."""
+    block, (n_a, n_t, n_c) = win.n(win.every_h), sig.shape
+    ok = np.isfinite(sig)
+    zero = np.zeros((n_a, 1, n_c))
+    c1 = np.concatenate([zero, np.cumsum(np.where(ok, sig, 0.0), axis=1, dtype=np.float64)], 1)
+    cn = np.concatenate([zero, np.cumsum(ok, axis=1, dtype=np.float64)], 1)
+    out = np.zeros((n_a, len(idx), n_c, 2))
+    # Hours end where the evaluated instants do: one grid of boundaries per offset in the hour.
+    for off in np.unique((idx + 1) % block):
+        rows = np.flatnonzero((idx + 1) % block == off)
+        bounds = np.arange(off, n_t + 1, block)
+        p = np.zeros((n_a, len(bounds), n_c))
+        p[:, 1:] = np.cumsum(
+            block_means(np.diff(c1[:, bounds], axis=1), np.diff(cn[:, bounds], axis=1)), axis=1
+        )
+        at = np.broadcast_to((idx[rows] + 1 - off) // block, (n_a, len(rows)))
+        lowest = np.zeros(at.shape, np.int64)
+        if floor is not None:
+            lowest = -((off - floor[rows].T) // block)  # the first boundary at or after it
+        s, run = page(p, at, lowest, (win.slots - 1) // block)
+        out[:, rows] = np.stack([s, run * win.every_h], axis=3)
+    return out.reshape(n_a * len(idx), n_c * 2)
 
 
 def finish(cols: list[F64], at: I64, last: I64) -> F32:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from models.cusum import block_means, page
 from models.features import (
     F32,
     F64,
@@ -212,7 +213,29 @@ class OnlineFeatures:
                 return flat, np.zeros_like(flat), cnt.reshape(1, -1).astype(np.float64)
 
             cols.append(status_columns(on, n_a, win))
+        if self.resid.shape[2] > len(self.norm.analog):
+            cols.append(self._cusum(last))
         return finish(cols, at, last)
+
+    def _cusum(self, last: I64) -> F64:
+        """The signature channels' CUSUM features over the window's hours, as
+        ``features.cusum_columns`` reads them: (asset, channel * 2)."""
+        win, block = self.win, self.win.n(self.win.every_h)
+        span = (win.slots - 1) // block
+        k = self.end + 1 - block * np.arange(span, -1, -1, dtype=np.int64)
+        s1, _, n = self._prefix(k)
+        sig = slice(len(self.norm.analog), None)
+        means = block_means(np.diff(s1[..., sig], axis=1), np.diff(n[..., sig], axis=1))
+        p = np.zeros((means.shape[0], span + 1, means.shape[2]))
+        p[:, 1:] = np.cumsum(means, axis=1)
+        first = self.end + 1 - win.slots
+        t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
+        floor = since_maintenance(t, last, np.array([1], np.int64))
+        lowest = np.zeros((len(p), 1), np.int64)
+        if floor is not None:
+            lowest[:, 0] = -((int(k[0]) - first - floor[0]) // block)
+        s, run = page(p, np.full((len(p), 1), span, np.int64), lowest, span)
+        return np.stack([s, run * win.every_h], axis=3).reshape(len(p), -1)
 
 
 def _sums(r: F32) -> tuple[F64, F64, F64]:

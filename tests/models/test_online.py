@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from models.features import features_batch
+from models.features import feature_names, features_batch
 from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 from models.online import OnlineFeatures
@@ -27,6 +27,7 @@ def _history(rng: np.random.Generator, slots: int) -> tuple[np.ndarray, list[np.
         x[rng.random((slots, 3)) < 0.05] = np.nan
         x[rng.random(slots) < 0.01, 0] = 1e6  # implausible: flagged
         x[slots - 400 : slots - 380, 1] = 3.5  # stuck for a while
+        x[slots - 700 :, 1] -= np.linspace(0.0, 8.0 * (a == 0), 700)  # a fault grows on p0
         xs.append(x)
     return t, xs
 
@@ -41,7 +42,7 @@ def _window(t: np.ndarray, xs: list[np.ndarray], end: int) -> list[AssetFrame]:
 def test_rounds_equal_full_recomputation_with_late_data_and_odd_steps(signature: bool) -> None:
     rng = np.random.default_rng(3)
     t, xs = _history(rng, N + 600)
-    norm = ClassNormaliser("pump").fit(_window(t, xs, len(t) - 1))
+    norm = ClassNormaliser("pump").fit(_window(t, xs, N - 1))
     assert WIN.whole_hours and norm.analog == ["flow", "motor_current"]
     if signature:  # a failure-mode channel rides along with the signals
         w = np.array([[0.6, -0.8]])
@@ -52,6 +53,7 @@ def test_rounds_equal_full_recomputation_with_late_data_and_odd_steps(signature:
     state = OnlineFeatures.start(norm, WIN, _window(t, xs, end))
     # Steps of one slot, an hour, odd lengths, a day, and none; like the scorer, each round
     # re-reads every slot since the last one and the hour before it.
+    fullest = np.zeros(0, np.float32)
     for step in (1, 6, 7, 0, 13, 1, 60, 5, 144, 2):
         since = int(t[end - 5])
         end += step
@@ -63,7 +65,12 @@ def test_rounds_equal_full_recomputation_with_late_data_and_odd_steps(signature:
         full = features_batch(norm, frames[0].t, frames, np.array([N - 1]), maint, WIN)
         # atol: the spread of a stuck stretch is cancellation noise (about 1e-5) either way
         np.testing.assert_allclose(state.columns(maint), full, rtol=1e-4, atol=1e-5, equal_nan=True)
+        fullest = full[0]
     assert state.end == int(t[end]) // WIN.step_s
+    if signature:  # the growing fault has been adding up for hours on p0
+        names = feature_names(norm)
+        assert fullest[names.index("signature_seal_leak:cusum")] > 5
+        assert fullest[names.index("signature_seal_leak:cusum_run")] >= 10
 
 
 def test_a_gap_or_other_assets_need_a_fresh_start() -> None:

@@ -1,0 +1,46 @@
+"""Page's CUSUM over a window's hours: the vectorised form against the textbook recursion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.cusum import K, block_means, page
+
+
+def _recursion(x: np.ndarray) -> tuple[float, int]:
+    """S_t = max(0, S_{t-1} + x_t) from zero, and the steps since S last was 0."""
+    s, run = 0.0, 0
+    for v in x:
+        s = max(0.0, s + v)
+        run = run + 1 if s > 0 else 0
+    return s, run
+
+
+def _sums(x: np.ndarray) -> np.ndarray:
+    p = np.zeros(len(x) + 1)
+    p[1:] = np.cumsum(x)
+    return p
+
+
+def test_page_equals_the_recursion_from_each_window_start() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(-0.5, 1.0, 300)
+    x[200:] += np.linspace(0.0, 3.0, 100)  # a fault that grows
+    p = _sums(x)[None, :, None]
+    at = np.array([[60, 150, 230, 300]])
+    for span, lowest in ((240, np.zeros_like(at)), (24, np.zeros_like(at)), (240, at - 40)):
+        s, run = page(p, at, lowest, span)
+        for j, b in enumerate(at[0]):
+            first = max(b - span, int(lowest[0, j]))
+            want_s, want_run = _recursion(x[first:b])
+            assert abs(s[0, j, 0] - want_s) < 1e-9
+            assert run[0, j, 0] == want_run
+    s, run = page(p, np.array([[300]]), np.zeros((1, 1), np.int64), 240)
+    assert s[0, 0, 0] > 20 and 60 <= run[0, 0, 0] <= 100  # it has been growing for a while
+
+
+def test_hours_without_readings_add_no_evidence() -> None:
+    s1 = np.array([[[3.0], [0.0], [12.0]]])
+    n = np.array([[[6.0], [0.0], [6.0]]])
+    means = block_means(s1, n)
+    np.testing.assert_allclose(means[0, :, 0], [0.5 - K, 0.0, 2.0 - K])
