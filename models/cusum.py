@@ -28,27 +28,43 @@ def block_means(s1: F64, n: F64) -> F64:
         return np.where(n > 0, s1 / n - K, 0.0)
 
 
-def page(p: F64, at: I64, lowest: I64, span: int) -> tuple[F64, F64]:
+def page(p: F64, at: I64, lowest: I64) -> tuple[F64, F64]:
     """The CUSUM and its run length in blocks at boundaries ``at``.
 
     ``p``: (asset, boundary, channel) cumulative sums of ``block_means`` (0 at the first
-    boundary); ``at``: (asset, row) the boundary of each evaluated instant; ``lowest``: the
-    same shape, the first boundary its window may use (after the last maintenance). The
-    statistic is ``p[at] - min(p[b])`` over ``b`` from ``max(at - span, lowest)`` to
-    ``at``; the run counts the blocks since the latest such minimum (0 when the sum is 0).
+    boundary); ``at``: (asset, row) the last boundary at or before each evaluated instant;
+    ``lowest``: the same shape, the first boundary its window may use (inside the window,
+    after the last maintenance). The statistic is the sum now less its lowest value since
+    ``lowest``; the run counts the blocks since the latest such low (0 when it is 0).
     """
-    a = np.arange(p.shape[0])[:, None]
-    now = p[a, at]  # (asset, row, channel)
-    low, run = now.copy(), np.zeros(now.shape)
-    first = np.maximum(at - span, lowest)
-    for lag in range(1, span + 1):
-        b = at - lag
-        ok = (b >= first)[..., None]
-        if not ok.any():
-            break
+    a = np.arange(len(p))[:, None]
+    now = p[a, at]
+    if at.shape[1] == 1 and (at == at[0, 0]).all():
+        return _one_instant(p, int(at[0, 0]), lowest[:, 0], now)
+    low, lag = now.copy(), np.zeros(now.shape)
+    for k in range(1, int((at - lowest).max(initial=0)) + 1):
+        b = at - k
         cand = p[a, np.maximum(b, 0)]
-        better = ok & (cand < low)  # strict: ties keep the latest boundary
-        low = np.where(better, cand, low)
-        run = np.where(better, float(lag), run)
+        better = (b >= lowest)[..., None] & (cand < low)  # strict: ties keep the latest
+        low, lag = np.where(better, cand, low), np.where(better, float(k), lag)
+    return _result(now, low, lag)
+
+
+def _one_instant(p: F64, at: int, lowest: I64, now: F64) -> tuple[F64, F64]:
+    """``page`` for many assets at one boundary: every boundary at once, latest first."""
+    back = p[:, at::-1]  # (asset, lag, channel)
+    best = back.argmin(axis=1)  # the first lag, so the latest of ties
+    low = np.take_along_axis(back, best[:, None], axis=1)[:, 0]
+    cut = np.flatnonzero(lowest > 0)  # windows that start after the first boundary
+    if len(cut):
+        late = np.arange(back.shape[1])[None, :] > (at - lowest[cut])[:, None]
+        sub = np.where(late[..., None], np.inf, back[cut])
+        best[cut] = sub.argmin(axis=1)
+        low[cut] = np.take_along_axis(sub, best[cut][:, None], axis=1)[:, 0]
+    better = low[:, None] < now
+    return _result(now, np.where(better, low[:, None], now), best[:, None].astype(np.float64))
+
+
+def _result(now: F64, low: F64, run: F64) -> tuple[F64, F64]:
     s = now - low
     return s, np.where(s > 0, run, 0.0)

@@ -96,7 +96,7 @@ def features_batch(
         st = window_sums(status, idx, win)
         cols.append(status_columns(lambda w, lag: st.window(idx, w, lag), n_a, win))
     if resid.shape[2] > len(norm.analog):
-        cols.append(cusum_columns(resid[:, :, len(norm.analog) :], idx, floor, win))
+        cols.append(cusum_columns(resid[:, :, len(norm.analog) :], t, idx, floor, win))
     return finish(cols, t[idx], last)
 
 
@@ -149,30 +149,26 @@ def status_columns(st: Summed, n_a: int, win: Windows) -> F64:
     return block.reshape(-1, block.shape[2] * block.shape[3])
 
 
-def cusum_columns(sig: F32, idx: I64, floor: I64 | None, win: Windows) -> F64:
-    """The signature channels' CUSUM features (``models.cusum``) at each evaluated row:
-    (asset * row, channel * 2); ``floor`` as from ``since_maintenance``."""
+def cusum_columns(sig: F32, t: I64, idx: I64, floor: I64 | None, win: Windows) -> F64:
+    """The signature channels' CUSUM features (``models.cusum``) at each evaluated row, over
+    the whole clock hours inside its window: (asset * row, channel * 2);
+    ``floor`` as from ``since_maintenance``."""
     block, (n_a, n_t, n_c) = win.n(win.every_h), sig.shape
     ok = np.isfinite(sig)
     zero = np.zeros((n_a, 1, n_c))
     c1 = np.concatenate([zero, np.cumsum(np.where(ok, sig, 0.0), axis=1, dtype=np.float64)], 1)
     cn = np.concatenate([zero, np.cumsum(ok, axis=1, dtype=np.float64)], 1)
-    out = np.zeros((n_a, len(idx), n_c, 2))
-    # Hours end where the evaluated instants do: one grid of boundaries per offset in the hour.
-    for off in np.unique((idx + 1) % block):
-        rows = np.flatnonzero((idx + 1) % block == off)
-        bounds = np.arange(off, n_t + 1, block)
-        p = np.zeros((n_a, len(bounds), n_c))
-        p[:, 1:] = np.cumsum(
-            block_means(np.diff(c1[:, bounds], axis=1), np.diff(cn[:, bounds], axis=1)), axis=1
-        )
-        at = np.broadcast_to((idx[rows] + 1 - off) // block, (n_a, len(rows)))
-        lowest = np.zeros(at.shape, np.int64)
-        if floor is not None:
-            lowest = -((off - floor[rows].T) // block)  # the first boundary at or after it
-        s, run = page(p, at, lowest, (win.slots - 1) // block)
-        out[:, rows] = np.stack([s, run * win.every_h], axis=3)
-    return out.reshape(n_a * len(idx), n_c * 2)
+    bounds = np.arange((-int(t[0]) // win.step_s) % block, n_t + 1, block)  # hours start
+    p = np.zeros((n_a, len(bounds), n_c))
+    sums = [np.diff(c[:, bounds], axis=1) for c in (c1, cn)]
+    p[:, 1:] = np.cumsum(block_means(*sums), axis=1)
+    at = np.clip(np.searchsorted(bounds, idx + 1, side="right") - 1, 0, None)
+    lowest = np.searchsorted(bounds, idx + 1 - win.slots)  # the window's first whole hour
+    if floor is not None:
+        lowest = np.maximum(lowest, np.searchsorted(bounds, floor.T))
+    shape = (n_a, len(idx))
+    s, run = page(p, np.broadcast_to(at, shape), np.broadcast_to(lowest, shape))
+    return np.stack([s, run * win.every_h], axis=3).reshape(n_a * len(idx), n_c * 2)
 
 
 def finish(cols: list[F64], at: I64, last: I64) -> F32:

@@ -46,6 +46,8 @@ class OnlineFeatures:
     c1: F64  # (asset, hour + 1, channel): residual sums of the hours before each held hour
     c2: F64  # the same of squares
     cn: F64  # and counts
+    # (asset, signature channel, hour): each hour's ``block_means`` (``models.cusum``)
+    hm: F64 = field(default_factory=lambda: np.zeros((0, 0, 0)))
 
     @classmethod
     def start(cls, norm: ClassNormaliser, win: Windows, frames: list[AssetFrame]) -> OnlineFeatures:
@@ -67,6 +69,7 @@ class OnlineFeatures:
             np.zeros((n_a, cap + 1, n_s)),
             np.zeros((n_a, cap + 1, n_s)),
             np.zeros((n_a, cap + 1, n_s)),
+            np.zeros((n_a, n_s - len(norm.analog), cap)),
         )
         state.advance(frames, int(frames[0].t[0]))
         return state
@@ -106,6 +109,9 @@ class OnlineFeatures:
         # Prefix sums from the first changed hour on; the hours before it stand.
         for c, h in zip((self.c1, self.c2, self.cn), hourly, strict=True):
             c[:, first_h + 1 : last_h + 2] = c[:, first_h : first_h + 1] + np.cumsum(h, axis=1)
+        sig = slice(len(self.norm.analog), None)
+        means = block_means(hourly[0][..., sig], hourly[2][..., sig])
+        self.hm[:, :, first_h : last_h + 1] = means.transpose(0, 2, 1)
         self.end = end
 
     def _move(self, h0: int) -> None:
@@ -116,6 +122,7 @@ class OnlineFeatures:
             a[:, -shift * block :] = empty
         for c in (self.c1, self.c2, self.cn):  # sums between hours do not depend on the start
             c[:, :-shift] = c[:, shift:]
+        self.hm[:, :, :-shift] = self.hm[:, :, shift:]
         self.h0 = h0
 
     def _slots(self, a: npt.NDArray[np.generic], n: int) -> npt.NDArray[np.generic]:
@@ -218,23 +225,21 @@ class OnlineFeatures:
         return finish(cols, at, last)
 
     def _cusum(self, last: I64) -> F64:
-        """The signature channels' CUSUM features over the window's hours, as
-        ``features.cusum_columns`` reads them: (asset, channel * 2)."""
+        """The signature channels' CUSUM features over the whole clock hours inside the window,
+        as ``features.cusum_columns`` reads them: (asset, channel * 2)."""
         win, block = self.win, self.win.n(self.win.every_h)
-        span = (win.slots - 1) // block
-        k = self.end + 1 - block * np.arange(span, -1, -1, dtype=np.int64)
-        s1, _, n = self._prefix(k)
-        sig = slice(len(self.norm.analog), None)
-        means = block_means(np.diff(s1[..., sig], axis=1), np.diff(n[..., sig], axis=1))
-        p = np.zeros((means.shape[0], span + 1, means.shape[2]))
-        p[:, 1:] = np.cumsum(means, axis=1)
         first = self.end + 1 - win.slots
+        h1, h2 = -(-first // block) - self.h0, (self.end + 1) // block - self.h0
+        # (asset, boundary, channel) views of arrays laid out hour-last: sums run along memory
+        p = np.zeros((len(self.hm), self.hm.shape[1], h2 - h1 + 1))
+        np.cumsum(self.hm[:, :, h1:h2], axis=2, out=p[:, :, 1:])
         t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
         floor = since_maintenance(t, last, np.array([1], np.int64))
         lowest = np.zeros((len(p), 1), np.int64)
-        if floor is not None:
-            lowest[:, 0] = -((int(k[0]) - first - floor[0]) // block)
-        s, run = page(p, np.full((len(p), 1), span, np.int64), lowest, span)
+        if floor is not None:  # the first whole hour after the maintenance
+            lowest[:, 0] = np.maximum(-(-(first + floor[0]) // block) - self.h0 - h1, 0)
+        at = np.full((len(p), 1), h2 - h1, np.int64)
+        s, run = page(p.transpose(0, 2, 1), at, lowest)
         return np.stack([s, run * win.every_h], axis=3).reshape(len(p), -1)
 
 
