@@ -2,8 +2,9 @@
 
 Windows summarise each asset's normalised residuals (``models.normalise``) at every
 evaluation instant: levels, spread, slope, and change against the asset's own baseline (the
-week before the last day), with the share of missing and flagged samples. Everything is
-cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
+week before the last day), with the share of missing and flagged samples; the failure-mode
+signature channels also get their CUSUM over the window's hours (``models.cusum``).
+Everything is cumulative sums over numpy arrays, so a year of an asset costs milliseconds.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def cusum_columns(sig: F32, t: I64, idx: I64, floor: I64 | None, win: Windows) -
     zero = np.zeros((n_a, 1, n_c))
     c1 = np.concatenate([zero, np.cumsum(np.where(ok, sig, 0.0), axis=1, dtype=np.float64)], 1)
     cn = np.concatenate([zero, np.cumsum(ok, axis=1, dtype=np.float64)], 1)
-    bounds = np.arange((-int(t[0]) // win.step_s) % block, n_t + 1, block)  # hours start
+    bounds = np.arange(-(int(t[0]) // win.step_s) % block, n_t + 1, block)  # hours start
     p = np.zeros((n_a, len(bounds), n_c))
     sums = [np.diff(c[:, bounds], axis=1) for c in (c1, cn)]
     p[:, 1:] = np.cumsum(block_means(*sums), axis=1)

@@ -2,7 +2,8 @@
 
 Between two rounds of the scorer only the newest slots of a window change, yet a window is
 ten days long. The state keeps, for one class's assets, each slot's normalised residual
-(and status values and flagged marks) with the residuals' sums per clock hour. A round
+(and status values and flagged marks) with the residuals' sums per clock hour and each
+hour's mean of the signature channels, which their CUSUM adds up (``models.cusum``). A round
 normalises only the slots that may have changed and reads every window as whole hours
 plus the part-hours at its two ends: every window is whole hours long, so all its ends sit
 at the same offset in their hour. The rows equal ``features_batch`` at the last instant.
