@@ -82,7 +82,7 @@ def _serve_farm(ports: list[int], devices: int, ready: Any, seconds: float) -> N
         ready.set()
         await asyncio.sleep(seconds)
         for s in servers:
-            await s.shutdown()
+            await s.shutdown()  # type: ignore[no-untyped-call]
         for t in tasks:
             t.cancel()
 

@@ -61,7 +61,10 @@ def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[Serie
     failure, opens_h = caught(sim, fleet)
     now = float(failure.ts - opens_h * 3600)  # the hour offline scoring opens its warning
     t = np.arange(
-        int(now) // STEP * STEP - fleet.windows.longest_s - 3600, int(now) + 1, STEP, np.int64
+        int(now) // STEP * STEP - fleet.windows.longest_s - 3600,
+        int(now) + 1,
+        STEP,
+        dtype=np.int64,
     )
     templates = [a for a in sim.assets if a.id != failure.asset]
     values = {a.id: sim.readings(a, t) for a in [*templates, sim.by_id[failure.asset]]}

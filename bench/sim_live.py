@@ -18,6 +18,7 @@ import multiprocessing as mp
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -41,7 +42,7 @@ def _serve_sim(port: int, ready: mp.synchronize.Event, seconds: float) -> None:
         start=cfg.start,
         speed=60.0,
         tick_s=1.0,
-        modbus={"base_port": port, "devices_per_server": 8},  # type: ignore[arg-type]
+        modbus={"base_port": port, "devices_per_server": 8},
         mqtt=MqttLive(enabled=False),
     )
 
@@ -75,7 +76,7 @@ def _serve_bare(port: int, ready: mp.synchronize.Event, seconds: float) -> None:
         task = asyncio.create_task(server.serve_forever())
         ready.set()
         await asyncio.sleep(seconds)
-        await server.shutdown()
+        await server.shutdown()  # type: ignore[no-untyped-call]
         task.cancel()
 
     asyncio.run(main())
@@ -98,7 +99,7 @@ async def _load(port: int, clients: int, seconds: float) -> int:
     return sum(await asyncio.gather(*(one(u % 7 + 1) for u in range(clients))))
 
 
-def modbus_rate(target: object, clients: int, seconds: float) -> float:
+def modbus_rate(target: Callable[..., None], clients: int, seconds: float) -> float:
     port = free_ports(1)[0]
     ready = mp.Event()
     proc = mp.Process(target=target, args=(port, ready, seconds + 5))
@@ -111,8 +112,10 @@ def modbus_rate(target: object, clients: int, seconds: float) -> float:
     return n / seconds
 
 
-def _count_received(port: int, seconds: float, expected_topic: str) -> tuple[int, float]:
-    got = {"n": 0, "last": 0.0}
+def _count_received(
+    port: int, seconds: float, expected_topic: str
+) -> tuple[dict[str, float], mqtt.Client]:
+    got = {"n": 0.0, "last": 0.0}
 
     def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
         got["n"] += 1
@@ -123,14 +126,14 @@ def _count_received(port: int, seconds: float, expected_topic: str) -> tuple[int
     sub.connect("127.0.0.1", port)
     sub.subscribe(expected_topic)
     sub.loop_start()
-    return got, sub  # type: ignore[return-value]
+    return got, sub
 
 
 def _publish_sim(port: int, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
     cfg = load_fleet_config(FLEET)
     live_cfg = LiveConfig(
         start=cfg.start,
-        modbus={"enabled": False},  # type: ignore[arg-type]
+        modbus={"enabled": False},
         mqtt=MqttLive(port=port, json_interval_s=0.001, plain_interval_s=0.001),
     )
     sim = Simulation(cfg)
@@ -172,7 +175,7 @@ def _publish_bare(port: int, seconds: float, out: mp.Queue) -> None:  # type: ig
     pub.stop()
 
 
-def mqtt_rate(target: object, port: int, seconds: float) -> tuple[float, float]:
+def mqtt_rate(target: Callable[..., None], port: int, seconds: float) -> tuple[float, float]:
     got, sub = _count_received(port, seconds, "#")
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     proc = mp.Process(target=target, args=(port, seconds, out))
@@ -181,8 +184,8 @@ def mqtt_rate(target: object, port: int, seconds: float) -> tuple[float, float]:
     published = out.get(timeout=seconds + 60)
     proc.join()
     time.sleep(1.0)
-    sub.loop_stop()  # type: ignore[attr-defined]
-    sub.disconnect()  # type: ignore[attr-defined]
+    sub.loop_stop()
+    sub.disconnect()
     received = got["n"]
     return published / seconds, received / max(1e-9, got["last"] - began)
 
