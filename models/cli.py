@@ -72,6 +72,41 @@ def _table(ev: Any) -> None:
         console.print(table)
 
 
+def _sweep(ev: Any) -> None:
+    from models.sweep import SPLITS, longest_lead, sweep
+
+    rows = sweep(ev)
+    table = Table("gate h", "thr", title="recall (p≥6 h) / precision / FA per asset-month / lead h")
+    for split in SPLITS:
+        table.add_column(split, overflow="fold")
+    cells: dict[tuple[Any, float], list[str]] = {}
+    for r in rows:
+        cells.setdefault((r["gate_h"], r["threshold"]), []).append(
+            "/".join("-" if r[k] is None else f"{r[k]:{f}}" for k, f in _SWEPT)
+        )
+    for (gate, threshold), per_split in cells.items():
+        table.add_row("none" if gate is None else f"{gate:g}", f"{threshold:g}", *per_split)
+    console.print(table)
+    for split, best in longest_lead(rows).items():
+        console.print(
+            f"{split}: longest median lead at precision ≥ 0.8 and ≤ 0.1 false alarms: "
+            + (
+                "none"
+                if best is None
+                else f"{best['lead_p50_h']} h (gate {best['gate_h']}, "
+                f"threshold {best['threshold']})"
+            )
+        )
+
+
+_SWEPT = (
+    ("recall_precursor_6h", ".2f"),
+    ("precision", ".2f"),
+    ("false_alarms_per_asset_month", ".2f"),
+    ("lead_p50_h", ".0f"),
+)
+
+
 def _findings(ev: Any, shown: int = 12) -> None:
     if not ev.findings:
         console.print("data check: nothing to report")
@@ -148,6 +183,9 @@ def evaluate(
     plots: Path | None = typer.Option(None, help="Write PNG pictures of the evaluation here"),
     json_out: bool = typer.Option(False, "--json", help="Print the tables as JSON"),
     horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
+    sweep_out: bool = typer.Option(
+        False, "--sweep", help="Also measure every time-to-failure gate and threshold"
+    ),
 ) -> None:
     """Run the evaluation protocol: model against baselines on time and asset splits."""
     import json
@@ -161,12 +199,17 @@ def evaluate(
     with bar:
         ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step, frames=frames)
     if json_out:
-        body = {
+        body: dict[str, Any] = {
             "thresholds": ev.thresholds,
             "ttf_gate_h": ev.fleet.ttf_gate(),
             "splits": ev.table,
             "data_findings": [str(f) for f in ev.findings],
         }
+        if sweep_out:
+            from models.sweep import longest_lead, sweep
+
+            rows = sweep(ev)
+            body |= {"sweep": rows, "longest_lead": longest_lead(rows)}
         print(json.dumps(body, indent=2))
     else:
         _findings(ev)
@@ -175,6 +218,8 @@ def evaluate(
             f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
             f"{_gate(ev.fleet.ttf_gate())}"
         )
+        if sweep_out:
+            _sweep(ev)
     if plots is not None:
         from models.plots import render
 

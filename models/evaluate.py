@@ -58,6 +58,7 @@ class Evaluation:
     table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
+    ttf_median: list[F64] = field(default_factory=list)  # per row: median hours to failure
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -273,7 +274,8 @@ def run_protocol(
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
     ]
     k = protocol.consecutive
-    choose_gate(ev, [fleet.ttf_median(r) for r in rows], protocol.ttf_gates_h, k)
+    ev.ttf_median = [fleet.ttf_median(r) for r in rows]
+    choose_gate(ev, ev.ttf_median, protocol.ttf_gates_h, k)
     for scorer in SCORERS:
         if scorer != "model":  # the model's threshold comes with its gate
             ev.thresholds[scorer] = tune(ev, scorer, k)

@@ -19,6 +19,7 @@ from models.frames import build_frames, events_of
 from models.pipeline import FleetModel, gated
 from models.registry import load, save, versions
 from models.score import assess
+from models.sweep import longest_lead, sweep
 from models.train import train
 from plantwatch.cli import app
 from simulators.config import synthetic_fleet
@@ -62,6 +63,31 @@ def test_the_model_beats_every_baseline_on_unseen_time_and_assets(
     # the held-out assets were never trained on
     trained_on = {ev.rows[i].asset for i in ev.split_assets["test_time"]}
     assert trained_on.isdisjoint(ev.rows[i].asset for i in ev.split_assets["test_assets"])
+
+
+def test_the_sweep_measures_the_chosen_setting_as_the_protocol_did(
+    trained: tuple[FleetModel, Evaluation],
+) -> None:
+    _, ev = trained
+    before = [s.copy() for s in ev.scores["model"]]
+    rows = sweep(ev, (ev.fleet.ttf_gate_h, float("inf")), (ev.thresholds["model"], 0.05))
+    assert len(rows) == 2 * 2 * 3
+    for split in ("validation", "test_time", "test_assets"):
+        mine = [
+            r
+            for r in rows
+            if r["split"] == split
+            and r["threshold"] == ev.thresholds["model"]
+            and r["gate_h"] == ev.fleet.ttf_gate()
+        ]
+        assert len(mine) == 1
+        measured = {k: v for k, v in mine[0].items() if k not in ("gate_h", "threshold", "split")}
+        assert measured == ev.table[split]["model"]
+    assert all(np.array_equal(a, b) for a, b in zip(before, ev.scores["model"], strict=True))
+    for split, best in longest_lead(rows, precision=0.0, false_alarms=1e9).items():
+        leads = [r["lead_p50_h"] for r in rows if r["split"] == split and r["lead_p50_h"]]
+        assert best is not None and best["lead_p50_h"] == max(leads)
+    assert all(b is None for b in longest_lead(rows, precision=1.01).values())
 
 
 def test_registry_round_trip_and_online_assessment(
@@ -169,11 +195,16 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
     assert r.exit_code == 0, r.output
     assert "stored in" in r.output and len(versions(tmp_path / "reg")) == 1
     r = runner.invoke(
-        app, ["model", "evaluate", str(data), "--json", "--plots", str(tmp_path / "png")]
+        app,
+        ["model", "evaluate", str(data), "--json", "--sweep", "--plots", str(tmp_path / "png")],
     )
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
     assert set(body["splits"]) == {"validation", "test_time", "test_assets"}
+    assert len(body["sweep"]) == 7 * 12 * 3 and set(body["longest_lead"]) == set(body["splits"])
+    r = runner.invoke(app, ["model", "evaluate", str(data), "--sweep"])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("longest median lead at precision") == 3 and "gate h" in r.output
     assert isinstance(body["data_findings"], list)
     pngs = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
     assert {"lead_times.png", "precision_recall.png"} <= set(pngs)

@@ -1,0 +1,60 @@
+"""Every time-to-failure gate and threshold on every split: what the validation rule chose
+among, and how far lead could go at a given precision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from models.evaluate import Evaluation, outcome
+from models.pipeline import gated
+
+GATES_H = (float("inf"), 72.0, 48.0, 36.0, 30.0, 24.0, 18.0)
+THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+SPLITS = ("validation", "test_time", "test_assets")
+
+
+def sweep(
+    ev: Evaluation,
+    gates_h: tuple[float, ...] = GATES_H,
+    thresholds: tuple[float, ...] = THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """The model's outcome per gate, threshold and split (one row each); ``ev``'s own
+    scores are left as they were."""
+    proba = ev.scores.get("probability", ev.scores["model"])
+    chosen = ev.scores["model"]
+    k = ev.fleet.consecutive
+    rows = []
+    try:
+        for gate in gates_h:
+            ev.scores["model"] = [
+                gated(p, t, gate) for p, t in zip(proba, ev.ttf_median, strict=True)
+            ]
+            for threshold in thresholds:
+                for split in SPLITS:
+                    o = outcome(ev, "model", split, threshold, k).as_dict()
+                    gate_h = gate if np.isfinite(gate) else None
+                    rows.append({"gate_h": gate_h, "threshold": threshold, "split": split, **o})
+    finally:
+        ev.scores["model"] = chosen
+    return rows
+
+
+def longest_lead(
+    rows: list[dict[str, Any]], precision: float = 0.8, false_alarms: float = 0.1
+) -> dict[str, dict[str, Any] | None]:
+    """Per split, the row with the longest median lead at that precision and false-alarm
+    rate (None where no row meets them)."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for split in SPLITS:
+        ok = [
+            r
+            for r in rows
+            if r["split"] == split
+            and r["lead_p50_h"] is not None
+            and (r["precision"] or 0.0) >= precision
+            and (r["false_alarms_per_asset_month"] or 0.0) <= false_alarms
+        ]
+        out[split] = max(ok, key=lambda r: r["lead_p50_h"]) if ok else None
+    return out
