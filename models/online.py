@@ -154,15 +154,18 @@ class OnlineFeatures:
         part = _sums(np.where((within < into[:, :, None])[..., None], r, np.nan))
         return whole[0] + part[0], whole[1] + part[1], whole[2] + part[2]
 
-    def _since_maintenance(self, last: I64, ends: I64, starts: I64) -> tuple[I64, I64]:
-        """Assets whose last maintenance (``last_event``) falls inside their windows, and those
-        windows' starts moved up to it (as ``features_batch`` does)."""
-        win = self.win
-        first = self.end + 1 - win.slots
-        t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
-        floor = since_maintenance(t, last, np.array([1], np.int64))
+    def _floor(self, last: I64) -> I64 | None:
+        """``since_maintenance`` over the window's slots (``last`` from ``last_event``)."""
+        first = self.end + 1 - self.win.slots
+        t = self.win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
+        return since_maintenance(t, last, np.array([1], np.int64))
+
+    def _since_maintenance(self, floor: I64 | None, ends: I64, starts: I64) -> tuple[I64, I64]:
+        """Assets whose last maintenance (``floor``, from ``_floor``) falls inside their
+        windows, and those windows' starts moved up to it (as ``features_batch`` does)."""
         if floor is None:
             return np.zeros(0, np.int64), np.zeros((0, len(starts)), np.int64)
+        first = self.end + 1 - self.win.slots
         hit = np.flatnonzero(floor[0])
         cut = np.minimum(np.maximum(starts[None, :], floor[0, hit, None] + first), ends[None, :])
         return hit, cut
@@ -178,7 +181,8 @@ class OnlineFeatures:
         s1, s2, n = self._prefix(np.concatenate([ends, starts]))
         at = np.array([self.end * win.step_s], np.int64)
         last = last_event(maintenance, at)
-        hit, cut = self._since_maintenance(last, ends, starts)
+        floor = self._floor(last)
+        hit, cut = self._since_maintenance(floor, ends, starts)
         if len(hit):
             for whole, moved in zip((s1, s2, n), self._prefix_at(hit, cut), strict=True):
                 whole[hit, len(spans) :] = moved
@@ -222,10 +226,10 @@ class OnlineFeatures:
 
             cols.append(status_columns(on, n_a, win))
         if self.resid.shape[2] > len(self.norm.analog):
-            cols.append(self._cusum(last))
+            cols.append(self._cusum(floor))
         return finish(cols, at, last)
 
-    def _cusum(self, last: I64) -> F64:
+    def _cusum(self, floor: I64 | None) -> F64:
         """The signature channels' CUSUM features over the whole clock hours inside the window,
         as ``features.cusum_columns`` reads them: (asset, channel * 2)."""
         win, block = self.win, self.win.n(self.win.every_h)
@@ -234,8 +238,6 @@ class OnlineFeatures:
         # (asset, boundary, channel) views of arrays laid out hour-last: sums run along memory
         p = np.zeros((len(self.hm), self.hm.shape[1], h2 - h1 + 1))
         np.cumsum(self.hm[:, :, h1:h2], axis=2, out=p[:, :, 1:])
-        t = win.step_s * np.arange(first, self.end + 1, dtype=np.int64)
-        floor = since_maintenance(t, last, np.array([1], np.int64))
         lowest = np.zeros((len(p), 1), np.int64)
         if floor is not None:  # the first whole hour after the maintenance
             lowest[:, 0] = np.maximum(-(-(first + floor[0]) // block) - self.h0 - h1, 0)

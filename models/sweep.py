@@ -3,6 +3,7 @@ among, and how far lead could go at a given precision."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,24 +21,20 @@ def sweep(
     gates_h: tuple[float, ...] = GATES_H,
     thresholds: tuple[float, ...] = THRESHOLDS,
 ) -> list[dict[str, Any]]:
-    """The model's outcome per gate, threshold and split (one row each); ``ev``'s own
-    scores are left as they were."""
+    """The model's outcome per gate, threshold and split (one row each); ``ev`` is left as
+    it was."""
     proba = ev.scores.get("probability", ev.scores["model"])
-    chosen = ev.scores["model"]
-    k = ev.fleet.consecutive
     rows = []
-    try:
-        for gate in gates_h:
-            ev.scores["model"] = [
-                gated(p, t, gate) for p, t in zip(proba, ev.ttf_median, strict=True)
-            ]
-            for threshold in thresholds:
-                for split in SPLITS:
-                    o = outcome(ev, "model", split, threshold, k).as_dict()
-                    gate_h = gate if np.isfinite(gate) else None
-                    rows.append({"gate_h": gate_h, "threshold": threshold, "split": split, **o})
-    finally:
-        ev.scores["model"] = chosen
+    for gate in gates_h:
+        scores = [gated(p, t, gate) for p, t in zip(proba, ev.ttf_median, strict=True)]
+        at_gate = replace(ev, scores={**ev.scores, "model": scores})
+        gate_h = gate if np.isfinite(gate) else None
+        for threshold in thresholds:
+            for split in SPLITS:
+                o = outcome(at_gate, "model", split, threshold, ev.fleet.consecutive)
+                rows.append(
+                    {"gate_h": gate_h, "threshold": threshold, "split": split, **o.as_dict()}
+                )
     return rows
 
 
