@@ -71,7 +71,7 @@ def caught(
     unseen: dict[str, frozenset[str]] | None = None,
 ) -> tuple[Event, int]:
     """The first failure (with a precursor, after ``after_days``) that k high hourly
-    evaluations warn of at least 6 h ahead, and the hour before it the warning opens.
+    evaluations warn of more than 6 h ahead, and the hour before it the warning opens.
 
     Offline scoring of the simulation's own values (without the signals ``unseen`` per asset
     class); the demo and the tests then check the live system (gateway, store, scoring loop)
@@ -86,7 +86,15 @@ def caught(
                 continue
             hidden = (unseen or {}).get(asset.asset_class.value, frozenset())
             above = [a.above_threshold for a in hourly(sim, e, fleet, 48, hidden)]
-            for i in range(k - 1, len(above) - 6):
-                if all(above[i - k + 1 : i + 1]):
-                    return e, 48 - i
+            if (opens_h := opens(above, k)) is not None and opens_h > 6:
+                return e, opens_h
     raise LookupError("the model catches no failure of this fleet")
+
+
+def opens(above: list[bool], k: int) -> int | None:
+    """Hours before a failure that its warning opens (the k-th high verdict in a row), from
+    hourly verdicts whose last is an hour before the failure; None if it never opens."""
+    for i in range(k - 1, len(above)):
+        if all(above[i - k + 1 : i + 1]):
+            return len(above) - i
+    return None
