@@ -64,6 +64,7 @@ class EmbeddedStore:
         self._series: dict[tuple[str, str], int] = {
             (a, s): i for i, a, s in self._writer.execute("SELECT id, asset, signal FROM series")
         }
+        self._known = max(self._series.values(), default=0)  # the highest series id read
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
@@ -122,9 +123,21 @@ class EmbeddedStore:
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"embedded store: {exc}") from exc
 
+    def _refresh(self) -> None:
+        """Learn the series another process (an API worker, a scoring worker) created."""
+        new = (
+            self._reader()
+            .execute("SELECT id, asset, signal FROM series WHERE id > ?", (self._known,))
+            .fetchall()
+        )
+        if new:  # a fresh dict, swapped in whole: readers never see one half-updated
+            self._series = {**self._series, **{(a, sig): i for i, a, sig in new}}
+            self._known = max(i for i, _, _ in new)
+
     def _ids(
         self, assets: Sequence[SeriesTags], signals: Sequence[str] | None
     ) -> dict[int, tuple[str, str]]:
+        self._refresh()
         wanted = {a.asset for a in assets}
         return {
             sid: key
