@@ -24,13 +24,18 @@ import uvicorn
 from cloud import crud
 from cloud.app import create_app
 from cloud.db import make_engine, session_factory
+from cloud.scoring.loop import read_frames
 from cloud.security import Role
 from cloud.settings import Settings
+from cloud.storage.base import SeriesTags, TimeSeriesStore
+from cloud.storage.factory import open_store
 from edge.config import load_config
 from edge.daemon import Gateway
 from models import registry
 from models.pipeline import FleetModel
-from models.quick import caught, fit_quick, register
+from models.quick import caught, fit_quick, opens, register
+from models.score import assess
+from models.windows import grid
 from plantwatch.broker import find_binary, mosquitto
 from plantwatch.contract import AssetClass
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
@@ -89,6 +94,7 @@ class Stack:
     keys: dict[Role, str]
     inbox: Inbox
     live: LiveSimulator
+    store: TimeSeriesStore
     gateways: dict[str, Gateway] = field(default_factory=dict)
 
     def now(self) -> int:
@@ -100,6 +106,26 @@ class Stack:
         return httpx.AsyncClient(
             base_url=self.url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=10
         )
+
+    def stored_lead_h(self, hours: int = 48) -> int | None:
+        """Hours before the failure that hourly scoring of the readings the cloud stored warns
+        (k high in a row, up to now); None if it does not. Blocking: it reads the store.
+
+        The live readings are sampled at other instants than ``scenario.opens_h``'s offline
+        scoring, so their noise differs and this can be hours off that figure either way; the
+        scoring loop's warning follows this one, later by its lag and hourly cadence.
+        """
+        e, fleet = self.scenario.failure, self.model
+        a = self.sim.by_id[e.asset]
+        tags = [SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)]
+        above = []
+        for h in range(hours, 0, -1):
+            at = e.ts - h * 3600
+            if at > self.now():
+                break
+            frames = read_frames(self.store, tags, grid(at, fleet.windows), fleet.windows.step_s)
+            above += [x.above_threshold for x in assess(fleet, frames, {})]
+        return opens(above + [False] * (hours - len(above)), fleet.consecutive)
 
     def stats(self) -> dict[str, int]:
         """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""
@@ -237,10 +263,22 @@ async def _running(
     )
     tasks: list[asyncio.Task[None]] = []
     gateways: dict[str, Gateway] = {}
+    store = open_store(settings)  # the stack's own reads; the cloud opens its own
     try:
         async with LiveSimulator(sim, live_cfg, clock) as live:
             stack = Stack(
-                opts, fleet_cfg, sim, model, scenario, clock, url, keys, inbox, live, gateways
+                opts,
+                fleet_cfg,
+                sim,
+                model,
+                scenario,
+                clock,
+                url,
+                keys,
+                inbox,
+                live,
+                store,
+                gateways,
             )
             say(
                 f"scenario: {failure.asset} fails at {iso(failure.ts)} "
@@ -286,3 +324,4 @@ async def _running(
         await asyncio.gather(serving, return_exceptions=True)
         webhook.stop()
         mail.stop()
+        store.close()

@@ -69,6 +69,16 @@ class Round:
             self.changes.orders += other.changes.orders
 
 
+def read_frames(
+    store: TimeSeriesStore, tags: list[SeriesTags], t: np.ndarray, step_s: int
+) -> list[AssetFrame]:
+    """The assets' windows on grid ``t`` as the store holds them (newest value per slot)."""
+    start = datetime.fromtimestamp(int(t[0]), UTC)
+    end = datetime.fromtimestamp(int(t[-1]) + step_s, UTC)
+    cols = store.window_columns(tags, start, end, step_s, "last")
+    return frames_from_columns(cols, {g.asset: g.measurement for g in tags}, t, step_s)
+
+
 @dataclass(frozen=True)
 class Plan:
     """One round: the model, the instant, its grid, the assets in chunks, full read or not,
@@ -117,13 +127,10 @@ class Scorer:
 
     def _read(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
         out: list[AssetFrame] = []
-        start = datetime.fromtimestamp(int(t[0]), UTC)
-        end = datetime.fromtimestamp(int(t[-1]) + step_s, UTC)
         for i in range(0, len(assets), READ_CHUNK):
             part = assets[i : i + READ_CHUNK]
             tags = [SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in part]
-            cols = self.store.window_columns(tags, start, end, step_s, "last")
-            out += frames_from_columns(cols, {a.id: a.asset_class for a in part}, t, step_s)
+            out += read_frames(self.store, tags, t, step_s)
         return out
 
     def _frames(

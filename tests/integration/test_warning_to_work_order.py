@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cloud.scoring.frames import frames_from_columns
 from cloud.security import Role
-from cloud.storage.base import SeriesTags
-from cloud.storage.victoriametrics import VictoriaMetricsStore
-from models.quick import opens
-from models.score import assess
-from models.windows import grid
 from plantwatch.stack import Stack, StackOptions, running
 from tests.cloud.conftest import fresh_database
 from tests.servers import Mosquitto, Process, victoria_metrics
@@ -36,27 +30,6 @@ async def _until(stack: Stack, path: str, ok: Any, timeout_s: float, what: str) 
 
 def _t(s: str) -> datetime:
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def _stored_verdicts(stack: Stack, url: str, hours: int = 48) -> list[bool]:
-    """Offline hourly verdicts for the failing asset on the readings the store holds, from
-    ``hours`` before the failure to the last whole hour before now."""
-    e, fleet = stack.scenario.failure, stack.model
-    a = stack.sim.by_id[e.asset]
-    cls, step = a.asset_class.value, fleet.windows.step_s
-    store = VictoriaMetricsStore(url, "", "plantwatch", "plantwatch", 10)
-    tags = [SeriesTags(cls, a.site.id, a.building, a.room, a.id)]
-    out = []
-    for h in range(hours, 0, -1):
-        if (now := e.ts - h * 3600) > stack.now():
-            break
-        t = grid(now, fleet.windows)
-        end = datetime.fromtimestamp(int(t[-1]) + step, UTC)
-        start = datetime.fromtimestamp(int(t[0]), UTC)
-        cols = store.window_columns(tags, start, end, step, "last")
-        (frame,) = frames_from_columns(cols, {a.id: cls}, t, step)
-        out.append(assess(fleet, [frame], {})[0].above_threshold)
-    return out + [False] * (hours - len(out))  # hours not yet come: no warning from them
 
 
 async def test_a_precursor_becomes_a_warning_an_order_alerts_escalations_and_a_label(
@@ -80,13 +53,10 @@ async def test_a_precursor_becomes_a_warning_an_order_alerts_escalations_and_a_l
             assert w["asset_id"] == e.asset
             lead_h = (e.ts - _t(w["opened_at"]).timestamp()) / 3600
             assert lead_h >= 6, "the warning comes well before the failure"
-            # As early as hourly scoring of what the store received says. (The live readings
-            # are sampled at other instants than offline scoring's, so their noise differs
-            # and the offline hour, scenario.opens_h, can be a few hours off either way.) The
-            # allowance for a later one: the evaluations' hourly cadence, and the store's and
-            # the scoring round's lag at 600x on a busy machine (an hour is 6 s).
-            verdicts = await asyncio.to_thread(_stored_verdicts, stack, vm.url)
-            stored_h = opens(verdicts, stack.model.consecutive)
+            # As early as hourly scoring of what the store received says. The allowance for a
+            # later one: the evaluations' hourly cadence, and the store's and the scoring
+            # round's lag at 600x on a busy machine (an hour is 6 s).
+            stored_h = await asyncio.to_thread(stack.stored_lead_h)
             assert stored_h is not None, "the stored readings warn"
             # live rounds fall between the whole hours: up to an hour earlier, never more
             assert stored_h - 3 <= lead_h <= stored_h + 1.5
