@@ -72,6 +72,22 @@ def _table(ev: Any) -> None:
         console.print(table)
 
 
+def _ttf_table(ev: Any) -> None:
+    lo, hi = ev.fleet.ttf_margin_h
+    table = Table(
+        "split",
+        "holds the failure",
+        "failure before its low end",
+        "median's median error h",
+        "median width h",
+        title=f"time to failure at each warning's opening, 10-90 % interval (calibrated on "
+        f"validation: low end moved {lo:+.1f} h out, high end {hi:+.1f} h out)",
+    )
+    for split, row in ev.ttf_table.items():
+        table.add_row(split, *("-" if v is None else str(v) for v in row.values()))
+    console.print(table)
+
+
 def _sweep(ev: Any) -> None:
     from models.sweep import SPLITS, longest_lead, sweep
 
@@ -157,12 +173,14 @@ def train(
             "training_window": [first, last],
             "assets": n,
             "metrics": ev.table,
+            "ttf_interval": ev.ttf_table,
             "thresholds": ev.thresholds,
             "data_findings": [str(f) for f in ev.findings],
         },
     )
     _findings(ev)
     _table(ev)
+    _ttf_table(ev)
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
         f"warning threshold {fleet.threshold:.3f}, "
@@ -202,7 +220,9 @@ def evaluate(
         body: dict[str, Any] = {
             "thresholds": ev.thresholds,
             "ttf_gate_h": ev.fleet.ttf_gate(),
+            "ttf_margin_h": list(ev.fleet.ttf_margin_h),
             "splits": ev.table,
+            "ttf_interval": ev.ttf_table,
             "data_findings": [str(f) for f in ev.findings],
         }
         if sweep_out:
@@ -214,6 +234,7 @@ def evaluate(
     else:
         _findings(ev)
         _table(ev)
+        _ttf_table(ev)
         console.print(
             f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
             f"{_gate(ev.fleet.ttf_gate())}"

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from models.data import Dataset
 from models.frames import AssetFrame, build_frames, events_of
+from models.interval import margins, quality, warned_at
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers, gated
 from models.quality import Finding, check
 from models.warnings import Outcome, judge, warning_starts
@@ -59,6 +60,7 @@ class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
     ttf_median: list[F64] = field(default_factory=list)  # per row: median hours to failure
+    ttf_table: dict[str, dict[str, float | None]] = field(default_factory=dict)  # per split
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -281,11 +283,13 @@ def run_protocol(
             ev.thresholds[scorer] = tune(ev, scorer, k)
     fleet.threshold = ev.thresholds["model"]
     fleet.health_threshold = ev.thresholds["isolation_forest"]
+    fleet.ttf_margin_h = margins(*warned_at(ev, "validation"))
     for split in ("validation", "test_time", "test_assets"):
         ev.table[split] = {}
         for scorer in SCORERS:
             o = outcome(ev, scorer, split, ev.thresholds[scorer], k)
             ev.table[split][scorer] = o.as_dict()
+        ev.ttf_table[split] = quality(*warned_at(ev, split, fleet.ttf_margin_h))
         n = ev.table[split]["model"]["warnings"] or 0
         ev.table[split]["random"] = random_outcome(ev, split, int(n), protocol.seed).as_dict()
     return ev

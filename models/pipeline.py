@@ -13,6 +13,7 @@ from models.data import Dataset
 from models.estimators import FailureWarner, HealthScore
 from models.features import eval_index, feature_names, features
 from models.frames import AssetFrame, events_of
+from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
 from models.signatures import fit_signatures
@@ -81,6 +82,9 @@ class FleetModel:
     # A warning waits until the median expected time to failure is at most this: a long
     # precursor looks like failure within the horizon days before it is.
     ttf_gate_h: float = float("inf")
+    # Hours the 10-90 % time-to-failure interval's ends move out (low, high), calibrated on
+    # validation warnings (models/interval.py); none for a model fitted without the protocol.
+    ttf_margin_h: tuple[float, float] = (0.0, 0.0)
 
     def ttf_gate(self) -> float | None:
         """The time-to-failure gate in hours (None: warnings open on the probability alone)."""
@@ -99,6 +103,10 @@ class FleetModel:
         if cm is None or len(rows.t) == 0:
             return np.full(len(rows.t), np.nan)
         return np.asarray(cm.warner.predict_ttf(rows.x)[:, 1])
+
+    def ttf(self, cm: ClassModel, X: F32) -> F64:
+        """Hours to failure per row: 10th, 50th, 90th percentile, the interval calibrated."""
+        return widen(cm.warner.predict_ttf(X), self.ttf_margin_h)
 
     def health(self, rows: AssetRows) -> F64:
         """IsolationForest unusualness per row."""

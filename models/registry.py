@@ -54,6 +54,7 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
         "threshold": fleet.threshold,
         "consecutive": fleet.consecutive,
         "ttf_gate_h": fleet.ttf_gate(),
+        "ttf_margin_h": list(fleet.ttf_margin_h),
         "classes": {c: {"features": m.feature_names} for c, m in fleet.classes.items()},
         **meta,
     }

@@ -98,7 +98,7 @@ def assess(
                 cm.norm, mine[0].t, mine, np.array([n - 1], dtype=np.int64), maint, fleet.windows
             )
         p = cm.warner.predict_proba(X)[:, 1]
-        ttf = cm.warner.predict_ttf(X)
+        ttf = fleet.ttf(cm, X)
         modes, mode_p = _modes(cm.warner, X, p >= fleet.threshold / 2)
         health = cm.health.score_samples(X)
         warn = gated(p, ttf[:, 1], fleet.ttf_gate_h)

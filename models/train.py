@@ -58,5 +58,6 @@ def train(
         consecutive=protocol.consecutive,
         health_threshold=ev.thresholds["isolation_forest"],
         ttf_gate_h=ev.fleet.ttf_gate_h,
+        ttf_margin_h=ev.fleet.ttf_margin_h,
     )
     return fleet, ev

@@ -152,6 +152,30 @@ def test_warnings_wait_for_the_time_to_failure_gate(
     assert {a.risk_band for a in none} <= {"low", "elevated"}
 
 
+def test_the_time_to_failure_interval_is_calibrated_on_validation_and_shown(
+    trained: tuple[FleetModel, Evaluation], fleet_dir: Path, tmp_path: Path
+) -> None:
+    fleet, ev = trained
+    assert fleet.ttf_margin_h == ev.fleet.ttf_margin_h != (0.0, 0.0)
+    assert set(ev.ttf_table) == {"validation", "test_time", "test_assets"}
+    # where it was calibrated, each end misses at most a tenth of the warnings' openings
+    val = ev.ttf_table["validation"]
+    assert val["ttf_coverage"] is not None and val["ttf_coverage"] >= 0.8
+    assert val["ttf_early"] is not None and val["ttf_early"] <= 0.1
+    meta = load(tmp_path, save(tmp_path, fleet, {"data_hash": "x"}))[1]
+    assert meta["ttf_margin_h"] == list(fleet.ttf_margin_h)
+    # a warning shows the calibrated interval around the same median
+    frames = build_frames(load_dataset(fleet_dir))[:6]
+    shown = assess(fleet, frames, {})
+    raw = assess(dataclasses.replace(fleet, ttf_margin_h=(0.0, 0.0)), frames, {})
+    lo, hi = fleet.ttf_margin_h
+    for a, b in zip(shown, raw, strict=True):
+        (a_lo, a_mid, a_hi), (b_lo, b_mid, b_hi) = a.hours_to_failure, b.hours_to_failure
+        assert a_mid == b_mid
+        assert a_lo == pytest.approx(min(max(b_lo - lo, 0.0), b_mid), abs=0.11)
+        assert a_hi == pytest.approx(max(b_hi + hi, b_mid), abs=0.11)
+
+
 def test_bad_data_is_handled_not_fatal(small_dir: Path, tmp_path: Path) -> None:
     """A missing signal, a long gap, garbage values and an unknown asset still train and score."""
     fleet_dir = small_dir
@@ -201,10 +225,12 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
     assert set(body["splits"]) == {"validation", "test_time", "test_assets"}
+    assert set(body["ttf_interval"]) == set(body["splits"]) and len(body["ttf_margin_h"]) == 2
     assert len(body["sweep"]) == 7 * 12 * 3 and set(body["longest_lead"]) == set(body["splits"])
     r = runner.invoke(app, ["model", "evaluate", str(data), "--sweep"])
     assert r.exit_code == 0, r.output
     assert r.output.count("longest median lead at precision") == 3 and "gate h" in r.output
+    assert "time to failure at each warning's opening" in r.output
     assert isinstance(body["data_findings"], list)
     pngs = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
     assert {"lead_times.png", "precision_recall.png"} <= set(pngs)
