@@ -244,9 +244,10 @@ class WarningRow(Base):
     probability: Mapped[float] = mapped_column(Float)
     peak_probability: Mapped[float] = mapped_column(Float)
     risk_band: Mapped[str] = mapped_column(String(16))
-    ttf_p10_h: Mapped[float] = mapped_column(Float)
-    ttf_p50_h: Mapped[float] = mapped_column(Float)
-    ttf_p90_h: Mapped[float] = mapped_column(Float)
+    # hours to failure, 10th/50th/90th percentile; NULL when the class has no such model
+    ttf_p10_h: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ttf_p50_h: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ttf_p90_h: Mapped[float | None] = mapped_column(Float, nullable=True)
     contributions: Mapped[str] = mapped_column(String(2000), default="[]")  # JSON list
     model_version: Mapped[str] = mapped_column(String(64))
     work_order_id: Mapped[int | None] = mapped_column(

@@ -337,9 +337,9 @@ class WarningPublic(BaseModel):
     probability: float
     peak_probability: float
     risk_band: str
-    ttf_p10_h: float
-    ttf_p50_h: float
-    ttf_p90_h: float
+    ttf_p10_h: float | None  # hours to failure; null when the model cannot tell
+    ttf_p50_h: float | None
+    ttf_p90_h: float | None
     contributions: list[ContributionPublic]
     model_version: str
     work_order_id: int | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -55,7 +56,9 @@ def _fill(w: WarningRow, a: Assessment, now: datetime) -> None:
     w.probability = a.probability
     w.peak_probability = max(w.peak_probability or 0.0, a.probability)
     w.risk_band = a.risk_band
-    w.ttf_p10_h, w.ttf_p50_h, w.ttf_p90_h = a.hours_to_failure
+    w.ttf_p10_h, w.ttf_p50_h, w.ttf_p90_h = (
+        h if math.isfinite(h) else None for h in a.hours_to_failure
+    )
     if a.contributions:
         w.contributions = json.dumps([asdict(c) for c in a.contributions])
     w.model_version = a.model_version
@@ -73,10 +76,13 @@ def _open(session: Session, a: Assessment, now: datetime) -> tuple[WarningRow, W
     )
     _fill(w, a, now)
     mode = a.failure_mode or "unnamed failure mode"
-    title = (
-        f"Predicted failure of {a.asset} ({mode}): p={a.probability:.2f}, "
-        f"expected in {a.hours_to_failure[1]:.0f} h"
+    lo, mid, hi = a.hours_to_failure
+    when = (
+        f"expected in {mid:.0f} h ({lo:.0f}-{hi:.0f} h)"
+        if math.isfinite(mid)  # a class too short of failures has no time-to-failure model
+        else "time to failure not known"
     )
+    title = f"Predicted failure of {a.asset} ({mode}): p={a.probability:.2f}, {when}"
     order = orders.report(
         session,
         orders.Report(

@@ -3,6 +3,7 @@ once, survive restarts and resends, and become one routed work order."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -153,6 +154,11 @@ def test_a_precursor_opens_one_warning_and_one_routed_order_as_offline_scoring_s
     assert orders[0]["source"] == "warning"
     assert orders[0]["team_id"] == "hvac-team" and orders[0]["assignee"] == "ann"
     assert orders[0]["state"] == "dispatched"
+    # the order says when the failure is expected, with the interval's earliest and latest
+    lo, mid, hi = offline[48 - q.opens_h].hours_to_failure
+    said = re.search(r"expected in (\d+) h \((\d+)-(\d+) h\)", orders[0]["title"])
+    assert said is not None, orders[0]["title"]
+    assert [float(x) for x in said.groups()] == pytest.approx([mid, lo, hi], abs=1.01)
 
 
 def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
@@ -251,7 +257,9 @@ def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> No
     rules = Rules(consecutive=2, close_after=3, every_s=3600)
     sessions = cloud.client.app.state.sessions  # type: ignore[attr-defined]
 
-    def evaluate(hour: int, p: float, mode: str = "seal_leak") -> list[str]:
+    def evaluate(
+        hour: int, p: float, mode: str = "seal_leak", ttf: tuple[float, ...] = (5.0, 20.0, 40.0)
+    ) -> list[str]:
         a = Assessment(
             asset,
             hour * 3600,
@@ -259,7 +267,7 @@ def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> No
             "high" if p >= 0.5 else "low",
             p >= 0.5,
             mode,
-            (5.0, 20.0, 40.0),
+            (ttf[0], ttf[1], ttf[2]),
             0.1,
             [Contribution("vibration_rms", 9.0, 4.0, 3.5)] if p >= 0.5 else [],
             "v1",
@@ -279,3 +287,14 @@ def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> No
         assert w.close_reason == "risk_low" and w.peak_probability == 0.95
         assert w.failure_mode == "bearing_wear" and "vibration_rms" in w.contributions
         assert len(s.scalars(select(WorkOrderRow)).all()) == 1
+    # a class without a time-to-failure model: the order says so rather than "nan h"
+    nan = (float("nan"),) * 3
+    assert evaluate(6, 0.9, ttf=nan) == [] and evaluate(7, 0.9, ttf=nan) == ["opened 2"]
+    with sessions() as s:
+        titles = [o.title for o in s.scalars(select(WorkOrderRow).order_by(WorkOrderRow.id))]
+    assert titles[0].endswith("p=0.90, expected in 20 h (5-40 h)")
+    assert titles[1].endswith("p=0.90, time to failure not known")
+    body = cloud.client.get("/api/v1/warnings", headers=cloud.auth(cloud.keys[Role.VIEWER]))
+    assert body.status_code == 200, body.text
+    unknown = next(w for w in body.json() if w["id"] == 2)
+    assert [unknown[f"ttf_p{q}_h"] for q in (10, 50, 90)] == [None, None, None]

@@ -49,6 +49,37 @@ def test_migrations_match_models_on_postgres(pg_server: Process) -> None:
     assert _drift(fresh_database(pg_server)) == []
 
 
+def test_hours_to_failure_stored_as_nan_become_null(pg_server: Process) -> None:
+    """Before 0006 PostgreSQL kept NaN for a class without a time-to-failure model."""
+    url = fresh_database(pg_server)
+    migrate(url, "0005")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO gateways (id, description, created_at, manifest_version)"
+            " VALUES ('gw', '', now(), 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO assets (id, gateway_id, site, building, room, asset_class, model,"
+            " install_date, retired, notes, updated_at) SELECT x, 'gw', 's', 'b', 'r', 'pump',"
+            " 'm', '2020-01-01', false, '', now() FROM unnest(ARRAY['a', 'b']) AS x"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO warnings (asset_id, failure_mode, state, opened_at, updated_at,"
+            " probability, peak_probability, risk_band, ttf_p10_h, ttf_p50_h, ttf_p90_h,"
+            " contributions, model_version) VALUES ('a', '', 'open', now(), now(), 0.9, 0.9,"
+            " 'high', 'NaN', 'NaN', 'NaN', '[]', 'v1'), ('b', '', 'open', now(), now(), 0.9,"
+            " 0.9, 'high', 5, 20, 40, '[]', 'v1')"
+        )
+    migrate(url)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT asset_id, ttf_p10_h, ttf_p50_h, ttf_p90_h FROM warnings ORDER BY asset_id"
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("a", None, None, None), ("b", 5.0, 20.0, 40.0)]
+
+
 def test_cli_manages_gateways_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PLANTWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
