@@ -54,7 +54,8 @@ def warned(
     period: tuple[int, int],
 ) -> tuple[F64, F64]:
     """Raw time-to-failure percentiles and true hours to failure at the opening of each
-    warning the model raises in ``period`` that a failure within its horizon follows."""
+    warning the model raises in ``period`` that a failure within its horizon follows (of
+    the classes with a time-to-failure model)."""
     qs, hours = [], []
     for r, s in zip(rows, scores, strict=True):
         cm = fleet.classes.get(r.asset_class)
@@ -64,8 +65,10 @@ def warned(
         pick = np.isin(r.t, starts) & (r.t >= period[0]) & (r.t < period[1])
         pick &= r.labels.hours_to_failure <= fleet.horizon_h
         if pick.any():
-            qs.append(cm.warner.predict_ttf(r.x[pick]))
-            hours.append(r.labels.hours_to_failure[pick])
+            q = cm.warner.predict_ttf(r.x[pick])
+            known = np.isfinite(q).all(axis=1)
+            qs.append(q[known])
+            hours.append(r.labels.hours_to_failure[pick][known])
     if not qs:
         return np.zeros((0, 3)), np.zeros(0)
     return np.concatenate(qs), np.concatenate(hours)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.interval import margins, quality, widen
+from models.interval import margins, quality, warned, widen
+from models.labels import Labels
+from models.pipeline import AssetRows, ClassModel, FleetModel
 
 
 def _intervals(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -56,3 +58,34 @@ def test_a_too_wide_interval_is_narrowed_but_never_crosses_the_median_or_zero() 
 def test_no_warnings_give_no_margin_and_no_figures() -> None:
     assert margins(np.zeros((0, 3)), np.zeros(0)) == (0.0, 0.0)
     assert set(quality(np.zeros((0, 3)), np.zeros(0)).values()) == {None}
+
+
+class _Quantiles:
+    """A warner's time-to-failure part: +-5 h around the first feature, or unknown."""
+
+    def __init__(self, known: bool) -> None:
+        self.known = known
+
+    def predict_ttf(self, x: np.ndarray) -> np.ndarray:
+        q = np.column_stack([x[:, 0] - 5, x[:, 0], x[:, 0] + 5])
+        return q if self.known else np.full_like(q, np.nan)
+
+
+def test_warnings_of_a_class_without_a_time_to_failure_model_are_left_out() -> None:
+    t = np.arange(10, dtype=np.int64) * 3600
+    hours = np.array([np.inf] * 4 + [30.0, 29.0, 28.0, 27.0, 26.0, 25.0])
+    labels = Labels(hours <= 48, np.ones(10, bool), hours, np.zeros(10, np.int64))
+    x = np.where(np.isfinite(hours), hours, 0.0).reshape(-1, 1).astype(np.float32)
+    scores = np.array([0.0] * 4 + [0.9] * 6)  # opens at the second high hour: 29 h ahead
+    fleet = FleetModel(
+        {
+            cls: ClassModel(None, _Quantiles(known), None, [])  # type: ignore[arg-type]
+            for cls, known in (("pump", True), ("lift", False))
+        },
+        threshold=0.5,
+        consecutive=2,
+    )
+    rows = [AssetRows(c, c, t, x, labels, None) for c in ("pump", "lift")]  # type: ignore[arg-type]
+    q, h = warned(fleet, rows, [scores, scores], (0, 10 * 3600))
+    assert h.tolist() == [29.0] and q.tolist() == [[24.0, 29.0, 34.0]]  # the pump's only
+    assert margins(q, h) == (-5.0, -5.0)

@@ -212,6 +212,10 @@ def test_bad_data_is_handled_not_fatal(small_dir: Path, tmp_path: Path) -> None:
     assert ev_.table["test_time"]["model"]["failures"] > 0
 
 
+def _not_json(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON: other tools refuse it")
+
+
 def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> None:
     data = small_dir
     runner = CliRunner()
@@ -223,7 +227,7 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
         ["model", "evaluate", str(data), "--json", "--sweep", "--plots", str(tmp_path / "png")],
     )
     assert r.exit_code == 0, r.output
-    body = json.loads(r.stdout)
+    body = json.loads(r.stdout, parse_constant=_not_json)
     assert set(body["splits"]) == {"validation", "test_time", "test_assets"}
     assert set(body["ttf_interval"]) == set(body["splits"]) and len(body["ttf_margin_h"]) == 2
     assert len(body["sweep"]) == 7 * 12 * 3 and set(body["longest_lead"]) == set(body["splits"])
