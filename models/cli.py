@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from models import report
+
 app = typer.Typer(help="Failure-warning models: data, training, evaluation.", no_args_is_help=True)
 console = Console()
 
@@ -52,88 +54,6 @@ def _dataset(data: Path) -> Any:
     except DataError as exc:
         console.print(f"[red]unusable dataset[/red]: {exc}")
         raise typer.Exit(2) from exc
-
-
-def _table(ev: Any) -> None:
-    keys = (
-        ("recall_precursor_6h", "recall (precursor ≥6 h)"),
-        ("recall", "recall (all)"),
-        ("recall_lead_24h", "recall (≥24 h lead)"),
-        ("precision", "precision"),
-        ("false_alarms_per_asset_month", "false alarms/asset-month"),
-        ("lead_p50_h", "median lead h"),
-        ("warnings", "warnings"),
-    )
-    for split, by in ev.table.items():
-        n = next(iter(by.values()))["failures"]
-        table = Table("scorer", *(label for _, label in keys), title=f"{split} ({n} failures)")
-        for scorer, row in by.items():
-            table.add_row(scorer, *("-" if row[k] is None else str(row[k]) for k, _ in keys))
-        console.print(table)
-
-
-def _ttf_table(ev: Any) -> None:
-    lo, hi = ev.fleet.ttf_margin_h
-    table = Table(
-        "split",
-        "holds the failure",
-        "failure before its low end",
-        "median's median error h",
-        "median width h",
-        title=f"time to failure at each warning's opening, 10-90 % interval (calibrated on "
-        f"validation: low end moved {lo:+.1f} h out, high end {hi:+.1f} h out)",
-    )
-    for split, row in ev.ttf_table.items():
-        table.add_row(split, *("-" if v is None else str(v) for v in row.values()))
-    console.print(table)
-
-
-def _sweep(ev: Any) -> None:
-    from models.sweep import SPLITS, longest_lead, sweep
-
-    rows = sweep(ev)
-    table = Table("gate h", "thr", title="recall (p≥6 h) / precision / FA per asset-month / lead h")
-    for split in SPLITS:
-        table.add_column(split, overflow="fold")
-    cells: dict[tuple[Any, float], list[str]] = {}
-    for r in rows:
-        cells.setdefault((r["gate_h"], r["threshold"]), []).append(
-            "/".join("-" if r[k] is None else f"{r[k]:{f}}" for k, f in _SWEPT)
-        )
-    for (gate, threshold), per_split in cells.items():
-        table.add_row("none" if gate is None else f"{gate:g}", f"{threshold:g}", *per_split)
-    console.print(table)
-    for split, best in longest_lead(rows).items():
-        console.print(
-            f"{split}: longest median lead at precision ≥ 0.8 and ≤ 0.1 false alarms: "
-            + (
-                "none"
-                if best is None
-                else f"{best['lead_p50_h']} h (gate {best['gate_h']}, "
-                f"threshold {best['threshold']})"
-            )
-        )
-
-
-_SWEPT = (
-    ("recall_precursor_6h", ".2f"),
-    ("precision", ".2f"),
-    ("false_alarms_per_asset_month", ".2f"),
-    ("lead_p50_h", ".0f"),
-)
-
-
-def _findings(ev: Any, shown: int = 12) -> None:
-    if not ev.findings:
-        console.print("data check: nothing to report")
-        return
-    console.print(f"[yellow]data check: {len(ev.findings)} finding(s)[/yellow]")
-    for f in ev.findings[:shown]:
-        console.print(f"  {f}")
-    if len(ev.findings) > shown:
-        console.print(
-            f"  ... and {len(ev.findings) - shown} more (all in the registry's meta.json)"
-        )
 
 
 def _progress(total: int) -> tuple[Any, Any]:
@@ -178,9 +98,8 @@ def train(
             "data_findings": [str(f) for f in ev.findings],
         },
     )
-    _findings(ev)
-    _table(ev)
-    _ttf_table(ev)
+    report.findings(console, ev)
+    report.tables(console, ev)
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
         f"warning threshold {fleet.threshold:.3f}, "
@@ -232,15 +151,14 @@ def evaluate(
             body |= {"sweep": rows, "longest_lead": longest_lead(rows)}
         print(json.dumps(body, indent=2))
     else:
-        _findings(ev)
-        _table(ev)
-        _ttf_table(ev)
+        report.findings(console, ev)
+        report.tables(console, ev)
         console.print(
             f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
             f"{_gate(ev.fleet.ttf_gate())}"
         )
         if sweep_out:
-            _sweep(ev)
+            report.sweep_table(console, ev)
     if plots is not None:
         from models.plots import render
 

@@ -24,22 +24,27 @@ import uvicorn
 from cloud import crud
 from cloud.app import create_app
 from cloud.db import make_engine, session_factory
-from cloud.scoring.loop import read_frames
 from cloud.security import Role
 from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from cloud.storage.factory import open_store
 from edge.config import load_config
 from edge.daemon import Gateway
-from models import registry
 from models.pipeline import FleetModel
-from models.quick import caught, fit_quick, opens, register
-from models.score import assess
-from models.windows import grid
+from models.quick import caught
 from plantwatch.broker import find_binary, mosquitto
 from plantwatch.contract import AssetClass
+from plantwatch.replay import stored_lead_h
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
-from plantwatch.stack_setup import SECRET, STEP, backfill, gateway_docs, seed_database
+from plantwatch.stack_setup import (
+    SECRET,
+    STEP,
+    backfill,
+    ensure_model,
+    gateway_docs,
+    seed_database,
+    wait_for,
+)
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
 from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS
@@ -115,17 +120,10 @@ class Stack:
         scoring, so their noise differs and this can be hours off that figure either way; the
         scoring loop's warning follows this one, later by its lag and hourly cadence.
         """
-        e, fleet = self.scenario.failure, self.model
+        e = self.scenario.failure
         a = self.sim.by_id[e.asset]
-        tags = [SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)]
-        above = []
-        for h in range(hours, 0, -1):
-            at = e.ts - h * 3600
-            if at > self.now():
-                break
-            frames = read_frames(self.store, tags, grid(at, fleet.windows), fleet.windows.step_s)
-            above += [x.above_threshold for x in assess(fleet, frames, {})]
-        return opens(above + [False] * (hours - len(above)), fleet.consecutive)
+        tags = SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)
+        return stored_lead_h(self.store, self.model, tags, e.ts, self.now(), hours)
 
     def stats(self) -> dict[str, int]:
         """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""
@@ -145,16 +143,6 @@ class Stack:
         return out
 
 
-def ensure_model(reg: Path, root: Path, say: Callable[[str], None]) -> FleetModel:
-    """The newest model in ``reg``, or one fitted now on a small simulated fleet."""
-    if not registry.versions(reg):
-        say("fitting a model on a simulated fleet of 16 assets x 240 days (about half a minute)")
-        register(reg, fit_quick(root))
-    fleet, meta = registry.load(reg)
-    say(f"model {meta['version']}: threshold {fleet.threshold}, k={fleet.consecutive}")
-    return fleet
-
-
 def iso(t: float) -> str:
     """Simulated epoch seconds as a readable UTC time."""
     return f"{datetime.fromtimestamp(t, UTC):%Y-%m-%d %H:%M}"
@@ -167,14 +155,6 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-async def _wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager
@@ -245,7 +225,7 @@ async def _running(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
-    await _wait_for(lambda: server.started, 30, "the cloud to start")
+    await wait_for(lambda: server.started, 30, "the cloud to start")
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     live_cfg = LiveConfig(
@@ -305,7 +285,7 @@ async def _running(
                 with factory() as s:
                     return len(crud.list_assets(s)) == len(sim.assets)
 
-            await _wait_for(registered, 60, "the gateways' manifests")
+            await wait_for(registered, 60, "the gateways' manifests")
             engine.dispose()
             sent = await backfill(url, sim, tokens, int(start - opts.history_days * 86400), start)
             say(f"backfilled {sent:,} readings of {opts.history_days:.0f} days' history")

@@ -3,7 +3,10 @@ routes, rosters, a maintenance plan), the gateways' configs, and history as back
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from cloud.db import make_engine, migrate, session_factory
 from cloud.models import RouteRow, ShiftRow, Team
 from cloud.security import Role
 from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
+from models import registry
+from models.pipeline import FleetModel
+from models.quick import fit_quick, register
 from plantwatch.contract import Batch, Reading
 from simulators.config import FleetConfig
 from simulators.deployment import PROFILES_DIR
@@ -130,3 +136,22 @@ async def backfill(url: str, sim: Simulation, tokens: dict[str, str], start: int
                 rsp.raise_for_status()
                 sent += len(readings[i : i + 40_000])
     return sent
+
+
+def ensure_model(reg: Path, root: Path, say: Callable[[str], None]) -> FleetModel:
+    """The newest model in ``reg``, or one fitted now on a small simulated fleet."""
+    if not registry.versions(reg):
+        say("fitting a model on a simulated fleet of 16 assets x 240 days (about half a minute)")
+        register(reg, fit_quick(root))
+    fleet, meta = registry.load(reg)
+    say(f"model {meta['version']}: threshold {fleet.threshold}, k={fleet.consecutive}")
+    return fleet
+
+
+async def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``check`` every 0.1 s until it holds; TimeoutError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.1)

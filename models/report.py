@@ -1,0 +1,101 @@
+"""An evaluation as the terminal shows it: the data check, the splits' tables, the sweep."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from models.evaluate import Evaluation
+
+
+def tables(console: Console, ev: Evaluation) -> None:
+    """Every scorer on every split, then the time to failure at the model's warnings."""
+    _split_tables(console, ev)
+    _ttf_table(console, ev)
+
+
+def _split_tables(console: Console, ev: Evaluation) -> None:
+    keys = (
+        ("recall_precursor_6h", "recall (precursor ≥6 h)"),
+        ("recall", "recall (all)"),
+        ("recall_lead_24h", "recall (≥24 h lead)"),
+        ("precision", "precision"),
+        ("false_alarms_per_asset_month", "false alarms/asset-month"),
+        ("lead_p50_h", "median lead h"),
+        ("warnings", "warnings"),
+    )
+    for split, by in ev.table.items():
+        n = next(iter(by.values()))["failures"]
+        table = Table("scorer", *(label for _, label in keys), title=f"{split} ({n} failures)")
+        for scorer, row in by.items():
+            table.add_row(scorer, *("-" if row[k] is None else str(row[k]) for k, _ in keys))
+        console.print(table)
+
+
+def _ttf_table(console: Console, ev: Evaluation) -> None:
+    lo, hi = ev.fleet.ttf_margin_h
+    table = Table(
+        "split",
+        "holds the failure",
+        "failure before its low end",
+        "median's median error h",
+        "median width h",
+        title=f"time to failure at each warning's opening, 10-90 % interval (calibrated on "
+        f"validation: low end moved {lo:+.1f} h out, high end {hi:+.1f} h out)",
+    )
+    for split, row in ev.ttf_table.items():
+        table.add_row(split, *("-" if v is None else str(v) for v in row.values()))
+    console.print(table)
+
+
+def sweep_table(console: Console, ev: Evaluation) -> None:
+    """Every time-to-failure gate and threshold on every split, and the longest leads."""
+    from models.sweep import SPLITS, longest_lead, sweep
+
+    rows = sweep(ev)
+    table = Table("gate h", "thr", title="recall (p≥6 h) / precision / FA per asset-month / lead h")
+    for split in SPLITS:
+        table.add_column(split, overflow="fold")
+    cells: dict[tuple[Any, float], list[str]] = {}
+    for r in rows:
+        cells.setdefault((r["gate_h"], r["threshold"]), []).append(
+            "/".join("-" if r[k] is None else f"{r[k]:{f}}" for k, f in _SWEPT)
+        )
+    for (gate, threshold), per_split in cells.items():
+        table.add_row("none" if gate is None else f"{gate:g}", f"{threshold:g}", *per_split)
+    console.print(table)
+    for split, best in longest_lead(rows).items():
+        console.print(
+            f"{split}: longest median lead at precision ≥ 0.8 and ≤ 0.1 false alarms: "
+            + (
+                "none"
+                if best is None
+                else f"{best['lead_p50_h']} h (gate {best['gate_h']}, "
+                f"threshold {best['threshold']})"
+            )
+        )
+
+
+_SWEPT = (
+    ("recall_precursor_6h", ".2f"),
+    ("precision", ".2f"),
+    ("false_alarms_per_asset_month", ".2f"),
+    ("lead_p50_h", ".0f"),
+)
+
+
+def findings(console: Console, ev: Evaluation, shown: int = 12) -> None:
+    """What the data check found, the first ``shown`` of it."""
+    if not ev.findings:
+        console.print("data check: nothing to report")
+        return
+    console.print(f"[yellow]data check: {len(ev.findings)} finding(s)[/yellow]")
+    for f in ev.findings[:shown]:
+        console.print(f"  {f}")
+    if len(ev.findings) > shown:
+        console.print(
+            f"  ... and {len(ev.findings) - shown} more (all in the registry's meta.json)"
+        )
