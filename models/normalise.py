@@ -107,9 +107,11 @@ class ClassNormaliser:
             design = np.column_stack([design, design * np.nan_to_num(stacked[self.state])[:, None]])
         self.coef = np.zeros((len(self.analog), design.shape[1]))
         self.scale = np.ones(len(self.analog))
+        # Rows whose conditions are not all known say nothing of how conditions drive signals.
+        known = np.isfinite(cond).all(axis=1) if cond is not None else np.ones(len(t), bool)
         for j, s in enumerate(self.analog):
             y = stacked[s].astype(np.float64)
-            ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j])
+            ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j]) & known
             if s in self.conditions:  # a condition is not explained by itself
                 ok &= False
             if ok.sum() > design.shape[1] * 5:
@@ -119,10 +121,12 @@ class ClassNormaliser:
                 self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
-        self._fit_cross(stacked, design)
+        self._fit_cross(stacked, design, known)
         return self
 
-    def _fit_cross(self, stacked: dict[str, F32], design: F64) -> None:
+    def _fit_cross(
+        self, stacked: dict[str, F32], design: F64, known: npt.NDArray[np.bool_]
+    ) -> None:
         """Each signal's residual against what the other signals' residuals predict.
 
         Unmeasured drivers (occupancy, cooling demand) move every signal of an asset together
@@ -136,7 +140,7 @@ class ClassNormaliser:
             return
         raw = np.column_stack([stacked[s] for s in self.analog]).astype(np.float64)
         r = (raw - design @ self.coef.T) / self.scale
-        r[~np.isfinite(r) | (raw < self.lo) | (raw > self.hi)] = np.nan
+        r[~np.isfinite(r) | (raw < self.lo) | (raw > self.hi) | ~known[:, None]] = np.nan
         calm = ~(np.abs(np.nan_to_num(r)) > 4.0).any(axis=1)
         filled = np.nan_to_num(r)
         for j, s in enumerate(self.analog):
@@ -189,8 +193,10 @@ class ClassNormaliser:
         coef = self.coef.astype(f32)
         terms = _time_terms(t).astype(f32)
         z = np.zeros((len(frames), len(t), 0), f32)
+        unknown: npt.NDArray[np.bool_] = np.zeros((len(frames), len(t)), bool)
         if self.conditions:
             cond = _stack(frames, self.conditions)
+            unknown = np.asarray(~np.isfinite(cond).all(axis=2))
             z = np.nan_to_num((cond - self.cond_mean.astype(f32)) / self.cond_scale.astype(f32))
         p = N_TIME_TERMS + z.shape[2]
         predicted = _predict(terms, z, coef[:, :p])
@@ -200,6 +206,10 @@ class ClassNormaliser:
         resid = raw - predicted
         resid /= self.scale.astype(f32)
         resid[flagged | ~finite] = np.nan
+        # Where a condition is unknown (a running state or a temperature missing) nothing is
+        # predicted: a running compressor read as stopped looked like a failure (p = 1).
+        dependent = np.array([s not in self.conditions for s in self.analog], dtype=bool)
+        resid[unknown[:, :, None] & dependent] = np.nan
         if self.cross.size:
             tied = np.nan_to_num(resid) @ self.cross.T.astype(f32)
             resid = (resid - tied) / self.cross_scale.astype(f32)
