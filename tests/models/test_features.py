@@ -83,19 +83,24 @@ def test_windows_forget_what_came_before_the_last_maintenance() -> None:
     assert np.isfinite(after[0, names.index("level:m6")])
 
 
-def test_a_stopped_machine_idles_by_its_own_rules() -> None:
-    rng = np.random.default_rng(7)
-    n = 6000
+HVAC = ("suction_pressure", "outdoor_temp", "compressor_running")
+
+
+def _hvac(seed: int, n: int = 6000) -> tuple[np.ndarray, np.ndarray]:
+    """A compressor that runs 60 % of the time: grid times and columns in ``HVAC`` order.
+    Running, suction barely follows the weather; stopped, it settles with it."""
+    rng = np.random.default_rng(seed)
     t = 1_700_000_000 + 600 * np.arange(n, dtype=np.int64)
     outdoor = 15.0 + 8.0 * np.sin(np.arange(n) / 400.0) + rng.normal(0.0, 0.3, n)
     running = (rng.random(n) < 0.6).astype(np.float64)
-    # Running, suction barely follows the weather; stopped, it settles with it.
     suction = np.where(running == 1, 4.0 + 0.02 * outdoor, 5.0 + 0.12 * outdoor)
     suction += rng.normal(0.0, 0.05, n)
-    x = np.column_stack([suction, outdoor, running]).astype(np.float32)
-    frame = AssetFrame(
-        "hvac-1", "hvac", t, ("suction_pressure", "outdoor_temp", "compressor_running"), x
-    )
+    return t, np.column_stack([suction, outdoor, running]).astype(np.float32)
+
+
+def test_a_stopped_machine_idles_by_its_own_rules() -> None:
+    t, x = _hvac(7)
+    frame = AssetFrame("hvac-1", "hvac", t, HVAC, x)
     norm = ClassNormaliser("hvac").fit([frame])
     assert norm.state == "compressor_running"
     resid, _, _ = norm.transform(frame)
@@ -105,23 +110,16 @@ def test_a_stopped_machine_idles_by_its_own_rules() -> None:
 
 
 def test_an_unknown_running_state_predicts_nothing_rather_than_stopped() -> None:
-    rng = np.random.default_rng(8)
-    n = 6000
-    t = 1_700_000_000 + 600 * np.arange(n, dtype=np.int64)
-    outdoor = 15.0 + 8.0 * np.sin(np.arange(n) / 400.0) + rng.normal(0.0, 0.3, n)
-    running = (rng.random(n) < 0.6).astype(np.float64)
-    suction = np.where(running == 1, 4.0 + 0.02 * outdoor, 5.0 + 0.12 * outdoor)
-    suction += rng.normal(0.0, 0.05, n)
-    running[:500] = np.nan  # a poll block lost while fitting: those rows teach nothing
-    x = np.column_stack([suction, outdoor, running]).astype(np.float32)
-    names = ("suction_pressure", "outdoor_temp", "compressor_running")
-    norm = ClassNormaliser("hvac").fit([AssetFrame("hvac-1", "hvac", t, names, x)])
+    t, x = _hvac(8)
+    n = len(t)
+    x[:500, 2] = np.nan  # a poll block lost while fitting: those rows teach nothing
+    norm = ClassNormaliser("hvac").fit([AssetFrame("hvac-1", "hvac", t, HVAC, x)])
     j = norm.analog.index("suction_pressure")
     # The running compressor's state goes missing for 36 slots (6 h): its suction is not
     # judged against a stopped machine's, it is unknown; the outdoor temperature is kept.
     gone = slice(n - 36, n)
     x[gone, 2] = np.nan
-    resid, _, _ = norm.transform(AssetFrame("hvac-1", "hvac", t, names, x))
+    resid, _, _ = norm.transform(AssetFrame("hvac-1", "hvac", t, HVAC, x))
     assert np.isnan(resid[gone, j]).all()
     assert np.isfinite(resid[gone, norm.analog.index("outdoor_temp")]).all()
     known = np.isfinite(resid[500 : n - 36, j])
