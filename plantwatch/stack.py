@@ -27,7 +27,6 @@ from cloud.db import make_engine, session_factory
 from cloud.security import Role
 from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
-from cloud.storage.factory import open_store
 from edge.config import load_config
 from edge.daemon import Gateway
 from models.pipeline import FleetModel
@@ -221,9 +220,8 @@ async def _running(
         **(alert_settings or {}),
         _env_file=None,
     )
-    server = _QuietServer(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    )
+    app = create_app(settings)
+    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     serving = asyncio.create_task(server.serve())
     await wait_for(lambda: server.started, 30, "the cloud to start")
     port = server.servers[0].sockets[0].getsockname()[1]
@@ -243,7 +241,7 @@ async def _running(
     )
     tasks: list[asyncio.Task[None]] = []
     gateways: dict[str, Gateway] = {}
-    store = open_store(settings)  # the stack's own reads; the cloud opens its own
+    store: TimeSeriesStore = app.state.store  # the cloud's own, opened at its start-up
     try:
         async with LiveSimulator(sim, live_cfg, clock) as live:
             stack = Stack(
@@ -304,4 +302,3 @@ async def _running(
         await asyncio.gather(serving, return_exceptions=True)
         webhook.stop()
         mail.stop()
-        store.close()

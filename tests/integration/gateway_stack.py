@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from cloud.storage.embedded import EmbeddedStore
 from edge.config import load_config
 from edge.daemon import Gateway
 from plantwatch.register_codec import decode, encode
+from plantwatch.stack_setup import wait_for
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
 from simulators.deployment import PLAIN_SIGNALS, PROFILES_DIR
@@ -150,12 +150,11 @@ async def running(path: Path) -> AsyncIterator[Gateway]:
 
 
 async def until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Wait (bounded) until ``check`` holds."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.1)
+    """Wait (bounded) until ``check`` holds; a timeout fails the test."""
+    try:
+        await wait_for(check, timeout_s, what)
+    except TimeoutError as exc:
+        raise AssertionError(str(exc)) from exc
 
 
 def expected_value(live: LiveSimulator, asset_id: str, signal: str, t: int) -> float | None:
