@@ -34,7 +34,7 @@ from cloud import crud
 from cloud.db import make_engine, migrate
 from cloud.storage.base import SeriesTags
 from cloud.storage.influx_writer import MILLISECONDS, InfluxWriter, series_prefix
-from plantwatch.contract import Manifest
+from kernel.contract import Manifest
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import cloud_server, victoria_metrics

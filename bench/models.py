@@ -25,9 +25,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import load_dataset
 from models.features import features_batch
-from models.frames import AssetFrame, build_frames, events_of
 from models.online import OnlineCache
 from models.score import assess
 from models.train import train

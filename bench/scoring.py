@@ -34,14 +34,14 @@ from cloud.alerts.channels import Webhook
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import order_group
 from cloud.db import make_engine, migrate, session_factory
-from cloud.models import RiskStateRow, RouteRow, ShiftRow, Team, WarningRow, WorkOrderRow
 from cloud.scoring.loop import Scorer, score_once
 from cloud.storage.base import SeriesTags
 from cloud.storage.embedded import EmbeddedStore
+from cloud.tables import RiskStateRow, RouteRow, ShiftRow, Team, WarningRow, WorkOrderRow
+from kernel.contract import Batch, Manifest, Reading
 from models import registry
-from models.quick import caught, fit_quick, register
 from models.score import assess
-from plantwatch.contract import Batch, Manifest, Reading
+from plantwatch.quick_model import caught, fit_quick, register
 from plantwatch.sinks import Inbox, WebhookSink
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation

@@ -8,15 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from cloud.models import (
-    AlarmEventRow,
-    ApiKey,
-    Asset,
-    Gateway,
-    GatewayToken,
-    IngestedBatch,
-    Signal,
-)
 from cloud.schemas import AssetUpdate
 from cloud.security import (
     API_KEY_PREFIX,
@@ -26,7 +17,16 @@ from cloud.security import (
     hash_secret,
     new_secret,
 )
-from plantwatch.contract import AlarmEvent, Manifest
+from cloud.tables import (
+    AlarmEventRow,
+    ApiKey,
+    Asset,
+    Gateway,
+    GatewayToken,
+    IngestedBatch,
+    Signal,
+)
+from kernel.contract import AlarmEvent, Manifest
 
 
 class Conflict(ValueError):

@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cloud.models import Asset
 from cloud.storage.base import SeriesTags
-from plantwatch.contract import CONTRACT_VERSION, Batch
+from cloud.tables import Asset
+from kernel.contract import CONTRACT_VERSION, Batch
 
 MAX_LISTED = 20  # offending items named in one answer
 Body = TypeVar("Body", bound=BaseModel)

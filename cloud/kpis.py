@@ -15,8 +15,8 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from cloud.models import Asset, EscalationRow, WorkOrderRow
-from cloud.workorders.store import OPEN, aware
+from cloud.tables import Asset, EscalationRow, WorkOrderRow
+from cloud.workorders.order_records import OPEN, aware
 
 AGE_BUCKETS = ((3600, "<1h"), (86_400, "1h-1d"), (7 * 86_400, "1d-7d"))
 CORRECTIVE = ("manual", "alarm")

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from cloud.security import Role
 from cloud.workorders.lifecycle import Action, Outcome
 from cloud.workorders.sla import Priority
-from plantwatch.contract import AssetClass, Identifier
+from kernel.contract import AssetClass, Identifier
 
 # SQLite hands stored times back without their zone; everything stored is UTC, and every
 # time the API shows carries its zone.

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 from edge.acquire.plan import plan_requests
 from edge.config import GatewayConfig, LoadedConfig, load_config
 from edge.manifest import build_manifest
-from plantwatch.yaml_config import ConfigError
+from kernel.yaml_config import ConfigError
 
 app = typer.Typer(
     help="Edge gateway: Modbus + MQTT acquisition, stages, spool, uplink.", no_args_is_help=True

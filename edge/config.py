@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plantwatch.contract import AssetClass, Identifier
-from plantwatch.profiles import DeviceProfile, load_profiles
-from plantwatch.yaml_config import ConfigError, load_model, parse_yaml
+from kernel.contract import AssetClass, Identifier
+from kernel.profiles import DeviceProfile, load_profiles
+from kernel.yaml_config import ConfigError, load_model, parse_yaml
 
 
 class _Strict(BaseModel):

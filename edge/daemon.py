@@ -21,8 +21,8 @@ from edge.manifest import build_manifest
 from edge.metrics import EdgeMetrics
 from edge.stages import Stage, build_stages, run_stages
 from edge.stages.local_alarm import LocalAlarm
-from plantwatch.contract import AlarmEvent, Reading
-from plantwatch.yaml_config import ConfigError
+from kernel.contract import AlarmEvent, Reading
+from kernel.yaml_config import ConfigError
 
 log = logging.getLogger("plantwatch.edge")
 FLUSH_ON_STOP_S = 10.0

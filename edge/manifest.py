@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from edge.config import LoadedConfig, SignalSpec
-from plantwatch.contract import AssetInfo, Manifest, SignalInfo
+from kernel.contract import AssetInfo, Manifest, SignalInfo
 
 DEVICE_ONLINE = "device_online"
 

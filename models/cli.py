@@ -127,8 +127,8 @@ def evaluate(
     """Run the evaluation protocol: model against baselines on time and asset splits."""
     import json
 
+    from models.asset_frames import build_frames
     from models.evaluate import Protocol, run_protocol
-    from models.frames import build_frames
 
     ds = _dataset(data)
     frames = build_frames(ds)

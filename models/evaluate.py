@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import Dataset
-from models.frames import AssetFrame, build_frames, events_of
 from models.interval import margins, quality, warned_at
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers, gated
 from models.quality import Finding, check

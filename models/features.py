@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from models.asset_frames import AssetFrame
 from models.cusum import CUSUM_FEATURES, block_means, page
-from models.frames import AssetFrame
 from models.normalise import ClassNormaliser, column_of
 from models.windows import Windows, last_event, per_asset, since_maintenance, window_sums
 

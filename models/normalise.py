@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from models.frames import AssetFrame
+from models.asset_frames import AssetFrame
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

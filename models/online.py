@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from models.asset_frames import AssetFrame
 from models.cusum import block_means, page
 from models.features import (
     F32,
@@ -25,7 +26,6 @@ from models.features import (
     finish,
     status_columns,
 )
-from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 from models.windows import Windows, last_event, since_maintenance
 

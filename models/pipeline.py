@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.asset_frames import AssetFrame, events_of
 from models.data import Dataset
 from models.estimators import FailureWarner, HealthScore
 from models.features import eval_index, feature_names, features
-from models.frames import AssetFrame, events_of
 from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser

@@ -11,9 +11,9 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt
 import numpy as np
 
+from models.asset_frames import AssetFrame
 from models.evaluate import Evaluation, outcome
 from models.features import explain
-from models.frames import AssetFrame
 from models.warnings import warning_starts
 
 

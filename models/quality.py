@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow.compute as pc
 
+from models.asset_frames import AssetFrame
 from models.data import Dataset
-from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 
 MISSING_NOTE = 0.05  # a signal missing from more than this share of the grid is reported

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from models.asset_frames import AssetFrame
 from models.estimators import FailureWarner
 from models.features import explain_row, features_batch
-from models.frames import AssetFrame
 from models.online import OnlineCache
 from models.pipeline import FleetModel, gated
 

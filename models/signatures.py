@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from models.frames import AssetFrame
+from models.asset_frames import AssetFrame
 from models.labels import make_labels
 from models.normalise import ClassNormaliser
 

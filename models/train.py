@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from models.asset_frames import build_frames
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
-from models.frames import build_frames
 from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
 from models.windows import Windows
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from cloud.scoring.loop import read_frames
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from models.pipeline import FleetModel
-from models.quick import opens
 from models.score import assess
 from models.windows import grid
+from plantwatch.quick_model import opens
 
 
 def stored_lead_h(

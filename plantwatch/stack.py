@@ -29,10 +29,10 @@ from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from edge.config import load_config
 from edge.daemon import Gateway
+from kernel.contract import AssetClass
 from models.pipeline import FleetModel
-from models.quick import caught
 from plantwatch.broker import find_binary, mosquitto
-from plantwatch.contract import AssetClass
+from plantwatch.quick_model import caught
 from plantwatch.replay import stored_lead_h
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
 from plantwatch.stack_setup import (

@@ -16,13 +16,13 @@ import yaml
 
 from cloud import crud
 from cloud.db import make_engine, migrate, session_factory
-from cloud.models import RouteRow, ShiftRow, Team
 from cloud.security import Role
+from cloud.tables import RouteRow, ShiftRow, Team
 from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
+from kernel.contract import Batch, Reading
 from models import registry
 from models.pipeline import FleetModel
-from models.quick import fit_quick, register
-from plantwatch.contract import Batch, Reading
+from plantwatch.quick_model import fit_quick, register
 from simulators.config import FleetConfig
 from simulators.deployment import PROFILES_DIR
 from simulators.engine import Simulation

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plantwatch.yaml_config import ConfigError
+from kernel.yaml_config import ConfigError
 from simulators.config import FleetConfig, load_fleet_config, synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export, parse_interval

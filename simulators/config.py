@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from plantwatch.contract import AssetClass, Identifier
-from plantwatch.yaml_config import load_model
+from kernel.contract import AssetClass, Identifier
+from kernel.yaml_config import load_model
 
 
 class _Strict(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from plantwatch.contract import AssetClass
-from plantwatch.profiles import DeviceProfile, Point, load_profiles
+from kernel.contract import AssetClass
+from kernel.profiles import DeviceProfile, Point, load_profiles
 from simulators.fleet import Asset
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "gateway_config" / "profiles"

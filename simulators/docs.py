@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plantwatch.profiles import load_profiles
+from kernel.profiles import load_profiles
 from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS, PROFILES_DIR
 from simulators.equipment import EQUIPMENT
 

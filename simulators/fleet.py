@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from plantwatch.contract import AssetClass, AssetInfo, SignalInfo
+from kernel.contract import AssetClass, AssetInfo, SignalInfo
 from simulators.config import FleetConfig, SiteConfig
 from simulators.equipment import EQUIPMENT, Equipment
 from simulators.noise import key_of

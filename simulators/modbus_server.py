@@ -14,8 +14,8 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimData, SimDevice
 
-from plantwatch.profiles import Point, Table
-from plantwatch.register_codec import encode
+from kernel.profiles import Point, Table
+from kernel.register_codec import encode
 from simulators.deployment import DEVICE_CLOCK, MODEL_NAME, ModbusDevice, point_source
 
 

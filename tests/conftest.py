@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.quick import fit_quick, register
+from plantwatch.quick_model import fit_quick, register
 from tests.cloud.conftest import pg_server
 
 __all__ = ["pg_server", "quick_registry"]

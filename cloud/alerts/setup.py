@@ -6,8 +6,8 @@ from datetime import datetime
 
 from cloud.alerts.channels import Channel, Email, MqttTopic, Webhook
 from cloud.alerts.message import Alert, Group
-from cloud.models import EscalationRow, WorkOrderRow
 from cloud.settings import Settings
+from cloud.tables import EscalationRow, WorkOrderRow
 from cloud.workorders.sla import Level
 
 

@@ -18,10 +18,10 @@ from cloud.alerts.notifier import Notifier
 from cloud.clock import Clock
 from cloud.ingest import ScopeCache
 from cloud.metrics import CloudMetrics
-from cloud.models import ApiKey, Gateway
 from cloud.security import API_KEY_PREFIX, GATEWAY_TOKEN_PREFIX, Role
 from cloud.settings import Settings
 from cloud.storage.base import TimeSeriesStore
+from cloud.tables import ApiKey, Gateway
 
 bearer = HTTPBearer(auto_error=False, description="Gateway token (pwg_...) or API key (pwk_...)")
 

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import order_group
-from cloud.models import Asset, WorkOrderRow, WorkOrderStep
 from cloud.scoring.backlog import Backlog
-from cloud.scoring.frames import carry_forward, frames_from_columns, grid
 from cloud.scoring.partition import owned
-from cloud.scoring.store import Changes, record
+from cloud.scoring.sample_frames import carry_forward, frames_from_columns, grid
 from cloud.scoring.tracking import Rules
 from cloud.storage.base import SeriesTags, TimeSeriesStore
+from cloud.tables import Asset, WorkOrderRow, WorkOrderStep
+from cloud.warnings.warning_records import Changes, record
 from models import registry
-from models.frames import AssetFrame
+from models.asset_frames import AssetFrame
 from models.online import OnlineCache
 from models.pipeline import FleetModel
 from models.score import assess

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from plantwatch.contract import Batch
+from kernel.contract import Batch
 
 Aggregate = Literal["mean", "min", "max", "last"]
 

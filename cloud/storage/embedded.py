@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cloud.storage.base import Aggregate, Columns, Sample, SeriesTags, StoreUnavailable
-from plantwatch.contract import Batch
+from kernel.contract import Batch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (

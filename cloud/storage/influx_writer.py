@@ -18,7 +18,7 @@ from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
 from cloud.storage.base import SeriesTags, StoreUnavailable
-from plantwatch.contract import Batch
+from kernel.contract import Batch
 
 QUALITY_SUFFIX = "_quality"
 MILLISECONDS = cast(WritePrecision, WritePrecision.MS)  # the library types its constants as str

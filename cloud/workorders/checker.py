@@ -1,4 +1,4 @@
-"""The periodic escalation checker: a thin loop around ``store.escalate`` and the notifier."""
+"""The periodic escalation checker: a thin loop around ``orders.escalate`` and the notifier."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import escalation_group, order_group
 from cloud.clock import WALL, Clock
-from cloud.models import EscalationRow, WorkOrderRow
-from cloud.workorders import store
+from cloud.tables import EscalationRow, WorkOrderRow
+from cloud.workorders import order_records as orders
 from cloud.workorders.sources import plan_preventive
 
 log = logging.getLogger("plantwatch.cloud.escalation")
@@ -30,7 +30,7 @@ async def check_once(
     def record() -> tuple[list[WorkOrderRow], list[tuple[WorkOrderRow, EscalationRow]]]:
         with sessions() as session:
             planned = plan_preventive(session, at)
-            new = store.escalate(session, at)
+            new = orders.escalate(session, at)
             pairs = [(session.get(WorkOrderRow, e.order_id), e) for e in new]
             return planned, [(o, e) for o, e in pairs if o is not None]
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.models import AlarmEventRow, Asset, PmRuleRow, WorkOrderRow
-from cloud.workorders import store
+from cloud.tables import AlarmEventRow, Asset, PmRuleRow, WorkOrderRow
+from cloud.workorders import order_records as orders
 from cloud.workorders.sla import Priority
 
 GATEWAY = "gateway-alarm"
@@ -17,13 +17,13 @@ PLANNER = "pm-planner"
 ALARM_PRIORITY = {"critical": Priority.URGENT, "warning": Priority.HIGH}  # info: no order
 
 
-def alarm_report(a: AlarmEventRow) -> store.Report | None:
+def alarm_report(a: AlarmEventRow) -> orders.Report | None:
     """The order a raised alarm asks for (an informational or cleared one asks for none)."""
     priority = ALARM_PRIORITY.get(a.severity)
     if a.state != "raised" or priority is None:
         return None
     title = f"Alarm {a.rule} on {a.asset_id}: {a.message}"[:200]
-    return store.Report(a.asset_id, "alarm", a.rule, title, priority)
+    return orders.Report(a.asset_id, "alarm", a.rule, title, priority)
 
 
 def _open_order(session: Session, asset_id: str, source: str, fault: str) -> WorkOrderRow | None:
@@ -32,7 +32,7 @@ def _open_order(session: Session, asset_id: str, source: str, fault: str) -> Wor
             WorkOrderRow.asset_id == asset_id,
             WorkOrderRow.source == source,
             WorkOrderRow.fault == fault,
-            WorkOrderRow.state.in_(store.OPEN),
+            WorkOrderRow.state.in_(orders.OPEN),
         )
     ).first()
 
@@ -46,14 +46,14 @@ def orders_for_alarms(
     for a in alarms:
         existing = _open_order(session, a.asset_id, "alarm", a.rule)
         if a.state == "cleared" and existing is not None:
-            store.comment(
+            orders.comment(
                 session, existing.id, f"alarm cleared at {a.ts:%Y-%m-%d %H:%M}", GATEWAY, now
             )
             continue
         rep = alarm_report(a)
         if rep is None or existing is not None:
             continue
-        out.append(store.report(session, rep, f"{GATEWAY}:{a.gateway_id}", now))
+        out.append(orders.report(session, rep, f"{GATEWAY}:{a.gateway_id}", now))
     return out
 
 
@@ -105,7 +105,7 @@ def pm_rules(session: Session) -> tuple[PmRule, ...]:
 def pm_since(session: Session) -> datetime | None:
     """When the current plan was set (the first interval of each asset runs from then)."""
     at = session.scalars(select(func.min(PmRuleRow.since))).first()
-    return store.aware(at) if at is not None else None
+    return orders.aware(at) if at is not None else None
 
 
 def set_pm_rules(session: Session, rules: tuple[PmRule, ...] | list[PmRule], now: datetime) -> None:
@@ -144,8 +144,8 @@ def plan_preventive(session: Session, now: datetime) -> list[WorkOrderRow]:
     for asset in session.scalars(select(Asset).where(Asset.retired.is_(False)).order_by(Asset.id)):
         rule = rule_for(asset.asset_class, asset.install_date, now.date(), rules)
         done = last.get(asset.id)
-        if rule is None or not pm_due(store.aware(done) if done else since, rule, now):
+        if rule is None or not pm_due(orders.aware(done) if done else since, rule, now):
             continue
-        rep = store.Report(asset.id, "preventive", "inspection", rule.title, Priority.NORMAL)
-        out.append(store.report(session, rep, PLANNER, now))
+        rep = orders.Report(asset.id, "preventive", "inspection", rule.title, Priority.NORMAL)
+        out.append(orders.report(session, rep, PLANNER, now))
     return out

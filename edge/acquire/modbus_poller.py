@@ -16,9 +16,9 @@ from edge.acquire.plan import Plans, ReadRequest, decode_block
 from edge.config import DeviceConfig, RtuLink, TcpLink
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
-from plantwatch.contract import Quality, Reading
-from plantwatch.profiles import DeviceProfile, Table
-from plantwatch.register_codec import DecodeError
+from kernel.contract import Quality, Reading
+from kernel.profiles import DeviceProfile, Table
+from kernel.register_codec import DecodeError
 
 log = logging.getLogger("plantwatch.edge.modbus")
 Emit = Callable[[list[Reading]], None]

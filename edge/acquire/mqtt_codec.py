@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from edge.config import Subscription
-from plantwatch.contract import Quality, Reading
+from kernel.contract import Quality, Reading
 
 
 class PayloadError(ValueError):

@@ -14,7 +14,7 @@ import aiomqtt
 from edge.acquire.mqtt_codec import PayloadError, decode, topic_matches
 from edge.config import MqttSource
 from edge.metrics import EdgeMetrics
-from plantwatch.contract import Reading
+from kernel.contract import Reading
 
 log = logging.getLogger("plantwatch.edge.mqtt")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from plantwatch.profiles import DeviceProfile, Point, Table
-from plantwatch.register_codec import DecodeError, Decoder, compile_decoder, decode
+from kernel.profiles import DeviceProfile, Point, Table
+from kernel.register_codec import DecodeError, Decoder, compile_decoder, decode
 
 
 @dataclass(frozen=True)

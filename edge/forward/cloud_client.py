@@ -9,7 +9,7 @@ from types import TracebackType
 
 import httpx
 
-from plantwatch.contract import AlarmBatch, Batch, Manifest
+from kernel.contract import AlarmBatch, Batch, Manifest
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
 from edge.forward.chunks import Chunk
-from plantwatch.contract import AlarmEvent, Batch, Reading
+from kernel.contract import AlarmEvent, Batch, Reading
 
 CHUNK_MAX = 2000  # readings per chunk row
 _SCHEMA = """

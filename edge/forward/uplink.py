@@ -13,7 +13,7 @@ from edge.config import UplinkConfig
 from edge.forward.cloud_client import CloudClient, Refused, Retry
 from edge.forward.spool import Pending, Spool
 from edge.metrics import EdgeMetrics
-from plantwatch.contract import AlarmBatch, Manifest
+from kernel.contract import AlarmBatch, Manifest
 
 log = logging.getLogger("plantwatch.edge.uplink")
 _MANIFEST_REASONS = ("asset_not_in_manifest", "unknown_signal")

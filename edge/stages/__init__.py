@@ -9,7 +9,7 @@ from edge.stages.base import Context, Stage
 from edge.stages.deadband import Deadband
 from edge.stages.local_alarm import LocalAlarm
 from edge.stages.validate import Validate
-from plantwatch.contract import Reading
+from kernel.contract import Reading
 
 
 def build_stage(name: StageName, cfg: LoadedConfig, ctx: Context) -> Stage:

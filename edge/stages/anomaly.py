@@ -6,7 +6,7 @@ import math
 
 from edge.config import AnomalyConfig
 from edge.stages.base import Context, Key, whole
-from plantwatch.contract import Quality, Reading
+from kernel.contract import Quality, Reading
 
 # Plain ints: IntFlag arithmetic costs microseconds per reading on this hot path.
 _SENSOR_FAULTS = int(Quality.DROPOUT | Quality.OUT_OF_RANGE | Quality.STUCK | Quality.SPIKE)

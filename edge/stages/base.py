@@ -8,7 +8,7 @@ from typing import Protocol
 from edge.config import LoadedConfig, SignalSpec
 from edge.manifest import signal_specs
 from edge.metrics import EdgeMetrics
-from plantwatch.contract import AssetClass, Reading
+from kernel.contract import AssetClass, Reading
 
 Key = tuple[str, str]  # (asset, signal)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edge.config import ReportRule
 from edge.stages.base import Context, Key
-from plantwatch.contract import Reading
+from kernel.contract import Reading
 
 _PASS_ALL = ReportRule(max_interval_s=1e9)
 

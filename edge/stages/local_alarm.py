@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from edge.config import AlarmRule
 from edge.stages.base import Context
-from plantwatch.contract import AlarmEvent, Quality, Reading
+from kernel.contract import AlarmEvent, Quality, Reading
 
 log = logging.getLogger("plantwatch.edge.alarm")
 _SUSPECT = int(Quality.DROPOUT | Quality.OUT_OF_RANGE | Quality.STUCK | Quality.SPIKE)

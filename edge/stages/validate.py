@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from edge.config import ValidateConfig
 from edge.stages.base import Context, Key, whole
-from plantwatch.contract import Quality, Reading
+from kernel.contract import Quality, Reading
 
 _SCALE_ALPHA = 0.05  # weight of a new step in the typical step size
 # Plain ints: IntFlag arithmetic costs microseconds per reading on this hot path.

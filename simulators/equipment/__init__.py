@@ -1,6 +1,6 @@
 """Simulated equipment classes, one module each."""
 
-from plantwatch.contract import AssetClass
+from kernel.contract import AssetClass
 from simulators.equipment import elevator, hvac, power_room, pump
 from simulators.equipment.base import Equipment
 

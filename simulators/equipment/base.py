@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from plantwatch.contract import AssetClass
+from kernel.contract import AssetClass
 from simulators.conditions import Conditions
 from simulators.noise import FloatArray, TimeArray
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plantwatch.contract import AssetClass
+from kernel.contract import AssetClass
 from simulators.equipment.base import Equipment, Inputs, ModeSpec, SignalSpec, stopped
 from simulators.noise import FloatArray
 

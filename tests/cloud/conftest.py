@@ -20,7 +20,7 @@ from cloud import crud
 from cloud.app import create_app
 from cloud.security import Role
 from cloud.settings import Settings
-from plantwatch.contract import Batch, Manifest, Reading, epoch_ms
+from kernel.contract import Batch, Manifest, Reading, epoch_ms
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import Process, postgres, victoria_metrics

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cloud.security import Role
-from plantwatch.contract import AlarmBatch, AlarmEvent, epoch_ms
+from kernel.contract import AlarmBatch, AlarmEvent, epoch_ms
 from tests.cloud.conftest import Cloud
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from cloud.storage.base import SeriesTags
 from cloud.storage.embedded import EmbeddedStore
-from plantwatch.contract import Batch, Reading
+from kernel.contract import Batch, Reading
 
 T0 = 1_750_000_000
 TAGS = {a: SeriesTags("pump", "north", "b1", "plant", a) for a in ("p1", "p2")}

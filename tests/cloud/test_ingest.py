@@ -6,7 +6,7 @@ import gzip
 from datetime import UTC, datetime, timedelta
 
 from cloud.security import Role
-from plantwatch.contract import Batch, Reading, epoch_ms
+from kernel.contract import Batch, Reading, epoch_ms
 from tests.cloud.conftest import Cloud, readings_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cloud.security import Role
-from plantwatch.contract import Batch, Reading, epoch_ms
+from kernel.contract import Batch, Reading, epoch_ms
 from tests.cloud.conftest import Cloud
 
 T0 = (datetime.now(UTC) - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.scoring.loop import Scorer
 from cloud.security import Role
+from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
+from kernel.contract import Batch, Reading
 from models.pipeline import FleetModel
-from models.quick import STEP, caught, hourly
 from models.registry import load
-from plantwatch.contract import Batch, Reading
+from plantwatch.quick_model import STEP, caught, hourly
 from simulators.config import synthetic_fleet
 from simulators.engine import Event, Simulation
 from tests.cloud.conftest import Cloud
@@ -249,8 +249,8 @@ def test_a_gateways_backlog_is_scored_in_the_next_round_not_at_the_next_full_rea
 
 
 def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> None:
-    from cloud.scoring.store import record
     from cloud.scoring.tracking import Rules
+    from cloud.warnings.warning_records import record
     from models.score import Assessment, Contribution
 
     asset = cloud.manifests["gw-a"].assets[0].id

@@ -9,8 +9,13 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloud.scoring.frames import carry_forward, frames_from_columns, frames_from_samples, grid
 from cloud.scoring.partition import owned, owner
+from cloud.scoring.sample_frames import (
+    carry_forward,
+    frames_from_columns,
+    frames_from_samples,
+    grid,
+)
 from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
 from cloud.storage.base import Sample, columns_of
 from models.windows import Windows

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from cloud.db import migrate
-from cloud.models import Base
 from cloud.settings import Settings
+from cloud.tables import Base
 from plantwatch.cli import app
 from tests.cloud.conftest import fresh_database
 from tests.servers import Process
@@ -116,9 +116,9 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
 
     from cloud import crud
     from cloud.db import make_engine, migrate
-    from cloud.models import WorkOrderRow
+    from cloud.tables import WorkOrderRow
     from cloud.workorders.sources import PmRule, set_pm_rules
-    from plantwatch.contract import Manifest
+    from kernel.contract import Manifest
     from simulators.config import synthetic_fleet
     from simulators.engine import Simulation
 

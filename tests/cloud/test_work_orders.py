@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from cloud.models import EscalationRow, WorkOrderRow
 from cloud.security import Role
+from cloud.tables import EscalationRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
-from cloud.workorders import store
+from cloud.workorders import order_records as orders
 from tests.cloud.conftest import Cloud
 
 
@@ -156,11 +156,11 @@ def test_unanswered_orders_escalate_once_per_level(cloud: Cloud) -> None:
     reported = datetime.fromisoformat(r.json()["reported_at"])
     factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
     with factory() as session:
-        assert store.escalate(session, reported + timedelta(minutes=4)) == []
-        first = store.escalate(session, reported + timedelta(minutes=6))
+        assert orders.escalate(session, reported + timedelta(minutes=4)) == []
+        first = orders.escalate(session, reported + timedelta(minutes=6))
         assert [(e.order_id, e.level, e.notified) for e in first] == [(oid, 1, "ann, hana")]
-        assert store.escalate(session, reported + timedelta(minutes=7)) == []  # idempotent
-        second = store.escalate(session, reported + timedelta(hours=2, minutes=1))
+        assert orders.escalate(session, reported + timedelta(minutes=7)) == []  # idempotent
+        second = orders.escalate(session, reported + timedelta(hours=2, minutes=1))
         assert [(e.level, e.notified) for e in second] == [(2, "sue")]
         levels = session.scalars(select(EscalationRow.level).where(EscalationRow.order_id == oid))
         assert sorted(levels) == [1, 2]
@@ -324,12 +324,12 @@ def test_acknowledging_through_the_api_stops_escalation(cloud: Cloud) -> None:
     reported = datetime.fromisoformat(r.json()["reported_at"])
     factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
     with factory() as session:
-        assert [e.level for e in store.escalate(session, reported + timedelta(minutes=6))] == [1]
+        assert [e.level for e in orders.escalate(session, reported + timedelta(minutes=6))] == [1]
     r = cloud.client.post(
         f"/api/v1/work-orders/{oid}/actions", json={"action": "acknowledge"}, headers=tech
     )
     assert r.status_code == 200, r.text
     with factory() as session:  # two hours later nobody else is bothered
-        assert store.escalate(session, reported + timedelta(hours=3)) == []
+        assert orders.escalate(session, reported + timedelta(hours=3)) == []
     got = cloud.client.get(f"/api/v1/work-orders/{oid}", headers=tech).json()
     assert [e["level"] for e in got["escalations"]] == [1]

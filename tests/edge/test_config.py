@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from edge.config import load_config
 from edge.manifest import DEVICE_ONLINE, build_manifest
+from kernel.yaml_config import ConfigError
 from plantwatch.cli import app
-from plantwatch.yaml_config import ConfigError
 from simulators.config import load_fleet_config
 from simulators.gateway_configs import GATEWAY_CONFIG_DIR, gateway_configs, render
 

@@ -1,8 +1,8 @@
 import pytest
 
 from edge.acquire.plan import decode_block, plan_requests
-from plantwatch.profiles import DeviceProfile
-from plantwatch.register_codec import DecodeError, encode
+from kernel.profiles import DeviceProfile
+from kernel.register_codec import DecodeError, encode
 
 
 def _profile(points: list[dict], **kw: object) -> DeviceProfile:

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edge.cli import decodings
+from kernel.register_codec import encode
 from plantwatch.cli import app
-from plantwatch.register_codec import encode
 from simulators.clock import SimClock
 from simulators.config import LiveConfig, MqttLive
 from simulators.engine import Simulation
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_decodings_show_every_word_order() -> None:
-    from plantwatch.profiles import DataType, Point, WordOrder
+    from kernel.profiles import DataType, Point, WordOrder
 
     p = Point(name="x", table="holding", address=0, type=DataType.FLOAT32)  # type: ignore[arg-type]
     regs = encode(p, 21.5, WordOrder.CDAB)

@@ -13,7 +13,7 @@ from edge.stages.base import Context
 from edge.stages.deadband import Deadband
 from edge.stages.local_alarm import LocalAlarm
 from edge.stages.validate import Validate
-from plantwatch.contract import AssetClass, Quality, Reading
+from kernel.contract import AssetClass, Quality, Reading
 
 CTX = Context(
     specs={("p1", "temp"): SignalSpec(unit="degC", min=-20, max=120)},

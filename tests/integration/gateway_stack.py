@@ -20,7 +20,7 @@ from cloud.storage.base import Sample, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from edge.config import load_config
 from edge.daemon import Gateway
-from plantwatch.register_codec import decode, encode
+from kernel.register_codec import decode, encode
 from plantwatch.stack_setup import wait_for
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
@@ -65,7 +65,7 @@ class Cloud:
         """(batch id, readings, first seq, last seq) of every stored batch."""
         from sqlalchemy import select
 
-        from cloud.models import IngestedBatch
+        from cloud.tables import IngestedBatch
 
         with Session(make_engine(f"sqlite:///{self.root}/pw.db")) as s:
             return [

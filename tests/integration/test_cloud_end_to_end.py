@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cloud import crud
 from cloud.db import make_engine, migrate
 from edge.forward.cloud_client import CloudClient, Refused, Retry
-from plantwatch.contract import Batch, Manifest, Reading, epoch_ms
+from kernel.contract import Batch, Manifest, Reading, epoch_ms
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export

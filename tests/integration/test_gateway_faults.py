@@ -87,7 +87,7 @@ async def test_cloud_outage_loses_and_duplicates_nothing(broker: Mosquitto, tmp_
     from sqlalchemy.orm import Session
 
     from cloud.db import make_engine
-    from cloud.models import IngestedBatch
+    from cloud.tables import IngestedBatch
 
     with Session(make_engine(f"sqlite:///{tmp_path}/pw.db")) as s:
         flags = list(s.scalars(select(IngestedBatch.historical)))

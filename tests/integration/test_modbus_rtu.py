@@ -15,7 +15,7 @@ from pymodbus.server import ModbusSerialServer
 from edge.acquire.modbus_poller import ModbusLink
 from edge.config import DeviceConfig, RtuLink
 from edge.metrics import EdgeMetrics
-from plantwatch.contract import Reading
+from kernel.contract import Reading
 from simulators.deployment import wire
 from simulators.engine import Simulation
 from simulators.modbus_server import DeviceImage, ServerStats

@@ -11,8 +11,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from pymodbus.client import AsyncModbusTcpClient
 
-from plantwatch.profiles import Table
-from plantwatch.register_codec import decode, encode
+from kernel.profiles import Table
+from kernel.register_codec import decode, encode
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, synthetic_fleet
 from simulators.deployment import DEVICE_CLOCK, JSON_SIGNALS, MODEL_NAME, PLAIN_SIGNALS

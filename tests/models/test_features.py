@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.asset_frames import AssetFrame
 from models.features import feature_names, features
-from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 
 SIGNALS = ("flow", "motor_current", "discharge_pressure", "pump_running")

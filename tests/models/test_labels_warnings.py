@@ -91,8 +91,8 @@ def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
 
 
 def test_features_of_many_assets_at_once_equal_one_at_a_time() -> None:
+    from models.asset_frames import AssetFrame
     from models.features import feature_names, features, features_batch
-    from models.frames import AssetFrame
     from models.normalise import ClassNormaliser
 
     rng = np.random.default_rng(1)

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from models.asset_frames import AssetFrame
 from models.features import feature_names, features_batch
-from models.frames import AssetFrame
 from models.normalise import ClassNormaliser
 from models.online import OnlineFeatures
 from models.windows import Windows

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from models.asset_frames import build_frames, events_of
 from models.data import load_dataset
 from models.evaluate import Evaluation, Protocol
-from models.frames import build_frames, events_of
 from models.pipeline import FleetModel, gated
 from models.registry import load, save, versions
 from models.score import assess

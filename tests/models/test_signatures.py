@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.frames import AssetFrame
+from models.asset_frames import AssetFrame
 from models.normalise import ClassNormaliser
 from models.signatures import fit_signatures
 

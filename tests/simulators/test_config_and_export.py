@@ -3,7 +3,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from plantwatch.yaml_config import ConfigError
+from kernel.yaml_config import ConfigError
 from simulators.config import load_fleet_config, synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export, parse_interval

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from plantwatch.contract import AssetClass
+from kernel.contract import AssetClass
 from simulators.config import FleetConfig, ModeOverride
 from simulators.engine import Simulation, sample_times
 from simulators.equipment import EQUIPMENT

@@ -13,7 +13,7 @@ from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
 from cloud.ingest import Rejected, parse_body
 from cloud.schemas import AlarmAck, AlarmEventPublic
 from cloud.workorders.sources import orders_for_alarms
-from plantwatch.contract import AlarmBatch
+from kernel.contract import AlarmBatch
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 

@@ -18,7 +18,7 @@ from cloud.schemas import (
     SamplePublic,
 )
 from cloud.storage.base import SeriesTags
-from plantwatch.contract import AssetClass, Identifier
+from kernel.contract import AssetClass, Identifier
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 MAX_RAW_SPAN = timedelta(days=31)

@@ -23,7 +23,7 @@ from cloud.ingest import (
 )
 from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
-from plantwatch.contract import Batch, Manifest
+from kernel.contract import Batch, Manifest
 
 router = APIRouter(prefix="/api/v1", tags=["gateways"])
 

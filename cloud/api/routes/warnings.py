@@ -10,11 +10,11 @@ from sqlalchemy import select
 from cloud.alerts.setup import order_group
 from cloud.api.deps import ClockDep, DispatcherDep, NotifierDep, SessionDep, ViewerDep
 from cloud.ingest import Rejected
-from cloud.models import WarningRow
 from cloud.schemas import WarningDismiss, WarningPublic
-from cloud.scoring import store
+from cloud.tables import WarningRow
+from cloud.warnings import warning_records
 from cloud.workorders import lifecycle as lc
-from cloud.workorders import store as orders
+from cloud.workorders import order_records as orders
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 WarningId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Warning number")]
@@ -59,7 +59,7 @@ def dismiss(
     """Close a warning as not worth acting on; its work order is cancelled if not started."""
     now = clock.now()
     try:
-        w = store.dismiss(session, warning_id, body.reason, key.name, now)
+        w = warning_records.dismiss(session, warning_id, body.reason, key.name, now)
     except orders.NotFound as exc:
         raise Rejected(404, "unknown_warning", str(exc)) from exc
     except lc.IllegalTransition as exc:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from cloud.alerts.setup import order_group
 from cloud.api.deps import AdminDep, ClockDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.ingest import Rejected
-from cloud.models import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.schemas import (
     CommentCreate,
     FailureCodes,
@@ -24,11 +23,12 @@ from cloud.schemas import (
     WorkOrderPublic,
 )
 from cloud.security import Role
+from cloud.tables import RouteRow, ShiftRow, Team, WorkOrderRow
 from cloud.workorders import lifecycle as lc
-from cloud.workorders import store
+from cloud.workorders import order_records as orders
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS, UnknownCode
 from cloud.workorders.sources import PmRule, pm_rules, set_pm_rules
-from plantwatch.contract import AssetClass
+from kernel.contract import AssetClass
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"])
 # Dispatching and cancelling are the dispatcher's; the rest any technician may do.
@@ -47,10 +47,10 @@ def report(
 ) -> WorkOrderRow:
     """Report a fault by hand: routed to a team, dispatched when someone is on duty, and
     announced on the alert channels."""
-    rep = store.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
+    rep = orders.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
     try:
-        row = store.report(session, rep, key.name, clock.now())
-    except store.NotFound as exc:
+        row = orders.report(session, rep, key.name, clock.now())
+    except orders.NotFound as exc:
         raise Rejected(404, "unknown_asset", str(exc)) from exc
     background.add_task(notifier.notify, order_group(row))
     return row
@@ -80,8 +80,8 @@ def list_orders(
 def get_order(order_id: OrderId, _: ViewerDep, session: SessionDep) -> WorkOrderRow:
     """One order with its history."""
     try:
-        return store.get(session, order_id)
-    except store.NotFound as exc:
+        return orders.get(session, order_id)
+    except orders.NotFound as exc:
         raise Rejected(404, "unknown_work_order", str(exc)) from exc
 
 
@@ -105,7 +105,7 @@ def act(
         else None
     )
     try:
-        row = store.act(
+        row = orders.act(
             session,
             order_id,
             body.action,
@@ -117,7 +117,7 @@ def act(
             outcome=body.outcome,
             rating=body.rating,
         )
-    except store.NotFound as exc:
+    except orders.NotFound as exc:
         raise Rejected(404, "unknown_work_order", str(exc)) from exc
     except lc.IllegalTransition as exc:
         session.rollback()
@@ -136,8 +136,8 @@ def comment(
 ) -> WorkOrderRow:
     """Add a note to an order's history (its state does not change)."""
     try:
-        return store.comment(session, order_id, body.text, key.name, clock.now())
-    except store.NotFound as exc:
+        return orders.comment(session, order_id, body.text, key.name, clock.now())
+    except orders.NotFound as exc:
         raise Rejected(404, "unknown_work_order", str(exc)) from exc
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from plantwatch.profiles import DeviceProfile, load_profiles
-from plantwatch.yaml_config import ConfigError, load_model
+from kernel.profiles import DeviceProfile, load_profiles
+from kernel.yaml_config import ConfigError, load_model
 
 PROFILES = Path(__file__).resolve().parents[2] / "gateway_config" / "profiles"
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from plantwatch.contract import CONTRACT_VERSION, Batch, Quality, Reading, epoch_ms
+from kernel.contract import CONTRACT_VERSION, Batch, Quality, Reading, epoch_ms
 
 
 def test_reading_round_trips_through_a_batch() -> None:

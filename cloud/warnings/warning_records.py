@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.models import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
+from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
-from cloud.workorders import store as orders
+from cloud.workorders import order_records as orders
 from cloud.workorders.sla import Priority
 from models.score import Assessment
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plantwatch.contract import AssetClass, Identifier
-from plantwatch.yaml_config import load_model
+from kernel.contract import AssetClass, Identifier
+from kernel.yaml_config import load_model
 
 
 class Table(StrEnum):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.asset_frames import AssetFrame
 from models.data import load_dataset
-from models.frames import AssetFrame
 from models.pipeline import FleetModel
 from models.registry import save
 from models.score import Assessment, assess

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.models import (
+from cloud.tables import (
     Asset,
     EscalationRow,
     RouteRow,

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from plantwatch.profiles import DataType, Point, Table, WordOrder
-from plantwatch.register_codec import DecodeError, decode, encode
+from kernel.profiles import DataType, Point, Table, WordOrder
+from kernel.register_codec import DecodeError, decode, encode
 
 
 def pt(type_: DataType, **kw: object) -> Point:

@@ -6,7 +6,7 @@ import math
 import struct
 from collections.abc import Callable, Sequence
 
-from plantwatch.profiles import DataType, Point, WordOrder
+from kernel.profiles import DataType, Point, WordOrder
 
 _STRUCT = {
     DataType.INT16: struct.Struct(">h"),

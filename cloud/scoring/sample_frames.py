@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from cloud.storage.base import Columns, Sample, columns_of
-from models.frames import AssetFrame
+from models.asset_frames import AssetFrame
 from models.windows import grid
 
 __all__ = ["carry_forward", "frames_from_columns", "frames_from_samples", "grid"]

@@ -1,0 +1,1 @@
+"""Failure warnings in the database: opened, updated and closed from assessments; dismissed."""
