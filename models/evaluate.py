@@ -20,9 +20,10 @@ import numpy.typing as npt
 from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import Dataset
 from models.interval import margins, quality, warned_at
-from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers, gated
+from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
 from models.quality import Finding, check
-from models.warnings import Outcome, judge, warning_starts
+from models.warning_rule import WarningRule, gated, warning_starts
+from models.warnings import Outcome, judge
 from models.windows import Windows
 
 F64 = npt.NDArray[np.float64]
@@ -100,8 +101,9 @@ def _split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np
 def _starts(
     rows: list[AssetRows], scores: list[F64], which: list[int], threshold: float, k: int
 ) -> list[I64]:
+    rule = WarningRule(k)
     return [
-        warning_starts(rows[i].t, scores[i], rows[i].labels.usable, threshold, k) for i in which
+        warning_starts(rows[i].t, scores[i], rows[i].labels.usable, threshold, rule) for i in which
     ]
 
 

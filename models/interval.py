@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.warnings import warning_starts
+from models.warning_rule import warning_starts
 
 if TYPE_CHECKING:  # the pipeline shows intervals through ``widen``; the protocol calls in
     from models.evaluate import Evaluation
@@ -61,7 +61,7 @@ def warned(
         cm = fleet.classes.get(r.asset_class)
         if cm is None or len(r.t) == 0:
             continue
-        starts = warning_starts(r.t, s, r.labels.usable, fleet.threshold, fleet.consecutive)
+        starts = warning_starts(r.t, s, r.labels.usable, fleet.threshold, fleet.warning_rule())
         pick = np.isin(r.t, starts) & (r.t >= period[0]) & (r.t < period[1])
         pick &= r.labels.hours_to_failure <= fleet.horizon_h
         if pick.any():

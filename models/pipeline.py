@@ -17,6 +17,7 @@ from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
 from models.signatures import fit_signatures
+from models.warning_rule import WarningRule
 from models.windows import Windows
 
 F32 = npt.NDArray[np.float32]
@@ -86,6 +87,10 @@ class FleetModel:
     # validation warnings (models/interval.py); none for a model fitted without the protocol.
     ttf_margin_h: tuple[float, float] = (0.0, 0.0)
 
+    def warning_rule(self, close_after: int = 6) -> WarningRule:
+        """When this model's scores open and close warnings (one evaluation per cadence)."""
+        return WarningRule(self.consecutive, close_after, int(self.windows.every_h * 3600))
+
     def ttf_gate(self) -> float | None:
         """The time-to-failure gate in hours (None: warnings open on the probability alone)."""
         return self.ttf_gate_h if np.isfinite(self.ttf_gate_h) else None
@@ -114,12 +119,6 @@ class FleetModel:
         if cm is None or len(rows.t) == 0:
             return np.zeros(len(rows.t))
         return cm.health.score_samples(rows.x)
-
-
-def gated(p: F64, ttf_median: F64, gate_h: float) -> F64:
-    """The warning score: the probability where failure is expected within ``gate_h`` hours
-    (or no time to failure is known), else 0."""
-    return np.where(ttf_median > gate_h, 0.0, p)
 
 
 def fit_normalisers(

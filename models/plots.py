@@ -14,7 +14,7 @@ import numpy as np
 from models.asset_frames import AssetFrame
 from models.evaluate import Evaluation, outcome
 from models.features import explain
-from models.warnings import warning_starts
+from models.warning_rule import warning_starts
 
 
 def precision_recall(ev: Evaluation, path: Path, split: str) -> None:
@@ -60,7 +60,9 @@ def timeline(ev: Evaluation, frame: AssetFrame, index: int, failure: int, path: 
     rows = ev.rows[index]
     span = (rows.t >= failure - 7 * 86_400) & (rows.t <= failure + 3600)
     p = ev.scores["model"][index]
-    starts = warning_starts(rows.t, p, rows.labels.usable, ev.fleet.threshold, ev.fleet.consecutive)
+    starts = warning_starts(
+        rows.t, p, rows.labels.usable, ev.fleet.threshold, ev.fleet.warning_rule()
+    )
     cm = ev.fleet.classes[rows.asset_class]
     cut = int(np.searchsorted(frame.t, failure - 3600))
     window = AssetFrame(frame.asset, frame.asset_class, frame.t[:cut], frame.signals, frame.x[:cut])
@@ -108,7 +110,7 @@ def render(ev: Evaluation, frames: list[AssetFrame], out: Path) -> list[Path]:
     for i in ev.split_assets["test_assets"]:
         r = ev.rows[i]
         starts = warning_starts(
-            r.t, ev.scores["model"][i], r.labels.usable, ev.fleet.threshold, ev.fleet.consecutive
+            r.t, ev.scores["model"][i], r.labels.usable, ev.fleet.threshold, ev.fleet.warning_rule()
         )
         for f in r.history.failures:
             if ((starts >= f - h) & (starts <= f - 6 * 3600)).any():

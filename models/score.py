@@ -11,7 +11,8 @@ from models.asset_frames import AssetFrame
 from models.estimators import FailureWarner
 from models.features import explain_row, features_batch
 from models.online import OnlineCache
-from models.pipeline import FleetModel, gated
+from models.pipeline import FleetModel
+from models.warning_rule import gated
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from models.evaluate import Evaluation, outcome
-from models.pipeline import gated
+from models.warning_rule import gated
 
 GATES_H = (float("inf"), 72.0, 48.0, 36.0, 30.0, 24.0, 18.0)
 THRESHOLDS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)

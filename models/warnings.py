@@ -1,8 +1,7 @@
-"""Warnings from a score series, and how they measure up against the failures that followed.
+"""How warnings measure up against the failures that followed (when they open and close is
+``models/warning_rule.py``).
 
-A warning starts when the score stays at or above the threshold for ``k`` consecutive
-evaluations and lasts until it has been below for ``clear`` evaluations or the asset goes
-down. A failure is caught when a warning for its asset starts between the horizon and
+A failure is caught when a warning for its asset starts between the horizon and
 ``min_lead`` before it; a warning is right when its asset fails within the horizon after it
 starts.
 """
@@ -16,37 +15,6 @@ import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-def warning_starts(
-    t: I64,
-    score: F64,
-    usable: npt.NDArray[np.bool_],
-    threshold: float,
-    k: int = 2,
-    clear: int = 6,
-) -> I64:
-    """Start times of the warnings a score series raises."""
-    above = (score >= threshold) & usable
-    if not above.any():
-        return np.zeros(0, dtype=np.int64)
-    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    run_start = np.flatnonzero(edges == 1)
-    run_end = np.flatnonzero(edges == -1)  # exclusive
-    starts: list[int] = []
-    last_end = -(10**9)
-    down = np.flatnonzero(~usable)
-    for s, e in zip(run_start, run_end, strict=True):
-        if e - s < k:
-            continue
-        armed = int(s) + k - 1
-        broke = bool(down.size) and bool(
-            np.searchsorted(down, last_end) < np.searchsorted(down, armed)
-        )
-        if armed - last_end > clear or broke:
-            starts.append(int(t[armed]))
-        last_end = int(e) - 1
-    return np.array(starts, dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from cloud.alerts.setup import order_group
 from cloud.scoring.backlog import Backlog
 from cloud.scoring.partition import owned
 from cloud.scoring.sample_frames import carry_forward, frames_from_columns, grid
-from cloud.scoring.tracking import Rules
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from cloud.tables import Asset, WorkOrderRow, WorkOrderStep
 from cloud.warnings.warning_records import Changes, record
@@ -207,8 +206,8 @@ class Scorer:
         with self.sessions() as session:
             maintenance = self._maintenance(session, list(until))
             found = assess(fleet, fresh, maintenance, plan.version, self._online, since)
-            rules = Rules(fleet.consecutive, self.close_after, int(fleet.windows.every_h * 3600))
-            ch = record(session, found, until, rules, datetime.fromtimestamp(now, UTC))
+            rule = fleet.warning_rule(self.close_after)
+            ch = record(session, found, until, rule, datetime.fromtimestamp(now, UTC))
         rnd.scored = len(found)
         rnd.opened, rnd.updated, rnd.closed = len(ch.opened), len(ch.updated), len(ch.closed)
         rnd.changes = ch

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
 from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.sla import Priority
 from models.score import Assessment
+from models.warning_rule import Runs, Verdict, WarningRule, advance, verdict
 
 SCORER = "scorer"
 OPEN, CLOSED = "open", "closed"
@@ -38,6 +38,17 @@ def _utc(t: int) -> datetime:
 def priority_of(band: str) -> Priority:
     """Critical risk is urgent (the 1530 policy); a plain warning is high priority."""
     return Priority.URGENT if band == "critical" else Priority.HIGH
+
+
+def matching(open_modes: list[str], mode: str) -> str | None:
+    """The open warning (by mode) a new assessment belongs to, so none is ever duplicated.
+
+    One incident per asset: a mode the classifier names differently from one hour to the
+    next updates the open warning rather than opening (and dispatching) a second one.
+    """
+    if mode in open_modes:
+        return mode
+    return open_modes[0] if open_modes else None
 
 
 def open_warnings(session: Session, asset_ids: list[str]) -> dict[str, list[WarningRow]]:
@@ -105,7 +116,7 @@ def record(
     session: Session,
     assessments: list[Assessment],
     data_until: dict[str, int],
-    rules: Rules,
+    rule: WarningRule,
     now: datetime,
 ) -> Changes:
     """Advance each asset's runs and open, update or close its warnings; one transaction."""
@@ -124,7 +135,7 @@ def record(
             if st is not None
             else Runs()
         )
-        runs = advance(before, until, a.above_threshold, rules)
+        runs = advance(before, until, a.above_threshold, rule)
         if st is None:
             st = RiskStateRow(asset_id=a.asset)
             session.add(st)
@@ -135,7 +146,7 @@ def record(
         key = matching([w.failure_mode for w in mine], a.failure_mode)
         match = next((w for w in mine if w.failure_mode == key), None) if key is not None else None
         has_open = match is not None if a.above_threshold else bool(mine)
-        v = verdict(runs, a.above_threshold, has_open, rules)
+        v = verdict(runs, a.above_threshold, has_open, rule)
         if v is Verdict.OPEN:
             w, order = _open(session, a, now)
             ch.opened.append(w)

@@ -249,12 +249,12 @@ def test_a_gateways_backlog_is_scored_in_the_next_round_not_at_the_next_full_rea
 
 
 def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> None:
-    from cloud.scoring.tracking import Rules
     from cloud.warnings.warning_records import record
     from models.score import Assessment, Contribution
+    from models.warning_rule import WarningRule
 
     asset = cloud.manifests["gw-a"].assets[0].id
-    rules = Rules(consecutive=2, close_after=3, every_s=3600)
+    rules = WarningRule(consecutive=2, close_after=3, every_s=3600)
     sessions = cloud.client.app.state.sessions  # type: ignore[attr-defined]
 
     def evaluate(

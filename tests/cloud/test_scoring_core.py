@@ -1,4 +1,4 @@
-"""The scoring's pure parts: runs, verdicts, partitions, frames from samples."""
+"""The scoring's pure parts: one incident per asset, partitions, frames from samples."""
 
 from __future__ import annotations
 
@@ -16,46 +16,9 @@ from cloud.scoring.sample_frames import (
     frames_from_samples,
     grid,
 )
-from cloud.scoring.tracking import Rules, Runs, Verdict, advance, matching, verdict
 from cloud.storage.base import Sample, columns_of
+from cloud.warnings.warning_records import matching
 from models.windows import Windows
-
-RULES = Rules(consecutive=2, close_after=3, every_s=3600)
-
-
-def test_runs_count_only_evaluations_of_new_data() -> None:
-    r = advance(Runs(), 10_000, True, RULES)
-    assert r == Runs(1, 0, 10_000)
-    # the loop runs again every minute on the same or barely newer data: nothing counted
-    for t in (10_000, 10_060, 10_000 + 3599):
-        assert advance(r, t, True, RULES) == r
-    r = advance(r, 10_000 + 3600, True, RULES)
-    assert r == Runs(2, 0, 13_600)
-    assert advance(r, 17_200, False, RULES) == Runs(0, 1, 17_200)
-
-
-def test_verdicts_open_after_k_update_while_high_close_after_enough_low() -> None:
-    assert verdict(Runs(1, 0), True, False, RULES) is Verdict.NONE
-    assert verdict(Runs(2, 0), True, False, RULES) is Verdict.OPEN
-    assert verdict(Runs(5, 0), True, True, RULES) is Verdict.UPDATE
-    assert verdict(Runs(0, 2), False, True, RULES) is Verdict.NONE
-    assert verdict(Runs(0, 3), False, True, RULES) is Verdict.CLOSE
-    assert verdict(Runs(0, 9), False, False, RULES) is Verdict.NONE
-
-
-@given(st.lists(st.booleans(), max_size=60))
-def test_a_sequence_of_evaluations_never_opens_twice_without_closing(highs: list[bool]) -> None:
-    runs, is_open, opened = Runs(), False, 0
-    for i, above in enumerate(highs):
-        runs = advance(runs, i * 3600, above, RULES)
-        v = verdict(runs, above, is_open, RULES)
-        assert not (v is Verdict.OPEN and is_open)
-        if v is Verdict.OPEN:
-            is_open, opened = True, opened + 1
-        elif v is Verdict.CLOSE:
-            is_open = False
-    # each opening needs k highs in a row
-    assert opened <= sum(highs) // RULES.consecutive
 
 
 def test_one_incident_per_asset_whatever_the_mode_classifier_says() -> None:

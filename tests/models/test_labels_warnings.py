@@ -6,8 +6,8 @@ import numpy as np
 
 from models.evaluate import threshold_candidates
 from models.labels import make_labels, repairs_after
-from models.pipeline import gated
-from models.warnings import judge, warning_starts
+from models.warning_rule import gated
+from models.warnings import judge
 from models.windows import RowSums
 
 H = 3600
@@ -42,17 +42,6 @@ def test_windowed_sums_match_a_plain_loop_with_gaps() -> None:
             assert n[k, j] == len(v)
             if len(v):
                 assert np.isclose(mean[k, j], v.mean()) and np.isclose(sd[k, j], v.std())
-
-
-def test_a_warning_needs_k_consecutive_evaluations_and_is_not_repeated() -> None:
-    t = np.arange(20, dtype=np.int64) * H
-    score = np.array([0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1], float)
-    usable = np.ones(20, dtype=bool)
-    starts = warning_starts(t, score, usable, 0.5, k=2, clear=6)
-    # a single blip does not warn; a short dip does not start a second warning
-    assert starts.tolist() == [4 * H, 18 * H]
-    usable[6] = False  # the asset went down between the two runs: a new warning
-    assert warning_starts(t, score, usable, 0.5, k=2, clear=6).tolist() == [4 * H, 8 * H, 18 * H]
 
 
 def test_judge_counts_catches_leads_and_false_alarms() -> None:

@@ -16,11 +16,12 @@ from typer.testing import CliRunner
 from models.asset_frames import build_frames, events_of
 from models.data import load_dataset
 from models.evaluate import Evaluation, Protocol
-from models.pipeline import FleetModel, gated
+from models.pipeline import FleetModel
 from models.registry import load, save, versions
 from models.score import assess
 from models.sweep import longest_lead, sweep
 from models.train import train
+from models.warning_rule import gated
 from plantwatch.cli import app
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
