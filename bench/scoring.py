@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cloud import crud
 from cloud.alerts.channels import Webhook
 from cloud.alerts.notifier import Notifier
-from cloud.alerts.setup import order_group
 from cloud.db import make_engine, migrate, session_factory
 from cloud.scoring.loop import Scorer, score_once
 from cloud.storage.base import SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from cloud.tables import RiskStateRow, RouteRow, ShiftRow, Team, WarningRow, WorkOrderRow
+from cloud.workorders.announcements import order_group
 from kernel.contract import Batch, Manifest, Reading
 from models import registry
 from models.score import assess

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from cloud import background
 from cloud.alerts.notifier import Notifier
 from cloud.alerts.setup import channels_from
+from cloud.api import errors
+from cloud.api.ingest_checks import ScopeCache
 from cloud.api.routes import (
     admin,
     alarms,
@@ -25,11 +25,8 @@ from cloud.api.routes import (
     work_orders,
 )
 from cloud.db import make_engine, migrate, session_factory
-from cloud.ingest import Rejected, ScopeCache
 from cloud.metrics import CloudMetrics
-from cloud.schemas import Problem
 from cloud.settings import Settings
-from cloud.storage.base import StoreUnavailable
 from cloud.storage.factory import open_store
 
 log = logging.getLogger("plantwatch.cloud")
@@ -46,18 +43,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
         app.state.notifier = Notifier(channels_from(settings))
-        tasks = (
-            background.start(settings, app.state.sessions, app.state.store, app.state.notifier)
+        work = (
+            background.loops(settings, app.state.sessions, app.state.store, app.state.notifier)
             if settings.background
             else []
         )
+        stop = asyncio.Event()
         try:
-            yield
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(background.run(work, stop))
+                try:
+                    yield
+                finally:
+                    stop.set()  # each loop finishes its pass; the group waits for them
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             app.state.store.close()
             engine.dispose()
 
@@ -71,23 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = CloudMetrics()
     app.state.scopes = ScopeCache()
 
-    @app.exception_handler(Rejected)
-    async def rejected(request: Request, exc: Rejected) -> JSONResponse:
-        request.app.state.metrics.rejects.labels(exc.reason).inc()
-        log.warning(
-            "refused %s %s: %s %s", request.method, request.url.path, exc.reason, exc.detail
-        )
-        body = Problem(detail=exc.detail, reason=exc.reason, items=list(exc.items))
-        return JSONResponse(body.model_dump(), status_code=exc.status)
-
-    @app.exception_handler(StoreUnavailable)
-    async def unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-        log.error("time-series store unavailable: %s", exc)
-        body = Problem(detail=f"time-series store unavailable: {exc}", reason="store_unavailable")
-        return JSONResponse(
-            body.model_dump(), status_code=503, headers={"Retry-After": str(settings.retry_after_s)}
-        )
-
+    errors.install(app, settings.retry_after_s)
     for module in (ingest, alarms, assets, warnings, work_orders, kpis, admin, health):
         app.include_router(module.router)
     return app

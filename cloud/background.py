@@ -2,13 +2,16 @@
 
 In one process with the API by default (`PLANTWATCH_BACKGROUND=true`); at scale the API
 workers leave it to `plantwatch cloud worker` processes: one runs the checker, each scores
-its partition.
+its partition. The loops run in one ``TaskGroup``; setting ``stop`` lets each finish the
+pass it is in and return, so a shutdown never cuts a check or a scoring round in half.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,23 +22,22 @@ from cloud.settings import Settings
 from cloud.storage.base import TimeSeriesStore
 from cloud.workorders import checker
 
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
-def start(
+
+def loops(
     settings: Settings,
     sessions: sessionmaker[Session],
     store: TimeSeriesStore,
     notifier: Notifier,
     check: bool = True,
     score: bool = True,
-) -> list[asyncio.Task[None]]:
-    """Start the loops this process runs (the scorer only with a model registry)."""
-    tasks = []
+) -> list[Loop]:
+    """The loops this process runs (the scorer only with a model registry)."""
+    out: list[Loop] = []
     if check:
-        tasks.append(
-            asyncio.create_task(
-                checker.run(sessions, settings.escalation_check_s, notifier, settings.clock)
-            )
-        )
+        every, clock = settings.escalation_check_s, settings.clock
+        out.append(lambda stop: checker.run(sessions, every, notifier, clock, stop))
     if score and settings.model_registry is not None:
         scorer = Scorer(
             sessions,
@@ -45,7 +47,13 @@ def start(
             clock=settings.clock.now_s,
             close_after=settings.warning_close_after,
         )
-        tasks.append(
-            asyncio.create_task(scoring.run(scorer, settings.scoring_interval_s, notifier))
-        )
-    return tasks
+        every_s = settings.scoring_interval_s
+        out.append(lambda stop: scoring.run(scorer, every_s, notifier, stop))
+    return out
+
+
+async def run(work: list[Loop], stop: asyncio.Event) -> None:
+    """Run every loop until ``stop`` is set, then wait for each to finish its pass."""
+    async with asyncio.TaskGroup() as tg:
+        for loop in work:
+            tg.create_task(loop(stop))

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any, NoReturn
+
 import typer
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cloud import crud
-from cloud.db import make_engine, migrate, session_factory
+from cloud.db import DatabaseUnavailable, open_database, session_factory
+from cloud.errors import Conflict, NotFound
 from cloud.security import Role
 from cloud.settings import Settings
+from kernel.contract import Identifier
 
 app = typer.Typer(
     help="Cloud ingest service, asset registry and credentials.", no_args_is_help=True
@@ -20,21 +27,43 @@ gateway_app = typer.Typer(help="Gateways and their tokens.", no_args_is_help=Tru
 apikey_app = typer.Typer(help="API keys for people and tools.", no_args_is_help=True)
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(apikey_app, name="apikey")
-console = Console()
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
 
 
 def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        console.print(f"[red]invalid settings[/red] (PLANTWATCH_* environment):\n{exc}")
-        raise typer.Exit(2) from exc
+        problems = "; ".join(
+            (".".join(str(x) for x in e["loc"]) + ": " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        _fail(f"invalid settings (PLANTWATCH_* environment): {problems}", 2)
+
+
+def _database() -> tuple[Settings, Engine]:
+    settings = _settings()
+    try:
+        return settings, open_database(settings.database_url)
+    except DatabaseUnavailable as exc:
+        _fail(str(exc), 2)
 
 
 def _session() -> tuple[Settings, Session]:
-    settings = _settings()
-    migrate(settings.database_url)
-    return settings, session_factory(make_engine(settings.database_url))()
+    settings, engine = _database()
+    return settings, session_factory(engine)()
+
+
+def _print_json(rows: list[dict[str, Any]]) -> None:
+    print(json.dumps(rows, indent=2, default=str))
 
 
 @app.command()
@@ -46,7 +75,7 @@ def serve(
     """Run the API with uvicorn, on embedded defaults unless PLANTWATCH_* says otherwise."""
     import uvicorn
 
-    _settings()
+    _database()[1].dispose()  # a database that cannot be opened is one line, not a traceback
     uvicorn.run(
         "cloud.asgi:app", host=host, port=port, workers=workers, log_level="info", access_log=False
     )
@@ -62,32 +91,31 @@ def worker(
     """Run the periodic work without the API (escalation checks in exactly one worker; one
     scorer per PLANTWATCH_SCORING_PARTITION)."""
     import asyncio
+    import signal
 
     from cloud import background
     from cloud.alerts.notifier import Notifier
     from cloud.alerts.setup import channels_from
     from cloud.storage.factory import open_store
 
-    settings = _settings()
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
+    settings, engine = _database()
     store = open_store(settings)
 
+    notifier = Notifier(channels_from(settings))
+    work = background.loops(settings, session_factory(engine), store, notifier, checker, scorer)
+    if not work:
+        _fail("nothing to run (no checker, and no model registry)", 2)
+
     async def run() -> None:
-        notifier = Notifier(channels_from(settings))
-        tasks = background.start(
-            settings, session_factory(engine), store, notifier, checker, scorer
-        )
-        if not tasks:
-            console.print("[red]nothing to run[/red] (no checker, and no model registry)")
-            raise typer.Exit(2)
-        console.print(f"worker: {len(tasks)} loop(s), partition {settings.scoring_partition}")
-        await asyncio.gather(*tasks)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        console.print(f"worker: {len(work)} loop(s), partition {settings.scoring_partition}")
+        await background.run(work, stop)
+        console.print("worker stopped")
 
     try:
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
     finally:
         store.close()
         engine.dispose()
@@ -96,13 +124,16 @@ def worker(
 @gateway_app.command("create")
 def gateway_create(gateway_id: str, description: str = typer.Option("", "--description")) -> None:
     """Register a gateway and print its first token (shown once)."""
+    try:
+        TypeAdapter(Identifier).validate_python(gateway_id)
+    except ValidationError as exc:
+        _fail(f"gateway id {gateway_id!r}: {exc.errors()[0]['msg']}", 2)
     settings, session = _session()
     with session:
         try:
             crud.create_gateway(session, gateway_id, description)
-        except crud.Conflict as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+        except Conflict as exc:
+            _fail(str(exc))
         _, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
     print(secret)
 
@@ -114,21 +145,34 @@ def gateway_token(gateway_id: str) -> None:
     with session:
         try:
             _, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
-        except crud.NotFound as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+        except NotFound as exc:
+            _fail(str(exc))
     print(secret)
 
 
 @gateway_app.command("list")
-def gateway_list() -> None:
+def gateway_list(as_json: bool = JSON_OPTION) -> None:
     """Gateways, their tokens (prefixes) and when they were last seen."""
     _, session = _session()
-    table = Table("gateway", "last seen", "manifest", "tokens")
     with session:
-        for g in crud.list_gateways(session):
-            tokens = ", ".join(t.prefix + (" (revoked)" if t.revoked_at else "") for t in g.tokens)
-            table.add_row(g.id, str(g.last_seen_at or "-"), str(g.manifest_version), tokens)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": g.id,
+                "last_seen_at": g.last_seen_at,
+                "manifest_version": g.manifest_version,
+                "tokens": [{"prefix": t.prefix, "revoked_at": t.revoked_at} for t in g.tokens],
+            }
+            for g in crud.list_gateways(session)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("gateway", "last seen", "manifest", "tokens")
+    for r in rows:
+        tokens = ", ".join(
+            t["prefix"] + (" (revoked)" if t["revoked_at"] else "") for t in r["tokens"]
+        )
+        table.add_row(r["id"], str(r["last_seen_at"] or "-"), str(r["manifest_version"]), tokens)
     console.print(table)
 
 
@@ -141,9 +185,8 @@ def gateway_revoke(
     with session:
         try:
             n = crud.revoke_gateway_tokens(session, gateway_id, prefix)
-        except crud.NotFound as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+        except NotFound as exc:
+            _fail(str(exc))
     console.print(f"revoked {n} token(s) of {gateway_id}")
 
 
@@ -159,13 +202,26 @@ def apikey_create(
 
 
 @apikey_app.command("list")
-def apikey_list() -> None:
+def apikey_list(as_json: bool = JSON_OPTION) -> None:
     """API keys (prefixes only)."""
     _, session = _session()
-    table = Table("id", "name", "role", "prefix", "revoked")
     with session:
-        for k in crud.list_api_keys(session):
-            table.add_row(str(k.id), k.name, k.role, k.prefix, str(k.revoked_at or "-"))
+        rows: list[dict[str, Any]] = [
+            {
+                "id": k.id,
+                "name": k.name,
+                "role": k.role,
+                "prefix": k.prefix,
+                "revoked_at": k.revoked_at,
+            }
+            for k in crud.list_api_keys(session)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "name", "role", "prefix", "revoked")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["role"], r["prefix"], str(r["revoked_at"] or "-"))
     console.print(table)
 
 
@@ -176,7 +232,6 @@ def apikey_revoke(key_id: int) -> None:
     with session:
         try:
             crud.revoke_api_key(session, key_id)
-        except crud.NotFound as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+        except NotFound as exc:
+            _fail(str(exc))
     console.print(f"revoked key {key_id}")

@@ -6,6 +6,7 @@ simulator, gateways and the cloud started at different moments agree on "now".
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,3 +34,12 @@ class Clock:
 
 
 WALL = Clock()
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds`` (wall time) or until ``stop``; True when it is time to stop."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
+    except TimeoutError:
+        return False
+    return True

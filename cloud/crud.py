@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from cloud.errors import Conflict, NotFound
 from cloud.schemas import AssetUpdate
 from cloud.security import (
     API_KEY_PREFIX,
@@ -29,18 +30,19 @@ from cloud.tables import (
 from kernel.contract import AlarmEvent, Manifest
 
 
-class Conflict(ValueError):
-    """The change contradicts what is stored."""
-
-
-class NotFound(LookupError):
-    """No such record."""
+def database_problem(session: Session) -> str | None:
+    """None when the database answers, else the kind of error it gave."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means not ready; its kind is the answer
+        return type(exc).__name__
+    return None
 
 
 def create_gateway(session: Session, gateway_id: str, description: str = "") -> Gateway:
     """Register a gateway."""
     if session.get(Gateway, gateway_id) is not None:
-        raise Conflict(f"gateway {gateway_id} exists")
+        raise Conflict(f"gateway {gateway_id} exists", "gateway_exists")
     gw = Gateway(id=gateway_id, description=description)
     session.add(gw)
     session.commit()
@@ -53,7 +55,7 @@ def get_gateway(session: Session, gateway_id: str) -> Gateway:
         select(Gateway).where(Gateway.id == gateway_id).options(selectinload(Gateway.tokens))
     )
     if gw is None:
-        raise NotFound(f"no gateway {gateway_id}")
+        raise NotFound(f"no gateway {gateway_id}", "unknown_gateway")
     return gw
 
 
@@ -123,7 +125,7 @@ def revoke_api_key(session: Session, key_id: int) -> ApiKey:
     """Revoke an API key."""
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound(f"no API key {key_id}", "unknown_api_key")
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.commit()
@@ -147,7 +149,7 @@ def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tu
     }
     taken = sorted(i for i, a in existing.items() if a.gateway_id != gateway.id)
     if taken:
-        raise Conflict(f"assets registered to another gateway: {', '.join(taken)}")
+        raise Conflict(f"assets registered to another gateway: {', '.join(taken)}", "assets_taken")
     now = datetime.now(UTC)
     n_signals = 0
     for info in manifest.assets:
@@ -200,7 +202,7 @@ def get_asset(session: Session, asset_id: str) -> Asset:
         select(Asset).where(Asset.id == asset_id).options(selectinload(Asset.signals))
     )
     if asset is None:
-        raise NotFound(f"no asset {asset_id}")
+        raise NotFound(f"no asset {asset_id}", "unknown_asset")
     return asset
 
 

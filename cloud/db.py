@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,6 +39,31 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database URL cannot be opened; the message says which and why, in one line."""
+
+
+def open_database(url: str) -> Engine:
+    """Migrate the database at ``url`` and return its engine, or say in one line why not."""
+    try:
+        migrate(url)
+        return make_engine(url)
+    except Exception as exc:  # every driver and URL error ends here as one readable line
+        shown = make_url_safe(url)
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise DatabaseUnavailable(
+            f"cannot open the database {shown}: {type(exc).__name__}: {reason}"
+        ) from exc
+
+
+def make_url_safe(url: str) -> str:
+    """The URL with its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show it as given
+        return url
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

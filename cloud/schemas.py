@@ -364,14 +364,25 @@ class CommentCreate(BaseModel):
     text: str = Field(min_length=1, max_length=500)
 
 
-class PmRuleBody(BaseModel):
+class PmRuleCreate(BaseModel):
     """A preventive-maintenance rule: inspect a class (older than an age) every so many days."""
 
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    model_config = ConfigDict(extra="forbid")
     asset_class: AssetClass
     every_days: float = Field(gt=0, le=3650)
     min_age_years: float = Field(default=0.0, ge=0, le=200)
     title: str = Field(min_length=1, max_length=200)
+
+
+class PmRulePublic(BaseModel):
+    """A rule of the stored plan: its place (the first match applies) and since when it runs."""
+
+    position: int
+    asset_class: str
+    every_days: float
+    min_age_years: float
+    title: str
+    since: datetime | None
 
 
 class ComplianceOut(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
@@ -11,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cloud.clock import Clock
 
 DEV_SECRET = "development-only-secret-change-me"
+PREFIX = "PLANTWATCH_"
+# PLANTWATCH_* variables that other parts read (Grafana's provisioning, `plantwatch grafana`),
+# so a shared environment file may hold them.
+OTHER_PARTS = frozenset({"PLANTWATCH_GRAFANA_PG_PASSWORD"})
 
 
 class Environment(StrEnum):
@@ -93,6 +100,13 @@ class Settings(BaseSettings):
         return index, count
 
     @model_validator(mode="after")
+    def _refuse_unknown_variables(self) -> Settings:
+        problems = unknown_variables(os.environ)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("PLANTWATCH_SECRET_KEY must be set in production")
@@ -100,3 +114,15 @@ class Settings(BaseSettings):
         if index >= count:
             raise ValueError(f"scoring_partition {self.scoring_partition}: index must be < count")
         return self
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each PLANTWATCH_* variable no setting reads, with the nearest known name."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_PARTS
+    out = []
+    for name in sorted(environ):
+        if name.upper().startswith(PREFIX) and name.upper() not in known:
+            near = difflib.get_close_matches(name.upper(), sorted(known), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            out.append(f"unknown setting {name}{hint}")
+    return out

@@ -1,27 +1,63 @@
 """The one command line: `plantwatch <part> <command>`.
 
 Only the part named on the command line is imported, so `plantwatch gateway run` on a
-plant-room box does not load the cloud's or the simulator's libraries.
+plant-room box does not load the cloud's or the simulator's libraries. A part whose extra is
+not installed says which one to install, in one line, with exit code 2.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 
 import typer
 
+PROJECT_PACKAGES = {"kernel", "plantwatch", "edge", "cloud", "models", "simulators"}
+
+
+@dataclass(frozen=True)
+class Part:
+    """A command group: the module that defines it and the extra that installs its libraries."""
+
+    module: str
+    extra: str
+
+
 PARTS = {
-    "sim": "simulators.cli",
-    "gateway": "edge.cli",
-    "cloud": "cloud.cli",
-    "model": "models.cli",
-    "grafana": "cloud.dashboards.cli",
+    "sim": Part("simulators.cli", "sim"),
+    "gateway": Part("edge.cli", "edge"),
+    "cloud": Part("cloud.cli", "cloud"),
+    "model": Part("models.cli", "models"),
+    "grafana": Part("cloud.dashboards.cli", "grafana"),
+    "demo": Part("plantwatch.demo", "demo"),
 }
 
 
+def missing_extra_message(name: str, extra: str, module: str) -> str:
+    """The one line a command group shows when its libraries are not installed."""
+    return (
+        f"plantwatch {name} needs the '{extra}' extra ({module} is not installed): "
+        f"pip install 'plantwatch[{extra}]'"
+    )
+
+
+def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) -> None:
+    message = missing_extra_message(name, part.extra, str(exc.name))
+
+    @app.command(
+        name=name,
+        help=f"(not installed: pip install 'plantwatch[{part.extra}]')",
+        add_help_option=False,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def _refuse(ctx: typer.Context) -> None:
+        typer.echo(message, err=True)
+        raise typer.Exit(2)
+
+
 def build_app(only: str | None = None) -> typer.Typer:
-    """The CLI with every part, or with just ``only`` (and the demo) when it names one."""
+    """The CLI with every part, or with just ``only`` when it names one."""
     app = typer.Typer(
         help="plantwatch: plant-room monitoring and predictive maintenance.", no_args_is_help=True
     )
@@ -32,20 +68,27 @@ def build_app(only: str | None = None) -> typer.Typer:
     def _group() -> None:
         """Commands for each part of plantwatch."""
 
-    for name, module in PARTS.items():
-        if only is None or only == name:
-            app.add_typer(importlib.import_module(module).app, name=name)
-    if only is None or only == "demo":
-        from plantwatch.demo import demo
-
-        app.command()(demo)
+    for name, part in PARTS.items():
+        if only is not None and only != name:
+            continue
+        try:
+            module = importlib.import_module(part.module)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] in PROJECT_PACKAGES:
+                raise
+            _missing(app, name, part, exc)
+            continue
+        if name == "demo":
+            app.command()(module.demo)
+        else:
+            app.add_typer(module.app, name=name)
     return app
 
 
 def main() -> None:
     """Console entry point."""
     wanted = sys.argv[1] if len(sys.argv) > 1 else None
-    build_app(wanted if wanted in PARTS or wanted == "demo" else None)()
+    build_app(wanted if wanted in PARTS else None)()
 
 
 def __getattr__(name: str) -> typer.Typer:

@@ -17,6 +17,17 @@ from plantwatch.broker import mosquitto as private_mosquitto
 
 __all__ = ["Mosquitto", "free_port", "mosquitto", "require", "wait_port"]
 
+# The running test's node id and whether it is marked integration (set by tests/conftest.py).
+CURRENT_TEST: list[str | bool] = []
+
+
+def _integration_only(server: str) -> None:
+    if CURRENT_TEST and not CURRENT_TEST[1]:
+        raise RuntimeError(
+            f"{CURRENT_TEST[0]} starts {server} but is not marked integration: "
+            "use a server fixture, or import the starter from tests.servers"
+        )
+
 
 def require(binary: str, package: str) -> str:
     """Path of ``binary``; fail (not skip) when it is missing."""
@@ -31,6 +42,7 @@ def require(binary: str, package: str) -> str:
 @contextmanager
 def mosquitto(tmp: Path) -> Iterator[Mosquitto]:
     """A Mosquitto broker on a free loopback port, for the duration of the block."""
+    _integration_only("Mosquitto")
     with private_mosquitto(tmp, require("mosquitto", "mosquitto")) as broker:
         yield broker
 
@@ -73,6 +85,7 @@ def _vm_args(port: int, data: Path) -> list[str]:
 @contextmanager
 def victoria_metrics(data: Path) -> Iterator[Process]:
     """VictoriaMetrics on a free loopback port, storing under ``data``."""
+    _integration_only("VictoriaMetrics")
     port = free_port()
     proc = subprocess.Popen(_vm_args(port, data), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     vm = Process(port, proc)
@@ -124,6 +137,7 @@ def _wait_accepting(port: int, timeout_s: float = 30.0) -> None:
 @contextmanager
 def postgres() -> Iterator[Process]:
     """A throwaway PostgreSQL cluster on a free loopback port (trust auth, user postgres)."""
+    _integration_only("PostgreSQL")
     import os
     import shutil as sh
     import tempfile
@@ -184,6 +198,7 @@ def postgres() -> Iterator[Process]:
 @contextmanager
 def cloud_server(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[Process]:
     """The cloud service under uvicorn in its own process, configured by ``env``."""
+    _integration_only("a cloud server")
     import os
     import sys
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from cloud import crud
 from cloud.alerts.notifier import Notifier
+from cloud.api.errors import Rejected
+from cloud.api.ingest_checks import ScopeCache
 from cloud.clock import Clock
-from cloud.ingest import ScopeCache
 from cloud.metrics import CloudMetrics
 from cloud.security import API_KEY_PREFIX, GATEWAY_TOKEN_PREFIX, Role
 from cloud.settings import Settings
@@ -83,10 +84,12 @@ _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 def current_gateway(session: SessionDep, settings: SettingsDep, creds: Credentials) -> Gateway:
     """The gateway whose token authorises this request."""
     if creds is None or not creds.credentials.startswith(GATEWAY_TOKEN_PREFIX):
-        raise HTTPException(401, "a gateway token is required", headers=_UNAUTHORIZED)
+        raise Rejected(401, "unauthorized", "a gateway token is required", headers=_UNAUTHORIZED)
     gateway = crud.gateway_for_token(session, settings.secret_key, creds.credentials)
     if gateway is None:
-        raise HTTPException(401, "unknown or revoked gateway token", headers=_UNAUTHORIZED)
+        raise Rejected(
+            401, "unauthorized", "unknown or revoked gateway token", headers=_UNAUTHORIZED
+        )
     return gateway
 
 
@@ -98,12 +101,14 @@ def require(role: Role) -> Callable[..., ApiKey]:
 
     def check(session: SessionDep, settings: SettingsDep, creds: Credentials) -> ApiKey:
         if creds is None or not creds.credentials.startswith(API_KEY_PREFIX):
-            raise HTTPException(401, "an API key is required", headers=_UNAUTHORIZED)
+            raise Rejected(401, "unauthorized", "an API key is required", headers=_UNAUTHORIZED)
         key = crud.api_key_for_secret(session, settings.secret_key, creds.credentials)
         if key is None:
-            raise HTTPException(401, "unknown or revoked API key", headers=_UNAUTHORIZED)
+            raise Rejected(401, "unauthorized", "unknown or revoked API key", headers=_UNAUTHORIZED)
         if not Role(key.role).allows(role):
-            raise HTTPException(403, f"this needs the {role.value} role; the key is {key.role}")
+            raise Rejected(
+                403, "forbidden", f"this needs the {role.value} role; the key is {key.role}"
+            )
         return key
 
     return check

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
-from cloud.alerts.setup import order_group
+from cloud.clock import pause
 from cloud.scoring.backlog import Backlog
 from cloud.scoring.partition import owned
 from cloud.scoring.sample_frames import carry_forward, frames_from_columns, grid
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from cloud.tables import Asset, WorkOrderRow, WorkOrderStep
 from cloud.warnings.warning_records import Changes, record
+from cloud.workorders.announcements import order_group
 from models import registry
 from models.asset_frames import AssetFrame
 from models.online import OnlineCache
@@ -253,9 +254,12 @@ async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
     return total
 
 
-async def run(scorer: Scorer, every_s: float, notifier: Notifier) -> None:
-    """Score forever; a failed round is logged and the next one runs on time."""
-    while True:
+async def run(
+    scorer: Scorer, every_s: float, notifier: Notifier, stop: asyncio.Event | None = None
+) -> None:
+    """Score until ``stop``; a failed round is logged and the next one runs on time."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         began = time.monotonic()
         try:
             rnd = await score_once(scorer, notifier)
@@ -270,4 +274,5 @@ async def run(scorer: Scorer, every_s: float, notifier: Notifier) -> None:
             )
         except Exception:  # a store or database hiccup must not end scoring for good
             log.exception("scoring round failed")
-        await asyncio.sleep(max(0.0, every_s - (time.monotonic() - began)))
+        if await pause(stop, every_s - (time.monotonic() - began)):
+            return

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.errors import Conflict, NotFound
 from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
@@ -162,14 +163,34 @@ def record(
     return ch
 
 
+def list_warnings(
+    session: Session, state: str | None = None, asset: str | None = None, limit: int = 100
+) -> list[WarningRow]:
+    """Warnings, newest first, filtered by state or asset."""
+    q = select(WarningRow).order_by(WarningRow.id.desc()).limit(limit)
+    if state is not None:
+        q = q.where(WarningRow.state == state)
+    if asset is not None:
+        q = q.where(WarningRow.asset_id == asset)
+    return list(session.scalars(q))
+
+
+def get_warning(session: Session, warning_id: int) -> WarningRow:
+    """One warning."""
+    w = session.get(WarningRow, warning_id)
+    if w is None:
+        raise NotFound(f"no warning {warning_id}", "unknown_warning")
+    return w
+
+
 def dismiss(session: Session, warning_id: int, reason: str, by: str, now: datetime) -> WarningRow:
     """A dispatcher's dismissal: the warning closes (the reason is kept as a label) and its
     work order is cancelled when no work has started on it."""
-    w = session.get(WarningRow, warning_id)
-    if w is None:
-        raise orders.NotFound(f"no warning {warning_id}")
+    w = get_warning(session, warning_id)
     if w.state != OPEN:
-        raise lc.IllegalTransition(f"warning {warning_id} is already closed ({w.close_reason})")
+        raise Conflict(
+            f"warning {warning_id} is already closed ({w.close_reason})", "already_closed"
+        )
     close(w, "dismissed", now, reason)
     if w.work_order_id is not None:
         row = orders.get(session, w.work_order_id)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
-from cloud.alerts.setup import escalation_group, order_group
-from cloud.clock import WALL, Clock
+from cloud.clock import WALL, Clock, pause
 from cloud.tables import EscalationRow, WorkOrderRow
 from cloud.workorders import order_records as orders
+from cloud.workorders.announcements import escalation_group, order_group
 from cloud.workorders.sources import plan_preventive
 
 log = logging.getLogger("plantwatch.cloud.escalation")
@@ -51,12 +51,18 @@ async def check_once(
 
 
 async def run(
-    sessions: sessionmaker[Session], every_s: float, notifier: Notifier, clock: Clock = WALL
+    sessions: sessionmaker[Session],
+    every_s: float,
+    notifier: Notifier,
+    clock: Clock = WALL,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Check forever; a failed check is logged and the next one runs on time."""
-    while True:
+    """Check until ``stop``; a failed check is logged and the next one runs on time."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await check_once(sessions, notifier, clock.now())
         except Exception:  # a database hiccup must not end escalation for good
             log.exception("escalation check failed")
-        await asyncio.sleep(every_s)
+        if await pause(stop, every_s):
+            return

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cloud.errors import NotFound
 from cloud.tables import (
     Asset,
     EscalationRow,
@@ -33,10 +34,6 @@ from cloud.workorders.sla import (
 
 ROUTER = "router"  # who dispatches automatically
 OPEN = [s.value for s in lc.State if s not in (lc.State.CLOSED, lc.State.CANCELLED)]
-
-
-class NotFound(LookupError):
-    """No such asset or work order."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRo
     """Open a work order: due times from its priority, routed and dispatched when possible."""
     asset = session.get(Asset, rep.asset_id)
     if asset is None:
-        raise NotFound(f"no asset {rep.asset_id}")
+        raise NotFound(f"no asset {rep.asset_id}", "unknown_asset")
     policy = POLICIES[rep.priority]
     due = due_times(now, policy)
     team, technician = route(session, asset.asset_class, rep.fault, now)
@@ -167,12 +164,30 @@ def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRo
     return row
 
 
+def list_orders(
+    session: Session,
+    state: str | None = None,
+    team: str | None = None,
+    asset: str | None = None,
+    limit: int = 100,
+) -> list[WorkOrderRow]:
+    """Orders, newest first, filtered by state, team or asset."""
+    q = select(WorkOrderRow).order_by(WorkOrderRow.id.desc()).limit(limit)
+    if state is not None:
+        q = q.where(WorkOrderRow.state == state)
+    if team is not None:
+        q = q.where(WorkOrderRow.team_id == team)
+    if asset is not None:
+        q = q.where(WorkOrderRow.asset_id == asset)
+    return list(session.scalars(q))
+
+
 def get(session: Session, order_id: int, lock: bool = False) -> WorkOrderRow:
     """One order (locked for update when about to change it)."""
     stmt = select(WorkOrderRow).where(WorkOrderRow.id == order_id)
     row = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if row is None:
-        raise NotFound(f"no work order {order_id}")
+        raise NotFound(f"no work order {order_id}", "unknown_work_order")
     return row
 
 

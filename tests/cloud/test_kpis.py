@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from cloud.kpis import OrderFacts, age_bucket, summarise
 from cloud.security import Role
 from tests.cloud.conftest import Cloud
-from tests.cloud.test_work_orders import _setup_routing
+from tests.cloud.workorders.test_order_records import _setup_routing
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -145,7 +145,7 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
     nothing = subprocess.run(
         [*cmd, "--no-checker"], env=env, capture_output=True, text=True, timeout=60
     )
-    assert nothing.returncode == 2 and "nothing to run" in nothing.stdout
+    assert nothing.returncode == 2 and "nothing to run" in nothing.stderr
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from cloud import crud
 from cloud.api.deps import AdminDep, SessionDep, SettingsDep
@@ -32,10 +32,7 @@ def list_gateways(_: AdminDep, session: SessionDep) -> list[GatewayPublic]:
 )
 def create_gateway(_: AdminDep, session: SessionDep, body: GatewayCreate) -> GatewayPublic:
     """Register a gateway."""
-    try:
-        crud.create_gateway(session, body.id, body.description)
-    except crud.Conflict as exc:
-        raise HTTPException(409, str(exc)) from exc
+    crud.create_gateway(session, body.id, body.description)
     return GatewayPublic.model_validate(crud.get_gateway(session, body.id))
 
 
@@ -49,10 +46,7 @@ def issue_token(
     _: AdminDep, session: SessionDep, settings: SettingsDep, gateway_id: str
 ) -> TokenIssued:
     """Issue a gateway token (shown once)."""
-    try:
-        token, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    token, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
     return TokenIssued(gateway_id=gateway_id, prefix=token.prefix, token=secret)
 
 
@@ -61,10 +55,7 @@ def revoke_tokens(
     _: AdminDep, session: SessionDep, gateway_id: str, prefix: str | None = None
 ) -> dict[str, int]:
     """Revoke a gateway's tokens (all, or those starting with ``prefix``)."""
-    try:
-        return {"revoked": crud.revoke_gateway_tokens(session, gateway_id, prefix)}
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return {"revoked": crud.revoke_gateway_tokens(session, gateway_id, prefix)}
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic])
@@ -89,7 +80,4 @@ def create_key(
 )
 def revoke_key(_: AdminDep, session: SessionDep, key_id: int) -> ApiKeyPublic:
     """Revoke an API key."""
-    try:
-        return ApiKeyPublic.model_validate(crud.revoke_api_key(session, key_id))
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return ApiKeyPublic.model_validate(crud.revoke_api_key(session, key_id))

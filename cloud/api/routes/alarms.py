@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from cloud import crud
-from cloud.alerts.setup import order_group
 from cloud.api.deps import ClockDep, GatewayDep, NotifierDep, SessionDep, ViewerDep
+from cloud.api.errors import Rejected
+from cloud.api.ingest_checks import parse_body
 from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
-from cloud.ingest import Rejected, parse_body
 from cloud.schemas import AlarmAck, AlarmEventPublic
+from cloud.workorders.announcements import order_group
 from cloud.workorders.sources import orders_for_alarms
 from kernel.contract import AlarmBatch
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from cloud import crud
 from cloud.api.deps import DispatcherDep, SessionDep, StoreDep, ViewerDep
+from cloud.api.errors import Rejected
 from cloud.schemas import (
     AssetPublic,
     AssetUpdate,
@@ -26,10 +27,7 @@ MAX_POINTS = 100_000
 
 
 def _tags(session: SessionDep, asset_id: str) -> SeriesTags:
-    try:
-        a = crud.get_asset(session, asset_id)
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    a = crud.get_asset(session, asset_id)
     return SeriesTags(a.asset_class, a.site, a.building, a.room, a.id)
 
 
@@ -52,10 +50,7 @@ def list_assets(
 @router.get("/{asset_id}", response_model=AssetPublic, responses={404: {"description": "No asset"}})
 def get_asset(_: ViewerDep, session: SessionDep, asset_id: str) -> AssetPublic:
     """One asset with its signals."""
-    try:
-        return AssetPublic.model_validate(crud.get_asset(session, asset_id))
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return AssetPublic.model_validate(crud.get_asset(session, asset_id))
 
 
 @router.patch(
@@ -65,10 +60,7 @@ def update_asset(
     _: DispatcherDep, session: SessionDep, asset_id: str, change: AssetUpdate
 ) -> AssetPublic:
     """Change an asset's notes or retire it (dispatcher or admin)."""
-    try:
-        asset = crud.get_asset(session, asset_id)
-    except crud.NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    asset = crud.get_asset(session, asset_id)
     return AssetPublic.model_validate(crud.update_asset(session, asset, change))
 
 
@@ -112,11 +104,15 @@ def history(
     """A signal's values in ``[start, end)``: raw, or downsampled to one point per ``step_s``."""
     start, end = _aware(start), _aware(end)
     if end <= start:
-        raise HTTPException(422, "end must be after start")
+        raise Rejected(422, "empty_period", "end must be after start")
     if step_s is None and end - start > MAX_RAW_SPAN:
-        raise HTTPException(422, "raw history spans at most 31 days; set step_s to downsample")
+        raise Rejected(
+            422, "span_too_long", "raw history spans at most 31 days; set step_s to downsample"
+        )
     if step_s is not None and (end - start).total_seconds() / step_s > MAX_POINTS:
-        raise HTTPException(422, f"more than {MAX_POINTS} points; use a larger step_s")
+        raise Rejected(
+            422, "too_many_points", f"more than {MAX_POINTS} points; use a larger step_s"
+        )
     samples = store.window([_tags(session, asset_id)], [signal], start, end, step_s, aggregate)
     return HistoryPublic(
         asset=asset_id,

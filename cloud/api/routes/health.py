@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
+from cloud import crud
 from cloud.api.deps import MetricsDep, SessionDep, StoreDep
 
 router = APIRouter(tags=["health"])
@@ -21,10 +21,9 @@ def healthz() -> dict[str, str]:
 def readyz(session: SessionDep, store: StoreDep, response: Response) -> dict[str, str]:
     """Both stores answer."""
     status = {"database": "ok", "timeseries": "ok"}
-    try:
-        session.execute(text("SELECT 1"))
-    except Exception as exc:
-        status["database"] = f"error: {type(exc).__name__}"
+    problem = crud.database_problem(session)
+    if problem:
+        status["database"] = f"error: {problem}"
     if not store.ping():
         status["timeseries"] = "unreachable"
     if any(v != "ok" for v in status.values()):

@@ -6,13 +6,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from cloud import crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
-from cloud.ingest import (
-    Rejected,
+from cloud.api.errors import Rejected
+from cloud.api.ingest_checks import (
     check_batch,
     decompress,
     oldest,
@@ -154,10 +154,7 @@ def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> Man
             "wrong_gateway",
             f"manifest names gateway {manifest.gateway_id}, the token is {gateway.id}'s",
         )
-    try:
-        assets, signals = crud.apply_manifest(session, gateway, manifest)
-    except crud.Conflict as exc:
-        raise HTTPException(409, str(exc)) from exc
+    assets, signals = crud.apply_manifest(session, gateway, manifest)
     return ManifestAck(
         gateway_id=gateway.id,
         assets=assets,

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from cloud import kpis as k
 from cloud.api.deps import ClockDep, SessionDep, ViewerDep
-from cloud.ingest import Rejected
+from cloud.api.errors import Rejected
 from cloud.schemas import BacklogOut, ComplianceOut, KpisPublic
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query
-from sqlalchemy import select
 
-from cloud.alerts.setup import order_group
 from cloud.api.deps import ClockDep, DispatcherDep, NotifierDep, SessionDep, ViewerDep
-from cloud.ingest import Rejected
 from cloud.schemas import WarningDismiss, WarningPublic
 from cloud.tables import WarningRow
 from cloud.warnings import warning_records
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
+from cloud.workorders.announcements import order_group
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 WarningId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Warning number")]
@@ -29,21 +27,13 @@ def list_warnings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WarningRow]:
     """Warnings, newest first, filtered by state or asset."""
-    q = select(WarningRow).order_by(WarningRow.id.desc()).limit(limit)
-    if state is not None:
-        q = q.where(WarningRow.state == state)
-    if asset is not None:
-        q = q.where(WarningRow.asset_id == asset)
-    return list(session.scalars(q))
+    return warning_records.list_warnings(session, state, asset, limit)
 
 
 @router.get("/{warning_id}", response_model=WarningPublic)
 def get_warning(warning_id: WarningId, _: ViewerDep, session: SessionDep) -> WarningRow:
     """One warning with its contributing signals."""
-    w = session.get(WarningRow, warning_id)
-    if w is None:
-        raise Rejected(404, "unknown_warning", f"no warning {warning_id}")
-    return w
+    return warning_records.get_warning(session, warning_id)
 
 
 @router.post("/{warning_id}/dismiss", response_model=WarningPublic)
@@ -58,13 +48,7 @@ def dismiss(
 ) -> WarningRow:
     """Close a warning as not worth acting on; its work order is cancelled if not started."""
     now = clock.now()
-    try:
-        w = warning_records.dismiss(session, warning_id, body.reason, key.name, now)
-    except orders.NotFound as exc:
-        raise Rejected(404, "unknown_warning", str(exc)) from exc
-    except lc.IllegalTransition as exc:
-        session.rollback()
-        raise Rejected(409, "already_closed", str(exc)) from exc
+    w = warning_records.dismiss(session, warning_id, body.reason, key.name, now)
     if w.work_order_id is not None:
         order = orders.get(session, w.work_order_id)
         if order.state == lc.State.CANCELLED.value:

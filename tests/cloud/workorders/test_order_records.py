@@ -172,7 +172,7 @@ async def test_the_periodic_checker_records_and_announces_escalations(cloud: Clo
     from cloud.alerts.channels import Webhook
     from cloud.alerts.notifier import Notifier
     from cloud.workorders.checker import check_once
-    from tests.cloud.test_alerts import Receiver, webhook_server
+    from tests.cloud.alerts.test_alerts import Receiver, webhook_server
 
     asset = _setup_routing(cloud)
     r = cloud.client.post(

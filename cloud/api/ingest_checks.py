@@ -1,4 +1,5 @@
-"""Checks on an incoming batch: pure functions that either pass or say exactly what is wrong."""
+"""Checks on an incoming body: pure functions that either pass or refuse with exactly what is
+wrong (a ``Rejected`` naming the offending items)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cloud.api.errors import Rejected
 from cloud.storage.base import SeriesTags
 from cloud.tables import Asset
 from kernel.contract import CONTRACT_VERSION, Batch
 
 MAX_LISTED = 20  # offending items named in one answer
 Body = TypeVar("Body", bound=BaseModel)
-
-
-class Rejected(Exception):
-    """A batch refused with an HTTP status, a reason (metrics label) and the offending items."""
-
-    def __init__(self, status: int, reason: str, detail: str, items: tuple[str, ...] = ()) -> None:
-        super().__init__(f"{status} {reason}: {detail}")
-        self.status, self.reason, self.detail, self.items = status, reason, detail, items
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from cloud.settings import Settings
 from cloud.workorders.checker import check_once
 from plantwatch.cli import app
 from tests.cloud.conftest import SECRET, Cloud, fresh_database, make_cloud
-from tests.cloud.test_scoring import Quick, _ingest, _route_hvac, quick  # noqa: F401
+from tests.cloud.scoring.test_loop import Quick, _ingest, _route_hvac, quick  # noqa: F401
 from tests.servers import Process, victoria_metrics
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "grafana"
 
 
 def _queries(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str]]:
