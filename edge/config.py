@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kernel.contract import AssetClass, Identifier
 from kernel.profiles import DeviceProfile, load_profiles
@@ -200,6 +201,7 @@ class AnomalyConfig(_Strict):
     warmup: int = Field(default=30, ge=1)
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 StageName = Literal["validate", "anomaly", "deadband", "local_alarm"]
 DEFAULT_STAGES: tuple[StageName, ...] = ("validate", "anomaly", "local_alarm", "deadband")
 
@@ -219,6 +221,16 @@ class UplinkConfig(_Strict):
     historical_after_s: float = Field(
         default=60.0, gt=0, description="Batches that waited longer are marked historical"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{url!r} is not an http:// or https:// URL with a host (e.g. https://cloud:8000)"
+            )
+        return url
 
     @model_validator(mode="after")
     def _one_token(self) -> UplinkConfig:
@@ -276,6 +288,7 @@ class GatewayConfig(_Strict):
     uplink: UplinkConfig
     spool: SpoolConfig
     health: HealthConfig = Field(default_factory=HealthConfig)
+    log_level: LogLevel = Field(default="INFO", description="`gateway run --log-level` overrides")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,30 +10,46 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from models import report
 
 app = typer.Typer(help="Failure-warning models: data, training, evaluation.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.command()
 def inspect(
     data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Summarise a dataset: assets by class, signals, time span, failures by mode."""
     ds = _dataset(data)
     first, last = ds.span()
+    by_class = Counter(ds.asset_classes.get(a, "unknown") for a in ds.assets)
+    failures = ds.failures()
+    modes = Counter(failures.column("mode").to_pylist())
+    kinds = Counter(ds.events.column("kind").to_pylist())
+    if as_json:
+        summary = {
+            "data": str(data),
+            "readings": ds.telemetry.num_rows,
+            "assets": len(ds.assets),
+            "first": datetime.fromtimestamp(first, UTC).isoformat(),
+            "last": datetime.fromtimestamp(last, UTC).isoformat(),
+            "classes": dict(sorted(by_class.items())),
+            "failures_by_mode": {m or "": n for m, n in modes.most_common()},
+            "events": dict(sorted(kinds.items())),
+        }
+        print(json.dumps(summary, indent=2))
+        return
     fmt = "%Y-%m-%d %H:%M"
     console.print(
         f"{data}: {ds.telemetry.num_rows:,} readings of {len(ds.assets)} assets from "
         f"{datetime.fromtimestamp(first, UTC):{fmt}} to "
         f"{datetime.fromtimestamp(last, UTC):{fmt}} UTC"
     )
-    by_class = Counter(ds.asset_classes.get(a, "unknown") for a in ds.assets)
-    failures = ds.failures()
-    modes = Counter(failures.column("mode").to_pylist())
     table = Table("asset class", "assets")
     for cls, n in sorted(by_class.items()):
         table.add_row(cls, str(n))
@@ -41,7 +58,6 @@ def inspect(
     for mode, n in modes.most_common():
         table.add_row(mode or "(none given)", str(n))
     console.print(table)
-    kinds = Counter(ds.events.column("kind").to_pylist())
     console.print("events: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
 
 
@@ -52,7 +68,9 @@ def _dataset(data: Path) -> Any:
     try:
         return load_dataset(data)
     except DataError as exc:
-        console.print(f"[red]unusable dataset[/red]: {exc}")
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]unusable dataset[/red]: {escape(str(exc))}"
+        )
         raise typer.Exit(2) from exc
 
 

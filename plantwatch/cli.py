@@ -47,7 +47,7 @@ def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) 
 
     @app.command(
         name=name,
-        help=f"(not installed: pip install 'plantwatch[{part.extra}]')",
+        help=f"(not installed: pip install 'plantwatch\\[{part.extra}]')",  # [ escaped for rich
         add_help_option=False,
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )

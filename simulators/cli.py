@@ -25,7 +25,8 @@ from simulators.live import LiveSimulator
 app = typer.Typer(
     help="Equipment simulator: live Modbus + MQTT, offline datasets.", no_args_is_help=True
 )
-console = Console()
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def load_or_exit(path: Path) -> FleetConfig:
@@ -33,7 +34,8 @@ def load_or_exit(path: Path) -> FleetConfig:
     try:
         return load_fleet_config(path)
     except ConfigError as exc:
-        console.print(f"[red]invalid simulator config[/red]\n{exc}")
+        err.print("[red]invalid simulator config[/red]")
+        err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from exc
 
 
@@ -47,11 +49,24 @@ def fleet_of(
 
 
 @app.command()
-def check(config: Path = typer.Argument(..., help="Fleet config YAML")) -> None:
+def check(
+    config: Path = typer.Argument(..., help="Fleet config YAML"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+) -> None:
     """Validate a fleet config and summarise the fleet it describes."""
     cfg = load_or_exit(config)
     sim = Simulation(cfg)
     counts = Counter(a.asset_class.value for a in sim.assets)
+    if as_json:
+        summary = {
+            "config": str(config),
+            "ok": True,
+            "assets": len(sim.assets),
+            "classes": dict(sorted(counts.items())),
+            "sites": sorted({a.site.id for a in sim.assets}),
+        }
+        print(json.dumps(summary, indent=2))
+        return
     console.print(
         f"{config}: ok, {len(sim.assets)} assets "
         + ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from cloud.db import migrate
+from cloud.schemas import GatewayCreate
 from cloud.settings import Settings
 from cloud.tables import Base
 from plantwatch.cli import app
@@ -89,15 +94,19 @@ def test_cli_manages_gateways_and_keys(tmp_path: Path, monkeypatch: pytest.Monke
     token = r.output.strip().splitlines()[-1]
     assert token.startswith("pwg_")
     r = runner.invoke(app, ["cloud", "gateway", "create", "gw-cli"])
-    assert r.exit_code == 1 and "exists" in r.output
+    assert r.exit_code == 1 and "exists" in r.stderr and r.stdout == ""
     r = runner.invoke(app, ["cloud", "gateway", "list"])
     assert "gw-cli" in r.output and token[:12] in r.output and token not in r.output
+    (listed,) = json.loads(runner.invoke(app, ["cloud", "gateway", "list", "--json"]).stdout)
+    assert listed["id"] == "gw-cli" and listed["tokens"][0]["prefix"] == token[:12]
     r = runner.invoke(app, ["cloud", "gateway", "revoke", "gw-cli"])
     assert "revoked 1 token" in r.output
     r = runner.invoke(app, ["cloud", "apikey", "create", "--name", "ops", "--role", "dispatcher"])
     assert r.exit_code == 0 and r.output.strip().startswith("pwk_")
     r = runner.invoke(app, ["cloud", "apikey", "list"])
     assert "dispatcher" in r.output
+    (key,) = json.loads(runner.invoke(app, ["cloud", "apikey", "list", "--json"]).stdout)
+    assert key["name"] == "ops" and key["role"] == "dispatcher" and key["revoked_at"] is None
     r = runner.invoke(app, ["cloud", "apikey", "revoke", "1"])
     assert "revoked key 1" in r.output
     r = runner.invoke(app, ["cloud", "apikey", "create", "--name", "x", "--role", "emperor"])
@@ -159,3 +168,65 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("bad_id", ["North Library", "_gw", "gw/1", "x" * 65])
+def test_cli_refuses_a_gateway_id_the_api_refuses(
+    bad_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANTWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    r = CliRunner().invoke(app, ["cloud", "gateway", "create", bad_id])
+    assert r.exit_code == 2 and f"gateway id {bad_id!r}" in r.stderr
+    with pytest.raises(ValidationError):
+        GatewayCreate(id=bad_id)
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLANTWATCH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "plantwatch.cli", "cloud", *args],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_unknown_settings_and_unusable_databases_are_one_line_on_stderr(tmp_path: Path) -> None:
+    r = _cli({"PLANTWATCH_DATABSE_URL": f"sqlite:///{tmp_path}/x.db"}, "gateway", "list")
+    assert r.returncode == 2 and r.stdout == ""
+    assert (
+        "unknown setting PLANTWATCH_DATABSE_URL (did you mean PLANTWATCH_DATABASE_URL?)" in r.stderr
+    )
+    for url, why in (
+        (f"sqlite:///{tmp_path}/missing/dir/x.db", "unable to open database file"),
+        ("postgresql+psycopg://plantwatch:hunter22@127.0.0.1:1/pw", "Connection refused"),
+        ("nosuchdb://x", "Can't load plugin"),
+    ):
+        for args in (("gateway", "list"), ("serve", "--port", "1")):
+            r = _cli({"PLANTWATCH_DATABASE_URL": url}, *args)
+            assert r.returncode == 2, (url, args, r.stderr)
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: cannot open the database"), lines
+            assert why in lines[0] and "Traceback" not in r.stderr and "hunter22" not in r.stderr
+    # variables that other parts read may share the environment file
+    r = _cli(
+        {
+            "PLANTWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/ok.db",
+            "PLANTWATCH_GRAFANA_PG_PASSWORD": "x",
+        },
+        "gateway",
+        "list",
+        "--json",
+    )
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+
+
+def test_errors_are_not_wrapped_when_piped(tmp_path: Path) -> None:
+    long_dir = tmp_path / ("a-rather-long-folder-name-" * 4)
+    r = _cli(
+        {"PLANTWATCH_DATABASE_URL": f"sqlite:///{long_dir}/x/pw.db", "COLUMNS": "80"},
+        "gateway",
+        "list",
+    )
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,9 +25,131 @@ runner = CliRunner()
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_configs_pass_check(path: Path) -> None:
-    r = runner.invoke(app, ["gateway", "check", str(path)])
+    r = runner.invoke(app, ["gateway", "check", "--skip-files", str(path)])
     assert r.exit_code == 0, r.output
     assert ": ok;" in r.output and "Modbus requests/s" in r.output
+    assert "(files not checked)" in r.output
+
+
+def _deployed(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
+    """The first example as installed: its token and spool under ``tmp_path``."""
+    (tmp_path / "state").mkdir(exist_ok=True)
+    token = tmp_path / "gw.token"
+    if not token.exists():
+        token.write_text("pwg_example\n")
+        token.chmod(0o600)
+    text = EXAMPLES[0].read_text()
+    text = text.replace(
+        "profiles_dir: profiles", f"profiles_dir: {GATEWAY_CONFIG_DIR / 'profiles'}"
+    )
+    text = text.replace("/etc/plantwatch/north-library.token", str(token))
+    text = text.replace("/var/lib/plantwatch/", str(tmp_path / "state") + "/")
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "gw.yaml"
+    path.write_text(text)
+    return path
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if needle in t)
+
+
+def test_check_passes_a_deployed_config_and_says_so_in_json(tmp_path: Path) -> None:
+    path = _deployed(tmp_path)
+    r = runner.invoke(app, ["gateway", "check", "--json", str(path)])
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.stdout)
+    assert plan["ok"] and plan["files_checked"] and plan["assets"] == 6 and plan["warnings"] == []
+    assert plan["links"][0]["devices"][0]["requests"]
+    assert plan["mqtt"][0]["subscriptions"][0]["qos"] == 1
+
+
+def test_check_refuses_what_run_would_die_on(tmp_path: Path) -> None:
+    def refused(path: Path, *expected: str) -> None:
+        for cmd in (["gateway", "check", str(path)], ["gateway", "run", str(path)]):
+            r = runner.invoke(app, cmd)
+            assert r.exit_code == 2, (cmd, r.output)
+            for text in expected:
+                assert text in r.stderr, (cmd, r.stderr)
+
+    path = _deployed(tmp_path)
+    token = tmp_path / "gw.token"
+    token.unlink()
+    refused(
+        path,
+        f"gw.yaml:{_line_of(path, 'token_file')}: uplink.token_file: token file",
+        "does not exist",
+    )
+    token.write_text("  \n")
+    refused(path, "uplink.token_file: token file", "is empty")
+    token.unlink()
+    token.mkdir()
+    refused(path, "is not a file")
+    token.rmdir()
+    token.write_text("pwg_x")
+    path = _deployed(tmp_path, {str(tmp_path / "state") + "/": str(tmp_path / "nowhere") + "/"})
+    refused(
+        path,
+        f"gw.yaml:{_line_of(path, 'nowhere')}: spool.path: the spool's folder",
+        "does not exist",
+    )
+    path = _deployed(tmp_path, {"url: http://127.0.0.1:8000": "url: 127.0.0.1:8000"})
+    refused(
+        path,
+        f"gw.yaml:{_line_of(path, 'url: 127')}: uplink.url:",
+        "is not an http:// or https:// URL",
+    )
+    path = _deployed(tmp_path, {"health:": "log_level: CHATTY\nhealth:"})
+    refused(path, f"gw.yaml:{_line_of(path, 'CHATTY')}: log_level: Input should be 'DEBUG'")
+    path = _deployed(tmp_path)
+    r = runner.invoke(app, ["gateway", "run", "--log-level", "chatty", str(path)])
+    assert r.exit_code == 2 and "'chatty' is not one of" in r.output
+
+
+def test_check_refuses_a_token_the_service_user_cannot_read() -> None:
+    # pytest's own temporary folders are private to root: this one others may enter
+    with tempfile.TemporaryDirectory(prefix="pw-unreadable-") as folder:
+        _refuses_an_unreadable_token(Path(folder))
+
+
+def _refuses_an_unreadable_token(tmp_path: Path) -> None:
+    path = _deployed(tmp_path)
+    token = tmp_path / "gw.token"
+    token.chmod(0o600)
+    if os.getuid() == 0:  # root reads everything: ask as an unprivileged user instead
+        tmp_path.chmod(0o755)
+        path.chmod(0o644)
+        (tmp_path / "state").chmod(0o777)
+        # the service user cannot run this interpreter (it lives under /root): the system's
+        # Python 3.11 runs the checkout with this environment's packages instead
+        site = next(Path(sys.prefix).glob("lib/python3*/site-packages"))
+        root = Path(__file__).resolve().parents[2]
+        cmd = ["runuser", "-u", "nobody", "--", "env", f"PYTHONPATH={root}:{site}"]
+        r = subprocess.run(
+            [*cmd, "/usr/bin/python3", "-m", "plantwatch.cli", "gateway", "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert (
+            "uplink.token_file: token file" in r.stderr
+            and "is not readable by this user" in r.stderr
+        )
+    else:
+        token.chmod(0o000)
+        r = runner.invoke(app, ["gateway", "check", str(path)])
+        assert r.exit_code == 2 and "is not readable by this user" in r.stderr
+
+
+def test_check_warns_of_a_token_every_user_can_read(tmp_path: Path) -> None:
+    path = _deployed(tmp_path)
+    (tmp_path / "gw.token").chmod(0o644)
+    r = runner.invoke(app, ["gateway", "check", str(path)])
+    assert r.exit_code == 0 and "readable by every user (mode 0644); chmod 600 it" in r.stderr
 
 
 def test_examples_are_generated_from_the_campus_fleet() -> None:
@@ -75,7 +201,7 @@ def test_check_cli_reports_errors_with_exit_2(tmp_path: Path) -> None:
     path.write_text("id: gw\nsite: north\nassets: []\n")
     r = runner.invoke(app, ["gateway", "check", str(path)])
     assert r.exit_code == 2
-    assert "broken.yaml:3: assets: List should have at least 1 item" in r.output.replace("\n", "")
+    assert "broken.yaml:3: assets: List should have at least 1 item" in r.stderr
 
 
 def test_json_schema_is_published() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,5 +69,8 @@ def test_model_inspect_cli(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
     assert "readings of 4 assets" in out and "failure mode" in out
+    r = CliRunner().invoke(app, ["model", "inspect", "--json", str(tmp_path)])
+    summary = json.loads(r.stdout)
+    assert summary["assets"] == 4 and summary["classes"] and "failure" in summary["events"]
     r = CliRunner().invoke(app, ["model", "inspect", str(tmp_path / "nope")])
-    assert r.exit_code == 2 and "not a directory" in " ".join(r.output.split())
+    assert r.exit_code == 2 and "not a directory" in r.stderr and r.stdout == ""

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -46,10 +47,10 @@ def test_sim_check_reports_fleet_and_config_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("seed: -1\nsites: []\n")
     r = runner.invoke(app, ["sim", "check", str(bad)])
-    assert r.exit_code == 2
-    assert f"{bad}:1: seed: Input should be greater than or equal to 0" in r.output.replace(
-        "\n", ""
-    )
+    assert r.exit_code == 2 and r.stdout == ""
+    assert f"{bad}:1: seed: Input should be greater than or equal to 0" in r.stderr
+    r = runner.invoke(app, ["sim", "check", "--json", str(FLEET)])
+    assert json.loads(r.stdout)["classes"] == {"elevator": 2, "hvac": 3, "power_room": 1, "pump": 2}
 
 
 def test_sim_run_serves_for_a_while(tmp_path: Path) -> None:
