@@ -13,7 +13,7 @@ from models import cmapss as cm
 from models.data import DataError
 from plantwatch.cli import app
 
-FD001 = Path(__file__).resolve().parents[2].parent / "shared/datasets/cmapss/train_FD001.txt"
+FD001 = Path(__file__).resolve().parents[2] / "datasets" / "cmapss" / "train_FD001.txt"
 
 
 @pytest.fixture(scope="module")
