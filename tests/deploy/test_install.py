@@ -1,0 +1,147 @@
+"""deploy/install.sh as docs/deployment.md uses it: a single plant room (cloud and gateway on
+one box) and a gateway-only box, each run from its systemd units' lines as the service user."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cloud.storage.base import SeriesTags
+from cloud.storage.embedded import EmbeddedStore
+from plantwatch.stack_setup import wait_for
+from simulators.engine import Simulation
+from simulators.gateway_configs import GATEWAY_CONFIG_DIR
+from simulators.live import LiveSimulator
+from tests.deploy.installed import (
+    USER,
+    Unit,
+    gateway_config,
+    install,
+    mode_of,
+    require_root,
+    temporary_root,
+)
+from tests.integration.gateway_stack import campus, cloud, frozen_clock, live_config
+from tests.servers import free_port, mosquitto, wait_port
+
+HEAVY = ("sklearn", "scipy", "pyarrow", "matplotlib", "fastapi", "sqlalchemy")
+
+
+def _stored(ts_db: Path, sim: Simulation, gateway_assets: set[str]) -> set[str]:
+    """Assets of ``gateway_assets`` with at least one stored value."""
+    if not ts_db.exists():
+        return set()
+    tags = [
+        SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)
+        for a in sim.assets
+        if a.id in gateway_assets
+    ]
+    start, end = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    return {s.asset for s in EmbeddedStore(ts_db).window(tags, None, start, end)}
+
+
+def holds_only_the_gateway(venv: Path) -> None:
+    """None of the cloud's or models' libraries; the gateway's commands work as the service
+    user; the cloud's say which extra they need."""
+    for module in HEAVY:
+        r = subprocess.run([str(venv / "python"), "-c", f"import {module}"], capture_output=True)
+        assert r.returncode != 0, f"{module} is importable on a gateway-only box"
+    as_user = ["runuser", "-u", USER, "--", str(venv / "plantwatch")]
+    for example in sorted(GATEWAY_CONFIG_DIR.glob("*.yaml")):
+        r = subprocess.run(
+            [*as_user, "gateway", "check", "--skip-files", str(example)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 0 and ": ok;" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(
+        [*as_user, "cloud", "gateway", "list"], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and "pip install 'plantwatch[cloud]'" in r.stderr, r.stderr
+
+
+def _library_assets(sim: Simulation) -> set[str]:
+    return {a.id for a in sim.assets if a.building == "library"}
+
+
+async def test_a_single_plant_room_installs_and_runs_from_its_units(tmp_path: Path) -> None:
+    require_root()
+    fleet = campus()
+    sim = Simulation(fleet)
+    port = free_port()
+    with temporary_root() as root, mosquitto(tmp_path) as broker:
+        clock = frozen_clock(fleet, 30)
+        async with LiveSimulator(sim, live_config(fleet, broker.port), clock=clock) as live:
+            config = gateway_config(
+                fleet, tmp_path, live.ports, broker.port, f"http://127.0.0.1:{port}"
+            )
+            assert "cloud installed" in install(root, "cloud")
+            assert "gateway north-library installed" in install(
+                root, "gateway", str(config), "--register"
+            )
+            etc, state = root / "etc/plantwatch", root / "var/lib/plantwatch"
+            assert mode_of(etc) == ("root", USER, 0o750)
+            assert mode_of(state) == (USER, USER, 0o750)
+            assert mode_of(etc / "cloud.env") == ("root", "root", 0o600)
+            assert mode_of(etc / "north-library.token") == (USER, USER, 0o600)
+            assert mode_of(etc / "north-library.yaml") == ("root", USER, 0o640)
+            assert sorted(p.name for p in (etc / "profiles").iterdir()) == sorted(
+                p.name for p in (GATEWAY_CONFIG_DIR / "profiles").glob("*.yaml")
+            )
+            api = Unit.read(root, "plantwatch-cloud.service")
+            gateway = Unit.read(root, "plantwatch-gateway@.service", "north-library")
+            assert api.user == gateway.user == USER
+            with api.running({"8000": str(port)}) as api_proc:
+                wait_port(port, api_proc, 60)  # type: ignore[arg-type]
+                with gateway.running() as gw_proc:
+                    live.step(int(clock.now()))
+                    wanted = _library_assets(sim)
+                    await wait_for(
+                        lambda: (
+                            _stored(state / "timeseries.db", sim, wanted) == wanted
+                            or gw_proc.poll() is not None
+                        ),
+                        60,
+                        "readings of every north-library asset stored",
+                    )
+                    assert gw_proc.poll() is None, gw_proc.communicate()[0]
+                assert gw_proc.returncode == 0, gw_proc.communicate()[0]
+            assert (state / "north-library.spool.db").exists()
+
+
+async def test_a_gateway_only_box_holds_nothing_heavier(tmp_path: Path) -> None:
+    require_root()
+    fleet = campus()
+    sim = Simulation(fleet)
+    with (
+        temporary_root() as root,
+        mosquitto(tmp_path) as broker,
+        cloud(tmp_path, ["north-library"]) as full,
+    ):
+        clock = frozen_clock(fleet, 30)
+        async with LiveSimulator(sim, live_config(fleet, broker.port), clock=clock) as live:
+            config = gateway_config(fleet, tmp_path, live.ports, broker.port, full.server.url)
+            token = tmp_path / "north-library.token"
+            token.write_text(full.tokens["north-library"])
+            install(root, "gateway", str(config), "--token-file", str(token))
+            holds_only_the_gateway(root / "opt/plantwatch/.venv/bin")
+            gateway = Unit.read(root, "plantwatch-gateway@.service", "north-library")
+            began = time.monotonic()
+            with gateway.running() as proc:
+                live.step(int(clock.now()))
+                wanted = _library_assets(sim)
+                await wait_for(
+                    lambda: (
+                        _stored(tmp_path / "ts.db", sim, wanted) == wanted
+                        or proc.poll() is not None
+                    ),
+                    60,
+                    "readings of every north-library asset stored",
+                )
+                assert proc.poll() is None, proc.communicate()[0]
+                took = time.monotonic() - began
+                print(f"gateway-only box: every asset's readings stored {took:.1f} s after start")
+            assert proc.returncode == 0, proc.communicate()[0]
