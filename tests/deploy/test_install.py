@@ -63,6 +63,19 @@ def holds_only_the_gateway(venv: Path) -> None:
     assert r.returncode == 2 and "pip install 'plantwatch[cloud]'" in r.stderr, r.stderr
 
 
+def uses_real_urllib3(python: Path) -> None:
+    """A plain plantwatch[cloud] install: influxdb-client's pool is urllib3's own (no
+    urllib3-future replacing it; that comes only with plantwatch[grafana])."""
+    probe = (
+        "import importlib.util, urllib3, influxdb_client.configuration as r; "
+        "print(urllib3.__version__, importlib.util.find_spec('urllib3_future') is None, "
+        "r.urllib3 is urllib3)"
+    )
+    r = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=60)
+    version, no_future, same = r.stdout.split()
+    assert int(version.split(".")[2]) < 900 and no_future == "True" and same == "True", r.stdout
+
+
 def _library_assets(sim: Simulation) -> set[str]:
     return {a.id for a in sim.assets if a.building == "library"}
 
@@ -91,6 +104,7 @@ async def test_a_single_plant_room_installs_and_runs_from_its_units(tmp_path: Pa
             assert sorted(p.name for p in (etc / "profiles").iterdir()) == sorted(
                 p.name for p in (GATEWAY_CONFIG_DIR / "profiles").glob("*.yaml")
             )
+            uses_real_urllib3(root / "opt/plantwatch/.venv/bin/python")
             api = Unit.read(root, "plantwatch-cloud.service")
             gateway = Unit.read(root, "plantwatch-gateway@.service", "north-library")
             assert api.user == gateway.user == USER
