@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -25,6 +27,7 @@ def test_every_part_is_reachable() -> None:
         assert _run(part, "--help").returncode == 0, part
 
 
+@pytest.mark.integration  # the demo starts Mosquitto and a cloud
 def test_demo_runs_and_stops_by_itself(quick_registry: Path) -> None:
     r = _run("demo", "--duration", "2", "--models", str(quick_registry), timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr

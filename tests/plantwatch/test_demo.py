@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from plantwatch.demo import run
 from plantwatch.stack import StackOptions
+
+# The demo starts its own Mosquitto and a real cloud under uvicorn.
+pytestmark = pytest.mark.integration
 
 
 async def test_the_demo_warns_before_the_failure_and_routes_the_order(
