@@ -76,8 +76,21 @@ def uses_real_urllib3(python: Path) -> None:
     assert int(version.split(".")[2]) < 900 and no_future == "True" and same == "True", r.stdout
 
 
-def _library_assets(sim: Simulation) -> set[str]:
-    return {a.id for a in sim.assets if a.building == "library"}
+async def delivers(gateway: Unit, live: LiveSimulator, now: int, ts_db: Path) -> None:
+    """Run the gateway unit until every north-library asset has readings stored; it must
+    still be running then, and stop with exit 0 on SIGTERM."""
+    wanted = {a.id for a in live.sim.assets if a.building == "library"}
+    began = time.monotonic()
+    with gateway.running() as proc:
+        live.step(now)  # the MQTT sensors publish
+        await wait_for(
+            lambda: _stored(ts_db, live.sim, wanted) == wanted or proc.poll() is not None,
+            60,
+            "readings of every north-library asset stored",
+        )
+        assert proc.poll() is None, proc.communicate()[0]
+        print(f"every asset's readings stored {time.monotonic() - began:.1f} s after start")
+    assert proc.returncode == 0, proc.communicate()[0]
 
 
 async def test_a_single_plant_room_installs_and_runs_from_its_units(tmp_path: Path) -> None:
@@ -110,19 +123,7 @@ async def test_a_single_plant_room_installs_and_runs_from_its_units(tmp_path: Pa
             assert api.user == gateway.user == USER
             with api.running({"8000": str(port)}) as api_proc:
                 wait_port(port, api_proc, 60)  # type: ignore[arg-type]
-                with gateway.running() as gw_proc:
-                    live.step(int(clock.now()))
-                    wanted = _library_assets(sim)
-                    await wait_for(
-                        lambda: (
-                            _stored(state / "timeseries.db", sim, wanted) == wanted
-                            or gw_proc.poll() is not None
-                        ),
-                        60,
-                        "readings of every north-library asset stored",
-                    )
-                    assert gw_proc.poll() is None, gw_proc.communicate()[0]
-                assert gw_proc.returncode == 0, gw_proc.communicate()[0]
+                await delivers(gateway, live, int(clock.now()), state / "timeseries.db")
             assert (state / "north-library.spool.db").exists()
 
 
@@ -143,19 +144,4 @@ async def test_a_gateway_only_box_holds_nothing_heavier(tmp_path: Path) -> None:
             install(root, "gateway", str(config), "--token-file", str(token))
             holds_only_the_gateway(root / "opt/plantwatch/.venv/bin")
             gateway = Unit.read(root, "plantwatch-gateway@.service", "north-library")
-            began = time.monotonic()
-            with gateway.running() as proc:
-                live.step(int(clock.now()))
-                wanted = _library_assets(sim)
-                await wait_for(
-                    lambda: (
-                        _stored(tmp_path / "ts.db", sim, wanted) == wanted
-                        or proc.poll() is not None
-                    ),
-                    60,
-                    "readings of every north-library asset stored",
-                )
-                assert proc.poll() is None, proc.communicate()[0]
-                took = time.monotonic() - began
-                print(f"gateway-only box: every asset's readings stored {took:.1f} s after start")
-            assert proc.returncode == 0, proc.communicate()[0]
+            await delivers(gateway, live, int(clock.now()), tmp_path / "ts.db")
