@@ -165,9 +165,14 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
                 found = list(s.scalars(select(WorkOrderRow)))
         expected = sum(1 for a in sim.assets if a.asset_class.value == cls)
         assert len(found) == expected and all(o.source == "preventive" for o in found)
-    finally:
+        # SIGTERM: each loop finishes its pass and the worker exits 0
         proc.terminate()
-        proc.wait(timeout=20)
+        out, _ = proc.communicate(timeout=20)
+        assert proc.returncode == 0 and b"worker stopped" in out, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.mark.parametrize("bad_id", ["North Library", "_gw", "gw/1", "x" * 65])
