@@ -216,16 +216,22 @@ def update_asset(session: Session, asset: Asset, change: AssetUpdate) -> Asset:
     return asset
 
 
-def batch_seen(session: Session, gateway_id: str, batch_id: str) -> bool:
-    """True when this batch is already stored."""
-    return (
-        session.scalar(
-            select(IngestedBatch.id).where(
-                IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch_id
-            )
+def check_resend(session: Session, gateway_id: str, batch_id: str, digest: str) -> bool:
+    """True when this batch is already stored with these contents; ``Conflict`` when its id
+    was stored with other contents (a spool restored from an old copy, a sender's bug)."""
+    row = session.execute(
+        select(IngestedBatch.digest).where(
+            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch_id
         )
-        is not None
-    )
+    ).first()
+    if row is None:
+        return False
+    if row.digest is not None and row.digest != digest:
+        raise Conflict(
+            f"batch {batch_id} was stored with other contents; send it under a new id",
+            "batch_conflict",
+        )
+    return True
 
 
 def record_batch(
@@ -236,9 +242,10 @@ def record_batch(
     seqs: tuple[int | None, int | None],
     historical: bool,
     oldest_at: datetime | None = None,
+    digest: str | None = None,
 ) -> bool:
-    """Remember a stored batch (its first and last sequence numbers, its oldest reading);
-    False when a concurrent request recorded it first."""
+    """Remember a stored batch (its first and last sequence numbers, its oldest reading, a
+    digest of its contents); False when a concurrent request recorded it first."""
     session.add(
         IngestedBatch(
             gateway_id=gateway.id,
@@ -248,6 +255,7 @@ def record_batch(
             last_seq=seqs[1],
             historical=historical,
             oldest_at=oldest_at,
+            digest=digest,
         )
     )
     gateway.last_seen_at = datetime.now(UTC)

@@ -20,7 +20,13 @@ class CloudMetrics:
             "plantwatch_ingest_batches", "Batches answered", ["result"], registry=r
         )
         self.rejects = Counter(
-            "plantwatch_ingest_rejects", "Batches refused", ["reason"], registry=r
+            "plantwatch_ingest_rejects", "Requests refused", ["reason"], registry=r
+        )
+        self.readings_rejected = Counter(
+            "plantwatch_ingest_readings_rejected",
+            "Readings of an accepted batch left out",
+            ["reason"],
+            registry=r,
         )
         self.write_seconds = Histogram(
             "plantwatch_store_write_seconds",

@@ -113,6 +113,9 @@ class IngestedBatch(Base):
     # The oldest reading's time: a batch older than the scorer's re-read window (a backlog)
     # makes the scorer read its gateway's assets' whole windows again.
     oldest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # SHA-256 of the batch's contents: a batch id seen again with other contents is refused
+    # (409), not taken for a resend (none for batches stored before digests were kept).
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from edge.acquire.mqtt_listener import MqttListener
 from edge.acquire.plan import Plans
 from edge.config import LoadedConfig, load_config
 from edge.forward.spool import Spool
+from edge.forward.spool_guard import SpoolGuard
 from edge.forward.uplink import Uplink
 from edge.health import serve_health
 from edge.manifest import build_manifest
@@ -29,6 +33,9 @@ FLUSH_ON_STOP_S = 10.0
 MAX_INBOX = 20_000  # readings waiting for the stages before acquisition pauses
 CHUNK = 5_000  # readings through the stages between yields to the event loop
 STOP_TASK_S = 5.0
+# Messages awaiting acknowledgement that end the group-commit wait: well inside a broker's
+# window of unacknowledged QoS 1 messages per client (Mosquitto's default is 20).
+ACK_WINDOW = 10
 
 
 class Gateway:
@@ -51,7 +58,12 @@ class Gateway:
         )
         self.links = LinkSet()
         self.listeners: list[MqttListener] = []
+        self.guard = SpoolGuard(self.spool, cfg.gateway.id, self.metrics)
         self._inbox: list[Reading] = []
+        # Where each acknowledgement waits in the stream of emitted readings: a broker's
+        # message is acknowledged once its readings went through the spool, not before.
+        self._emitted = self._processed = 0
+        self._acks: deque[tuple[int, Callable[[], None]]] = deque()
         self._arrived = asyncio.Event()
         self._full = asyncio.Event()  # a chunk's worth waits: no reason to linger
         self._room = asyncio.Event()
@@ -64,9 +76,15 @@ class Gateway:
         self.started = time.time()
 
     # acquisition hands readings over here; the pipeline task takes them in bulk
-    def emit(self, readings: list[Reading]) -> None:
-        """Queue readings for the stages (called by pollers and listeners)."""
+    def emit(self, readings: list[Reading], done: Callable[[], None] | None = None) -> None:
+        """Queue readings for the stages (called by pollers and listeners); ``done`` runs
+        once they have been through the spool."""
         self._inbox.extend(readings)
+        self._emitted += len(readings)
+        if done is not None:
+            self._acks.append((self._emitted, done))
+            if len(self._acks) >= ACK_WINDOW:
+                self._full.set()  # the broker holds back more until these are acknowledged
         self._arrived.set()
         if len(self._inbox) >= CHUNK:
             self._full.set()
@@ -117,6 +135,9 @@ class Gateway:
         while self._inbox:
             chunk, self._inbox = self._inbox[:CHUNK], self._inbox[CHUNK:]
             stored += await self._process(chunk)
+            self._processed += len(chunk)
+            while self._acks and self._acks[0][0] <= self._processed:
+                self._acks.popleft()[1]()
             if len(self._inbox) < MAX_INBOX // 2:
                 self._room.set()
             await asyncio.sleep(0)  # let pollers and the uplink run between chunks
@@ -131,10 +152,7 @@ class Gateway:
         for stage in self.stages:
             if isinstance(stage, LocalAlarm) and stage.events:
                 events, stage.events = stage.events, []
-        stored, dropped = await self.spool.run(self.spool.append, out, events)
-        self.metrics.spooled.inc(stored)
-        if dropped:
-            self.metrics.dropped.labels(self.cfg.gateway.spool.overflow).inc(dropped)
+        stored = await self.guard.append(out, events)
         if events:
             self.uplink.wake.set()  # alarms go out ahead of the next telemetry batch
         return stored
@@ -151,7 +169,11 @@ class Gateway:
 
     async def _housekeeping(self) -> None:
         while True:
-            dropped = await self.spool.run(self.spool.expire)
+            try:
+                dropped = await self.spool.run(self.spool.expire)
+            except sqlite3.Error as exc:  # a full disk: SpoolGuard reports it; try again later
+                log.debug("spool housekeeping failed: %s", exc)
+                dropped = 0
             if dropped:
                 self.metrics.dropped.labels("age").inc(dropped)
             self.metrics.spool_depth.set(self.spool.depth)
@@ -161,10 +183,15 @@ class Gateway:
     def status(self) -> dict[str, Any]:
         """What /healthz reports."""
         return {
-            "ok": True,
+            "ok": self.guard.error is None,
             "gateway": self.cfg.gateway.id,
             "uptime_s": round(time.time() - self.started, 1),
-            "spool": {"depth": self.spool.depth, "counters": self.spool.counters()},
+            "spool": {
+                "depth": self.spool.depth,
+                "writable": self.guard.error is None,
+                "error": self.guard.error,
+                "counters": self.spool.counters(),
+            },
             "uplink": {"last_ok": self.uplink.last_ok, "last_error": self.uplink.last_error},
             "devices": self.links.status(),
             "mqtt": [{"source": m.source.name, "connected": m.connected} for m in self.listeners],

@@ -33,10 +33,19 @@ class EdgeMetrics:
             ["reason"],
             registry=r,
         )
+        self.refused = Counter(
+            "plantwatch_gateway_readings_refused",
+            "Readings refused: by the gateway's admission (reason) or by the cloud (cloud)",
+            ["reason"],
+            registry=r,
+        )
         self.sent = Counter(
             "plantwatch_gateway_readings_sent", "Readings the cloud acknowledged", registry=r
         )
         self.spool_depth = Gauge("plantwatch_gateway_spool_depth", "Readings waiting", registry=r)
+        self.spool_writable = Gauge(
+            "plantwatch_gateway_spool_writable", "0 while the spool cannot be written", registry=r
+        )
         self.spool_oldest = Gauge(
             "plantwatch_gateway_spool_oldest_seconds",
             "Age of the oldest waiting reading",

@@ -16,7 +16,6 @@ from pydantic import (
     ConfigDict,
     Field,
     FiniteFloat,
-    NonNegativeInt,
     StringConstraints,
     model_validator,
 )
@@ -25,6 +24,11 @@ CONTRACT_VERSION = "1.0"
 
 # Identifiers travel as MQTT topic levels, InfluxDB tags and URL path segments.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+# Numbers as the stores keep them: times and sequence numbers in 64 bits, flags and indexes
+# in 31, so a value no store can hold is refused at the schema, never half-written.
+EpochMs = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Small = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class Quality(IntFlag):
@@ -99,11 +103,11 @@ class Batch(_Strict):
         default=False, description="True when replayed from the spool after an outage"
     )
     series: list[tuple[Identifier, Identifier]] = Field(description="(asset, signal) pairs")
-    index: list[NonNegativeInt] = Field(description="Series of each reading")
-    ts: list[int] = Field(description="Epoch milliseconds, UTC")
+    index: list[Small] = Field(description="Series of each reading")
+    ts: list[EpochMs] = Field(description="Epoch milliseconds, UTC")
     value: list[FiniteFloat | None]
-    quality: list[NonNegativeInt]
-    seq: list[NonNegativeInt] = Field(default_factory=list)
+    quality: list[Small]
+    seq: list[Seq] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _columns_agree(self) -> Batch:
@@ -193,7 +197,7 @@ class AlarmEvent(_Strict):
     signal: Identifier
     state: Literal["raised", "cleared"]
     severity: Literal["info", "warning", "critical"]
-    ts_ms: int = Field(description="When the condition was confirmed (epoch ms, UTC)")
+    ts_ms: EpochMs = Field(description="When the condition was confirmed (epoch ms, UTC)")
     value: FiniteFloat | None
     threshold: FiniteFloat
     message: str = Field(max_length=500)

@@ -3,6 +3,8 @@ wrong (a ``Rejected`` naming the offending items)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import zlib
 from dataclasses import dataclass
@@ -104,6 +106,29 @@ def parse_batch(raw: bytes) -> Batch:
     return batch
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """The readings of a batch the cloud stores, and the rows it leaves out by reason."""
+
+    batch: Batch
+    rejected: dict[str, list[int]]
+
+    def items(self) -> list[str]:
+        """The first rows left out, as 'row N: reason'."""
+        rows = sorted((row, why) for why, rs in self.rejected.items() for row in rs)
+        return [f"row {row}: {why}" for row, why in rows[:MAX_LISTED]]
+
+
+# When every reading of a batch is refused, the batch is, with the first reason that applies.
+WHOLE_BATCH = {"asset_not_in_manifest": 403, "unknown_signal": 422, "bad_timestamp": 422}
+
+
+def digest(batch: Batch) -> str:
+    """SHA-256 of what a batch carries (not how it was sent): a resend has the same."""
+    columns = (batch.series, batch.index, batch.ts, batch.value, batch.quality, batch.seq)
+    return hashlib.sha256(json.dumps(columns, separators=(",", ":")).encode()).hexdigest()
+
+
 def check_batch(
     batch: Batch,
     gateway_id: str,
@@ -112,8 +137,10 @@ def check_batch(
     max_age: timedelta,
     max_skew: timedelta,
     max_readings: int,
-) -> None:
-    """Refuse batches of another gateway, with unknown assets or signals, or impossible times."""
+) -> Admitted:
+    """Refuse another gateway's batch or one too large; leave out readings of assets or
+    signals outside the manifest and impossible times, so one bad reading never costs its
+    neighbours (a batch with nothing acceptable is refused whole)."""
     if batch.gateway_id != gateway_id:
         raise Rejected(
             403,
@@ -125,30 +152,43 @@ def check_batch(
             413, "too_many_readings", f"{len(batch)} readings; at most {max_readings} per batch"
         )
     allowed = scope.signals
-    not_owned = sorted({a for a, _ in batch.series if a not in allowed})
-    if not_owned:
-        raise Rejected(
-            403,
-            "asset_not_in_manifest",
-            "assets not in this gateway's manifest",
-            tuple(not_owned[:MAX_LISTED]),
+    series_problem = [
+        "asset_not_in_manifest"
+        if a not in allowed
+        else "unknown_signal"
+        if s not in allowed[a]
+        else None
+        for a, s in batch.series
+    ]
+    oldest_ms = (now - max_age).timestamp() * 1000
+    newest_ms = (now + max_skew).timestamp() * 1000
+    rejected: dict[str, list[int]] = {}
+    for row, (i, t) in enumerate(zip(batch.index, batch.ts, strict=True)):
+        why = series_problem[i] or (None if oldest_ms <= t <= newest_ms else "bad_timestamp")
+        if why is not None:
+            rejected.setdefault(why, []).append(row)
+    if not rejected:
+        return Admitted(batch, {})
+    if sum(len(r) for r in rejected.values()) == len(batch):
+        reason = next(r for r in WHOLE_BATCH if r in rejected)
+        pairs = zip(batch.series, series_problem, strict=True)
+        bad = sorted(
+            {
+                a if p == "asset_not_in_manifest" else f"{a}/{s}"
+                for (a, s), p in pairs
+                if p == reason
+            }
         )
-    unknown = sorted(f"{a}/{s}" for a, s in batch.series if s not in allowed[a])
-    if unknown:
-        raise Rejected(
-            422, "unknown_signal", "signals not in the manifest", tuple(unknown[:MAX_LISTED])
-        )
-    if batch.ts:
-        oldest = (now - max_age).timestamp() * 1000
-        newest = (now + max_skew).timestamp() * 1000
-        if min(batch.ts) < oldest or max(batch.ts) > newest:
-            bad = sum(1 for t in batch.ts if not oldest <= t <= newest)
-            raise Rejected(
-                422,
-                "bad_timestamp",
-                f"{bad} reading(s) older than {max_age.days} days or more than "
-                f"{int(max_skew.total_seconds())} s in the future",
-            )
+        detail = {
+            "asset_not_in_manifest": "assets not in this gateway's manifest",
+            "unknown_signal": "signals not in the manifest",
+            "bad_timestamp": f"readings older than {max_age.days} days or more than "
+            f"{int(max_skew.total_seconds())} s in the future",
+        }[reason]
+        raise Rejected(WHOLE_BATCH[reason], reason, detail, tuple(bad[:MAX_LISTED]))
+    out = {row for rows in rejected.values() for row in rows}
+    kept = [r for row, r in enumerate(batch.readings()) if row not in out]
+    return Admitted(Batch.of(batch.gateway_id, batch.batch_id, kept, batch.historical), rejected)
 
 
 def seq_range(batch: Batch) -> tuple[int | None, int | None]:

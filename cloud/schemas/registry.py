@@ -17,6 +17,8 @@ class IngestAck(BaseModel):
     batch_id: str
     accepted: int
     duplicate: bool
+    rejected: int = Field(default=0, description="Readings left out (named in rejected_items)")
+    rejected_items: list[str] = Field(default_factory=list, description="The first of them")
 
 
 class ManifestAck(BaseModel):

@@ -82,6 +82,8 @@ def decode(sub: Subscription, topic: str, payload: bytes, received_ms: int) -> l
         body = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"payload is not JSON: {exc}") from exc
+    except RecursionError as exc:  # nested deeper than the parser recurses
+        raise PayloadError("JSON payload is nested too deeply") from exc
     if not isinstance(body, dict):
         raise PayloadError("JSON payload is not an object")
     ts = _timestamp(_path(body, sub.timestamp_path) if sub.timestamp_path else None, received_ms)

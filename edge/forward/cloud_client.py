@@ -18,6 +18,8 @@ class Ack:
 
     accepted: int
     duplicate: bool
+    rejected: int = 0  # readings the cloud left out (an unknown signal, an impossible time)
+    rejected_items: tuple[str, ...] = ()
 
 
 class Retry(Exception):
@@ -105,7 +107,12 @@ class CloudClient:
         """Send a batch (or its encoded bytes); returns once the cloud has it durably."""
         body = batch if isinstance(batch, bytes) else encode(batch)
         data = (await self._send("POST", "/api/v1/ingest", body)).json()
-        return Ack(accepted=int(data["accepted"]), duplicate=bool(data["duplicate"]))
+        return Ack(
+            accepted=int(data["accepted"]),
+            duplicate=bool(data["duplicate"]),
+            rejected=int(data.get("rejected", 0)),  # absent from an older cloud's answer
+            rejected_items=tuple(str(i) for i in data.get("rejected_items", ())),
+        )
 
     async def post_alarms(self, alarms: AlarmBatch) -> int:
         """Send alarm events; returns how many the cloud had not seen."""

@@ -2,8 +2,10 @@
 
 Store-and-forward as a transaction: ``begin`` fixes the next batch (recorded in the outbox, so
 a restart resends exactly that batch under the same id), ``commit`` deletes it once the
-cloud acknowledged it. Every reading gets the next per-gateway sequence number as it is
-committed; the cloud records the range of each batch it stores.
+cloud acknowledged it. Batch ids are ``<incarnation>-<first seq>-<last seq>``: the
+incarnation is drawn when the file is created and again when the cloud says an id was
+stored with other contents (a file restored from an old copy). Every reading gets the next
+per-gateway sequence number as it is committed; the cloud records each batch's range.
 
 Readings are kept in chunks: one row per group appended together, with the columns packed
 as arrays. One row per reading costs several microseconds to insert and delete; a chunk
@@ -15,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import secrets
 import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
@@ -77,6 +81,7 @@ class Spool:
         timeout_s: float = 5.0,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.gateway_id = gateway_id
         self.max_readings = max_readings
         self.max_age_ms = int(max_age_days * 86_400_000)
@@ -104,6 +109,49 @@ class Spool:
         }
         self._names = {i: k for k, i in self._series.items()}
         self.depth = int(self._db.execute("SELECT COALESCE(SUM(n), 0) FROM chunks").fetchone()[0])
+        self.incarnation = self._counter("incarnation") or self._new_incarnation()
+
+    def _new_incarnation(self) -> int:
+        # Batch ids carry it: a spool file deleted or restored from an old copy numbers its
+        # readings again from where that file stood, and must not reuse ids the cloud holds.
+        value = secrets.randbits(48) or 1
+        self._db.execute(
+            "INSERT INTO counters VALUES ('incarnation', ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (value,),
+        )
+        return value
+
+    def reincarnate(self, pending: Pending) -> None:
+        """The cloud holds ``pending``'s id with other contents: resend under new ids."""
+        with self._transaction():
+            self.incarnation = self._new_incarnation()
+            self._db.execute("DELETE FROM outbox WHERE batch_id = ?", (pending.batch.batch_id,))
+            self._count("reincarnations", 1)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction under the lock. On any failure (a full disk, an I/O error)
+        it is rolled back if SQLite has not already done so, and the in-memory view (depth,
+        series ids) is read again from what is committed; the error goes to the caller."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # SQLite ends a transaction whose COMMIT failed
+                    self._db.execute("ROLLBACK")
+                self._reload()
+                raise
+
+    def _reload(self) -> None:
+        self._series = {
+            (a, s): i for i, a, s in self._db.execute("SELECT id, asset, signal FROM series")
+        }
+        self._names = {i: k for k, i in self._series.items()}
+        self.depth = int(self._db.execute("SELECT COALESCE(SUM(n), 0) FROM chunks").fetchone()[0])
+        self.incarnation = self._counter("incarnation") or self.incarnation
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one spool method on the spool's own thread."""
@@ -160,51 +208,39 @@ class Spool:
         """
         now = int(time.time() * 1000)
         nan = math.nan
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                dropped = 0
-                if (
-                    self.overflow == "drop_newest"
-                    and len(readings) > self.max_readings - self.depth
-                ):
-                    keep = max(self.max_readings - self.depth, 0)
-                    dropped, readings = len(readings) - keep, readings[:keep]
-                ids = self._series
-                series = array(
-                    "I", [ids.get((r[0], r[1])) or self._series_id(r[0], r[1]) for r in readings]
+        with self._transaction():
+            dropped = 0
+            if self.overflow == "drop_newest" and len(readings) > self.max_readings - self.depth:
+                keep = max(self.max_readings - self.depth, 0)
+                dropped, readings = len(readings) - keep, readings[:keep]
+            ids = self._series
+            series = array(
+                "I", [ids.get((r[0], r[1])) or self._series_id(r[0], r[1]) for r in readings]
+            )
+            ts = array("q", [r[2] for r in readings])
+            value = array("d", [nan if r[3] is None else r[3] for r in readings])
+            quality = array("I", [r[4] for r in readings])
+            first = self._counter("assigned_seq") + 1
+            for k in range(0, len(readings), CHUNK_MAX):
+                chunk = Chunk(
+                    first + k,
+                    now,
+                    series[k : k + CHUNK_MAX],
+                    ts[k : k + CHUNK_MAX],
+                    value[k : k + CHUNK_MAX],
+                    quality[k : k + CHUNK_MAX],
                 )
-                ts = array("q", [r[2] for r in readings])
-                value = array("d", [nan if r[3] is None else r[3] for r in readings])
-                quality = array("I", [r[4] for r in readings])
-                first = self._counter("assigned_seq") + 1
-                for k in range(0, len(readings), CHUNK_MAX):
-                    chunk = Chunk(
-                        first + k,
-                        now,
-                        series[k : k + CHUNK_MAX],
-                        ts[k : k + CHUNK_MAX],
-                        value[k : k + CHUNK_MAX],
-                        quality[k : k + CHUNK_MAX],
-                    )
-                    self._db.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", chunk.row())
-                self._count("assigned_seq", len(readings))
-                self.depth += len(readings)
-                if self.overflow == "drop_oldest" and self.depth > self.max_readings:
-                    dropped += self._drop_oldest(self.depth - self.max_readings)
-                if dropped:
-                    self._count(f"dropped_{self.overflow}", dropped)
-                for event in alarms or ():
-                    self._db.execute(
-                        "INSERT INTO alarms (event) VALUES (?)", (event.model_dump_json(),)
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                self.depth = int(
-                    self._db.execute("SELECT COALESCE(SUM(n), 0) FROM chunks").fetchone()[0]
+                self._db.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", chunk.row())
+            self._count("assigned_seq", len(readings))
+            self.depth += len(readings)
+            if self.overflow == "drop_oldest" and self.depth > self.max_readings:
+                dropped += self._drop_oldest(self.depth - self.max_readings)
+            if dropped:
+                self._count(f"dropped_{self.overflow}", dropped)
+            for event in alarms or ():
+                self._db.execute(
+                    "INSERT INTO alarms (event) VALUES (?)", (event.model_dump_json(),)
                 )
-                raise
         return len(readings), dropped
 
     def _after_outbox(self) -> int:
@@ -242,8 +278,7 @@ class Spool:
     def expire(self) -> int:
         """Drop readings older than the age bound (counted); returns how many."""
         cutoff = int(time.time() * 1000) - self.max_age_ms
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             after = self._after_outbox()
             (n,) = self._db.execute(
                 "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE spooled_at < ? AND first_seq > ?",
@@ -255,7 +290,6 @@ class Spool:
             if n:
                 self._count("dropped_age", n)
                 self.depth -= n
-            self._db.execute("COMMIT")
         return int(n)
 
     def _chunks(self, first: int, last: int) -> list[Chunk]:
@@ -289,7 +323,7 @@ class Spool:
                     if last - first + 1 >= max_readings:
                         break
                 last = min(last, first + max_readings - 1)
-                batch_id = f"{self.gateway_id}-{first}-{last}"
+                batch_id = f"{self.incarnation:012x}-{first}-{last}"
                 self._db.execute(
                     "INSERT INTO outbox (batch_id, first_seq, last_seq) VALUES (?, ?, ?)",
                     (batch_id, first, last),
@@ -340,20 +374,17 @@ class Spool:
 
     def commit(self, pending: Pending) -> None:
         """The cloud has the batch: forget it."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             self._remove(pending)
-            self._db.execute("COMMIT")
 
     def release(self, pending: Pending) -> None:
         """Give up the in-flight batch boundary (the cloud stored none of it): re-cut later."""
-        with self._lock:
+        with self._transaction():
             self._db.execute("DELETE FROM outbox WHERE batch_id = ?", (pending.batch.batch_id,))
 
     def park(self, pending: Pending, status: int, reason: str) -> None:
         """Move a batch the cloud refuses into the dead-letter table (kept, not resent)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?)",
                 (
@@ -365,7 +396,6 @@ class Spool:
                 ),
             )
             self._count("parked_readings", self._remove(pending))
-            self._db.execute("COMMIT")
 
     def oldest_age_s(self) -> float:
         """Seconds since the oldest waiting reading was spooled (0 when empty)."""
@@ -383,7 +413,7 @@ class Spool:
 
     def ack_alarms(self, ids: list[int]) -> None:
         """Forget acknowledged alarm events."""
-        with self._lock:
+        with self._transaction():
             self._db.executemany("DELETE FROM alarms WHERE id = ?", [(i,) for i in ids])
 
     def dead_letters(self) -> list[tuple[str, int, str]]:

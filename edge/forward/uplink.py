@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -62,6 +63,10 @@ class Uplink:
                     continue
                 except Refused as exc:
                     await self._back_off(str(exc), None)
+                    continue
+                except sqlite3.Error as exc:  # a full disk: the batch stays; try again later
+                    self.metrics.uplink_errors.labels("spool").inc()
+                    await self._back_off(f"spool: {exc}", None)
                     continue
                 self.backoff = self.cfg.backoff_initial_s
                 if not busy:
@@ -123,10 +128,22 @@ class Uplink:
         self.last_ok, self.last_error = time.time(), None
         if ack.duplicate:
             log.info("uplink: %s was already stored", batch.batch_id)
+        if ack.rejected:
+            self.metrics.refused.labels("cloud").inc(ack.rejected)
+            log.warning(
+                "uplink: the cloud stored %s without %d reading(s): %s",
+                batch.batch_id,
+                ack.rejected,
+                "; ".join(ack.rejected_items),
+            )
 
     async def _refused(self, pending: Pending, exc: Refused) -> None:
         if exc.status == 401:
             raise exc  # a token problem: keep everything and keep trying
+        if exc.status == 409 and exc.reason == "batch_conflict":
+            await self.spool.run(self.spool.reincarnate, pending)
+            log.warning("uplink: the cloud holds %s with other contents; new batch ids", exc)
+            return
         if exc.status == 413 and self.batch_max > 1:
             self.batch_max = max(1, self.batch_max // 2)
             await self.spool.run(self.spool.release, pending)
@@ -152,6 +169,6 @@ class Uplink:
                 try:
                     if not await asyncio.wait_for(self.step(client), stop - time.monotonic()):
                         return
-                except (Retry, Refused, TimeoutError) as exc:
+                except (Retry, Refused, TimeoutError, sqlite3.Error) as exc:
                     log.warning("uplink: flush stopped: %s (the spool keeps the rest)", exc)
                     return

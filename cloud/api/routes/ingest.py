@@ -15,6 +15,7 @@ from cloud.api.errors import Rejected
 from cloud.api.ingest_checks import (
     check_batch,
     decompress,
+    digest,
     oldest,
     parse_batch,
     parse_body,
@@ -33,7 +34,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         400: "Body is not valid gzip",
         401: "Missing, unknown or revoked gateway token",
         403: "Assets outside this gateway's manifest, or another gateway's batch",
-        409: "Assets already registered to another gateway",
+        409: "A batch id stored with other contents, or assets of another gateway",
         413: "Body or batch too large",
         415: "Unsupported Content-Encoding",
         422: "Malformed batch, unknown signals or impossible timestamps",
@@ -103,14 +104,15 @@ def ingest(
 ) -> IngestAck:
     """Check a batch, store it, then acknowledge; a resent batch is acknowledged, not stored."""
     batch = parse_batch(body)
-    if crud.batch_seen(session, gateway.id, batch.batch_id):
+    contents = digest(batch)
+    if crud.check_resend(session, gateway.id, batch.batch_id, contents):
         metrics.batches.labels("duplicate").inc()
         return IngestAck(batch_id=batch.batch_id, accepted=0, duplicate=True)
     scope = scopes.get(gateway.id, gateway.manifest_version)
     if scope is None:
         scope = scope_of(gateway.manifest_version, crud.gateway_assets(session, gateway.id))
         scopes.put(gateway.id, scope)
-    check_batch(
+    admitted = check_batch(
         batch,
         gateway.id,
         scope,
@@ -119,22 +121,36 @@ def ingest(
         timedelta(seconds=settings.max_clock_skew_s),
         settings.max_batch_readings,
     )
+    for reason, rows in admitted.rejected.items():
+        metrics.readings_rejected.labels(reason).inc(len(rows))
+    stored = admitted.batch
     began = time.perf_counter()
     try:
-        store.write(scope.tags, batch)
+        store.write(scope.tags, stored)
     except StoreUnavailable:
         metrics.store_errors.labels("write").inc()
         raise
     metrics.write_seconds.observe(time.perf_counter() - began)
-    first, last = seq_range(batch)
     fresh = crud.record_batch(
-        session, gateway, batch.batch_id, len(batch), (first, last), batch.historical, oldest(batch)
+        session,
+        gateway,
+        batch.batch_id,
+        len(stored),
+        seq_range(batch),
+        batch.historical,
+        oldest(stored),
+        contents,
     )
     metrics.batches.labels("stored" if fresh else "duplicate").inc()
     if fresh:
-        metrics.readings.inc(len(batch))
+        metrics.readings.inc(len(stored))
+    left_out = len(batch) - len(stored)
     return IngestAck(
-        batch_id=batch.batch_id, accepted=len(batch) if fresh else 0, duplicate=not fresh
+        batch_id=batch.batch_id,
+        accepted=len(stored) if fresh else 0,
+        duplicate=not fresh,
+        rejected=left_out if fresh else 0,
+        rejected_items=admitted.items() if fresh else [],
     )
 
 

@@ -32,9 +32,21 @@ def test_batch_is_stored_and_a_resend_is_acknowledged_not_stored(cloud: Cloud) -
     batch = _batch(cloud)
     first = cloud.post(batch, cloud.tokens["gw-a"])
     assert first.status_code == 200, first.text
-    assert first.json() == {"batch_id": "b-1", "accepted": len(batch), "duplicate": False}
+    assert first.json() == {
+        "batch_id": "b-1",
+        "accepted": len(batch),
+        "duplicate": False,
+        "rejected": 0,
+        "rejected_items": [],
+    }
     again = cloud.post(batch, cloud.tokens["gw-a"])
-    assert again.json() == {"batch_id": "b-1", "accepted": 0, "duplicate": True}
+    assert again.json() | {"rejected_items": []} == {
+        "batch_id": "b-1",
+        "accepted": 0,
+        "duplicate": True,
+        "rejected": 0,
+        "rejected_items": [],
+    }
     assert _stored(cloud) == len(batch)
     metrics = cloud.client.get("/metrics").text
     assert f"plantwatch_ingest_readings_total {float(len(batch))}" in metrics
@@ -67,12 +79,68 @@ def test_a_gateway_cannot_write_another_gateways_assets(cloud: Cloud) -> None:
 
 def test_unknown_signal_is_named(cloud: Cloud) -> None:
     r = _batch(cloud).readings()[0]
-    batch = Batch.of("gw-a", "s", [r, r._replace(signal="flux_capacitor")])
+    batch = Batch.of("gw-a", "s", [r._replace(signal="flux_capacitor")])
     rsp = cloud.post(batch, cloud.tokens["gw-a"])
     assert rsp.status_code == 422
     assert rsp.json()["reason"] == "unknown_signal"
     assert rsp.json()["items"] == [f"{r.asset}/flux_capacitor"]
     assert _stored(cloud) == 0
+
+
+def test_one_bad_reading_never_costs_its_neighbours(cloud: Cloud) -> None:
+    good = _batch(cloud, n=50).readings()
+    other = cloud.manifests["gw-b"].assets[0].id
+    bad = [
+        good[0]._replace(signal="flux_capacitor"),
+        good[1]._replace(ts_ms=epoch_ms(datetime(2100, 1, 1, tzinfo=UTC))),
+        good[2]._replace(ts_ms=86_400_000),  # 1970
+        good[3]._replace(asset=other),
+    ]
+    mixed = [*good[:20], *bad, *good[20:]]
+    rsp = cloud.post(Batch.of("gw-a", "mixed", mixed), cloud.tokens["gw-a"])
+    assert rsp.status_code == 200, rsp.text
+    ack = rsp.json()
+    assert ack["accepted"] == len(good) and ack["rejected"] == 4
+    assert ack["rejected_items"] == [
+        "row 20: unknown_signal",
+        "row 21: bad_timestamp",
+        "row 22: bad_timestamp",
+        "row 23: asset_not_in_manifest",
+    ]
+    assert _stored(cloud) == len(good)
+    metrics = cloud.client.get("/metrics").text
+    assert 'plantwatch_ingest_readings_rejected_total{reason="bad_timestamp"} 2.0' in metrics
+    # the resend is the same batch: acknowledged, nothing stored twice
+    again = cloud.post(Batch.of("gw-a", "mixed", mixed), cloud.tokens["gw-a"])
+    assert again.json()["duplicate"] is True and _stored(cloud) == len(good)
+
+
+def test_a_batch_id_seen_with_other_contents_is_a_conflict(cloud: Cloud) -> None:
+    first = _batch(cloud, n=5)
+    assert cloud.post(first, cloud.tokens["gw-a"]).status_code == 200
+    other = Batch.of("gw-a", first.batch_id, _batch(cloud, n=6).readings()[1:])
+    rsp = cloud.post(other, cloud.tokens["gw-a"])
+    assert rsp.status_code == 409 and rsp.json()["reason"] == "batch_conflict"
+    assert "other contents" in rsp.json()["detail"]
+    assert cloud.post(first, cloud.tokens["gw-a"]).json()["duplicate"] is True
+    metrics = cloud.client.get("/metrics").text
+    assert 'plantwatch_ingest_rejects_total{reason="batch_conflict"} 1.0' in metrics
+    assert _stored(cloud) == len(first)
+
+
+def test_numbers_no_store_can_hold_are_refused_whole(cloud: Cloud) -> None:
+    auth = cloud.auth(cloud.tokens["gw-a"])
+    r = _batch(cloud, n=2).readings()
+    base = Batch.of("gw-a", "big", r).model_dump(mode="json")
+    for column, value in (("seq", 2**64), ("quality", 2**64), ("ts", 2**64), ("index", 2**40)):
+        body = dict(base) | {column: [value] * len(r)}
+        if column == "seq":
+            body["seq"] = [1, 2**64]
+        rsp = cloud.client.post("/api/v1/ingest", json=body, headers=auth)
+        assert rsp.status_code == 422 and rsp.json()["reason"] == "malformed", (column, rsp.text)
+        assert any(item.startswith(column) for item in rsp.json()["items"]), rsp.json()
+    assert _stored(cloud) == 0
+    assert cloud.post(Batch.of("gw-a", "big", r), cloud.tokens["gw-a"]).status_code == 200
 
 
 def test_malformed_oversized_too_old_and_bad_gzip_are_refused_and_counted(cloud: Cloud) -> None:

@@ -20,7 +20,11 @@ def test_begin_commit_and_sequence_numbers(tmp_path: Path) -> None:
     spool = open_spool(tmp_path)
     assert spool.append(rows(10)) == (10, 0)
     p = spool.begin(4)
-    assert p is not None and p.batch.seq == [1, 2, 3, 4] and p.batch.batch_id == "gw-1-4"
+    assert (
+        p is not None
+        and p.batch.seq == [1, 2, 3, 4]
+        and p.batch.batch_id == f"{spool.incarnation:012x}-1-4"
+    )
     again = spool.begin(4)
     assert again is not None and again.batch == p.batch, "until committed, the same batch"
     spool.commit(p)
@@ -70,7 +74,7 @@ def test_park_and_release(tmp_path: Path) -> None:
     p = spool.begin(3)
     assert p is not None
     spool.park(p, 422, "unknown_signal")
-    assert spool.dead_letters() == [("gw-1-3", 422, "unknown_signal")]
+    assert spool.dead_letters() == [(f"{spool.incarnation:012x}-1-3", 422, "unknown_signal")]
     q = spool.begin(2)
     assert q is not None and q.batch.seq == [4, 5]
     spool.release(q)
@@ -102,3 +106,45 @@ def test_a_second_opener_is_refused_while_the_spool_is_in_use(tmp_path: Path) ->
     spool.close()
     again = open_spool(tmp_path)
     assert again.depth == 3
+
+
+def test_batch_ids_differ_across_spool_files_and_after_a_conflict(tmp_path: Path) -> None:
+    """A deleted spool numbers its readings from 1 again: its batch ids must be new ones."""
+    first = open_spool(tmp_path)
+    first.append(rows(3))
+    old = first.begin(10)
+    first.close()
+    (tmp_path / "spool.db").unlink()
+    second = open_spool(tmp_path)
+    second.append(rows(3, start=50))
+    new = second.begin(10)
+    assert old is not None and new is not None and old.batch.seq == new.batch.seq == [1, 2, 3]
+    assert old.batch.batch_id != new.batch.batch_id
+    # The cloud holds this id with other contents (a file restored from an old copy):
+    second.reincarnate(new)
+    again = second.begin(10)
+    assert again is not None and again.batch.seq == [1, 2, 3]
+    assert again.batch.batch_id not in (old.batch.batch_id, new.batch.batch_id)
+    assert second.counters()["reincarnations"] == 1
+    second.close()
+    assert open_spool(tmp_path).begin(10).batch.batch_id == again.batch.batch_id  # type: ignore[union-attr]
+
+
+def test_a_failed_commit_is_rolled_back_and_nothing_committed_is_lost(tmp_path: Path) -> None:
+    """SQLite ends a transaction whose COMMIT fails: the spool must not ROLLBACK again, and
+    its view of what is stored (depth, series ids) must follow the file."""
+    import sqlite3
+
+    import pytest
+
+    spool = open_spool(tmp_path)
+    spool.append(rows(5))
+    pages = spool._db.execute("PRAGMA page_count").fetchone()[0]
+    spool._db.execute(f"PRAGMA max_page_count = {pages}")  # no room for anything new
+    with pytest.raises(sqlite3.Error, match="full"):
+        spool.append([("a9", "new-signal", i, 1.0, 0) for i in range(5000)])
+    assert spool.depth == 5 and ("a9", "new-signal") not in spool._series
+    spool._db.execute("PRAGMA max_page_count = 1000000")
+    assert spool.append([("a9", "new-signal", 1, 1.0, 0)]) == (1, 0)
+    p = spool.begin(100)
+    assert p is not None and p.batch.seq == [1, 2, 3, 4, 5, 6]
