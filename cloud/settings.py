@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.clock import Clock
+from kernel.contract import MAX_CLOCK_SKEW_S, MAX_READING_AGE_DAYS
 
 DEV_SECRET = "development-only-secret-change-me"
 PREFIX = "PLANTWATCH_"
@@ -50,8 +51,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Compressed body limit")
     max_decompressed_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_batch_readings: int = Field(default=50_000, gt=0)
-    max_reading_age_days: float = Field(default=3650.0, gt=0)
-    max_clock_skew_s: float = Field(default=300.0, ge=0, description="Future timestamps allowed")
+    max_reading_age_days: float = Field(default=MAX_READING_AGE_DAYS, gt=0)
+    max_clock_skew_s: float = Field(
+        default=MAX_CLOCK_SKEW_S, ge=0, description="Future timestamps allowed"
+    )
     retry_after_s: int = Field(default=5, ge=1)
     escalation_check_s: float = Field(
         default=30.0, gt=0, description="How often unanswered work orders are checked"

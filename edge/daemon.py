@@ -16,6 +16,7 @@ from typing import Any
 from edge.acquire.modbus_poller import LinkSet, ModbusLink
 from edge.acquire.mqtt_listener import MqttListener
 from edge.acquire.plan import Plans
+from edge.admission import Admission
 from edge.config import LoadedConfig, load_config
 from edge.forward.spool import Spool
 from edge.forward.spool_guard import SpoolGuard
@@ -49,6 +50,7 @@ class Gateway:
             sp.path, cfg.gateway.id, sp.max_readings, sp.max_age_days, sp.overflow, sp.synchronous
         )
         self.stages: list[Stage] = build_stages(cfg, self.metrics)
+        self.admission = Admission.of(build_manifest(cfg))
         self.uplink = Uplink(
             cfg.gateway.uplink,
             cfg.gateway.id,
@@ -147,6 +149,11 @@ class Gateway:
         return stored
 
     async def _process(self, readings: list[Reading]) -> int:
+        readings, refused = self.admission.apply(readings, int(time.time() * 1000))
+        for reason, n in refused.items():
+            self.metrics.refused.labels(reason).inc(n)
+        if refused:
+            log.warning("dropped readings the cloud would refuse: %s", dict(refused))
         out = run_stages(self.stages, readings)
         events: list[AlarmEvent] = []
         for stage in self.stages:
@@ -224,6 +231,7 @@ class Gateway:
             new
         ).model_dump(exclude={"generated_at"}):
             self.uplink.need_manifest = True
+            self.admission = Admission.of(build_manifest(new))
         if o.uplink != n.uplink:
             await self._stop_task("uplink")
             self.uplink = Uplink(
@@ -287,6 +295,7 @@ class Gateway:
                 self._start("housekeeping", self._housekeeping())
                 await self._stop.wait()
                 log.info("stopping: acquisition first, then spool what arrived, then flush")
+                await self.process()  # acknowledged to the broker while still connected
                 await self._stop_acquisition()
                 await self._stop_task("pipeline")
                 await self.process()

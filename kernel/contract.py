@@ -21,6 +21,10 @@ from pydantic import (
 )
 
 CONTRACT_VERSION = "1.0"
+# The times the cloud stores by default (its settings may narrow them); gateways drop and
+# count readings outside them instead of sending them beside good ones.
+MAX_READING_AGE_DAYS = 3650.0
+MAX_CLOCK_SKEW_S = 300.0
 
 # Identifiers travel as MQTT topic levels, InfluxDB tags and URL path segments.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]

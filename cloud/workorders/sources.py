@@ -44,6 +44,8 @@ def orders_for_alarms(
     (a cleared alarm is noted on its open order)."""
     out = []
     for a in alarms:
+        if a.asset_id == a.gateway_id:
+            continue  # the gateway's alarm about itself: kept and shown, no asset to work on
         existing = _open_order(session, a.asset_id, "alarm", a.rule)
         if a.state == "cleared" and existing is not None:
             orders.comment(

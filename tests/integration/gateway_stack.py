@@ -61,8 +61,10 @@ class Cloud:
         ]
         return self.store().window(tags, None, start, end)
 
-    def stored_batches(self) -> list[tuple[str, int, int | None, int | None]]:
-        """(batch id, readings, first seq, last seq) of every stored batch."""
+    def stored_batches(
+        self, gateway: str | None = None
+    ) -> list[tuple[str, int, int | None, int | None]]:
+        """(batch id, readings, first seq, last seq) of every stored batch (of ``gateway``)."""
         from sqlalchemy import select
 
         from cloud.tables import IngestedBatch
@@ -71,6 +73,7 @@ class Cloud:
             return [
                 (b.batch_id, b.readings, b.first_seq, b.last_seq)
                 for b in s.scalars(select(IngestedBatch))
+                if gateway is None or b.gateway_id == gateway
             ]
 
 

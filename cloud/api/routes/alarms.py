@@ -39,7 +39,8 @@ def post_alarms(
     batch = parse_body(AlarmBatch, body)
     if batch.gateway_id != gateway.id or any(e.gateway_id != gateway.id for e in batch.events):
         raise Rejected(403, "wrong_gateway", f"alarms must be {gateway.id}'s own")
-    owned = {a.id for a in crud.gateway_assets(session, gateway.id)}
+    # A gateway's alarms about itself (its spool cannot be written) name the gateway.
+    owned = {a.id for a in crud.gateway_assets(session, gateway.id)} | {gateway.id}
     foreign = sorted({e.asset for e in batch.events} - owned)
     if foreign:
         raise Rejected(
