@@ -152,7 +152,7 @@ class MqttLive(_Strict):
     topic_prefix: str = ""
     json_interval_s: float = Field(default=10.0, gt=0, description="Simulated seconds")
     plain_interval_s: float = Field(default=60.0, gt=0, description="Simulated seconds")
-    qos: int = Field(default=0, ge=0, le=2)
+    qos: int = Field(default=1, ge=0, le=2, description="1: the broker keeps what it took")
 
 
 class LiveConfig(_Strict):

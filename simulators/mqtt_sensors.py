@@ -61,7 +61,10 @@ class MqttPublisher:
         self.qos = qos
         self.published = 0
         self.connected = False
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        # A persistent session: what the sensors queued at QoS 1 survives a reconnect.
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
+        )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)

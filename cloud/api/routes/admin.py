@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from cloud import crud
 from cloud.api.deps import AdminDep, SessionDep, SettingsDep
+from cloud.api.errors import AUTHENTICATED, documented
 from cloud.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
@@ -15,7 +16,7 @@ from cloud.schemas import (
     TokenIssued,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)
 
 
 @router.get("/gateways", response_model=list[GatewayPublic])
@@ -28,7 +29,7 @@ def list_gateways(_: AdminDep, session: SessionDep) -> list[GatewayPublic]:
     "/gateways",
     response_model=GatewayPublic,
     status_code=201,
-    responses={409: {"description": "Exists"}},
+    responses=documented({409: "Exists"}),
 )
 def create_gateway(_: AdminDep, session: SessionDep, body: GatewayCreate) -> GatewayPublic:
     """Register a gateway."""
@@ -40,7 +41,7 @@ def create_gateway(_: AdminDep, session: SessionDep, body: GatewayCreate) -> Gat
     "/gateways/{gateway_id}/tokens",
     response_model=TokenIssued,
     status_code=201,
-    responses={404: {"description": "No gateway"}},
+    responses=documented({404: "No gateway"}),
 )
 def issue_token(
     _: AdminDep, session: SessionDep, settings: SettingsDep, gateway_id: str
@@ -50,7 +51,7 @@ def issue_token(
     return TokenIssued(gateway_id=gateway_id, prefix=token.prefix, token=secret)
 
 
-@router.delete("/gateways/{gateway_id}/tokens", responses={404: {"description": "No gateway"}})
+@router.delete("/gateways/{gateway_id}/tokens", responses=documented({404: "No gateway"}))
 def revoke_tokens(
     _: AdminDep, session: SessionDep, gateway_id: str, prefix: str | None = None
 ) -> dict[str, int]:
@@ -76,7 +77,7 @@ def create_key(
 
 
 @router.delete(
-    "/api-keys/{key_id}", response_model=ApiKeyPublic, responses={404: {"description": "No key"}}
+    "/api-keys/{key_id}", response_model=ApiKeyPublic, responses=documented({404: "No key"})
 )
 def revoke_key(_: AdminDep, session: SessionDep, key_id: int) -> ApiKeyPublic:
     """Revoke an API key."""

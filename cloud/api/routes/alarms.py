@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 
 from cloud import crud
 from cloud.api.deps import ClockDep, GatewayDep, NotifierDep, SessionDep, ViewerDep
-from cloud.api.errors import Rejected
+from cloud.api.errors import AUTHENTICATED, Rejected
 from cloud.api.ingest_checks import parse_body
 from cloud.api.routes.ingest import REFUSALS, BodyDep, request_schema
 from cloud.schemas import AlarmAck, AlarmEventPublic
@@ -16,7 +16,7 @@ from cloud.workorders.announcements import order_group
 from cloud.workorders.sources import orders_for_alarms
 from kernel.contract import AlarmBatch
 
-router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
+router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"], responses=AUTHENTICATED)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from cloud import crud
 from cloud.api.deps import DispatcherDep, SessionDep, StoreDep, ViewerDep
-from cloud.api.errors import Rejected
+from cloud.api.errors import AUTHENTICATED, Rejected, documented
 from cloud.schemas import (
     AssetPublic,
     AssetUpdate,
@@ -21,7 +21,7 @@ from cloud.schemas import (
 from cloud.storage.base import SeriesTags
 from kernel.contract import AssetClass, Identifier
 
-router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"], responses=AUTHENTICATED)
 MAX_RAW_SPAN = timedelta(days=31)
 MAX_POINTS = 100_000
 
@@ -47,15 +47,13 @@ def list_assets(
     return [AssetPublic.model_validate(a) for a in rows]
 
 
-@router.get("/{asset_id}", response_model=AssetPublic, responses={404: {"description": "No asset"}})
+@router.get("/{asset_id}", response_model=AssetPublic, responses=documented({404: "No asset"}))
 def get_asset(_: ViewerDep, session: SessionDep, asset_id: str) -> AssetPublic:
     """One asset with its signals."""
     return AssetPublic.model_validate(crud.get_asset(session, asset_id))
 
 
-@router.patch(
-    "/{asset_id}", response_model=AssetPublic, responses={404: {"description": "No asset"}}
-)
+@router.patch("/{asset_id}", response_model=AssetPublic, responses=documented({404: "No asset"}))
 def update_asset(
     _: DispatcherDep, session: SessionDep, asset_id: str, change: AssetUpdate
 ) -> AssetPublic:
@@ -65,7 +63,7 @@ def update_asset(
 
 
 @router.get(
-    "/{asset_id}/latest", response_model=LatestPublic, responses={404: {"description": "No asset"}}
+    "/{asset_id}/latest", response_model=LatestPublic, responses=documented({404: "No asset"})
 )
 def latest(
     _: ViewerDep, session: SessionDep, store: StoreDep, asset_id: str, at: datetime | None = None
@@ -88,7 +86,7 @@ def _aware(ts: datetime) -> datetime:
 @router.get(
     "/{asset_id}/signals/{signal}/history",
     response_model=HistoryPublic,
-    responses={404: {"description": "No asset"}, 422: {"description": "Bad range"}},
+    responses=documented({404: "No asset", 422: "Bad range"}),
 )
 def history(
     _: ViewerDep,

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from cloud import crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
-from cloud.api.errors import Rejected
+from cloud.api.errors import AUTHENTICATED, Rejected
 from cloud.api.ingest_checks import (
     check_batch,
     decompress,
@@ -26,7 +26,7 @@ from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
 from kernel.contract import Batch, Manifest
 
-router = APIRouter(prefix="/api/v1", tags=["gateways"])
+router = APIRouter(prefix="/api/v1", tags=["gateways"], responses=AUTHENTICATED)
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text}
@@ -73,15 +73,24 @@ BodyDep = Annotated[bytes, Depends(read_body)]
 
 
 def request_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a JSON body that the route reads itself (gzip allowed)."""
+    """OpenAPI for a JSON body that the route reads itself (gzip allowed), with the models
+    it nests written out in place, so every reference in the document resolves."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {
-                    "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
-                }
-            },
+            "content": {"application/json": {"schema": inline(schema)}},
         }
     }
 

@@ -10,10 +10,10 @@ from pydantic import AwareDatetime
 
 from cloud import kpis as k
 from cloud.api.deps import ClockDep, SessionDep, ViewerDep
-from cloud.api.errors import Rejected
+from cloud.api.errors import AUTHENTICATED, Rejected
 from cloud.schemas import BacklogOut, ComplianceOut, KpisPublic
 
-router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=AUTHENTICATED)
 
 
 def _c(c: k.Compliance) -> ComplianceOut:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Path, Query
 
 from cloud.api.deps import ClockDep, DispatcherDep, NotifierDep, SessionDep, ViewerDep
+from cloud.api.errors import AUTHENTICATED, documented
 from cloud.schemas import WarningDismiss, WarningPublic
 from cloud.tables import WarningRow
 from cloud.warnings import warning_records
@@ -14,7 +15,8 @@ from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.announcements import order_group
 
-router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
+router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=AUTHENTICATED)
+NO_WARNING = documented({404: "No such warning"})
 WarningId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Warning number")]
 
 
@@ -30,13 +32,17 @@ def list_warnings(
     return warning_records.list_warnings(session, state, asset, limit)
 
 
-@router.get("/{warning_id}", response_model=WarningPublic)
+@router.get("/{warning_id}", response_model=WarningPublic, responses=NO_WARNING)
 def get_warning(warning_id: WarningId, _: ViewerDep, session: SessionDep) -> WarningRow:
     """One warning with its contributing signals."""
     return warning_records.get_warning(session, warning_id)
 
 
-@router.post("/{warning_id}/dismiss", response_model=WarningPublic)
+@router.post(
+    "/{warning_id}/dismiss",
+    response_model=WarningPublic,
+    responses=documented({404: "No such warning", 409: "The warning is already closed"}),
+)
 def dismiss(
     warning_id: WarningId,
     body: WarningDismiss,

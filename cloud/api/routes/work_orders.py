@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Query
 
 from cloud.api.deps import AdminDep, ClockDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
-from cloud.api.errors import Rejected
+from cloud.api.errors import AUTHENTICATED, Rejected, documented
 from cloud.schemas import (
     CommentCreate,
     FailureCodes,
@@ -31,13 +31,19 @@ from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS
 from cloud.workorders.sources import PmRule, pm_rules, pm_since, set_pm_rules
 from kernel.contract import AssetClass
 
-router = APIRouter(prefix="/api/v1", tags=["work orders"])
+router = APIRouter(prefix="/api/v1", tags=["work orders"], responses=AUTHENTICATED)
 # Dispatching and cancelling are the dispatcher's; the rest any technician may do.
 DISPATCHER_ACTIONS = {lc.Action.DISPATCH, lc.Action.CANCEL}
+NO_ORDER = documented({404: "No such work order"})
 OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Work order number")]
 
 
-@router.post("/work-orders", response_model=WorkOrderPublic, status_code=201)
+@router.post(
+    "/work-orders",
+    response_model=WorkOrderPublic,
+    status_code=201,
+    responses=documented({404: "No such asset"}),
+)
 def report(
     body: WorkOrderCreate,
     key: TechnicianDep,
@@ -67,13 +73,19 @@ def list_orders(
     return orders.list_orders(session, state.value if state else None, team, asset, limit)
 
 
-@router.get("/work-orders/{order_id}", response_model=WorkOrderPublic)
+@router.get("/work-orders/{order_id}", response_model=WorkOrderPublic, responses=NO_ORDER)
 def get_order(order_id: OrderId, _: ViewerDep, session: SessionDep) -> WorkOrderRow:
     """One order with its history."""
     return orders.get(session, order_id)
 
 
-@router.post("/work-orders/{order_id}/actions", response_model=WorkOrderPublic)
+@router.post(
+    "/work-orders/{order_id}/actions",
+    response_model=WorkOrderPublic,
+    responses=documented(
+        {404: "No such work order", 409: "Not allowed in the order's state (what is, is listed)"}
+    ),
+)
 def act(
     order_id: OrderId,
     body: WorkOrderAction,
@@ -109,7 +121,12 @@ def act(
     return row
 
 
-@router.post("/work-orders/{order_id}/comments", response_model=WorkOrderPublic, status_code=201)
+@router.post(
+    "/work-orders/{order_id}/comments",
+    response_model=WorkOrderPublic,
+    status_code=201,
+    responses=NO_ORDER,
+)
 def comment(
     order_id: OrderId, body: CommentCreate, key: TechnicianDep, session: SessionDep, clock: ClockDep
 ) -> WorkOrderRow:
