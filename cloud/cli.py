@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -19,6 +20,7 @@ from cloud.errors import Conflict, NotFound
 from cloud.security import Role
 from cloud.settings import Settings
 from kernel.contract import Identifier
+from kernel.files import write_private
 
 app = typer.Typer(
     help="Cloud ingest service, asset registry and credentials.", no_args_is_help=True
@@ -121,8 +123,25 @@ def worker(
         engine.dispose()
 
 
+TOKEN_FILE = typer.Option(
+    None, "--token-file", help="Write the token to this file (mode 0600) instead of printing it"
+)
+
+
+def _hand_over(secret: str, token_file: Path | None) -> None:
+    if token_file is None:
+        print(secret)
+    else:
+        write_private(token_file, secret + "\n")
+        err.print(f"token written to {token_file} (mode 0600)", highlight=False)
+
+
 @gateway_app.command("create")
-def gateway_create(gateway_id: str, description: str = typer.Option("", "--description")) -> None:
+def gateway_create(
+    gateway_id: str,
+    description: str = typer.Option("", "--description"),
+    token_file: Path | None = TOKEN_FILE,
+) -> None:
     """Register a gateway and print its first token (shown once)."""
     try:
         TypeAdapter(Identifier).validate_python(gateway_id)
@@ -135,11 +154,11 @@ def gateway_create(gateway_id: str, description: str = typer.Option("", "--descr
         except Conflict as exc:
             _fail(str(exc))
         _, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
-    print(secret)
+    _hand_over(secret, token_file)
 
 
 @gateway_app.command("token")
-def gateway_token(gateway_id: str) -> None:
+def gateway_token(gateway_id: str, token_file: Path | None = TOKEN_FILE) -> None:
     """Issue another token for a gateway (for rotation); printed once."""
     settings, session = _session()
     with session:
@@ -147,7 +166,7 @@ def gateway_token(gateway_id: str) -> None:
             _, secret = crud.issue_gateway_token(session, settings.secret_key, gateway_id)
         except NotFound as exc:
             _fail(str(exc))
-    print(secret)
+    _hand_over(secret, token_file)
 
 
 @gateway_app.command("list")

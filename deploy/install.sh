@@ -112,8 +112,8 @@ if [ -n "$token_file" ]; then
   install -m 600 -o "$user" -g "$group" "$token_file" "$token"
 elif [ "$register" = 1 ]; then
   [ -f "$etc/cloud.env" ] || die "--register needs the cloud on this box: install.sh cloud first"
-  ( set -a; . "$etc/cloud.env"; set +a
-    cd "$state" && runuser -u "$user" -- "$venv/bin/plantwatch" cloud gateway create "$id" ) > "$token.new"
+  ( set -a; . "$etc/cloud.env"; set +a; umask 077
+    cd "$state" && runuser -u "$user" -- "$venv/bin/plantwatch" cloud gateway create "$id" > "$token.new" )
   install -m 600 -o "$user" -g "$group" "$token.new" "$token"
   rm -f "$token.new"
 fi

@@ -19,6 +19,7 @@ import numpy as np
 
 from cloud.storage.base import Aggregate, Columns, Sample, SeriesTags, StoreUnavailable
 from kernel.contract import Batch
+from kernel.files import create_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -57,6 +58,7 @@ class EmbeddedStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        create_private(Path(path))
         self._lock = threading.Lock()
         self._local = threading.local()
         self._writer = self._connect()

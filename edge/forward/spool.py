@@ -31,6 +31,7 @@ from typing import Literal, ParamSpec, TypeVar
 
 from edge.forward.chunks import Chunk
 from kernel.contract import AlarmEvent, Batch, Reading
+from kernel.files import create_private
 
 CHUNK_MAX = 2000  # readings per chunk row
 _SCHEMA = """
@@ -81,6 +82,7 @@ class Spool:
         timeout_s: float = 5.0,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         self.path = path
         self.gateway_id = gateway_id
         self.max_readings = max_readings
