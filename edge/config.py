@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -122,8 +123,28 @@ class Subscription(_Strict):
         return self
 
 
-class MqttSource(_Strict):
-    """An MQTT broker and the subscriptions taken from it."""
+class ClientTls(_Strict):
+    """TLS of a client: a private CA, and a certificate with its key for mutual TLS."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS)")
+    key_file: Path | None = Field(default=None, description="Its private key")
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> ClientTls:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS)")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether anything asks for TLS."""
+        return self.ca_file is not None or self.cert_file is not None
+
+
+class MqttSource(ClientTls):
+    """An MQTT broker and the subscriptions taken from it (TLS when a CA or a client
+    certificate is given)."""
 
     name: Identifier
     host: str
@@ -131,7 +152,6 @@ class MqttSource(_Strict):
     client_id: str
     username: str | None = None
     password: str | None = None
-    ca_file: Path | None = None
     keepalive_s: int = Field(default=30, ge=5)
     backoff_max_s: float = Field(default=60.0, gt=0)
     subscriptions: list[Subscription] = Field(min_length=1)
@@ -201,18 +221,31 @@ class AnomalyConfig(_Strict):
     warmup: int = Field(default=30, ge=1)
 
 
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 StageName = Literal["validate", "anomaly", "deadband", "local_alarm"]
 DEFAULT_STAGES: tuple[StageName, ...] = ("validate", "anomaly", "local_alarm", "deadband")
 
 
-class UplinkConfig(_Strict):
+class UplinkConfig(ClientTls):
     """Where and how batches go to the cloud."""
 
     url: str
     token: str | None = None
     token_file: Path | None = None
-    ca_file: Path | None = None
+    allow_plain_http: bool = Field(
+        default=False,
+        description="Allow http:// to a cloud outside this machine (the token "
+        "then crosses the network in clear)",
+    )
     batch_max: int = Field(default=5000, ge=1, le=50_000)
     interval_s: float = Field(default=1.0, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
@@ -236,6 +269,12 @@ class UplinkConfig(_Strict):
     def _one_token(self) -> UplinkConfig:
         if (self.token is None) == (self.token_file is None):
             raise ValueError("set exactly one of token or token_file")
+        parts = urlsplit(self.url)
+        if parts.scheme == "http" and not self.allow_plain_http and not _loopback(parts.hostname):
+            raise ValueError(
+                f"{self.url}: http:// outside this machine sends the token in clear; use "
+                "https:// (with ca_file for a private CA) or set allow_plain_http: true"
+            )
         return self
 
     def secret(self) -> str:

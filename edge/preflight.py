@@ -10,10 +10,11 @@ import os
 import stat
 from pathlib import Path
 
-from edge.config import LoadedConfig
+from edge.config import ClientTls, LoadedConfig
 from kernel.yaml_config import ConfigError, Loc, parse_yaml
 
 Problem = tuple[int | None, str, str]
+TLS_FILES = (("ca_file", "CA file"), ("cert_file", "certificate"), ("key_file", "key"))
 
 
 def _readable(path: Path, what: str) -> str | None:
@@ -53,14 +54,17 @@ def file_problems(cfg: LoadedConfig) -> list[Problem]:
         found.append(
             (("uplink", "token_file"), "uplink.token_file", _token_problem(g.uplink.token_file))
         )
-    if g.uplink.ca_file is not None:
-        found.append(
-            (("uplink", "ca_file"), "uplink.ca_file", _readable(g.uplink.ca_file, "CA file"))
-        )
-    for i, src in enumerate(g.mqtt):
-        if src.ca_file is not None:
-            problem = _readable(src.ca_file, "CA file")
-            found.append((("mqtt", i, "ca_file"), f"mqtt[{i}].ca_file", problem))
+    sources: list[tuple[Loc, str, ClientTls]] = [(("uplink",), "uplink", g.uplink)]
+    sources += [(("mqtt", i), f"mqtt[{i}]", src) for i, src in enumerate(g.mqtt)]
+    for where, name, tls in sources:
+        for key, what in (
+            ("ca_file", "CA file"),
+            ("cert_file", "certificate"),
+            ("key_file", "key"),
+        ):
+            path = getattr(tls, key)
+            if path is not None:
+                found.append(((*where, key), f"{name}.{key}", _readable(path, what)))
     found.append((("spool", "path"), "spool.path", _spool_problem(g.spool.path)))
     return [(lines.get(loc), field, p) for loc, field, p in found if p is not None]
 

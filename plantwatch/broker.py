@@ -70,12 +70,13 @@ def _spawn(binary: str, conf: Path) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def mosquitto(workdir: Path, binary: str) -> Iterator[Mosquitto]:
-    """Mosquitto on a free loopback port, persisting under ``workdir``, for the block."""
+def mosquitto(workdir: Path, binary: str, listener_options: str = "") -> Iterator[Mosquitto]:
+    """Mosquitto on a free loopback port, persisting under ``workdir``, for the block;
+    ``listener_options`` are lines for its listener (TLS, say)."""
     port = free_port()
     conf = workdir / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"listener {port} 127.0.0.1\n{listener_options}allow_anonymous true\npersistence true\n"
         f"persistence_location {workdir}/\nlog_dest stdout\n"
     )
     broker = Mosquitto(port, _spawn(binary, conf), conf, binary)

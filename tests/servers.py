@@ -40,10 +40,10 @@ def require(binary: str, package: str) -> str:
 
 
 @contextmanager
-def mosquitto(tmp: Path) -> Iterator[Mosquitto]:
+def mosquitto(tmp: Path, listener_options: str = "") -> Iterator[Mosquitto]:
     """A Mosquitto broker on a free loopback port, for the duration of the block."""
     _integration_only("Mosquitto")
-    with private_mosquitto(tmp, require("mosquitto", "mosquitto")) as broker:
+    with private_mosquitto(tmp, require("mosquitto", "mosquitto"), listener_options) as broker:
         yield broker
 
 
@@ -196,7 +196,9 @@ def postgres() -> Iterator[Process]:
 
 
 @contextmanager
-def cloud_server(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[Process]:
+def cloud_server(
+    env: dict[str, str], cwd: Path, port: int | None = None, args: tuple[str, ...] = ()
+) -> Iterator[Process]:
     """The cloud service under uvicorn in its own process, configured by ``env``."""
     _integration_only("a cloud server")
     import os
@@ -215,6 +217,7 @@ def cloud_server(env: dict[str, str], cwd: Path, port: int | None = None) -> Ite
             str(port),
             "--log-level",
             "warning",
+            *args,
         ],
         env={**os.environ, **env},
         cwd=cwd,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable
 
@@ -14,6 +13,7 @@ import aiomqtt
 from edge.acquire.mqtt_codec import PayloadError, decode, topic_matches
 from edge.config import MqttSource
 from edge.metrics import EdgeMetrics
+from edge.tls import client_context
 from kernel.contract import Reading
 
 log = logging.getLogger("plantwatch.edge.mqtt")
@@ -45,7 +45,7 @@ class MqttListener:
 
     def _client(self) -> aiomqtt.Client:
         s = self.source
-        tls = ssl.create_default_context(cafile=str(s.ca_file)) if s.ca_file else None
+        tls = client_context(s.ca_file, s.cert_file, s.key_file) if s.uses_tls else None
         # clean_session=False: the broker keeps our subscriptions and queues QoS>0 messages
         # while we are away, so a gateway restart loses nothing the broker accepted.
         client = aiomqtt.Client(

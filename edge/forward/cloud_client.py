@@ -43,15 +43,15 @@ def encode(model: Batch | Manifest | AlarmBatch) -> bytes:
     return gzip.compress(model.model_dump_json().encode(), compresslevel=1)
 
 
-def _tls(ca_file: str | None) -> ssl.SSLContext | bool:
-    return ssl.create_default_context(cafile=ca_file) if ca_file else True
-
-
 class CloudClient:
     """Posts batches and manifests with the gateway's token; an async context manager."""
 
     def __init__(
-        self, base_url: str, token: str, ca_file: str | None = None, timeout_s: float = 30.0
+        self,
+        base_url: str,
+        token: str,
+        tls: ssl.SSLContext | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -61,7 +61,7 @@ class CloudClient:
                 "Content-Encoding": "gzip",
             },
             timeout=timeout_s,
-            verify=_tls(ca_file),
+            verify=tls if tls is not None else True,
         )
 
     async def __aenter__(self) -> CloudClient:

@@ -14,6 +14,7 @@ from edge.config import UplinkConfig
 from edge.forward.cloud_client import CloudClient, Refused, Retry
 from edge.forward.spool import Pending, Spool
 from edge.metrics import EdgeMetrics
+from edge.tls import client_context
 from kernel.contract import AlarmBatch, Manifest
 
 log = logging.getLogger("plantwatch.edge.uplink")
@@ -48,7 +49,9 @@ class Uplink:
         return CloudClient(
             self.cfg.url,
             self.cfg.secret(),
-            str(self.cfg.ca_file) if self.cfg.ca_file else None,
+            client_context(self.cfg.ca_file, self.cfg.cert_file, self.cfg.key_file)
+            if self.cfg.uses_tls
+            else None,
             self.cfg.timeout_s,
         )
 

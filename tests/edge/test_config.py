@@ -209,3 +209,28 @@ def test_json_schema_is_published() -> None:
     schema = json.loads(r.output)
     assert schema["additionalProperties"] is False
     assert {"links", "mqtt", "uplink", "spool", "validate"} <= set(schema["properties"])
+
+
+def test_plain_http_to_another_machine_needs_saying_so(tmp_path: Path) -> None:
+    remote = {"url: http://127.0.0.1:8000": "url: http://cloud.campus.example:8000"}
+    with pytest.raises(ConfigError, match="sends the token in clear"):
+        load_config(_deployed(tmp_path, remote))
+    allowed = {**remote, "  token_file:": "  allow_plain_http: true\n  token_file:"}
+    assert load_config(_deployed(tmp_path, allowed)).gateway.uplink.allow_plain_http
+    for local in ("http://localhost:8000", "http://[::1]:8000", "https://cloud.example"):
+        load_config(_deployed(tmp_path, {"url: http://127.0.0.1:8000": f"url: {local}"}))
+
+
+def test_a_client_certificate_needs_its_key_and_both_must_be_readable(tmp_path: Path) -> None:
+    cert = {"  token_file:": f"  cert_file: {tmp_path}/client.pem\n  token_file:"}
+    with pytest.raises(ConfigError, match="cert_file and key_file go together"):
+        load_config(_deployed(tmp_path, cert))
+    both = {
+        "  token_file:": f"  cert_file: {tmp_path}/client.pem\n"
+        f"  key_file: {tmp_path}/client.key\n  token_file:"
+    }
+    path = _deployed(tmp_path, both)
+    r = runner.invoke(app, ["gateway", "check", str(path)])
+    assert r.exit_code == 2
+    assert f"gw.yaml:{_line_of(path, 'cert_file')}: uplink.cert_file: certificate" in r.stderr
+    assert "uplink.key_file: key" in r.stderr
