@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
+from cloud.leases import Lease
 from cloud.scoring import loop as scoring
 from cloud.scoring.loop import Scorer
 from cloud.settings import Settings
@@ -37,7 +38,8 @@ def loops(
     out: list[Loop] = []
     if check:
         every, clock = settings.escalation_check_s, settings.clock
-        out.append(lambda stop: checker.run(sessions, every, notifier, clock, stop))
+        lease = Lease("checker", settings.checker_lease_s)
+        out.append(lambda stop: checker.run(sessions, every, notifier, clock, stop, lease))
     if score and settings.model_registry is not None:
         scorer = Scorer(
             sessions,

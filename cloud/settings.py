@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     escalation_check_s: float = Field(
         default=30.0, gt=0, description="How often unanswered work orders are checked"
     )
+    checker_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Of several workers running the checker, one acts; another takes over "
+        "this long after it stops renewing",
+    )
     background: bool = Field(
         default=True,
         description="Run the checker and the scorer in the API process (false: workers do)",
@@ -113,6 +119,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("PLANTWATCH_SECRET_KEY must be set in production")
+        if self.checker_lease_s <= self.escalation_check_s:
+            raise ValueError("checker_lease_s must be longer than escalation_check_s (renewal)")
         index, count = self.partition
         if index >= count:
             raise ValueError(f"scoring_partition {self.scoring_partition}: index must be < count")

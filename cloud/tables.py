@@ -284,3 +284,12 @@ class PmRuleRow(Base):
     min_age_years: Mapped[float] = mapped_column(Float, default=0.0)
     title: Mapped[str] = mapped_column(String(200))
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeaseRow(Base):
+    """Who does a job that must run once (the checker): held while renewed, then free."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

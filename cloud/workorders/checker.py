@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
 from cloud.clock import WALL, Clock, pause
+from cloud.leases import Lease
 from cloud.tables import EscalationRow, WorkOrderRow
 from cloud.workorders import order_records as orders
 from cloud.workorders.announcements import escalation_group, order_group
@@ -50,17 +51,37 @@ async def check_once(
     return len(found)
 
 
+def _hold(sessions: sessionmaker[Session], lease: Lease, now: datetime) -> bool:
+    with sessions() as session:
+        return lease.hold(session, now)
+
+
 async def run(
     sessions: sessionmaker[Session],
     every_s: float,
     notifier: Notifier,
     clock: Clock = WALL,
     stop: asyncio.Event | None = None,
+    lease: Lease | None = None,
 ) -> None:
-    """Check until ``stop``; a failed check is logged and the next one runs on time."""
+    """Check until ``stop``; a failed check is logged and the next one runs on time. With a
+    lease, only the process holding it checks (others stand by to take over)."""
     stop = stop or asyncio.Event()
+    held = False
     while not stop.is_set():
         try:
+            if lease is not None:
+                now = datetime.now(UTC)  # leases run on the wall clock, whatever the sim says
+                holds = await asyncio.to_thread(_hold, sessions, lease, now)
+                if holds != held:
+                    log.info(
+                        "checker lease %s %s", "taken by" if holds else "lost by", lease.holder
+                    )
+                    held = holds
+                if not holds:
+                    if await pause(stop, every_s):
+                        return
+                    continue
             await check_once(sessions, notifier, clock.now())
         except Exception:  # a database hiccup must not end escalation for good
             log.exception("escalation check failed")
