@@ -144,7 +144,7 @@ def write_config(
     token: str,
     health: int,
     deadband: bool,
-    batch_max: int = 5000,
+    batch_max: int | None = 5000,
 ) -> Path:
     assets = [
         {
@@ -186,7 +186,8 @@ def write_config(
         "assets": assets,
         "links": links,
         "stages": stages,
-        "uplink": {"url": cloud_url, "token": token, "batch_max": batch_max},
+        "uplink": {"url": cloud_url, "token": token}
+        | ({} if batch_max is None else {"batch_max": batch_max}),
         "spool": {"path": str(root / f"{name}.spool.db")},
         "health": {"port": health},
     }
@@ -288,6 +289,7 @@ def main() -> None:
                 ("spool only", 4, 0.001, "http://127.0.0.1:9", False, 20000),
                 ("1000/s", 1, 1.0, cloud.url, True, 5000),
                 ("5000/s", 5, 1.0, cloud.url, True, 5000),
+                ("80000/s", 8, 0.1, cloud.url, False, None),  # the default uplink settings
             ):
                 if args.only and name not in args.only.split(","):
                     continue

@@ -246,7 +246,13 @@ class UplinkConfig(ClientTls):
         description="Allow http:// to a cloud outside this machine (the token "
         "then crosses the network in clear)",
     )
-    batch_max: int = Field(default=5000, ge=1, le=50_000)
+    batch_max: int = Field(default=5000, ge=1, le=50_000, description="Readings per batch")
+    backlog_batch_max: int = Field(
+        default=20_000,
+        ge=1,
+        le=50_000,
+        description="Readings per batch while a backlog of over two batches waits",
+    )
     interval_s: float = Field(default=1.0, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)

@@ -39,6 +39,7 @@ class Uplink:
         self.metrics = metrics
         self.need_manifest = True
         self.batch_max = cfg.batch_max
+        self.backlog_batch_max = max(cfg.batch_max, cfg.backlog_batch_max)
         self.backoff = cfg.backoff_initial_s
         self.last_ok: float | None = None
         self.last_error: str | None = None
@@ -95,11 +96,18 @@ class Uplink:
             self.need_manifest = False
             log.info("uplink: manifest accepted (version %d)", version)
         await self._send_alarms(client)
-        pending = await self.spool.run(self.spool.begin, self.batch_max)
+        pending = await self.spool.run(self.spool.begin, self.batch_size())
         if pending is None:
             return False
         await self._send(client, pending)
         return True
+
+    def batch_size(self) -> int:
+        """Batches grow with a backlog (fewer requests per reading when it matters), in
+        order all the same: one batch in flight, the next cut after its acknowledgement."""
+        if self.spool.depth > 2 * self.batch_max:
+            return self.backlog_batch_max
+        return self.batch_max
 
     async def _send_alarms(self, client: CloudClient) -> None:
         alarms = await self.spool.run(self.spool.pending_alarms)
@@ -147,8 +155,9 @@ class Uplink:
             await self.spool.run(self.spool.reincarnate, pending)
             log.warning("uplink: the cloud holds %s with other contents; new batch ids", exc)
             return
-        if exc.status == 413 and self.batch_max > 1:
-            self.batch_max = max(1, self.batch_max // 2)
+        if exc.status == 413 and len(pending.batch) > 1:
+            self.batch_max = max(1, min(self.batch_max, len(pending.batch) // 2))
+            self.backlog_batch_max = max(1, len(pending.batch) // 2)
             await self.spool.run(self.spool.release, pending)
             log.warning("uplink: batch too large, now at most %d readings", self.batch_max)
             return
