@@ -1,11 +1,14 @@
-"""Benchmark cloud ingest: one uvicorn worker, gzip batches, into VictoriaMetrics or embedded.
+"""Benchmark cloud ingest: 1, 2 and 4 uvicorn workers behind one port, gzip batches, into
+VictoriaMetrics (and one worker into the embedded store).
 
-For each batch size it prints readings/s and per-batch latency p50/p99 of the service,
+For each batch size and worker count it prints readings/s (and per worker) and per-batch
+latency p50/p99 of the service,
 next to the ceiling measured in the same run: influxdb-client alone writing the same
 points (as line protocol) straight into the same VictoriaMetrics with the same concurrency.
 Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
 
     python bench/ingest.py [--seconds 8] [--sizes 1000,5000,10000] [--concurrency 4]
+                           [--workers 1,2,4]
 """
 
 from __future__ import annotations
@@ -205,21 +208,26 @@ def run_service(
     sizes: list[int],
     seconds: float,
     concurrency: int,
+    workers: int = 1,
 ) -> dict[int, tuple[float, float, float, float]]:
     migrate(db_url)
     with Session(make_engine(db_url)) as session:
         crud.create_gateway(session, "gw-bench")
         token = crud.issue_gateway_token(session, SECRET, "gw-bench")[1]
     out = {}
-    with cloud_server(
-        env | {"PLANTWATCH_SECRET_KEY": SECRET, "PLANTWATCH_DATABASE_URL": db_url}, tmp
-    ) as server:
+    env = env | {
+        "PLANTWATCH_SECRET_KEY": SECRET,
+        "PLANTWATCH_DATABASE_URL": db_url,
+        "PLANTWATCH_BACKGROUND": "false",  # ingest alone, as API workers at scale run
+    }
+    with cloud_server(env, tmp, args=("--workers", str(workers))) as server:
         manifest = gzip.compress(work.manifest.model_dump_json().encode())
         httpx.put(
             f"{server.url}/api/v1/manifest",
             content=manifest,
             headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"},
         ).raise_for_status()
+        time.sleep(1.0 + workers)  # every worker up before the clock starts
         proc = psutil.Process(server.proc.pid)
         for size in sizes:
             out[size] = asyncio.run(
@@ -234,12 +242,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--assets", type=int, default=200)
+    parser.add_argument("--workers", default="1,2,4")
     args = parser.parse_args()
+    worker_counts = [int(w) for w in args.workers.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Workload(args.assets)
     print(
         f"{len(work.series)} series, {args.concurrency} concurrent senders, "
-        f"{args.seconds:g} s per figure, one uvicorn worker"
+        f"{args.seconds:g} s per figure, uvicorn workers {args.workers} (the first in the table)"
     )
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
@@ -251,15 +261,20 @@ def main() -> None:
                 s: ceiling(vm.url, work, s, args.seconds, args.concurrency, True) for s in sizes
             }
             vm_env = {"PLANTWATCH_TSDB_URL": vm.url, "PLANTWATCH_TSDB_KIND": "victoriametrics"}
-            vm_res = run_service(
-                vm_env,
-                tmp,
-                f"sqlite:///{tmp}/vm-reg.db",
-                work,
-                sizes,
-                args.seconds,
-                args.concurrency,
-            )
+            by_workers = {
+                n: run_service(
+                    vm_env,
+                    tmp,
+                    f"sqlite:///{tmp}/vm-reg-{n}.db",
+                    work,
+                    sizes,
+                    args.seconds,
+                    max(args.concurrency, 2 * n),
+                    n,
+                )
+                for n in worker_counts
+            }
+            vm_res = by_workers[worker_counts[0]]
         emb_env = {"PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp / "ts.db")}
         emb_res = run_service(
             emb_env, tmp, f"sqlite:///{tmp}/emb-reg.db", work, sizes, args.seconds, args.concurrency
@@ -277,6 +292,17 @@ def main() -> None:
             f"{rate / ceilings[s]:>8.2f} {rate / wire[s]:>5.2f} {p50:>7.1f} {p99:>7.1f} "
             f"{cpu:>6.0f} | {erate:>15,.0f}/s {ep50:>7.1f} {ep99:>7.1f}"
         )
+    print(
+        f"\n{'batch':>6} {'workers':>7} | {'service->VM':>11} {'per worker':>10} "
+        f"{'x LP':>5} {'per worker x LP':>15} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    for s in sizes:
+        for n, res in by_workers.items():
+            rate, p50, p99, _ = res[s]
+            print(
+                f"{s:>6} {n:>7} | {rate:>9,.0f}/s {rate / n:>8,.0f}/s {rate / wire[s]:>5.2f} "
+                f"{rate / n / wire[s]:>15.2f} {p50:>7.1f} {p99:>7.1f}"
+            )
     print("influxdb-client->VM: handed the points as records, it serialises them itself;")
     print("pre-serialised LP: handed finished line protocol, only the HTTP write is left.")
 
