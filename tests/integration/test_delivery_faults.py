@@ -199,8 +199,10 @@ async def test_a_full_disk_keeps_the_gateway_up_counting_what_it_could_not_keep(
                 await until(lambda: gw.guard.error is None, 20, "the spool writable again")
                 with cloud(tmp_path, [], port=c.server.port):
                     await until(lambda: gw.spool.depth < 100, 30, "the backlog delivered")
-                    await asyncio.sleep(1.0)
-            sim.cancel()
+                    sim.cancel()
+                    gw.stop()  # while the cloud is up: the final flush delivers the rest
+                    await asyncio.sleep(0)
+                    await until(gw.finished.is_set, 30, "the final flush and stop")
     from tests.integration.test_gateway_faults import assert_exactly_once
 
     assert_exactly_once(c, small_disk / "spool.db")
