@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from tests.integration.gateway_stack import (
     until,
     write_configs,
 )
+from tests.integration.test_gateway_faults import _gateway_process
 from tests.servers import Mosquitto, free_port, wait_port
 
 GATEWAY = "north-library"
@@ -80,15 +80,6 @@ class Sensor:
         self.client.disconnect()
 
 
-def _gateway(path: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "plantwatch.cli", "gateway", "run", str(path)],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-
-
 async def test_qos1_messages_survive_a_gateway_killed_again_and_again(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
@@ -105,7 +96,7 @@ async def test_qos1_messages_survive_a_gateway_killed_again_and_again(
         async with LiveSimulator(sim, live_config(fleet, broker.port), clock=clock) as live:
             paths = write_configs(fleet, live, broker.port, c.server.url, c.tokens, tmp_path, tweak)
             log = tmp_path / "gateway.log"
-            proc = _gateway(paths[GATEWAY], log)
+            proc = _gateway_process(paths[GATEWAY], log)
             kills = 0
             try:
                 await asyncio.to_thread(wait_port, health, proc, 30)
@@ -119,7 +110,7 @@ async def test_qos1_messages_survive_a_gateway_killed_again_and_again(
                     await asyncio.to_thread(proc.wait, 10)
                     kills += 1
                     await asyncio.sleep(0.3)  # the broker queues for the absent session
-                    proc = _gateway(paths[GATEWAY], log)
+                    proc = _gateway_process(paths[GATEWAY], log)
                     await asyncio.to_thread(wait_port, health, proc, 30)
                 sensor.stop.set()
                 await publishing
