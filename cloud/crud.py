@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from cloud.errors import Conflict, NotFound
@@ -24,7 +23,6 @@ from cloud.tables import (
     Asset,
     Gateway,
     GatewayToken,
-    IngestedBatch,
     Signal,
 )
 from kernel.contract import AlarmEvent, Manifest
@@ -214,72 +212,6 @@ def update_asset(session: Session, asset: Asset, change: AssetUpdate) -> Asset:
     asset.updated_at = datetime.now(UTC)
     session.commit()
     return asset
-
-
-def check_resend(session: Session, gateway_id: str, batch_id: str, digest: str) -> bool:
-    """True when this batch is already stored with these contents; ``Conflict`` when its id
-    was stored with other contents (a spool restored from an old copy, a sender's bug)."""
-    row = session.execute(
-        select(IngestedBatch.digest).where(
-            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch_id
-        )
-    ).first()
-    if row is None:
-        return False
-    if row.digest is not None and row.digest != digest:
-        raise Conflict(
-            f"batch {batch_id} was stored with other contents; send it under a new id",
-            "batch_conflict",
-        )
-    return True
-
-
-def record_batch(
-    session: Session,
-    gateway: Gateway,
-    batch_id: str,
-    readings: int,
-    seqs: tuple[int | None, int | None],
-    historical: bool,
-    oldest_at: datetime | None = None,
-    digest: str | None = None,
-) -> bool:
-    """Remember a stored batch (its first and last sequence numbers, its oldest reading, a
-    digest of its contents); False when a concurrent request recorded it first."""
-    session.add(
-        IngestedBatch(
-            gateway_id=gateway.id,
-            batch_id=batch_id,
-            readings=readings,
-            first_seq=seqs[0],
-            last_seq=seqs[1],
-            historical=historical,
-            oldest_at=oldest_at,
-            digest=digest,
-        )
-    )
-    gateway.last_seen_at = datetime.now(UTC)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
-def last_batch_id(session: Session) -> int:
-    """The id of the newest stored batch (0 when none)."""
-    return session.scalar(select(func.max(IngestedBatch.id))) or 0
-
-
-def batches_after(session: Session, after_id: int) -> list[tuple[int, str, datetime | None]]:
-    """(id, gateway, oldest reading) of the stored batches with ids above ``after_id``."""
-    rows = session.execute(
-        select(IngestedBatch.id, IngestedBatch.gateway_id, IngestedBatch.oldest_at)
-        .where(IngestedBatch.id > after_id)
-        .order_by(IngestedBatch.id)
-    )
-    return [(i, g, at if at is None or at.tzinfo else at.replace(tzinfo=UTC)) for i, g, at in rows]
 
 
 def record_alarm_events(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -102,10 +103,16 @@ class IngestedBatch(Base):
     """A batch that is durable in the time-series store; a resend is acknowledged, not stored."""
 
     __tablename__ = "ingested_batches"
-    __table_args__ = (UniqueConstraint("gateway_id", "batch_id"),)
+    __table_args__ = (
+        UniqueConstraint("gateway_id", "batch_id"),
+        Index("ix_ingested_batches_spool_seq", "gateway_id", "spool_id", "last_seq"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
     batch_id: Mapped[str] = mapped_column(String(64))
+    # Within one spool incarnation a range of sequence numbers is stored once: a batch that
+    # overlaps a stored one under another id comes from a spool restored from an old copy.
+    spool_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     readings: Mapped[int] = mapped_column(Integer)
     first_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

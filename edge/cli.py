@@ -178,6 +178,10 @@ def run(
     _config_problems(cfg, files=True)
     level = log_level.value if log_level is not None else cfg.gateway.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # The links log each device's failures and state changes themselves; pymodbus would
+        # add a hex dump of its last frames to every timeout.
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     # Everything loaded so far lives as long as the process: keep the collector off it.
     gc.collect()
     gc.freeze()

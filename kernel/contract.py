@@ -112,6 +112,14 @@ class Batch(_Strict):
     value: list[FiniteFloat | None]
     quality: list[Small]
     seq: list[Seq] = Field(default_factory=list)
+    spool_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        pattern=r"^[0-9A-Za-z_.]+$",
+        description="The spool (incarnation) whose sequence numbers these are: within one, "
+        "the cloud stores a range of sequence numbers once, under one batch id",
+    )
 
     @model_validator(mode="after")
     def _columns_agree(self) -> Batch:

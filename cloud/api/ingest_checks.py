@@ -191,11 +191,6 @@ def check_batch(
     return Admitted(Batch.of(batch.gateway_id, batch.batch_id, kept, batch.historical), rejected)
 
 
-def seq_range(batch: Batch) -> tuple[int | None, int | None]:
-    """Lowest and highest sequence number in a batch."""
-    return (min(batch.seq), max(batch.seq)) if batch.seq else (None, None)
-
-
 def oldest(batch: Batch) -> datetime | None:
     """The time of the batch's oldest reading (None for an empty batch)."""
     return datetime.fromtimestamp(min(batch.ts) / 1000, UTC) if batch.ts else None

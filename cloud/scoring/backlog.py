@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cloud import crud
+from cloud import batch_records
 
 # Batch ids come from a sequence and may commit out of order under concurrent ingest: each
 # look goes back this many ids and skips the ones already seen.
@@ -54,6 +54,6 @@ class Backlog:
         """Read the log since the last look; the first look only sets the cursor (the first
         round reads every window whole anyway)."""
         if self.cursor is None:
-            self.cursor = crud.last_batch_id(session)
+            self.cursor = batch_records.last_batch_id(session)
             return set()
-        return self.late(crud.batches_after(session, self.cursor - LOOKBACK_IDS), before)
+        return self.late(batch_records.batches_after(session, self.cursor - LOOKBACK_IDS), before)

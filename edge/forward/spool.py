@@ -352,6 +352,7 @@ class Spool:
             value=[None if v != v else v for v in values],
             quality=[q for c in cut for q in c.quality],
             seq=list(range(first, last + 1)),
+            spool_id=batch_id.split("-", 1)[0],
         )
         oldest = min((c.spooled_at for c in cut), default=int(time.time() * 1000))
         return Pending(batch, first, last, oldest)

@@ -4,21 +4,19 @@ QoS 1 messages, a spool whose disk fills up, a spool file deleted or restored fr
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from cloud.storage.base import SeriesTags
 from simulators.engine import Simulation
 from simulators.live import LiveSimulator
+from tests.integration.conftest import fill
 from tests.integration.gateway_stack import (
     Cloud,
     campus,
@@ -130,34 +128,6 @@ async def test_qos1_messages_survive_a_gateway_killed_again_and_again(
     assert stored & set(range(first, first + 10**6)) == acked  # and nothing else
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 4 MB file system of its own for the spool (tmpfs; root only, as CI runs)."""
-    if os.getuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("the full-disk test mounts a tmpfs: CI runs as root")
-        pytest.skip("needs root to mount a small file system")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
-    return filler
-
-
 async def test_a_full_disk_keeps_the_gateway_up_counting_what_it_could_not_keep(
     broker: Mosquitto, tmp_path: Path, small_disk: Path
 ) -> None:
@@ -177,7 +147,7 @@ async def test_a_full_disk_keeps_the_gateway_up_counting_what_it_could_not_keep(
             async with running(paths[GATEWAY]) as gw:
                 await until(lambda: gw.metrics.sent._value.get() > 100, 15, "first batches")
                 c.server.stop()  # the cloud is away too: everything must go to the spool
-                filler = await asyncio.to_thread(_fill, small_disk)
+                filler = await asyncio.to_thread(fill, small_disk)
                 dropped = gw.metrics.dropped.labels("spool_unwritable")
                 await until(lambda: dropped._value.get() > 0, 20, "readings dropped, counted")
                 assert gw.status()["ok"] is False and gw.status()["spool"]["writable"] is False

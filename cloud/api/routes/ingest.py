@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from cloud import crud
+from cloud import batch_records, crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
 from cloud.api.errors import AUTHENTICATED, Rejected
 from cloud.api.ingest_checks import (
@@ -20,7 +20,6 @@ from cloud.api.ingest_checks import (
     parse_batch,
     parse_body,
     scope_of,
-    seq_range,
 )
 from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
@@ -114,7 +113,7 @@ def ingest(
     """Check a batch, store it, then acknowledge; a resent batch is acknowledged, not stored."""
     batch = parse_batch(body)
     contents = digest(batch)
-    if crud.check_resend(session, gateway.id, batch.batch_id, contents):
+    if batch_records.check_resend(session, gateway.id, batch, contents):
         metrics.batches.labels("duplicate").inc()
         return IngestAck(batch_id=batch.batch_id, accepted=0, duplicate=True)
     scope = scopes.get(gateway.id, gateway.manifest_version)
@@ -140,15 +139,8 @@ def ingest(
         metrics.store_errors.labels("write").inc()
         raise
     metrics.write_seconds.observe(time.perf_counter() - began)
-    fresh = crud.record_batch(
-        session,
-        gateway,
-        batch.batch_id,
-        len(stored),
-        seq_range(batch),
-        batch.historical,
-        oldest(stored),
-        contents,
+    fresh = batch_records.record_batch(
+        session, gateway, batch, len(stored), oldest(stored), contents
     )
     metrics.batches.labels("stored" if fresh else "duplicate").inc()
     if fresh:

@@ -128,6 +128,29 @@ def test_a_batch_id_seen_with_other_contents_is_a_conflict(cloud: Cloud) -> None
     assert _stored(cloud) == len(first)
 
 
+def _numbered(cloud: Cloud, spool: str | None, first: int, n: int, batch_id: str) -> Batch:
+    readings = [
+        r._replace(seq=first + i, ts_ms=r.ts_ms + first * 1000)
+        for i, r in enumerate(_batch(cloud, n=n).readings()[:n])
+    ]
+    return Batch.of("gw-a", batch_id, readings).model_copy(update={"spool_id": spool})
+
+
+def test_a_spools_sequence_numbers_are_stored_once_whatever_the_batch_id(cloud: Cloud) -> None:
+    token = cloud.tokens["gw-a"]
+    assert cloud.post(_numbered(cloud, "aa01", 1, 5, "aa01-1-5"), token).status_code == 200
+    assert cloud.post(_numbered(cloud, "aa01", 6, 5, "aa01-6-10"), token).status_code == 200
+    # a spool restored from a copy taken at seq 3 numbers other readings 4-8 again
+    restored = _numbered(cloud, "aa01", 4, 5, "aa01-4-8")
+    rsp = cloud.post(restored, token)
+    assert rsp.status_code == 409 and rsp.json()["reason"] == "batch_conflict"
+    assert "aa01-1-5" in rsp.json()["detail"] and "new spool id" in rsp.json()["detail"]
+    # under a new incarnation the same numbers are new readings; without a spool id, no check
+    assert cloud.post(_numbered(cloud, "bb02", 4, 5, "bb02-4-8"), token).status_code == 200
+    assert cloud.post(_numbered(cloud, None, 4, 5, "legacy-4-8"), token).status_code == 200
+    assert _stored(cloud) == 10 + 5  # the legacy batch's readings are the bb02 batch's keys
+
+
 def test_numbers_no_store_can_hold_are_refused_whole(cloud: Cloud) -> None:
     auth = cloud.auth(cloud.tokens["gw-a"])
     r = _batch(cloud, n=2).readings()

@@ -1,0 +1,98 @@
+"""The record of stored batches: what makes a resend a duplicate and a reused id a conflict."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cloud.errors import Conflict
+from cloud.tables import Gateway, IngestedBatch
+from kernel.contract import Batch
+
+
+def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -> bool:
+    """True when this batch is already stored with these contents; ``Conflict`` when its id,
+    or its spool's sequence numbers under another id, were stored with other contents (a
+    spool restored from an old copy, a sender's bug)."""
+    row = session.execute(
+        select(IngestedBatch.digest).where(
+            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch.batch_id
+        )
+    ).first()
+    if row is not None:
+        if row.digest is not None and row.digest != digest:
+            raise Conflict(
+                f"batch {batch.batch_id} was stored with other contents; send it under a new id",
+                "batch_conflict",
+            )
+        return True
+    if batch.spool_id is not None and batch.seq:
+        first, last = min(batch.seq), max(batch.seq)
+        taken = session.execute(
+            select(IngestedBatch.batch_id)
+            .where(
+                IngestedBatch.gateway_id == gateway_id,
+                IngestedBatch.spool_id == batch.spool_id,
+                IngestedBatch.last_seq >= first,
+                IngestedBatch.first_seq <= last,
+            )
+            .limit(1)
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                f"sequence numbers {first}-{last} of spool {batch.spool_id} were stored in "
+                f"batch {taken.batch_id}; send them under a new spool id",
+                "batch_conflict",
+            )
+    return False
+
+
+def record_batch(
+    session: Session,
+    gateway: Gateway,
+    batch: Batch,
+    readings: int,
+    oldest_at: datetime | None,
+    digest: str,
+) -> bool:
+    """Remember a stored batch (its spool and sequence numbers, how many readings were
+    stored, its oldest reading, a digest of its contents); False when a concurrent request
+    recorded it first."""
+    session.add(
+        IngestedBatch(
+            gateway_id=gateway.id,
+            batch_id=batch.batch_id,
+            readings=readings,
+            first_seq=min(batch.seq) if batch.seq else None,
+            last_seq=max(batch.seq) if batch.seq else None,
+            historical=batch.historical,
+            oldest_at=oldest_at,
+            digest=digest,
+            spool_id=batch.spool_id,
+        )
+    )
+    gateway.last_seen_at = datetime.now(UTC)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def last_batch_id(session: Session) -> int:
+    """The id of the newest stored batch (0 when none)."""
+    return session.scalar(select(func.max(IngestedBatch.id))) or 0
+
+
+def batches_after(session: Session, after_id: int) -> list[tuple[int, str, datetime | None]]:
+    """(id, gateway, oldest reading) of the stored batches with ids above ``after_id``."""
+    rows = session.execute(
+        select(IngestedBatch.id, IngestedBatch.gateway_id, IngestedBatch.oldest_at)
+        .where(IngestedBatch.id > after_id)
+        .order_by(IngestedBatch.id)
+    )
+    return [(i, g, at if at is None or at.tzinfo else at.replace(tzinfo=UTC)) for i, g, at in rows]
