@@ -8,7 +8,10 @@ points (as line protocol) straight into the same VictoriaMetrics with the same c
 Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
 
     python bench/ingest.py [--seconds 8] [--sizes 1000,5000,10000] [--concurrency 4]
-                           [--workers 1,2,4]
+                           [--workers 1,2,4] [--postgres]
+
+With --postgres it also runs one worker with its registry in PostgreSQL, next to what that
+PostgreSQL alone commits: one batch row per transaction, as the ingest path writes it.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from cloud.storage.influx_writer import MILLISECONDS, InfluxWriter, series_prefi
 from kernel.contract import Manifest
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
-from tests.servers import cloud_server, victoria_metrics
+from tests.servers import cloud_server, postgres, victoria_metrics
 
 SECRET = "bench-secret-of-sufficient-length"
 
@@ -200,6 +203,43 @@ async def service(
     return done / took, q[49] * 1000, q[98] * 1000, cpu
 
 
+def registry_ceiling(db_url: str, seconds: float, concurrency: int) -> float:
+    """Batch rows/s the registry alone commits, one row per transaction, ``concurrency``
+    threads (the ingest path's only registry write)."""
+    from cloud.tables import IngestedBatch
+
+    migrate(db_url)
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        crud.create_gateway(session, "gw-reg")
+    done = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def run(k: int) -> None:
+        n = 0
+        with Session(engine) as session:
+            while time.monotonic() < stop and n < 10**6:
+                session.add(
+                    IngestedBatch(
+                        gateway_id="gw-reg", batch_id=f"{k}-{n}", readings=100, digest="0" * 64
+                    )
+                )
+                session.commit()
+                n += 1
+        with lock:
+            done[0] += n
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    return done[0] / (time.monotonic() - began)
+
+
 def run_service(
     env: dict[str, str],
     tmp: Path,
@@ -243,6 +283,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--assets", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--postgres", action="store_true", help="also a PostgreSQL registry")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -275,6 +316,15 @@ def main() -> None:
                 for n in worker_counts
             }
             vm_res = by_workers[worker_counts[0]]
+            pg_res: dict[int, tuple[float, float, float, float]] = {}
+            pg_alone = 0.0
+            if args.postgres:
+                with postgres() as pg:
+                    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/postgres"
+                    pg_alone = registry_ceiling(url, args.seconds, args.concurrency)
+                    pg_res = run_service(
+                        vm_env, tmp, url, work, sizes, args.seconds, args.concurrency
+                    )
         emb_env = {"PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp / "ts.db")}
         emb_res = run_service(
             emb_env, tmp, f"sqlite:///{tmp}/emb-reg.db", work, sizes, args.seconds, args.concurrency
@@ -303,6 +353,17 @@ def main() -> None:
                 f"{s:>6} {n:>7} | {rate:>9,.0f}/s {rate / n:>8,.0f}/s {rate / wire[s]:>5.2f} "
                 f"{rate / n / wire[s]:>15.2f} {p50:>7.1f} {p99:>7.1f}"
             )
+    if pg_res:
+        print(
+            f"\nPostgreSQL alone commits {pg_alone:,.0f} batch rows/s "
+            f"({args.concurrency} threads, one row per transaction)"
+        )
+        print(f"{'batch':>6} | {'registry':>10} {'service->VM':>11} {'batches/s':>9} {'x PG':>5}")
+        for s in sizes:
+            for name, res in (("SQLite", vm_res), ("PostgreSQL", pg_res)):
+                rate = res[s][0]
+                extra = f" {rate / s / pg_alone:>5.2f}" if name == "PostgreSQL" else ""
+                print(f"{s:>6} | {name:>10} {rate:>9,.0f}/s {rate / s:>9,.0f}{extra}")
     print("influxdb-client->VM: handed the points as records, it serialises them itself;")
     print("pre-serialised LP: handed finished line protocol, only the HTTP write is left.")
 

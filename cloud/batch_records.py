@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from cloud.errors import Conflict
 from cloud.tables import Gateway, IngestedBatch
 from kernel.contract import Batch
+
+SEEN_EVERY = timedelta(seconds=10)  # how fresh a gateway's "last seen" is kept
 
 
 def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -> bool:
@@ -74,7 +76,10 @@ def record_batch(
             spool_id=batch.spool_id,
         )
     )
-    gateway.last_seen_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    seen = gateway.last_seen_at
+    if seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=UTC)) < now - SEEN_EVERY:
+        gateway.last_seen_at = now  # an UPDATE per batch would double the registry's writes
     try:
         session.commit()
     except IntegrityError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +12,9 @@ from cloud import kpis as k
 from cloud.api.deps import ClockDep, SessionDep, ViewerDep
 from cloud.api.errors import AUTHENTICATED, Rejected
 from cloud.schemas import BacklogOut, ComplianceOut, KpisPublic
+
+EARLIEST = datetime(1970, 2, 1, tzinfo=UTC)  # a default start 30 days back stays representable
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], responses=AUTHENTICATED)
 
@@ -34,6 +37,8 @@ def get_kpis(
     and event recall, availability per asset, for orders reported in [start, end)."""
     now = clock.now()
     end = end or now
+    if not all(EARLIEST <= t <= LATEST for t in (start or EARLIEST, end)):
+        raise Rejected(422, "bad_period", f"start and end lie between {EARLIEST} and {LATEST}")
     start = start or end - timedelta(days=30)
     if start >= end:
         raise Rejected(422, "empty_period", "start must be before end")
