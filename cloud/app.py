@@ -28,6 +28,7 @@ from cloud.db import make_engine, migrate, session_factory
 from cloud.metrics import CloudMetrics
 from cloud.settings import Settings
 from cloud.storage.factory import open_store
+from cloud.web import setup as web
 
 log = logging.getLogger("plantwatch.cloud")
 
@@ -73,4 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app, settings.retry_after_s)
     for module in (ingest, alarms, assets, warnings, work_orders, kpis, admin, health):
         app.include_router(module.router)
+    web.install(app)
     return app

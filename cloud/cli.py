@@ -254,3 +254,8 @@ def apikey_revoke(key_id: int) -> None:
         except NotFound as exc:
             _fail(str(exc))
     console.print(f"revoked key {key_id}")
+
+
+from cloud.user_cli import user_app  # noqa: E402 (it uses the helpers above)
+
+app.add_typer(user_app, name="user")

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     alert_mqtt_host: str | None = Field(default=None, description="Broker for MQTT alerts")
     alert_mqtt_port: int = Field(default=1883, ge=1, le=65535)
     alert_mqtt_topic: str = "plantwatch/alerts"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach the web app: the base of the links in messages",
+    )
+    web_secure_cookies: bool = Field(
+        default=True, description="Session cookies only over HTTPS (browsers allow loopback)"
+    )
+    upload_dir: str = Field(default="./plantwatch-uploads", description="Photos people attach")
+    max_photo_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
     @property
     def clock(self) -> Clock:

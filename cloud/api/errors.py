@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from cloud.errors import Conflict, Invalid, NotFound
+from cloud.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from cloud.schemas import Problem
 from cloud.storage.base import StoreUnavailable
 from cloud.workorders.codes import UnknownCode
@@ -68,6 +68,12 @@ def as_rejected(exc: Exception) -> Rejected:
         return Rejected(409, exc.reason, exc.detail)
     if isinstance(exc, Invalid):
         return Rejected(422, exc.reason, exc.detail)
+    if isinstance(exc, Forbidden):
+        return Rejected(403, exc.reason, exc.detail)
+    if isinstance(exc, TooMany):
+        return Rejected(
+            429, exc.reason, exc.detail, headers={"Retry-After": str(exc.retry_after_s)}
+        )
     if isinstance(exc, IllegalTransition):
         return Rejected(409, "illegal_transition", str(exc))
     if isinstance(exc, UnknownCode):
@@ -75,15 +81,17 @@ def as_rejected(exc: Exception) -> Rejected:
     raise TypeError(f"no answer for {type(exc).__name__}")
 
 
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    """A refusal as a ``Problem`` body, logged and counted."""
+    r = as_rejected(exc)
+    request.app.state.metrics.rejects.labels(r.reason).inc()
+    log.warning("refused %s %s: %s %s", request.method, request.url.path, r.reason, r.detail)
+    body = Problem(detail=r.detail, reason=r.reason, items=list(r.items))
+    return JSONResponse(body.model_dump(), status_code=r.status, headers=r.headers)
+
+
 def install(app: FastAPI, retry_after_s: int) -> None:
     """Answer every refusal as a ``Problem`` body, logged and counted."""
-
-    async def refused(request: Request, exc: Exception) -> JSONResponse:
-        r = as_rejected(exc)
-        request.app.state.metrics.rejects.labels(r.reason).inc()
-        log.warning("refused %s %s: %s %s", request.method, request.url.path, r.reason, r.detail)
-        body = Problem(detail=r.detail, reason=r.reason, items=list(r.items))
-        return JSONResponse(body.model_dump(), status_code=r.status, headers=r.headers)
 
     async def malformed(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -114,7 +122,16 @@ def install(app: FastAPI, retry_after_s: int) -> None:
             body.model_dump(), status_code=503, headers={"Retry-After": str(retry_after_s)}
         )
 
-    for kind in (Rejected, NotFound, Conflict, Invalid, IllegalTransition, UnknownCode):
+    for kind in (
+        Rejected,
+        NotFound,
+        Conflict,
+        Invalid,
+        Forbidden,
+        TooMany,
+        IllegalTransition,
+        UnknownCode,
+    ):
         app.add_exception_handler(kind, refused)
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(RequestValidationError, malformed)

@@ -63,6 +63,7 @@ class Outcome(StrEnum):
 
     CONFIRMED = "confirmed"
     FALSE_ALARM = "false_alarm"
+    NOTHING_FOUND = "nothing_found"  # no fault found: neither confirmed nor disproved
     NOT_PREDICTIVE = "not_predictive"
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.errors import NotFound
+from cloud.errors import Invalid, NotFound
 from cloud.tables import (
     Asset,
     EscalationRow,
@@ -211,6 +211,17 @@ def act(
         _close_warnings(session, row.id, order.state.value, now)
     session.commit()
     return row
+
+
+def check_label(session: Session, row: WorkOrderRow, label: str) -> None:
+    """Refuse arrival by a scanned or typed label that is not the order's asset's."""
+    code = label.strip()
+    if code.startswith(("http://", "https://")):
+        code = code.rstrip("/").rsplit("/", 1)[-1]  # a label's QR code holds the asset's page
+    if code.lower() != row.asset_id.lower():
+        other = session.get(Asset, code)
+        whose = f"asset {other.id}'s" if other is not None else "no asset's"
+        raise Invalid(f"label {code} is {whose}, not {row.asset_id}'s", "wrong_asset")
 
 
 def comment(session: Session, order_id: int, text: str, by: str, now: datetime) -> WorkOrderRow:

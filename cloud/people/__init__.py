@@ -1,0 +1,1 @@
+"""People: users, sign-in sessions, action links, and who may see and do what."""

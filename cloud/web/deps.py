@@ -1,0 +1,90 @@
+"""What every page needs: the signed-in person, their CSRF token, templates, the clock."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from cloud.api.deps import ClockDep, SessionDep, SettingsDep
+from cloud.errors import Forbidden
+from cloud.people.sessions import session_user
+from cloud.people.users import Person, person
+from cloud.settings import Settings
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+SESSION_COOKIE = "pw_session"
+PRESIGN_COOKIE = "pw_presign"  # double-submit CSRF token for the sign-in form
+
+
+class SignInNeeded(Exception):
+    """No live session: the page answers with the sign-in form."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking at a page, and their session's CSRF token."""
+
+    person: Person
+    csrf: str
+
+    def local(self, t: datetime | None) -> str:
+        """A stored time in the viewer's time zone."""
+        if t is None:
+            return "-"
+        aware = t if t.tzinfo else t.replace(tzinfo=UTC)
+        return aware.astimezone(ZoneInfo(self.person.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def current_viewer(
+    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> Viewer:
+    """The signed-in person; ``SignInNeeded`` otherwise."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    found = session_user(session, secret, settings.secret_key, clock.now()) if secret else None
+    if found is None:
+        raise SignInNeeded
+    user, csrf = found
+    return Viewer(person(session, user), csrf)
+
+
+ViewerWeb = Annotated[Viewer, Depends(current_viewer)]
+
+
+def check_csrf(viewer: Viewer, token: str) -> None:
+    """Refuse a form that does not carry the session's CSRF token."""
+    if not secrets.compare_digest(token.encode(), viewer.csrf.encode()):
+        raise Forbidden("the form's security token is missing or stale; reload the page", "csrf")
+
+
+def set_cookie(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
+    """A cookie only the server reads, sent back only to this site's pages."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/app",
+        httponly=True,
+        secure=settings.web_secure_cookies,
+        samesite="lax",
+    )
+
+
+def page(
+    request: Request, name: str, viewer: Viewer | None, status: int = 200, **context: Any
+) -> Response:
+    """Render a template with the viewer and the common helpers."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {"viewer": viewer, "me": viewer.person if viewer else None, **context},
+        status_code=status,
+    )
