@@ -26,6 +26,7 @@ from cloud.api.routes import (
 )
 from cloud.db import make_engine, migrate, session_factory
 from cloud.metrics import CloudMetrics
+from cloud.people.paging import Pager
 from cloud.settings import Settings
 from cloud.storage.factory import open_store
 from cloud.web import setup as web
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
-        app.state.notifier = Notifier(channels_from(settings))
+        pager = Pager(settings, app.state.sessions)
+        app.state.notifier = Notifier(channels_from(settings), pager=pager.page)
         work = (
             background.loops(settings, app.state.sessions, app.state.store, app.state.notifier)
             if settings.background

@@ -98,13 +98,15 @@ def worker(
     from cloud import background
     from cloud.alerts.notifier import Notifier
     from cloud.alerts.setup import channels_from
+    from cloud.people.paging import Pager
     from cloud.storage.factory import open_store
 
     settings, engine = _database()
     store = open_store(settings)
 
-    notifier = Notifier(channels_from(settings))
-    work = background.loops(settings, session_factory(engine), store, notifier, checker, scorer)
+    sessions = session_factory(engine)
+    notifier = Notifier(channels_from(settings), pager=Pager(settings, sessions).page)
+    work = background.loops(settings, sessions, store, notifier, checker, scorer)
     if not work:
         _fail("nothing to run (no checker, and no model registry)", 2)
 

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     )
     alert_smtp_host: str | None = Field(default=None, description="SMTP relay for e-mail alerts")
     alert_smtp_port: int = Field(default=25, ge=1, le=65535)
+    alert_smtp_starttls: bool = Field(default=False, description="Upgrade with STARTTLS")
+    alert_smtp_user: str = Field(default="", description="SMTP login (with STARTTLS)")
+    alert_smtp_password: str = Field(default="", description="SMTP password")
+    page_templates: str | None = Field(
+        default=None, description="Folder of page_<language>.txt templates (else the built-in)"
+    )
+    page_link_minutes: int = Field(
+        default=30, ge=1, le=1440, description="How long a message's acknowledge link works"
+    )
     alert_email_from: str = "plantwatch@localhost"
     alert_email_to: str = Field(default="", description="Comma-separated recipients")
     alert_mqtt_host: str | None = Field(default=None, description="Broker for MQTT alerts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from cloud.alerts.channels import Channel
@@ -30,6 +31,13 @@ class Notifier:
     attempts: int = 3
     backoff_s: float = 0.5
     sent: set[tuple[str, str, frozenset[str]]] = field(default_factory=set)
+    # Pages the person on duty for a work order (cloud/people/paging.py), when configured.
+    pager: Callable[[int], Awaitable[object]] | None = None
+
+    async def page(self, order_id: int) -> None:
+        """Page whoever is on duty for the order (nothing when no pager is configured)."""
+        if self.pager is not None:
+            await self.pager(order_id)
 
     def _seen(self, group: Group) -> tuple[str, str, frozenset[str]]:
         return group.key, group.status, frozenset(a.fingerprint for a in group.alerts)

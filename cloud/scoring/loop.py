@@ -235,11 +235,12 @@ async def _announce(rnd: Round, notifier: Notifier | None) -> None:
                 w.failure_mode or "mode not named",
                 w.work_order_id,
             )
-        if notifier is not None and notifier.channels:
+        if notifier is not None:
             for order in rnd.changes.orders:
                 for d in await notifier.notify(order_group(order)):
                     if not d.ok:
                         log.error("work-order alert via %s failed: %s", d.channel, d.error)
+                await notifier.page(order.id)
 
 
 async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:

@@ -244,6 +244,8 @@ def report(
     viewer: ViewerWeb,
     session: SessionDep,
     clock: ClockDep,
+    notifier: NotifierDep,
+    background: BackgroundTasks,
     csrf: Text,
     asset: Annotated[str, Form(max_length=200)],
     description: Annotated[str, Form(min_length=3, max_length=500)],
@@ -257,6 +259,8 @@ def report(
             code, "request", "reported", description.strip()[:200], Priority(urgency)
         )
         row = orders.report(session, rep, viewer.person.username, clock.now())
+        background.add_task(notifier.notify, order_group(row))
+        background.add_task(notifier.page, row.id)
     except NotFound as exc:
         assets = list(session.scalars(select(Asset).order_by(Asset.id)))
         return page(

@@ -52,6 +52,7 @@ def post_alarms(
     stored = crud.record_alarm_events(session, gateway, batch.events)
     for order in orders_for_alarms(session, stored, clock.now()):
         background.add_task(notifier.notify, order_group(order))
+        background.add_task(notifier.page, order.id)
     return AlarmAck(received=len(batch.events), stored=len(stored))
 
 

@@ -57,6 +57,7 @@ def report(
     rep = orders.Report(body.asset_id, "manual", body.fault, body.title, body.priority)
     row = orders.report(session, rep, key.name, clock.now())
     background.add_task(notifier.notify, order_group(row))
+    background.add_task(notifier.page, row.id)
     return row
 
 

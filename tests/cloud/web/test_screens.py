@@ -1,0 +1,299 @@
+"""The people's screens in a real headless Chromium (Debian's), on a phone's viewport.
+
+A cloud process with an SMTP server beside it; a requester reports a fault from her phone,
+the technician on duty is paged by e-mail, acknowledges from the message's link, proves he
+is on site with the equipment's label, completes with codes and a verdict; the requester
+rates the repair. Then what each role may not do, CSRF, and spent or expired links.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from cloud import crud
+from cloud.db import make_engine, migrate
+from cloud.people.users import PersonRole, put_user
+from cloud.workorders import teams
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from tests.cloud.conftest import SECRET, fleet_manifests
+from tests.servers import Process, cloud_server, free_port
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+SCREENS = Path(__file__).resolve().parents[3] / "docs" / "screens"
+PASSWORD = "correct-horse-battery"
+
+
+class Inbox:
+    """An SMTP server's received messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def wait(self, n: int, timeout_s: float = 15.0) -> list[Any]:
+        """The first ``n`` messages, waiting (bounded) for them."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.messages) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} of {n} messages arrived")
+            time.sleep(0.1)
+        return self.messages[:n]
+
+
+@dataclass
+class Site:
+    """A running cloud with people, a team, a route, a roster and equipment."""
+
+    server: Process
+    inbox: Inbox
+    asset: str
+    other_asset: str
+    db: Path
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return self.server.url
+
+
+def _people(db: str) -> tuple[str, str]:
+    migrate(db)
+    sim = Simulation(synthetic_fleet(4, seed=5), horizon_days=1)
+    manifest = fleet_manifests(sim, ("gw-a",))["gw-a"]
+    with Session(make_engine(db)) as s:
+        gw = crud.create_gateway(s, "gw-a")
+        crud.apply_manifest(s, gw, manifest)
+        teams.put_team(s, "mech", "Mechanical", "lena", "sam")
+        teams.replace_routes(s, [("*", "*", "mech")])
+        now = datetime.now(UTC)
+        teams.add_shift(s, "tom", "mech", now - timedelta(hours=1), now + timedelta(hours=8))
+        for name, roles, team, email in (
+            ("tom", [PersonRole.TECHNICIAN], ["mech"], "tom@example.test"),
+            ("lena", [PersonRole.TECHNICIAN], ["mech"], "lena@example.test"),
+            ("rita", [PersonRole.REQUESTER], [], "rita@example.test"),
+            ("dina", [PersonRole.DISPATCHER], [], "dina@example.test"),
+        ):
+            put_user(
+                s, name, name=name.title(), email=email, roles=roles, teams=team, password=PASSWORD
+            )
+    return manifest.assets[0].id, manifest.assets[1].id
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """The cloud process, its SMTP server and the people."""
+    inbox = Inbox()
+    smtp_port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    db = f"sqlite:///{tmp_path}/pw.db"
+    asset, other = _people(db)
+    port = free_port()
+    env = {
+        "PLANTWATCH_SECRET_KEY": SECRET,
+        "PLANTWATCH_DATABASE_URL": db,
+        "PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp_path / "ts.db"),
+        "PLANTWATCH_BACKGROUND": "false",
+        "PLANTWATCH_ALERT_SMTP_HOST": "127.0.0.1",
+        "PLANTWATCH_ALERT_SMTP_PORT": str(smtp_port),
+        "PLANTWATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    try:
+        with cloud_server(env, tmp_path, port=port) as server:
+            yield Site(server, inbox, asset, other, tmp_path / "pw.db")
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (nothing is downloaded)."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def sign_in(page: Page, url: str, user: str) -> None:
+    """Sign in through the form."""
+    page.goto(f"{url}/app/sign-in")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
+
+
+def shot(page: Page, name: str) -> None:
+    """A screenshot for the documentation."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+
+def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser) -> None:
+    rita = browser.new_context(**PHONE).new_page()
+    sign_in(rita, site.url, "rita")
+    rita.goto(f"{site.url}/app/report?asset={site.asset}")
+    rita.get_by_label("What is wrong?").fill("Loud grinding from the pump, water on the floor")
+    rita.get_by_label("Urgency").select_option("urgent")
+    shot(rita, "report-phone")
+    rita.get_by_role("button", name="Send report").click()
+    expect(rita.get_by_test_id("state")).to_have_text("dispatched")  # routed to tom on duty
+    order_id = int(rita.url.rsplit("/", 1)[-1])
+
+    # the technician on duty is paged with a link that acknowledges in one tap
+    (mail,) = site.inbox.wait(1)
+    assert mail["To"] == "tom@example.test" and f"work order {order_id}" in mail["Subject"]
+    body = mail.get_content()
+    ack = re.search(r"http://127\.0\.0\.1:\d+/app/l/\S+", body)
+    assert ack is not None, body
+    tom_phone = browser.new_context(**PHONE)
+    tom = tom_phone.new_page()
+    tom.goto(ack.group(0))
+    tom.get_by_role("button", name=f"Acknowledge order {order_id}").click()
+    expect(tom.get_by_role("heading")).to_have_text(f"Order {order_id} acknowledged")
+    tom.goto(ack.group(0))  # a link works once
+    expect(tom.get_by_role("status")).to_contain_text("used already")
+
+    # on site: the label of another asset is refused, the right one accepted
+    sign_in(tom, site.url, "tom")
+    tom.goto(f"{site.url}/app/orders")
+    expect(tom.locator(".clock").first).to_contain_text(re.compile(r"on site in \d+ min"))
+    shot(tom, "technician-orders-phone")
+    tom.goto(f"{site.url}/app/orders/{order_id}")
+    tom.get_by_label("Equipment label (scan or type)").fill(site.other_asset)
+    tom.get_by_role("button", name="I am on site").click()
+    expect(tom.get_by_role("alert")).to_contain_text(f"not {site.asset}'s")
+    tom.get_by_label("Equipment label (scan or type)").fill(site.asset)
+    tom.get_by_role("button", name="I am on site").click()
+    expect(tom.get_by_test_id("state")).to_have_text("on site")
+    tom.get_by_role("button", name="Start work").click()
+    expect(tom.get_by_test_id("state")).to_have_text("in progress")
+    shot(tom, "technician-order-phone")
+    tom.get_by_label("Verdict on the prediction").select_option("not_predictive")
+    tom.get_by_label("Labour hours, parts, notes").fill("1.5 h; mechanical seal replaced")
+    tom.get_by_role("button", name="Complete").click()
+    expect(tom.get_by_test_id("state")).to_have_text("completed")
+
+    # the requester sees it done and rates it
+    rita.goto(f"{site.url}/app/requests")
+    expect(rita.get_by_role("status")).to_contain_text("please rate it")
+    rita.goto(f"{site.url}/app/orders/{order_id}")
+    rita.get_by_label("4").check()
+    rita.get_by_role("button", name="Send rating").click()
+    expect(rita.get_by_test_id("state")).to_have_text("closed")
+    with sqlite3.connect(site.db) as db:
+        steps = [
+            r[0]
+            for r in db.execute(
+                "SELECT action FROM work_order_steps WHERE order_id = ? ORDER BY id", (order_id,)
+            )
+        ]
+    assert steps == [
+        "report",
+        "dispatch",
+        "acknowledge",
+        "arrive",
+        "start",
+        "complete",
+        "comment",
+        "rate",
+    ]
+
+
+def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
+    site: Site, browser: Browser
+) -> None:
+    rita = browser.new_context(**PHONE).new_page()
+    sign_in(rita, site.url, "rita")
+    rita.goto(f"{site.url}/app/report?asset={site.asset}")
+    rita.get_by_label("What is wrong?").fill("No hot water in the east wing")
+    rita.get_by_role("button", name="Send report").click()
+    order_id = int(rita.url.rsplit("/", 1)[-1])
+
+    dina = browser.new_context(**DESKTOP).new_page()
+    sign_in(dina, site.url, "dina")
+    dina.goto(f"{site.url}/app/board")
+    cell = dina.get_by_test_id(f"state-{order_id}")
+    expect(cell).to_have_text("dispatched")
+    shot(dina, "dispatcher-board-desktop")
+    # the technician acknowledges on his phone; the board shows it without a reload
+    tom = browser.new_context(**PHONE).new_page()
+    sign_in(tom, site.url, "tom")
+    tom.goto(f"{site.url}/app/orders")
+    began = time.monotonic()
+    tom.get_by_role("button", name=f"Acknowledge #{order_id}").click()
+    expect(cell).to_have_text("acknowledged", timeout=5000)
+    assert time.monotonic() - began < 3.0
+
+    # a requester may not see the board, nor act on the order as a technician
+    rsp = rita.goto(f"{site.url}/app/board")
+    assert rsp is not None and rsp.status == 403
+    rita.goto(f"{site.url}/app/requests")
+    csrf = rita.locator("input[name=csrf]").first.get_attribute("value")
+    rsp2 = rita.request.post(
+        f"{site.url}/app/orders/{order_id}/act",
+        form={"csrf": csrf or "", "action": "arrive", "label": site.asset},
+    )
+    assert rsp2.status == 403
+    # a form without the session's CSRF token is refused, even from the right person
+    rsp3 = tom.request.post(
+        f"{site.url}/app/orders/{order_id}/act", form={"action": "arrive", "label": site.asset}
+    )
+    assert rsp3.status == 422  # the token is a required field
+    rsp4 = tom.request.post(
+        f"{site.url}/app/orders/{order_id}/act",
+        form={"csrf": "forged", "action": "arrive", "label": site.asset},
+    )
+    assert rsp4.status == 403
+    # signed out, nothing is shown
+    anon = browser.new_context(**PHONE).new_page()
+    anon.goto(f"{site.url}/app/orders/{order_id}")
+    expect(anon.get_by_role("heading")).to_have_text("Sign in")
+    # an expired link is refused
+    (page_mail,) = site.inbox.wait(1)
+    link = re.search(r"/app/l/\S+", page_mail.get_content())
+    assert link is not None
+    with sqlite3.connect(site.db) as db:
+        db.execute("UPDATE action_links SET expires_at = '2000-01-01 00:00:00'")
+    rsp5 = anon.goto(f"{site.url}{link.group(0)}")
+    assert rsp5 is not None and rsp5.status == 410
+    expect(anon.get_by_role("status")).to_contain_text("expired")
+
+
+def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Browser) -> None:
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(f"{site.url}/app/sign-in")
+    shot(page, "sign-in-phone")
+    for _ in range(5):
+        page.get_by_label("User name").fill("tom")
+        page.get_by_label("Password").fill("wrong-password-123")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("wrong password")
+    page.get_by_label("User name").fill("tom")
+    page.get_by_label("Password").fill(PASSWORD)  # right, but too late
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("too many failed sign-ins")
+    other = browser.new_context(**PHONE)
+    sign_in(other.new_page(), site.url, "rita")
+    (cookie,) = [c for c in other.cookies() if c["name"] == "pw_session"]
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
