@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,13 +32,14 @@ from edge.config import load_config
 from edge.daemon import Gateway
 from kernel.contract import AssetClass
 from models.pipeline import FleetModel
-from plantwatch.broker import find_binary, mosquitto
+from plantwatch.broker import find_binary, free_port, mosquitto
 from plantwatch.quick_model import caught
 from plantwatch.replay import stored_lead_h
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
 from plantwatch.stack_setup import (
     SECRET,
     STEP,
+    TEAMS,
     backfill,
     ensure_model,
     gateway_docs,
@@ -100,6 +102,7 @@ class Stack:
     live: LiveSimulator
     store: TimeSeriesStore
     gateways: dict[str, Gateway] = field(default_factory=dict)
+    web_password: str = ""  # the demo's people sign in to the web app with it
 
     def now(self) -> int:
         """Simulated epoch seconds."""
@@ -195,7 +198,9 @@ async def _running(
     scenario = Scenario(failure, opens_h, start)
     gw_ids = list(gateway_configs(fleet_cfg))
     db_url = opts.database_url or f"sqlite:///{opts.workdir}/plantwatch.db"
-    tokens, keys = seed_database(db_url, gw_ids, datetime.fromtimestamp(start, UTC))
+    web_password = secrets.token_urlsafe(9)  # the demo's people sign in with it
+    tokens, keys = seed_database(db_url, gw_ids, datetime.fromtimestamp(start, UTC), web_password)
+    port = free_port()
     inbox = Inbox()
     webhook, mail = WebhookSink(inbox), MailSink(inbox)
     webhook.start()
@@ -217,14 +222,14 @@ async def _running(
         alert_smtp_host="127.0.0.1",
         alert_smtp_port=mail.port,
         alert_email_to="maintenance@campus.example",
+        public_url=f"http://127.0.0.1:{port}",
         **(alert_settings or {}),
         _env_file=None,
     )
     app = create_app(settings)
-    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
     await wait_for(lambda: server.started, 30, "the cloud to start")
-    port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     live_cfg = LiveConfig(
         speed=opts.speed,
@@ -257,6 +262,13 @@ async def _running(
                 live,
                 store,
                 gateways,
+                web_password,
+            )
+            crews = "; ".join(f"{', '.join(p)}: {n}" for n, p in TEAMS.values())
+            say(
+                f"web app for people: {url}/app  (password for every demo user: "
+                f"{web_password}) - dispatch: the board; requester: report a fault; "
+                f"technicians {crews}; each team's lead: <team>-lead"
             )
             say(
                 f"scenario: {failure.asset} fails at {iso(failure.ts)} "

@@ -13,9 +13,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import yaml
+from sqlalchemy.orm import Session
 
 from cloud import crud
 from cloud.db import make_engine, migrate, session_factory
+from cloud.people.users import PersonRole, put_user
 from cloud.security import Role
 from cloud.tables import RouteRow, ShiftRow, Team
 from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
@@ -40,10 +42,37 @@ TEAMS = {
 ROUTES = {"hvac": "hvac", "elevator": "lifts", "pump": "mechanical", "power_room": "electrical"}
 
 
+def seed_people(session: Session, password: str) -> list[tuple[str, str]]:
+    """Demo users for the web app, all with ``password``: (user name, what they do)."""
+    out = []
+    for team, (name, people) in TEAMS.items():
+        for who in (*people, f"{team}-lead"):
+            put_user(
+                session,
+                who,
+                name=who.replace("-", " ").title(),
+                email=f"{who}@campus.example",
+                roles=[PersonRole.TECHNICIAN],
+                teams=[team],
+                password=password,
+            )
+            out.append((who, f"technician, {name}"))
+    for who, role in (
+        ("dispatch", PersonRole.DISPATCHER),
+        ("estates-supervisor", PersonRole.SUPERVISOR),
+        ("requester", PersonRole.REQUESTER),
+        ("admin", PersonRole.ADMIN),
+    ):
+        put_user(session, who, email=f"{who}@campus.example", roles=[role], password=password)
+        out.append((who, role.value))
+    return out
+
+
 def seed_database(
-    url: str, gateways: list[str], start: datetime
+    url: str, gateways: list[str], start: datetime, password: str | None = None
 ) -> tuple[dict[str, str], dict[Role, str]]:
-    """Gateways with tokens, a key per role, teams, routes, duty rosters and a PM plan."""
+    """Gateways with tokens, a key per role, teams, routes, duty rosters and a PM plan; with
+    ``password``, the demo's people who sign in to the web app."""
     migrate(url)
     engine = make_engine(url)
     tokens, keys = {}, {}
@@ -72,6 +101,8 @@ def seed_database(
             s.add(RouteRow(position=i, asset_class=cls, fault="*", team_id=team))
         s.commit()
         set_pm_rules(s, DEFAULT_RULES, start)
+        if password is not None:
+            seed_people(s, password)
     engine.dispose()
     return tokens, keys
 

@@ -14,7 +14,15 @@ from cloud.people import sessions
 from cloud.people.access import check_act
 from cloud.people.users import PersonRole, authenticate, person
 from cloud.tables import User
-from cloud.web.deps import PRESIGN_COOKIE, SESSION_COOKIE, ViewerWeb, check_csrf, page, set_cookie
+from cloud.web.deps import (
+    PRESIGN_COOKIE,
+    SESSION_COOKIE,
+    ViewerWeb,
+    check_csrf,
+    page,
+    set_cookie,
+    wall_now,
+)
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 
@@ -73,14 +81,14 @@ def sign_in(
     if not cookie or not secrets.compare_digest(cookie.encode(), presign.encode()):
         return sign_in_form(request, settings, "Your sign-in form expired; please try again.", 403)
     try:
-        user = authenticate(session, username.strip(), password, clock.now())
+        user = authenticate(session, username.strip(), password, wall_now())
     except Invalid as exc:
         return sign_in_form(request, settings, exc.detail, 401)
     except TooMany as exc:
         rsp = sign_in_form(request, settings, exc.detail, 429)
         rsp.headers["Retry-After"] = str(exc.retry_after_s)
         return rsp
-    secret, _ = sessions.open_session(session, user, settings.secret_key, clock.now())
+    secret, _ = sessions.open_session(session, user, settings.secret_key, wall_now())
     target = (
         next
         if next.startswith("/app/") and "//" not in next
@@ -117,7 +125,7 @@ def link_page(
     """What a message's link would do, with one button to do it (nothing happens on GET:
     mail scanners open links)."""
     try:
-        link = sessions.peek_link(session, secret, settings.secret_key, clock.now())
+        link = sessions.peek_link(session, secret, settings.secret_key, wall_now())
     except Forbidden as exc:
         return page(request, "message.html", None, 410, title="Link not usable", text=exc.detail)
     order = orders.get(session, link.order_id) if link.order_id else None
@@ -131,7 +139,7 @@ def use_link(
     """Spend the link and do its action, with the same rules as every other path."""
     now = clock.now()
     try:
-        link = sessions.spend_link(session, secret, settings.secret_key, now)
+        link = sessions.spend_link(session, secret, settings.secret_key, wall_now())
         user = session.get(User, link.user_id)
         if user is None or link.order_id is None or link.action != lc.Action.ACKNOWLEDGE.value:
             raise Forbidden("this link is not valid", "bad_link")

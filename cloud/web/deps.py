@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from cloud.api.deps import ClockDep, SessionDep, SettingsDep
+from cloud.api.deps import SessionDep, SettingsDep
 from cloud.errors import Forbidden
 from cloud.people.sessions import session_user
 from cloud.people.users import Person, person
@@ -23,6 +23,12 @@ HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 SESSION_COOKIE = "pw_session"
 PRESIGN_COOKIE = "pw_presign"  # double-submit CSRF token for the sign-in form
+
+
+def wall_now() -> datetime:
+    """Sessions, links and sign-in limits run on the wall clock, not on the service clock
+    that stamps work orders (which a simulation may run faster)."""
+    return datetime.now(UTC)
 
 
 class SignInNeeded(Exception):
@@ -44,12 +50,10 @@ class Viewer:
         return aware.astimezone(ZoneInfo(self.person.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def current_viewer(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> Viewer:
+def current_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer:
     """The signed-in person; ``SignInNeeded`` otherwise."""
     secret = request.cookies.get(SESSION_COOKIE)
-    found = session_user(session, secret, settings.secret_key, clock.now()) if secret else None
+    found = session_user(session, secret, settings.secret_key, wall_now()) if secret else None
     if found is None:
         raise SignInNeeded
     user, csrf = found
