@@ -2,9 +2,9 @@
 
 reported -> dispatched -> acknowledged -> on_site -> in_progress <-> on_hold
                                                         |
-                                                    completed -> closed
-                                                        ^  |
-                                                        +--+ (unsatisfactory rating reopens)
+                                                    completed -> closed (rated)
+                                                    (a rating of 2 or less closes it too,
+                                                     and opens a follow-up for the team lead)
 cancelled: from any state before in_progress
 """
 
@@ -55,7 +55,7 @@ MOVES: dict[tuple[State, Action], State] = {
     (State.IN_PROGRESS, Action.COMPLETE): State.COMPLETED,
     **{(s, Action.CANCEL): State.CANCELLED for s in BEFORE_WORK},
 }
-SATISFACTORY = 3  # a rating below this reopens a completed order
+FOLLOW_UP_AT = 2  # a rating this low or lower opens a follow-up order for the team lead
 
 
 class Outcome(StrEnum):
@@ -132,9 +132,8 @@ def apply(
             raise IllegalTransition(f"rate: only a completed order can be rated (it is {before})")
         if rating is None or not 1 <= rating <= 5:
             raise IllegalTransition("rate: a rating from 1 to 5 is required")
-        after = State.CLOSED if rating >= SATISFACTORY else State.IN_PROGRESS
-        note = f"rating {rating}" + ("" if after is State.CLOSED else ": reopened")
-        return _step(replace(order, rating=rating), action, at, by, after, note)
+        note = f"rating {rating}" + (": follow-up" if rating <= FOLLOW_UP_AT else "")
+        return _step(replace(order, rating=rating), action, at, by, State.CLOSED, note)
     after_or_none = MOVES.get((before, action))
     if after_or_none is None:
         can = ", ".join(allowed(before)) or "nothing"

@@ -207,10 +207,41 @@ def act(
         check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
     _write(row, order)
+    if action is lc.Action.RATE and (order.rating or 0) <= lc.FOLLOW_UP_AT:
+        session.add(follow_up(session, row, order.rating or 0, now))
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):
         _close_warnings(session, row.id, order.state.value, now)
     session.commit()
     return row
+
+
+def follow_up(session: Session, row: WorkOrderRow, rating: int, now: datetime) -> WorkOrderRow:
+    """A follow-up of a badly rated repair, for the team lead (or routed like any order)."""
+    team = session.get(Team, row.team_id) if row.team_id else None
+    policy = POLICIES[Priority.HIGH]
+    due = due_times(now, policy)
+    title = f"Follow-up of order {row.id}: the requester rated the repair {rating}/5"
+    out = WorkOrderRow(
+        asset_id=row.asset_id,
+        source="follow_up",
+        fault=row.fault,
+        title=title[:200],
+        priority=Priority.HIGH.value,
+        policy=policy.name,
+        team_id=row.team_id,
+        state=lc.State.REPORTED.value,
+        reported_at=now,
+        reported_by=row.reported_by,
+        dispatch_by=due.dispatch_by,
+        acknowledge_by=due.acknowledge_by,
+        on_site_by=due.on_site_by,
+    )
+    out.steps.append(
+        WorkOrderStep(at=now, by=ROUTER, action="report", before="", after="reported", note=title)
+    )
+    if team is not None and team.lead:
+        _write(out, lc.apply(as_order(out), lc.Action.DISPATCH, now, ROUTER, assignee=team.lead))
+    return out
 
 
 def check_label(session: Session, row: WorkOrderRow, label: str) -> None:

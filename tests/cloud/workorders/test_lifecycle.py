@@ -80,15 +80,14 @@ def test_no_sequence_reaches_an_illegal_state_or_loses_history(
         assert order.failure_code == CODE and order.outcome is Outcome.CONFIRMED
 
 
-def test_the_happy_path_and_a_reopen() -> None:
+def test_the_happy_path_and_a_bad_rating() -> None:
     path = [Action.DISPATCH, Action.ACKNOWLEDGE, Action.ARRIVE, Action.START, Action.HOLD]
     path += [Action.RESUME, Action.COMPLETE]
     order, n = run([(a, 5) for a in path] + [(Action.RATE, 2)])
-    assert n == 8 and order.state is State.IN_PROGRESS  # rated 2: reopened
-    order, _ = run(
-        [(a, 5) for a in path] + [(Action.RATE, 2), (Action.COMPLETE, 5), (Action.RATE, 4)]
-    )
-    assert order.state is State.CLOSED and order.rating == 4
+    assert n == 8 and order.state is State.CLOSED and order.rating == 2
+    assert order.history[-1].note == "rating 2: follow-up"  # the records open the follow-up
+    order, n = run([(a, 5) for a in path] + [(Action.RATE, 4), (Action.RATE, 1)])
+    assert n == 8 and order.rating == 4  # rated once
 
 
 def test_refusals_say_what_is_allowed() -> None:

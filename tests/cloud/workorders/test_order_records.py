@@ -258,7 +258,7 @@ ACTION_BODIES = [
     },
     {"action": "complete"},  # no failure code: refused
     {"action": "rate", "rating": 5},
-    {"action": "rate", "rating": 1},  # unsatisfactory: reopens
+    {"action": "rate", "rating": 1},  # unsatisfactory: closes, opens a follow-up
     {"action": "cancel", "reason": "duplicate"},
     {"action": "cancel"},
 ]
@@ -333,3 +333,30 @@ def test_acknowledging_through_the_api_stops_escalation(cloud: Cloud) -> None:
         assert orders.escalate(session, reported + timedelta(hours=3)) == []
     got = cloud.client.get(f"/api/v1/work-orders/{oid}", headers=tech).json()
     assert [e["level"] for e in got["escalations"]] == [1]
+
+
+def test_a_bad_rating_closes_the_order_and_opens_a_follow_up_for_the_team_lead(
+    cloud: Cloud,
+) -> None:
+    asset = _setup_routing(cloud)
+    disp = cloud.auth(cloud.keys[Role.DISPATCHER])
+    oid = cloud.client.post(
+        "/api/v1/work-orders",
+        json={"asset_id": asset, "fault": "noise", "title": "noisy fan", "priority": "normal"},
+        headers=disp,
+    ).json()["id"]
+    done = {"problem": "OHE", "cause": "2.6", "remedy": "repair", "outcome": "not_predictive"}
+    for body in (
+        {"action": "acknowledge"},
+        {"action": "arrive"},
+        {"action": "start"},
+        {"action": "complete", **done},
+        {"action": "rate", "rating": 2},
+    ):
+        r = cloud.client.post(f"/api/v1/work-orders/{oid}/actions", json=body, headers=disp)
+        assert r.status_code == 200, (body, r.text)
+    assert r.json()["state"] == "closed" and r.json()["rating"] == 2
+    orders = cloud.client.get("/api/v1/work-orders", headers=disp).json()
+    (follow,) = [o for o in orders if o["source"] == "follow_up"]
+    assert follow["assignee"] == "hana" and follow["state"] == "dispatched"
+    assert follow["priority"] == "high" and f"order {oid}" in follow["title"]
