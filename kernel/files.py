@@ -20,8 +20,12 @@ def create_private(path: Path) -> None:
     os.chmod(path, PRIVATE)  # os.open's mode passes through the umask; this one does not
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a new or existing file that only its owner can read."""
+def write_private(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to a new or existing file that only its owner can read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     create_private(path)
     os.chmod(path, PRIVATE)
-    path.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")

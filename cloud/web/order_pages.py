@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from cloud.api.deps import ClockDep, NotifierDep, SessionDep
-from cloud.errors import Forbidden, Invalid, NotFound
+from cloud.errors import Forbidden, Invalid
 from cloud.people.access import OVERSEERS, check_act, check_see, visible
+from cloud.people.photos import photos_of
 from cloud.people.users import PersonRole
 from cloud.tables import Asset, User, WarningRow, WorkOrderRow, WorkOrderStep
 from cloud.web.deps import Viewer, ViewerWeb, check_csrf, page
@@ -19,7 +20,6 @@ from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.announcements import order_group
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS, UnknownCode
-from cloud.workorders.sla import Priority
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -95,6 +95,7 @@ def _order_page(
         outcomes=[o.value for o in lc.Outcome],
         technicians=technicians,
         deadline=next_deadline(row),
+        photos=photos_of(session, row.id),
         error=error,
         oversees=viewer.person.has(*OVERSEERS),
     )
@@ -210,60 +211,3 @@ def changes(viewer: ViewerWeb, session: SessionDep) -> Response:
     """The newest change to any order: pages poll it and refresh when it moves."""
     newest = session.scalar(select(func.max(WorkOrderStep.id))) or 0
     return JSONResponse({"version": int(newest)}, headers={"Cache-Control": "no-store"})
-
-
-@router.get("/requests")
-def my_requests(request: Request, viewer: ViewerWeb, session: SessionDep) -> Response:
-    """What the person reported, newest first, with a rating form once the work is done."""
-    rows = list(
-        session.scalars(
-            select(WorkOrderRow)
-            .where(WorkOrderRow.reported_by == viewer.person.username)
-            .order_by(WorkOrderRow.id.desc())
-            .limit(100)
-        )
-    )
-    return page(request, "requests.html", viewer, rows=rows)
-
-
-@router.get("/report")
-def report_page(
-    request: Request,
-    viewer: ViewerWeb,
-    session: SessionDep,
-    asset: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    """Report a fault: the asset by its label (scanned or typed) or from the list."""
-    assets = list(session.scalars(select(Asset).where(Asset.retired.is_(False)).order_by(Asset.id)))
-    return page(request, "report.html", viewer, assets=assets, chosen=asset, error="")
-
-
-@router.post("/report")
-def report(
-    request: Request,
-    viewer: ViewerWeb,
-    session: SessionDep,
-    clock: ClockDep,
-    notifier: NotifierDep,
-    background: BackgroundTasks,
-    csrf: Text,
-    asset: Annotated[str, Form(max_length=200)],
-    description: Annotated[str, Form(min_length=3, max_length=500)],
-    urgency: Annotated[str, Form(pattern="^(urgent|high|normal)$")] = "normal",
-) -> Response:
-    """Open an order for the asset, routed like any other."""
-    check_csrf(viewer, csrf)
-    code = asset.strip().rstrip("/").rsplit("/", 1)[-1]
-    try:
-        rep = orders.Report(
-            code, "request", "reported", description.strip()[:200], Priority(urgency)
-        )
-        row = orders.report(session, rep, viewer.person.username, clock.now())
-        background.add_task(notifier.notify, order_group(row))
-        background.add_task(notifier.page, row.id)
-    except NotFound as exc:
-        assets = list(session.scalars(select(Asset).order_by(Asset.id)))
-        return page(
-            request, "report.html", viewer, 422, assets=assets, chosen=code, error=exc.detail
-        )
-    return RedirectResponse(f"/app/orders/{row.id}", status_code=303)

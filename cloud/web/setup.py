@@ -9,8 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from cloud.api import errors
-from cloud.errors import Forbidden, NotFound
-from cloud.web import auth_pages, extras, order_pages
+from cloud.errors import Forbidden, Invalid, NotFound
+from cloud.web import auth_pages, extras, order_pages, request_pages
 from cloud.web.deps import HERE, SignInNeeded, page
 
 SECURITY_HEADERS = {
@@ -24,7 +24,7 @@ SECURITY_HEADERS = {
 
 def install(app: FastAPI) -> None:
     """Add the web app under /app."""
-    for module in (auth_pages, order_pages, extras):
+    for module in (auth_pages, order_pages, request_pages, extras):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -37,11 +37,11 @@ def install(app: FastAPI) -> None:
             return await errors.refused(request, exc)
         r = errors.as_rejected(exc)
         request.app.state.metrics.rejects.labels(r.reason).inc()
-        title = "Not allowed" if r.status == 403 else "Not found"
+        title = {403: "Not allowed", 404: "Not found"}.get(r.status, "Not accepted")
         return page(request, "message.html", None, r.status, title=title, text=r.detail)
 
     app.add_exception_handler(SignInNeeded, sign_in_needed)
-    for kind in (Forbidden, NotFound):
+    for kind in (Forbidden, NotFound, Invalid):
         app.add_exception_handler(kind, refused_page)
 
     @app.middleware("http")

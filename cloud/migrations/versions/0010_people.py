@@ -1,4 +1,4 @@
-"""people: users, team memberships, web sessions, sign-in failures, action links
+"""people: users, team memberships, web sessions, sign-in failures, action links, photos
 
 Everyone today's work orders, roster and teams name becomes a user (no password, so they
 cannot sign in until one is set), so history stays readable and links to a person.
@@ -71,6 +71,18 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "order_id", sa.Integer, sa.ForeignKey("work_orders.id"), nullable=False, index=True
+        ),
+        sa.Column("by", sa.String(100), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("content_type", sa.String(32), nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("stored_as", sa.String(64), nullable=False),
+    )
     conn = op.get_bind()
     roles: dict[str, str] = {}
     for table, column, role in _NAMED:
@@ -100,5 +112,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("action_links", "sign_in_failures", "web_sessions", "team_members", "users"):
+    for table in (
+        "attachments",
+        "action_links",
+        "sign_in_failures",
+        "web_sessions",
+        "team_members",
+        "users",
+    ):
         op.drop_table(table)

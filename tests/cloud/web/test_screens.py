@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 SCREENS = Path(__file__).resolve().parents[3] / "docs" / "screens"
 PASSWORD = "correct-horse-battery"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)  # the signature is what is checked
 
 
 class Inbox:
@@ -92,6 +94,7 @@ def _people(db: str) -> tuple[str, str]:
             ("lena", [PersonRole.TECHNICIAN], ["mech"], "lena@example.test"),
             ("rita", [PersonRole.REQUESTER], [], "rita@example.test"),
             ("dina", [PersonRole.DISPATCHER], [], "dina@example.test"),
+            ("rob", [PersonRole.REQUESTER], [], "rob@example.test"),
         ):
             put_user(
                 s, name, name=name.title(), email=email, roles=roles, teams=team, password=PASSWORD
@@ -117,6 +120,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         "PLANTWATCH_ALERT_SMTP_HOST": "127.0.0.1",
         "PLANTWATCH_ALERT_SMTP_PORT": str(smtp_port),
         "PLANTWATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PLANTWATCH_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     try:
         with cloud_server(env, tmp_path, port=port) as server:
@@ -149,12 +153,15 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
 
-def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser) -> None:
+def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_path: Path) -> None:
     rita = browser.new_context(**PHONE).new_page()
     sign_in(rita, site.url, "rita")
     rita.goto(f"{site.url}/app/report?asset={site.asset}")
     rita.get_by_label("What is wrong?").fill("Loud grinding from the pump, water on the floor")
     rita.get_by_label("Urgency").select_option("urgent")
+    picture = tmp_path / "leak.png"
+    segno.make("a picture of the leak").save(str(picture), kind="png", scale=8)
+    rita.get_by_label("Photo (optional)").set_input_files(str(picture))
     shot(rita, "report-phone")
     rita.get_by_role("button", name="Send report").click()
     expect(rita.get_by_test_id("state")).to_have_text("dispatched")  # routed to tom on duty
@@ -180,6 +187,9 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser) -> No
     expect(tom.locator(".clock").first).to_contain_text(re.compile(r"on site in \d+ min"))
     shot(tom, "technician-orders-phone")
     tom.goto(f"{site.url}/app/orders/{order_id}")
+    photo = tom.get_by_role("img", name=re.compile("Photo by rita"))
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.naturalWidth") > 100  # served to the team's technician
     tom.get_by_label("Equipment label (scan or type)").fill(site.other_asset)
     tom.get_by_role("button", name="I am on site").click()
     expect(tom.get_by_role("alert")).to_contain_text(f"not {site.asset}'s")
@@ -255,6 +265,29 @@ def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
         form={"csrf": csrf or "", "action": "arrive", "label": site.asset},
     )
     assert rsp2.status == 403
+    # a photo is an image, or it is refused; and it is served only to who sees its order
+    rsp_bad = rita.request.post(
+        f"{site.url}/app/orders/{order_id}/notes",
+        multipart={
+            "csrf": csrf or "",
+            "photo": {"name": "x.jpg", "mimeType": "image/jpeg", "buffer": b"not an image"},
+        },
+    )
+    assert rsp_bad.status == 422 and "JPEG, PNG or WebP" in rsp_bad.text()
+    rsp_ok = rita.request.post(
+        f"{site.url}/app/orders/{order_id}/notes",
+        multipart={
+            "csrf": csrf or "",
+            "text": "it is getting worse",
+            "photo": {"name": "p.png", "mimeType": "image/png", "buffer": PNG},
+        },
+    )
+    assert rsp_ok.status == 200  # after the redirect to the order
+    assert tom.request.get(f"{site.url}/app/photos/1").status == 200
+    assert dina.request.get(f"{site.url}/app/photos/1").status == 200
+    lena_requester = browser.new_context(**PHONE).new_page()
+    sign_in(lena_requester, site.url, "rob")
+    assert lena_requester.request.get(f"{site.url}/app/photos/1").status == 403
     # a form without the session's CSRF token is refused, even from the right person
     rsp3 = tom.request.post(
         f"{site.url}/app/orders/{order_id}/act", form={"action": "arrive", "label": site.asset}
