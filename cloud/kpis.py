@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from cloud.tables import Asset, EscalationRow, WorkOrderRow
+from cloud.workorders.lifecycle import FOLLOW_UP_AT
 from cloud.workorders.order_records import OPEN, aware
 
 AGE_BUCKETS = ((3600, "<1h"), (86_400, "1h-1d"), (7 * 86_400, "1d-7d"))
-CORRECTIVE = ("manual", "alarm")
+CORRECTIVE = ("manual", "alarm", "request")
 BACKLOG = [s for s in OPEN if s != "completed"]  # work still to do
+BAD_RATING_FLAG = 0.02  # a team whose monthly share of ratings <= 2 is above this is flagged
 MISSED_WINDOW = timedelta(hours=48)  # a failure with no warning order this long before: missed
 
 
@@ -42,6 +44,7 @@ class OrderFacts:
     on_site_by: datetime
     steps: dict[str, datetime]
     escalations: int
+    rating: int | None = None
 
 
 @dataclass
@@ -74,6 +77,19 @@ class Kpis:
     false_alarms: int
     missed: int
     availability: dict[str, float] = field(default_factory=dict)
+    rated: int = 0
+    bad_ratings: int = 0
+
+    @property
+    def bad_rating_share(self) -> float | None:
+        """Share of rated orders rated 2 or less (flagged above ``BAD_RATING_FLAG``)."""
+        return round(self.bad_ratings / self.rated, 4) if self.rated else None
+
+    @property
+    def bad_ratings_flagged(self) -> bool:
+        """True when the team's share of bad ratings is above the service plan's 2 %."""
+        share = self.bad_rating_share
+        return share is not None and share > BAD_RATING_FLAG
 
     @property
     def warning_precision(self) -> float | None:
@@ -173,6 +189,8 @@ def summarise(
         false_alarms=sum(1 for f in warned if f.outcome == "false_alarm"),
         missed=len(missed),
         availability={a: round(1 - min(down[a], span) / span, 5) for a in sorted(assets)},
+        rated=sum(1 for f in facts if f.rating is not None),
+        bad_ratings=sum(1 for f in facts if f.rating is not None and f.rating <= FOLLOW_UP_AT),
     )
 
 
@@ -224,6 +242,7 @@ def order_facts(
                 aware(r.on_site_by),
                 first,
                 escalated[r.id],
+                r.rating,
             )
         )
     assets = sorted({f.asset for f in out}) if team is not None else list(session.scalars(aq))

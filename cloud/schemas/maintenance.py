@@ -233,5 +233,8 @@ class KpisPublic(BaseModel):
     warnings_false_alarm: int
     failures_missed: int
     warning_precision: float | None
+    rated: int = Field(description="Orders rated by their requester")
+    bad_rating_share: float | None = Field(description="Share rated 2 or less")
+    bad_ratings_flagged: bool = Field(description="True above the service plan's 2 %")
     event_recall: float | None
     availability: dict[str, float]

@@ -63,6 +63,9 @@ def get_kpis(
         warnings_false_alarm=r.false_alarms,
         failures_missed=r.missed,
         warning_precision=r.warning_precision,
+        rated=r.rated,
+        bad_rating_share=r.bad_rating_share,
+        bad_ratings_flagged=r.bad_ratings_flagged,
         event_recall=r.event_recall,
         availability=r.availability,
     )

@@ -95,6 +95,7 @@ def _people(db: str) -> tuple[str, str]:
             ("rita", [PersonRole.REQUESTER], [], "rita@example.test"),
             ("dina", [PersonRole.DISPATCHER], [], "dina@example.test"),
             ("rob", [PersonRole.REQUESTER], [], "rob@example.test"),
+            ("sam", [PersonRole.SUPERVISOR], [], "sam@example.test"),
         ):
             put_user(
                 s, name, name=name.title(), email=email, roles=roles, teams=team, password=PASSWORD
@@ -211,6 +212,11 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     rita.get_by_label("4").check()
     rita.get_by_role("button", name="Send rating").click()
     expect(rita.get_by_test_id("state")).to_have_text("closed")
+    sam = browser.new_context(**DESKTOP).new_page()
+    sign_in(sam, site.url, "sam")
+    sam.goto(f"{site.url}/app/kpis")
+    expect(sam.get_by_test_id("bad-mech")).to_have_text("0.0 % of 1")
+    shot(sam, "supervisor-teams-desktop")
     with sqlite3.connect(site.db) as db:
         steps = [
             r[0]

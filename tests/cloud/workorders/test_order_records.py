@@ -360,3 +360,6 @@ def test_a_bad_rating_closes_the_order_and_opens_a_follow_up_for_the_team_lead(
     (follow,) = [o for o in orders if o["source"] == "follow_up"]
     assert follow["assignee"] == "hana" and follow["state"] == "dispatched"
     assert follow["priority"] == "high" and f"order {oid}" in follow["title"]
+    team = r.json()["team_id"]
+    k = cloud.client.get(f"/api/v1/kpis?team={team}", headers=disp).json()
+    assert (k["rated"], k["bad_rating_share"], k["bad_ratings_flagged"]) == (1, 1.0, True)
