@@ -32,12 +32,13 @@ class Notifier:
     backoff_s: float = 0.5
     sent: set[tuple[str, str, frozenset[str]]] = field(default_factory=set)
     # Pages the person on duty for a work order (cloud/people/paging.py), when configured.
-    pager: Callable[[int], Awaitable[object]] | None = None
+    pager: Callable[[int, int], Awaitable[object]] | None = None
 
-    async def page(self, order_id: int) -> None:
-        """Page whoever is on duty for the order (nothing when no pager is configured)."""
+    async def page(self, order_id: int, level: int = 0) -> None:
+        """Page whoever is on duty for the order, or at an escalation level its lead or
+        supervisor (nothing when no pager is configured)."""
         if self.pager is not None:
-            await self.pager(order_id)
+            await self.pager(order_id, level)
 
     def _seen(self, group: Group) -> tuple[str, str, frozenset[str]]:
         return group.key, group.status, frozenset(a.fingerprint for a in group.alerts)

@@ -2,7 +2,8 @@
 link that acknowledges the order and a link that opens it.
 
 Who is paged: the order's assignee (the router picks the least-loaded technician on duty
-from the roster), else the team lead. Templates are files (``<dir>/page_<language>.txt``)
+from the roster), else the team lead; when the order escalates, the team lead (level 1)
+and then the supervisor (level 2). Templates are files (``<dir>/page_<language>.txt``)
 an operator may replace with ``PLANTWATCH_PAGE_TEMPLATES``.
 """
 
@@ -39,18 +40,16 @@ class Page:
     body: str
 
 
-def _recipient(session: Session, order: WorkOrderRow) -> User | None:
-    for name in (order.assignee, _lead(session, order)):
+def _recipient(session: Session, order: WorkOrderRow, level: int) -> User | None:
+    team = session.get(Team, order.team_id) if order.team_id else None
+    lead, supervisor = (team.lead, team.supervisor) if team is not None else (None, None)
+    names = {0: (order.assignee, lead), 1: (lead, supervisor)}.get(level, (supervisor,))
+    for name in names:
         if name:
             user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
             if user is not None and user.email:
                 return user
     return None
-
-
-def _lead(session: Session, order: WorkOrderRow) -> str | None:
-    team = session.get(Team, order.team_id) if order.team_id else None
-    return team.lead if team is not None else None
 
 
 class Pager:
@@ -66,12 +65,15 @@ class Pager:
             keep_trailing_newline=True,
         )
 
-    def compose(self, session: Session, order_id: int, now: datetime) -> Page | None:
-        """The page for an order's person on duty (None when nobody can be reached)."""
+    def compose(
+        self, session: Session, order_id: int, now: datetime, level: int = 0
+    ) -> Page | None:
+        """The page for an order's person on duty, or at an escalation ``level`` its team
+        lead (1) or supervisor (2); None when nobody can be reached."""
         order = session.get(WorkOrderRow, order_id)
         if order is None:
             return None
-        user = _recipient(session, order)
+        user = _recipient(session, order, level)
         if user is None:
             log.warning("work order %d: nobody on duty with an e-mail address to page", order_id)
             return None
@@ -94,11 +96,14 @@ class Pager:
             warning=session.scalar(select(WarningRow).where(WarningRow.work_order_id == order.id)),
             acknowledge_by=aware(order.acknowledge_by).astimezone(zone).strftime("%H:%M %Z"),
             on_site_by=aware(order.on_site_by).astimezone(zone).strftime("%H:%M %Z"),
+            escalated=level,
             minutes=minutes,
             ack_url=f"{base}/app/l/{secret}",
             open_url=f"{base}/app/orders/{order.id}",
         )
         subject = f"[{order.priority}] work order {order.id}: {order.title}"
+        if level:
+            subject = f"ESCALATED: {subject}"
         return Page(user.email, subject, body)
 
     def _send(self, page: Page) -> None:
@@ -114,13 +119,14 @@ class Pager:
                 smtp.login(s.alert_smtp_user, s.alert_smtp_password)
             smtp.send_message(msg)
 
-    async def page(self, order_id: int) -> Page | None:
-        """Page the person on duty for an order; failures are logged, never raised."""
+    async def page(self, order_id: int, level: int = 0) -> Page | None:
+        """Page the person on duty for an order (or, escalated, its lead or supervisor);
+        failures are logged, never raised."""
         if not self.settings.alert_smtp_host:
             return None
         try:
             with self.sessions() as session:
-                page = self.compose(session, order_id, datetime.now(UTC))
+                page = self.compose(session, order_id, datetime.now(UTC), level)
             if page is not None:
                 await asyncio.to_thread(self._send, page)
                 log.info("paged %s for work order %d", page.to, order_id)

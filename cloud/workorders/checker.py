@@ -38,16 +38,18 @@ async def check_once(
     planned, found = await asyncio.to_thread(record)
     for order in planned:
         log.info("preventive work order %d opened: %s", order.id, order.title)
-        if notifier is not None and notifier.channels:
+        if notifier is not None:
             await notifier.notify(order_group(order))
+            await notifier.page(order.id)
     for order, e in found:
         log.warning(
             "work order %d escalated to level %d; notified: %s", e.order_id, e.level, e.notified
         )
-        if notifier is not None and notifier.channels:
+        if notifier is not None:
             for d in await notifier.notify(escalation_group(order, e)):
                 if not d.ok:
                     log.error("escalation alert via %s failed: %s", d.channel, d.error)
+            await notifier.page(order.id, e.level)
     return len(found)
 
 

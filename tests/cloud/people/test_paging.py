@@ -1,0 +1,93 @@
+"""Who a work order pages, in which language, with a link that works once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cloud import crud
+from cloud.db import make_engine, migrate, session_factory
+from cloud.errors import Forbidden
+from cloud.people.paging import Pager
+from cloud.people.sessions import peek_link, spend_link
+from cloud.people.users import PersonRole, put_user
+from cloud.settings import Settings
+from cloud.workorders import order_records as orders
+from cloud.workorders import teams
+from cloud.workorders.sla import Priority
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from tests.cloud.conftest import SECRET, fleet_manifests
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> tuple[Settings, object]:
+    url = f"sqlite:///{tmp_path}/pw.db"
+    migrate(url)
+    factory = session_factory(make_engine(url))
+    sim = Simulation(synthetic_fleet(2, seed=5), horizon_days=1)
+    manifest = fleet_manifests(sim, ("gw-a",))["gw-a"]
+    with factory() as s:
+        crud.apply_manifest(s, crud.create_gateway(s, "gw-a"), manifest)
+        teams.put_team(s, "mech", "Mechanical", "lena", "sam")
+        teams.replace_routes(s, [("*", "*", "mech")])
+        teams.add_shift(s, "tom", "mech", NOW - timedelta(hours=1), NOW + timedelta(hours=8))
+        for name, lang, tz, roles in (
+            ("tom", "zh", "Asia/Shanghai", [PersonRole.TECHNICIAN]),
+            ("lena", "en", "Europe/London", [PersonRole.TECHNICIAN]),
+            ("sam", "en", "UTC", [PersonRole.SUPERVISOR]),
+        ):
+            put_user(
+                s,
+                name,
+                email=f"{name}@example.test",
+                language=lang,
+                timezone=tz,
+                roles=roles,
+                teams=["mech"] if name != "sam" else [],
+            )
+        rep = orders.Report(manifest.assets[0].id, "manual", "x", "Pump leaking", Priority.URGENT)
+        orders.report(s, rep, "rita", NOW)
+    settings = Settings(secret_key=SECRET, database_url=url, _env_file=None)
+    return settings, factory
+
+
+def test_the_person_on_duty_then_the_lead_then_the_supervisor(db) -> None:  # type: ignore[no-untyped-def]
+    settings, factory = db
+    pager = Pager(settings, factory)
+    with factory() as s:
+        first = pager.compose(s, 1, NOW)
+        lead = pager.compose(s, 1, NOW, level=1)
+        boss = pager.compose(s, 1, NOW, level=2)
+    assert first is not None and lead is not None and boss is not None
+    assert (first.to, lead.to, boss.to) == (
+        "tom@example.test",
+        "lena@example.test",
+        "sam@example.test",
+    )
+    assert "工单 1：Pump leaking" in first.body  # noqa: RUF001 (the Chinese colon)
+    assert "16:05 CST" in first.body  # 08:05 UTC in Shanghai
+    assert lead.subject.startswith("ESCALATED") and "you are level 1" in lead.body
+    secret = first.body.split("/app/l/")[1].split()[0]
+    with factory() as s:
+        assert peek_link(s, secret, SECRET, NOW).order_id == 1
+        spend_link(s, secret, SECRET, NOW)
+        s.commit()
+        with pytest.raises(Forbidden, match="used already"):
+            spend_link(s, secret, SECRET, NOW)
+        with pytest.raises(Forbidden, match="expired"):
+            other = lead.body.split("/app/l/")[1].split()[0]
+            peek_link(s, other, SECRET, NOW + timedelta(minutes=31))
+
+
+def test_an_operators_template_replaces_the_built_in_one(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings, factory = db
+    (tmp_path / "page_en.txt").write_text("Order {{ order.id }} for you: {{ ack_url }}\n")
+    pager = Pager(settings.model_copy(update={"page_templates": str(tmp_path)}), factory)
+    with factory() as s:
+        page = pager.compose(s, 1, NOW, level=1)
+    assert page is not None and page.body.startswith("Order 1 for you: http://")
