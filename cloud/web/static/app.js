@@ -39,7 +39,7 @@
           version = v;
         }
       } catch (e) { /* offline for a moment: try again */ }
-      setTimeout(poll, 700);
+      setTimeout(poll, 500);
     }
     poll();
   }
