@@ -15,6 +15,7 @@ from cloud.people.access import OVERSEERS, check_act, check_see, visible
 from cloud.people.photos import photos_of
 from cloud.tables import Asset, User, WarningRow, WorkOrderRow, WorkOrderStep
 from cloud.web.deps import Viewer, ViewerWeb, check_csrf, page
+from cloud.workorders import desk
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.announcements import order_group
@@ -99,6 +100,16 @@ def _order_page(
         technicians=technicians,
         deadline=next_deadline(row),
         photos=photos_of(session, row.id),
+        duplicates=[
+            d
+            for d in session.scalars(
+                select(WorkOrderRow).where(
+                    WorkOrderRow.asset_id == row.asset_id,
+                    WorkOrderRow.id != row.id,
+                    WorkOrderRow.state.in_([s.value for s in lc.BEFORE_WORK]),
+                )
+            )
+        ],
         error=error,
         oversees=viewer.person.has(*OVERSEERS),
     )
@@ -139,7 +150,7 @@ def act(
     check_act(session, viewer.person, row, action)
     try:
         if action is lc.Action.ARRIVE:
-            orders.check_label(session, row, label)
+            desk.check_label(session, row, label)
         code = lc.FailureCode(problem, cause, remedy) if problem else None
         row = orders.act(
             session,

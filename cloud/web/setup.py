@@ -10,7 +10,14 @@ from starlette.responses import RedirectResponse, Response
 
 from cloud.api import errors
 from cloud.errors import Forbidden, Invalid, NotFound
-from cloud.web import auth_pages, extras, kpi_pages, order_pages, request_pages
+from cloud.web import (
+    auth_pages,
+    dispatch_pages,
+    extras,
+    kpi_pages,
+    order_pages,
+    request_pages,
+)
 from cloud.web.deps import HERE, SignInNeeded, page
 
 SECURITY_HEADERS = {
@@ -24,7 +31,7 @@ SECURITY_HEADERS = {
 
 def install(app: FastAPI) -> None:
     """Add the web app under /app."""
-    for module in (auth_pages, order_pages, request_pages, kpi_pages, extras):
+    for module in (auth_pages, order_pages, request_pages, dispatch_pages, kpi_pages, extras):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.errors import Invalid, NotFound
+from cloud.errors import NotFound
 from cloud.tables import (
     Asset,
     EscalationRow,
@@ -77,7 +77,7 @@ def as_order(row: WorkOrderRow) -> lc.Order:
     )
 
 
-def _write(row: WorkOrderRow, order: lc.Order) -> None:
+def write_step(row: WorkOrderRow, order: lc.Order) -> None:
     """Copy the lifecycle fields back and append the step just taken."""
     row.state = order.state.value
     row.assignee = order.assignee
@@ -158,7 +158,7 @@ def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRo
     )
     if technician is not None:
         order = lc.apply(as_order(row), lc.Action.DISPATCH, now, ROUTER, assignee=technician)
-        _write(row, order)
+        write_step(row, order)
     session.add(row)
     session.commit()
     return row
@@ -206,7 +206,7 @@ def act(
         asset = session.get(Asset, row.asset_id)
         check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
-    _write(row, order)
+    write_step(row, order)
     if action is lc.Action.RATE and (order.rating or 0) <= lc.FOLLOW_UP_AT:
         session.add(follow_up(session, row, order.rating or 0, now))
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):
@@ -240,19 +240,10 @@ def follow_up(session: Session, row: WorkOrderRow, rating: int, now: datetime) -
         WorkOrderStep(at=now, by=ROUTER, action="report", before="", after="reported", note=title)
     )
     if team is not None and team.lead:
-        _write(out, lc.apply(as_order(out), lc.Action.DISPATCH, now, ROUTER, assignee=team.lead))
+        write_step(
+            out, lc.apply(as_order(out), lc.Action.DISPATCH, now, ROUTER, assignee=team.lead)
+        )
     return out
-
-
-def check_label(session: Session, row: WorkOrderRow, label: str) -> None:
-    """Refuse arrival by a scanned or typed label that is not the order's asset's."""
-    code = label.strip()
-    if code.startswith(("http://", "https://")):
-        code = code.rstrip("/").rsplit("/", 1)[-1]  # a label's QR code holds the asset's page
-    if code.lower() != row.asset_id.lower():
-        other = session.get(Asset, code)
-        whose = f"asset {other.id}'s" if other is not None else "no asset's"
-        raise Invalid(f"label {code} is {whose}, not {row.asset_id}'s", "wrong_asset")
 
 
 def comment(session: Session, order_id: int, text: str, by: str, now: datetime) -> WorkOrderRow:

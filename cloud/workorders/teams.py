@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.errors import Invalid
+from cloud.errors import Invalid, NotFound
 from cloud.tables import RouteRow, ShiftRow, Team
 
 
@@ -51,3 +51,18 @@ def add_shift(
     session.add(row)
     session.commit()
     return row
+
+
+def current_shifts(session: Session, now: datetime) -> list[ShiftRow]:
+    """Shifts not yet over, by start."""
+    q = select(ShiftRow).where(ShiftRow.ends_at > now).order_by(ShiftRow.starts_at, ShiftRow.id)
+    return list(session.scalars(q))
+
+
+def remove_shift(session: Session, shift_id: int) -> None:
+    """Take a shift off the roster."""
+    row = session.get(ShiftRow, shift_id)
+    if row is None:
+        raise NotFound(f"no shift {shift_id}", "unknown_shift")
+    session.delete(row)
+    session.commit()

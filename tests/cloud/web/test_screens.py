@@ -261,6 +261,32 @@ def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
     expect(cell).to_have_text("acknowledged", timeout=5000)
     assert time.monotonic() - began < 3.0
 
+    # a second report of the same equipment is merged into the first by the dispatcher
+    rob = browser.new_context(**PHONE).new_page()
+    sign_in(rob, site.url, "rob")
+    rob.goto(f"{site.url}/app/report?asset={site.asset}")
+    rob.get_by_label("What is wrong?").fill("The hot water is off")
+    rob.get_by_role("button", name="Send report").click()
+    dup_id = int(rob.url.rsplit("/", 1)[-1])
+    dina.goto(f"{site.url}/app/orders/{order_id}")
+    dina.get_by_label("Merge a duplicate report of this equipment").select_option(str(dup_id))
+    dina.get_by_role("button", name=f"Merge into #{order_id}").click()
+    expect(dina.get_by_role("region", name="History")).to_contain_text(
+        f"merged order {dup_id} (The hot water is off), reported by rob"
+    )
+    rob.goto(f"{site.url}/app/orders/{dup_id}")
+    expect(rob.get_by_test_id("state")).to_have_text("cancelled")
+    # the roster is the dispatcher's to edit
+    dina.goto(f"{site.url}/app/roster")
+    dina.get_by_label("Technician").select_option("lena")
+    dina.get_by_label("From (UTC)").fill("2030-01-01T08:00")
+    dina.get_by_label("Until").fill("2030-01-01T16:00")
+    dina.get_by_role("button", name="Add to the roster").click()
+    expect(dina.locator("tr", has_text="2030-01-01 08:00")).to_contain_text("lena")
+    dina.get_by_role("button", name="Remove lena's shift").click()
+    expect(dina.locator("tr", has_text="2030-01-01 08:00")).to_have_count(0)
+    assert rob.goto(f"{site.url}/app/roster").status == 403  # type: ignore[union-attr]
+
     # a requester may not see the board, nor act on the order as a technician
     rsp = rita.goto(f"{site.url}/app/board")
     assert rsp is not None and rsp.status == 403
