@@ -18,9 +18,11 @@ from cloud.errors import Forbidden
 from cloud.people.sessions import session_user
 from cloud.people.users import Person, person
 from cloud.settings import Settings
+from cloud.web import i18n
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+i18n.install(TEMPLATES.env)
 SESSION_COOKIE = "pw_session"
 PRESIGN_COOKIE = "pw_presign"  # double-submit CSRF token for the sign-in form
 
@@ -85,7 +87,13 @@ def set_cookie(response: Response, settings: Settings, name: str, value: str, ma
 def page(
     request: Request, name: str, viewer: Viewer | None, status: int = 200, **context: Any
 ) -> Response:
-    """Render a template with the viewer and the common helpers."""
+    """Render a template with the viewer and the common helpers, in the viewer's language
+    (before sign-in, the browser's)."""
+    i18n.use(
+        viewer.person.language
+        if viewer
+        else i18n.from_header(request.headers.get("accept-language", ""))
+    )
     return TEMPLATES.TemplateResponse(
         request,
         name,

@@ -96,9 +96,19 @@ def _people(db: str) -> tuple[str, str]:
             ("dina", [PersonRole.DISPATCHER], [], "dina@example.test"),
             ("rob", [PersonRole.REQUESTER], [], "rob@example.test"),
             ("sam", [PersonRole.SUPERVISOR], [], "sam@example.test"),
+            ("wei", [PersonRole.TECHNICIAN], ["mech"], "wei@example.test"),
         ):
+            chinese = name == "wei"
             put_user(
-                s, name, name=name.title(), email=email, roles=roles, teams=team, password=PASSWORD
+                s,
+                name,
+                name=name.title(),
+                email=email,
+                roles=roles,
+                teams=team,
+                password=PASSWORD,
+                language="zh" if chinese else "en",
+                timezone="Asia/Shanghai" if chinese else "UTC",
             )
     return manifest.assets[0].id, manifest.assets[1].id
 
@@ -145,7 +155,7 @@ def sign_in(page: Page, url: str, user: str) -> None:
     page.get_by_label("User name").fill(user)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Sign out|退出"))).to_be_visible()
 
 
 def shot(page: Page, name: str) -> None:
@@ -358,6 +368,19 @@ def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Br
     page.get_by_label("Password").fill(PASSWORD)  # right, but too late
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("too many failed sign-ins")
+    # a Chinese browser gets the sign-in page in Chinese; a Chinese user, every page
+    zh = browser.new_context(**PHONE, locale="zh-CN").new_page()
+    zh.goto(f"{site.url}/app/sign-in")
+    expect(zh.get_by_role("heading")).to_have_text("登录")
+    expect(zh.get_by_label("用户名")).to_be_visible()
+    wei = browser.new_context(**PHONE).new_page()
+    sign_in(wei, site.url, "wei")
+    wei.goto(f"{site.url}/app/report?asset={site.asset}")
+    expect(wei.get_by_role("heading")).to_have_text("报修")
+    wei.get_by_label("故障描述").fill("冷却塔风机异响")
+    wei.get_by_role("button", name="提交报修").click()
+    expect(wei.get_by_test_id("state")).to_have_text("已派单")
+    shot(wei, "order-phone-zh")
     other = browser.new_context(**PHONE)
     sign_in(other.new_page(), site.url, "rita")
     (cookie,) = [c for c in other.cookies() if c["name"] == "pw_session"]
