@@ -21,6 +21,7 @@ from cloud.api.routes import (
     health,
     ingest,
     kpis,
+    people,
     warnings,
     work_orders,
 )
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scopes = ScopeCache()
 
     errors.install(app, settings.retry_after_s)
-    for module in (ingest, alarms, assets, warnings, work_orders, kpis, admin, health):
+    for module in (ingest, alarms, assets, warnings, work_orders, kpis, people, admin, health):
         app.include_router(module.router)
     web.install(app)
     return app

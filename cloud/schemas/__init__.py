@@ -21,6 +21,7 @@ from cloud.schemas.maintenance import (
     WorkOrderPublic,
     WorkOrderStepPublic,
 )
+from cloud.schemas.people import UserPublic, UserPut
 from cloud.schemas.registry import (
     AlarmAck,
     AlarmEventPublic,
@@ -74,6 +75,8 @@ __all__ = [
     "TeamCreate",
     "TokenIssued",
     "TokenPublic",
+    "UserPublic",
+    "UserPut",
     "WarningDismiss",
     "WarningPublic",
     "WorkOrderAction",

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from cloud.api import errors
 from cloud.errors import Forbidden, Invalid, NotFound
 from cloud.web import (
+    admin_pages,
     auth_pages,
     dispatch_pages,
     extras,
@@ -31,7 +32,15 @@ SECURITY_HEADERS = {
 
 def install(app: FastAPI) -> None:
     """Add the web app under /app."""
-    for module in (auth_pages, order_pages, request_pages, dispatch_pages, kpi_pages, extras):
+    for module in (
+        auth_pages,
+        order_pages,
+        request_pages,
+        dispatch_pages,
+        kpi_pages,
+        admin_pages,
+        extras,
+    ):
         app.include_router(module.router)
     app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_file
 
+from cloud.people.users import PersonRole
 from cloud.web import i18n
 from cloud.workorders.lifecycle import State
 
@@ -27,7 +28,8 @@ def _template_messages() -> set[str]:
 
 def test_every_message_and_state_has_its_chinese() -> None:
     zh = i18n.translations("zh")
-    messages = _template_messages() | {s.value.replace("_", " ") for s in State}
+    roles = {r.value for r in PersonRole}
+    messages = _template_messages() | {s.value.replace("_", " ") for s in State} | roles
     assert len(messages) > 80
     missing = sorted(m for m in messages if m != "plantwatch" and zh.gettext(m) == m)
     assert missing == []

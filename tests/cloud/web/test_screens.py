@@ -97,6 +97,7 @@ def _people(db: str) -> tuple[str, str]:
             ("rob", [PersonRole.REQUESTER], [], "rob@example.test"),
             ("sam", [PersonRole.SUPERVISOR], [], "sam@example.test"),
             ("wei", [PersonRole.TECHNICIAN], ["mech"], "wei@example.test"),
+            ("ada", [PersonRole.ADMIN], [], "ada@example.test"),
         ):
             chinese = name == "wei"
             put_user(
@@ -381,6 +382,22 @@ def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Br
     wei.get_by_role("button", name="提交报修").click()
     expect(wei.get_by_test_id("state")).to_have_text("已派单")
     shot(wei, "order-phone-zh")
+    # an admin adds a person, who can then sign in
+    ada = browser.new_context(**DESKTOP).new_page()
+    sign_in(ada, site.url, "ada")
+    ada.goto(f"{site.url}/app/admin/users")
+    ada.get_by_label("User name").fill("nina")
+    ada.get_by_label("Name", exact=True).fill("Nina Park")
+    ada.get_by_label("E-mail").fill("nina@example.test")
+    ada.get_by_label("technician").check()
+    ada.get_by_label("Mechanical").check()
+    ada.get_by_label("New password (at least 10 characters; empty: unchanged)").fill(PASSWORD)
+    ada.get_by_role("button", name="Save").click()
+    expect(ada.locator("tr[data-user=nina]")).to_contain_text("technician")
+    shot(ada, "admin-people-desktop")
+    nina = browser.new_context(**PHONE).new_page()
+    sign_in(nina, site.url, "nina")
+    assert nina.goto(f"{site.url}/app/admin/users").status == 403  # type: ignore[union-attr]
     other = browser.new_context(**PHONE)
     sign_in(other.new_page(), site.url, "rita")
     (cookie,) = [c for c in other.cookies() if c["name"] == "pw_session"]
