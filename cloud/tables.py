@@ -259,6 +259,9 @@ class WarningRow(Base):
     ttf_p50_h: Mapped[float | None] = mapped_column(Float, nullable=True)
     ttf_p90_h: Mapped[float | None] = mapped_column(Float, nullable=True)
     contributions: Mapped[str] = mapped_column(String(2000), default="[]")  # JSON list
+    # What the technician found on completing its order (confirmed, false_alarm,
+    # nothing_found): the label the next model learns from.
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
     model_version: Mapped[str] = mapped_column(String(64))
     work_order_id: Mapped[int | None] = mapped_column(
         ForeignKey("work_orders.id"), nullable=True, index=True

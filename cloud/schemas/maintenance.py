@@ -145,6 +145,7 @@ class WarningPublic(BaseModel):
     closed_at: Utc | None
     close_reason: str | None
     dismissal: str | None
+    verdict: str | None = None
     probability: float
     peak_probability: float
     risk_band: str

@@ -210,7 +210,8 @@ def act(
     if action is lc.Action.RATE and (order.rating or 0) <= lc.FOLLOW_UP_AT:
         session.add(follow_up(session, row, order.rating or 0, now))
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):
-        _close_warnings(session, row.id, order.state.value, now)
+        outcome = order.outcome.value if order.outcome else None
+        _close_warnings(session, row.id, order.state.value, now, outcome)
     session.commit()
     return row
 
@@ -256,12 +257,17 @@ def comment(session: Session, order_id: int, text: str, by: str, now: datetime) 
     return row
 
 
-def _close_warnings(session: Session, order_id: int, reason: str, now: datetime) -> None:
-    """A warning ends with its work order (completed or cancelled)."""
+def _close_warnings(
+    session: Session, order_id: int, reason: str, now: datetime, outcome: str | None = None
+) -> None:
+    """A warning ends with its work order (completed or cancelled), labelled with what the
+    technician found."""
     for w in session.scalars(
         select(WarningRow).where(WarningRow.work_order_id == order_id, WarningRow.state == "open")
     ):
         w.state, w.closed_at, w.close_reason = "closed", now, reason
+        if outcome is not None and outcome != lc.Outcome.NOT_PREDICTIVE.value:
+            w.verdict = outcome
 
 
 def escalate(session: Session, now: datetime) -> list[EscalationRow]:

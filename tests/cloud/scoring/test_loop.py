@@ -217,6 +217,9 @@ def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
     with sessions() as s:
         closed = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()[1]
         assert closed.state == "closed" and closed.close_reason == "completed"
+        assert closed.verdict == "confirmed"  # the technician's finding labels the warning
+    got = cloud.client.get("/api/v1/warnings", headers=disp).json()
+    assert [w["verdict"] for w in got if w["work_order_id"] == second] == ["confirmed"]
 
 
 def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick]) -> None:
