@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     alert_mqtt_host: str | None = Field(default=None, description="Broker for MQTT alerts")
     alert_mqtt_port: int = Field(default=1883, ge=1, le=65535)
     alert_mqtt_topic: str = "plantwatch/alerts"
+    alert_mqtt_username: str = Field(default="", description="Alert broker login")
+    alert_mqtt_password: str = Field(default="", description="Alert broker password")
+    alert_mqtt_tls: bool = Field(default=False, description="TLS to the alert broker")
+    alert_mqtt_ca_file: str | None = Field(default=None, description="CA of the alert broker")
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where people reach the web app: the base of the links in messages",

@@ -320,6 +320,10 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     roles: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
     sites: Mapped[str] = mapped_column(String(500), default="")  # comma-separated; empty: all
+    # Where pages reach the person besides e-mail: an Alertmanager-format webhook (ntfy,
+    # a chat bridge, an SMS gateway) and an MQTT topic on the alert broker.
+    page_webhook: Mapped[str] = mapped_column(String(500), default="")
+    page_topic: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(500), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

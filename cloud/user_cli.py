@@ -50,6 +50,8 @@ def user_put(
     sites: str = typer.Option("", "--sites", help="Comma-separated; empty: every site"),
     password_file: Path | None = typer.Option(None, "--password-file", help="First line"),
     password_stdin: bool = typer.Option(False, "--password-stdin"),
+    page_webhook: str = typer.Option("", "--page-webhook", help="Alertmanager-format URL"),
+    page_topic: str = typer.Option("", "--page-topic", help="MQTT topic for their pages"),
 ) -> None:
     """Create a user or change one (teams and roles replaced)."""
     _, session = _session()
@@ -67,6 +69,8 @@ def user_put(
                 teams=_csv(teams),
                 sites=_csv(sites),
                 password=_password(password_file, password_stdin),
+                page_webhook=page_webhook,
+                page_topic=page_topic,
             )
         except (Invalid, ValueError) as exc:
             _fail(getattr(exc, "detail", str(exc)))

@@ -70,13 +70,16 @@ def _spawn(binary: str, conf: Path) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def mosquitto(workdir: Path, binary: str, listener_options: str = "") -> Iterator[Mosquitto]:
+def mosquitto(
+    workdir: Path, binary: str, listener_options: str = "", anonymous: bool = True
+) -> Iterator[Mosquitto]:
     """Mosquitto on a free loopback port, persisting under ``workdir``, for the block;
-    ``listener_options`` are lines for its listener (TLS, say)."""
+    ``listener_options`` are lines for its listener (TLS, a password file, say)."""
     port = free_port()
     conf = workdir / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\n{listener_options}allow_anonymous true\npersistence true\n"
+        f"listener {port} 127.0.0.1\n{listener_options}"
+        f"allow_anonymous {'true' if anonymous else 'false'}\npersistence true\n"
         f"persistence_location {workdir}/\nlog_dest stdout\n"
     )
     broker = Mosquitto(port, _spawn(binary, conf), conf, binary)

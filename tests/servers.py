@@ -40,10 +40,11 @@ def require(binary: str, package: str) -> str:
 
 
 @contextmanager
-def mosquitto(tmp: Path, listener_options: str = "") -> Iterator[Mosquitto]:
+def mosquitto(tmp: Path, listener_options: str = "", anonymous: bool = True) -> Iterator[Mosquitto]:
     """A Mosquitto broker on a free loopback port, for the duration of the block."""
     _integration_only("Mosquitto")
-    with private_mosquitto(tmp, require("mosquitto", "mosquitto"), listener_options) as broker:
+    binary = require("mosquitto", "mosquitto")
+    with private_mosquitto(tmp, binary, listener_options, anonymous) as broker:
         yield broker
 
 

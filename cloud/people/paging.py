@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import smtplib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloud.people.page_channels import Page, post_webhook, publish_mqtt, send_email
 from cloud.people.sessions import issue_link
 from cloud.settings import Settings
 from cloud.tables import Asset, Team, User, WarningRow, WorkOrderRow
@@ -31,15 +29,6 @@ log = logging.getLogger("plantwatch.cloud.paging")
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-@dataclass(frozen=True)
-class Page:
-    """One message to one person."""
-
-    to: str
-    subject: str
-    body: str
-
-
 def _recipient(session: Session, order: WorkOrderRow, level: int) -> User | None:
     team = session.get(Team, order.team_id) if order.team_id else None
     lead, supervisor = (team.lead, team.supervisor) if team is not None else (None, None)
@@ -47,7 +36,7 @@ def _recipient(session: Session, order: WorkOrderRow, level: int) -> User | None
     for name in names:
         if name:
             user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
-            if user is not None and user.email:
+            if user is not None and (user.email or user.page_webhook or user.page_topic):
                 return user
     return None
 
@@ -104,32 +93,43 @@ class Pager:
         subject = f"[{order.priority}] work order {order.id}: {order.title}"
         if level:
             subject = f"ESCALATED: {subject}"
-        return Page(user.email, subject, body)
+        return Page(
+            order.id,
+            level,
+            user.username,
+            user.email,
+            user.page_webhook,
+            user.page_topic,
+            subject,
+            body,
+            f"{base}/app/l/{secret}",
+            f"{base}/app/orders/{order.id}",
+            now,
+        )
 
-    def _send(self, page: Page) -> None:
-        s = self.settings
-        assert s.alert_smtp_host is not None
-        msg = EmailMessage()
-        msg["Subject"], msg["From"], msg["To"] = page.subject, s.alert_email_from, page.to
-        msg.set_content(page.body)
-        with smtplib.SMTP(s.alert_smtp_host, s.alert_smtp_port, timeout=10) as smtp:
-            if s.alert_smtp_starttls:
-                smtp.starttls()
-            if s.alert_smtp_user:
-                smtp.login(s.alert_smtp_user, s.alert_smtp_password)
-            smtp.send_message(msg)
+    def _deliver(self, page: Page) -> list[str]:
+        """Every channel the person has and the service is configured for; the ones used."""
+        s, used = self.settings, []
+        if page.email and s.alert_smtp_host:
+            send_email(s, page)
+            used.append("email")
+        if page.webhook:
+            post_webhook(page)
+            used.append("webhook")
+        if page.topic and s.alert_mqtt_host:
+            publish_mqtt(s, page)
+            used.append("mqtt")
+        return used
 
     async def page(self, order_id: int, level: int = 0) -> Page | None:
-        """Page the person on duty for an order (or, escalated, its lead or supervisor);
-        failures are logged, never raised."""
-        if not self.settings.alert_smtp_host:
-            return None
+        """Page the person on duty for an order (or, escalated, its lead or supervisor) on
+        each of their channels; failures are logged, never raised."""
         try:
             with self.sessions() as session:
                 page = self.compose(session, order_id, datetime.now(UTC), level)
             if page is not None:
-                await asyncio.to_thread(self._send, page)
-                log.info("paged %s for work order %d", page.to, order_id)
+                used = await asyncio.to_thread(self._deliver, page)
+                log.info("paged %s (%s) for work order %d", page.username, used, order_id)
             return page
         except Exception as exc:  # a page that fails must not stop the caller's work
             log.error("paging for work order %d failed: %s", order_id, exc)

@@ -103,6 +103,8 @@ def put_user(
     teams: Iterable[str] = (),
     sites: Iterable[str] = (),
     password: str | None = None,
+    page_webhook: str = "",
+    page_topic: str = "",
 ) -> User:
     """Create a user or change one (teams replaced); a password, when given, is hashed."""
     _check_profile(language, timezone)
@@ -117,6 +119,9 @@ def put_user(
     user.language, user.timezone = language, timezone
     user.roles = ",".join(sorted({PersonRole(r).value for r in roles}))
     user.sites = ",".join(sorted(set(sites)))
+    if page_webhook and not page_webhook.startswith(("http://", "https://")):
+        raise Invalid("a page webhook is an http(s) URL", "bad_webhook")
+    user.page_webhook, user.page_topic = page_webhook, page_topic
     if password is not None:
         check_password(password)
         user.password_hash = HASHER.hash(password)

@@ -20,6 +20,8 @@ class UserPut(BaseModel):
     teams: list[str] = Field(default=[], max_length=50)
     sites: list[str] = Field(default=[], max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=200)
+    page_webhook: str = Field(default="", max_length=500, description="Alertmanager-format URL")
+    page_topic: str = Field(default="", max_length=200, description="MQTT topic for pages")
 
 
 class UserPublic(BaseModel):
@@ -34,4 +36,6 @@ class UserPublic(BaseModel):
     roles: list[str]
     teams: list[str]
     sites: list[str]
+    page_webhook: str
+    page_topic: str
     can_sign_in: bool

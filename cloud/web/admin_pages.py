@@ -56,7 +56,17 @@ async def put(request: Request, viewer: ViewerWeb, session: SessionDep, csrf: Te
     form = await request.form()
     field = {
         k: str(form.get(k, "")).strip()
-        for k in ("username", "name", "email", "phone", "language", "timezone", "password")
+        for k in (
+            "username",
+            "name",
+            "email",
+            "phone",
+            "language",
+            "timezone",
+            "password",
+            "page_webhook",
+            "page_topic",
+        )
     }
     try:
         if not field["username"]:
@@ -72,6 +82,8 @@ async def put(request: Request, viewer: ViewerWeb, session: SessionDep, csrf: Te
             roles=[PersonRole(str(r)) for r in form.getlist("roles")],
             teams=[str(t) for t in form.getlist("teams")],
             password=field["password"] or None,
+            page_webhook=field["page_webhook"],
+            page_topic=field["page_topic"],
         )
     except (Invalid, ValueError) as exc:
         session.rollback()

@@ -31,6 +31,8 @@ def public(session: Session, user: User) -> UserPublic:
         roles=sorted(p.roles),
         teams=sorted(p.teams),
         sites=sorted(p.sites),
+        page_webhook=user.page_webhook,
+        page_topic=user.page_topic,
         can_sign_in=bool(user.password_hash) and user.active,
     )
 

@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(64), nullable=False),
         sa.Column("roles", sa.String(200), nullable=False),
         sa.Column("sites", sa.String(500), nullable=False),
+        sa.Column("page_webhook", sa.String(500), nullable=False, server_default=""),
+        sa.Column("page_topic", sa.String(200), nullable=False, server_default=""),
         sa.Column("password_hash", sa.String(500), nullable=True),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

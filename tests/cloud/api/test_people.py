@@ -30,6 +30,8 @@ def test_admins_manage_users_and_nobody_sees_a_password(cloud: Cloud) -> None:
         "roles": ["technician"],
         "teams": ["hvac"],
         "sites": [],
+        "page_webhook": "",
+        "page_topic": "",
         "can_sign_in": True,
     }
     listed = cloud.client.get("/api/v1/users", headers=admin).json()

@@ -64,7 +64,7 @@ def test_the_person_on_duty_then_the_lead_then_the_supervisor(db) -> None:  # ty
         lead = pager.compose(s, 1, NOW, level=1)
         boss = pager.compose(s, 1, NOW, level=2)
     assert first is not None and lead is not None and boss is not None
-    assert (first.to, lead.to, boss.to) == (
+    assert (first.email, lead.email, boss.email) == (
         "tom@example.test",
         "lena@example.test",
         "sam@example.test",
@@ -91,3 +91,93 @@ def test_an_operators_template_replaces_the_built_in_one(db, tmp_path: Path) -> 
     with factory() as s:
         page = pager.compose(s, 1, NOW, level=1)
     assert page is not None and page.body.startswith("Order 1 for you: http://")
+
+
+def _password_file(user: str, password: str) -> Path:
+    """A Mosquitto password file in a folder the broker's own user can read."""
+    import subprocess
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="pw-passwd-"))
+    folder.chmod(0o755)
+    path = folder / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(path), user, password], check=True)
+    path.chmod(0o644)  # hashed passwords of a test broker
+    return path
+
+
+@pytest.mark.integration
+async def test_a_page_reaches_the_persons_webhook_and_mqtt_topic(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Their own Alertmanager-format webhook, and their topic on a broker that wants a login."""
+    import asyncio
+    import json
+    import shutil
+
+    import paho.mqtt.client as mqtt
+
+    from tests.cloud.alerts.test_alerts import Receiver, webhook_server
+    from tests.servers import mosquitto
+
+    settings, factory = db
+    passwords = await asyncio.to_thread(_password_file, "pager", "pager-secret-1")
+    folder = passwords.parent
+    with (
+        webhook_server() as url,
+        mosquitto(tmp_path, f"password_file {passwords}\n", anonymous=False) as broker,
+    ):
+        with factory() as s:
+            put_user(
+                s,
+                "tom",
+                email="",
+                language="en",
+                roles=[PersonRole.TECHNICIAN],
+                teams=["mech"],
+                page_webhook=url,
+                page_topic="pages/tom",
+            )
+        got: list[bytes] = []
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        sub.username_pw_set("pager", "pager-secret-1")
+        sub.on_message = lambda c, u, m: got.append(m.payload)
+        sub.connect("127.0.0.1", broker.port)
+        sub.subscribe("pages/#", qos=1)
+        sub.loop_start()
+        await asyncio.sleep(0.5)
+        pager = Pager(
+            settings.model_copy(
+                update={
+                    "alert_mqtt_host": "127.0.0.1",
+                    "alert_mqtt_port": broker.port,
+                    "alert_mqtt_username": "pager",
+                    "alert_mqtt_password": "pager-secret-1",
+                }
+            ),
+            factory,
+        )
+        page = await pager.page(1)
+        for _ in range(50):
+            if got:
+                break
+            await asyncio.sleep(0.1)
+        sub.loop_stop()
+        wrong = Pager(
+            settings.model_copy(
+                update={
+                    "alert_mqtt_host": "127.0.0.1",
+                    "alert_mqtt_port": broker.port,
+                    "alert_mqtt_username": "pager",
+                    "alert_mqtt_password": "wrong",
+                }
+            ),
+            factory,
+        )
+        assert await wrong.page(1) is None  # refused by the broker: logged, not raised
+    shutil.rmtree(folder)
+    assert page is not None and page.email == ""
+    assert len(Receiver.bodies) == 2  # the second pager reached the webhook before MQTT refused
+    alert = Receiver.bodies[0]["alerts"][0]
+    assert alert["labels"]["recipient"] == "tom" and alert["labels"]["work_order"] == "1"
+    assert alert["annotations"]["acknowledge_url"] == page.ack_url
+    (message,) = got
+    assert json.loads(message)["alerts"][0]["annotations"]["summary"] == page.subject

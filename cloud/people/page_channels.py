@@ -1,0 +1,98 @@
+"""Where a page goes: e-mail over SMTP (STARTTLS, login), the person's own webhook in
+Alertmanager's format, and the person's MQTT topic on the alert broker (login, TLS)."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+import httpx
+import paho.mqtt.publish as mqtt_publish
+
+from cloud.alerts.message import Alert, Group, alertmanager_payload
+from cloud.settings import Settings
+
+
+@dataclass(frozen=True)
+class Page:
+    """One message to one person, with where it goes."""
+
+    order_id: int
+    level: int
+    username: str
+    email: str
+    webhook: str
+    topic: str
+    subject: str
+    body: str
+    ack_url: str
+    open_url: str
+    at: datetime
+
+    def as_group(self) -> Group:
+        """The page as an Alertmanager group (for webhooks and MQTT)."""
+        alert = Alert(
+            labels={
+                "alertname": "WorkOrderPage",
+                "work_order": str(self.order_id),
+                "recipient": self.username,
+                "level": str(self.level),
+            },
+            annotations={
+                "summary": self.subject,
+                "description": self.body,
+                "acknowledge_url": self.ack_url,
+                "order_url": self.open_url,
+            },
+            starts_at=self.at,
+            generator_url=self.open_url,
+        )
+        return Group(
+            "page", {"work_order": str(self.order_id), "recipient": self.username}, [alert]
+        )
+
+
+def send_email(settings: Settings, page: Page) -> None:
+    """Through the SMTP relay (blocking)."""
+    assert settings.alert_smtp_host is not None
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = page.subject, settings.alert_email_from, page.email
+    msg.set_content(page.body)
+    with smtplib.SMTP(settings.alert_smtp_host, settings.alert_smtp_port, timeout=10) as smtp:
+        if settings.alert_smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.alert_smtp_user:
+            smtp.login(settings.alert_smtp_user, settings.alert_smtp_password)
+        smtp.send_message(msg)
+
+
+def post_webhook(page: Page) -> None:
+    """The Alertmanager payload to the person's webhook (blocking; non-2xx raises)."""
+    httpx.post(
+        page.webhook, json=alertmanager_payload(page.as_group()), timeout=10
+    ).raise_for_status()
+
+
+def publish_mqtt(settings: Settings, page: Page) -> None:
+    """The Alertmanager payload to the person's topic, QoS 1 (blocking)."""
+    assert settings.alert_mqtt_host is not None
+    auth = (
+        {"username": settings.alert_mqtt_username, "password": settings.alert_mqtt_password}
+        if settings.alert_mqtt_username
+        else None
+    )
+    tls = {"ca_certs": settings.alert_mqtt_ca_file} if settings.alert_mqtt_tls else None
+    mqtt_publish.single(
+        page.topic,
+        json.dumps(alertmanager_payload(page.as_group())),
+        qos=1,
+        hostname=settings.alert_mqtt_host,
+        port=settings.alert_mqtt_port,
+        client_id="",
+        auth=auth,  # type: ignore[arg-type]
+        tls=tls,  # type: ignore[arg-type]
+    )
