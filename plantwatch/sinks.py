@@ -25,6 +25,8 @@ class Inbox:
 
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     mails: list[str] = field(default_factory=list)
+    # (recipients, subject, text) of every message: pages carry their links in the text
+    letters: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -70,8 +72,11 @@ class _Mailbox:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         msg = message_from_bytes(content)
+        body = msg.get_payload(decode=True) if not msg.is_multipart() else b""
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
         with self.inbox.lock:
             self.inbox.mails.append(str(msg.get("Subject", "")))
+            self.inbox.letters.append((str(msg.get("To", "")), str(msg.get("Subject", "")), text))
         return "250 Message accepted for delivery"
 
 
