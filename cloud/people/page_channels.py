@@ -3,7 +3,9 @@ Alertmanager's format, and the person's MQTT topic on the alert broker (login, T
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ import paho.mqtt.publish as mqtt_publish
 
 from cloud.alerts.message import Alert, Group, alertmanager_payload
 from cloud.settings import Settings
+from cloud.tables import User
+
+log = logging.getLogger("plantwatch.cloud.paging")
 
 
 @dataclass(frozen=True)
@@ -96,3 +101,31 @@ def publish_mqtt(settings: Settings, page: Page) -> None:
         auth=auth,  # type: ignore[arg-type]
         tls=tls,  # type: ignore[arg-type]
     )
+
+
+async def send_reset(settings: Settings, user: User, url: str) -> None:
+    """E-mail a password-reset link (failures are logged: the form's answer never tells)."""
+    if not settings.alert_smtp_host:
+        return
+    msg = EmailMessage()
+    msg["Subject"] = "plantwatch: reset your password"
+    msg["From"], msg["To"] = settings.alert_email_from, user.email
+    msg.set_content(
+        f"Someone asked to reset the plantwatch password of {user.username}.\n\n"
+        f"Choose a new one here (works once, for an hour):\n{url}\n\n"
+        "If it was not you, ignore this message: your password stays as it is.\n"
+    )
+
+    def send() -> None:
+        assert settings.alert_smtp_host is not None
+        with smtplib.SMTP(settings.alert_smtp_host, settings.alert_smtp_port, timeout=10) as smtp:
+            if settings.alert_smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.alert_smtp_user:
+                smtp.login(settings.alert_smtp_user, settings.alert_smtp_password)
+            smtp.send_message(msg)
+
+    try:
+        await asyncio.to_thread(send)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("password reset mail to %s failed: %s", user.username, exc)

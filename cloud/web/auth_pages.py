@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from cloud.api.deps import ClockDep, SessionDep, SettingsDep
 from cloud.errors import Forbidden, Invalid, TooMany
 from cloud.people import sessions
 from cloud.people.access import check_act
-from cloud.people.users import PersonRole, authenticate, person
+from cloud.people.page_channels import send_reset
+from cloud.people.users import PersonRole, authenticate, check_password, person, set_password
 from cloud.tables import User
 from cloud.web.deps import (
     PRESIGN_COOKIE,
@@ -27,6 +30,7 @@ from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 
 router = APIRouter(prefix="/app", include_in_schema=False)
+RESET_TTL = timedelta(hours=1)
 Field = Annotated[str, Form(max_length=500)]
 
 
@@ -157,4 +161,87 @@ def use_link(
         title=f"Order {row.id} acknowledged",
         text=f"Thank you, {user.name or user.username}: {row.title}.",
         link=f"/app/orders/{row.id}",
+    )
+
+
+@router.get("/reset")
+def reset_request_page(request: Request, settings: SettingsDep) -> Response:
+    """Ask for the user name whose password is forgotten."""
+    return reset_form(request, settings)
+
+
+def reset_form(request: Request, settings: SettingsDep, sent: bool = False) -> Response:
+    """The 'forgot password' form (double-submit token like sign-in)."""
+    token = secrets.token_urlsafe(24)
+    rsp = page(request, "reset_request.html", None, presign=token, sent=sent)
+    set_cookie(rsp, settings, PRESIGN_COOKIE, token, 3600)
+    return rsp
+
+
+@router.post("/reset")
+async def reset_request(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=100)],
+    presign: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """E-mail a single-use reset link to the user, if they exist and have an address (the
+    answer is the same either way, so the form tells nobody who has an account)."""
+    cookie = request.cookies.get(PRESIGN_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie.encode(), presign.encode()):
+        return reset_form(request, settings)
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is not None and user.active and user.email:
+        secret = sessions.issue_link(
+            session, user, "reset_password", settings.secret_key, wall_now(), None, RESET_TTL
+        )
+        await send_reset(settings, user, f"{settings.public_url.rstrip('/')}/app/reset/{secret}")
+    return reset_form(request, settings, sent=True)
+
+
+@router.get("/reset/{secret}")
+def reset_page(
+    request: Request, secret: str, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Choose a new password (nothing is spent on GET)."""
+    try:
+        link = sessions.peek_link(session, secret, settings.secret_key, wall_now())
+        if link.action != "reset_password":
+            raise Forbidden("this link is not valid", "bad_link")
+    except Forbidden as exc:
+        return page(request, "message.html", None, 410, title="Link not usable", text=exc.detail)
+    return page(request, "reset.html", None, secret=secret, error="")
+
+
+@router.post("/reset/{secret}")
+def reset(
+    request: Request,
+    secret: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Spend the link, set the password, end the user's sessions."""
+    try:
+        check_password(password)
+        link = sessions.spend_link(session, secret, settings.secret_key, wall_now())
+        user = session.get(User, link.user_id)
+        if user is None or link.action != "reset_password":
+            raise Forbidden("this link is not valid", "bad_link")
+        set_password(session, user, password)  # commits the spent link with it
+        sessions.close_sessions_of(session, user)
+    except Invalid as exc:
+        session.rollback()
+        return page(request, "reset.html", None, 422, secret=secret, error=exc.detail)
+    except Forbidden as exc:
+        session.rollback()
+        return page(request, "message.html", None, 410, title="Link not usable", text=exc.detail)
+    return page(
+        request,
+        "message.html",
+        None,
+        title="Password changed",
+        text="Sign in with your new password.",
+        link="/app/sign-in",
     )

@@ -382,6 +382,36 @@ def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Br
     wei.get_by_role("button", name="提交报修").click()
     expect(wei.get_by_test_id("state")).to_have_text("已派单")
     shot(wei, "order-phone-zh")
+    # a forgotten password: a single-use link by e-mail, the old password gone
+    rob = browser.new_context(**PHONE).new_page()
+    rob.goto(f"{site.url}/app/sign-in")
+    rob.get_by_role("link", name="Forgot your password?").click()
+    rob.get_by_label("User name").fill("rob")
+    rob.get_by_role("button", name="Send me a link").click()
+    expect(rob.get_by_role("status")).to_contain_text("on its way")
+    deadline = time.monotonic() + 10
+    while not any("reset your password" in m["Subject"] for m in site.inbox.messages):
+        assert time.monotonic() < deadline, "no reset mail"
+        time.sleep(0.1)
+    (mail,) = [m for m in site.inbox.messages if "reset your password" in m["Subject"]]
+    assert mail["To"] == "rob@example.test"
+    reset = re.search(r"http://\S+/app/reset/\S+", mail.get_content())
+    assert reset is not None
+    rob.goto(reset.group(0))
+    rob.get_by_label("New password (at least 10 characters)").fill("a-brand-new-password")
+    rob.get_by_role("button", name="Set the password").click()
+    expect(rob.get_by_role("heading")).to_have_text("Password changed")
+    assert rob.goto(reset.group(0)).status == 410  # type: ignore[union-attr]
+    rob.goto(f"{site.url}/app/sign-in")
+    rob.get_by_label("User name").fill("rob")
+    rob.get_by_label("Password").fill(PASSWORD)
+    rob.get_by_role("button", name="Sign in").click()
+    expect(rob.get_by_role("alert")).to_contain_text("wrong password")
+    rob.get_by_label("User name").fill("rob")
+    rob.get_by_label("Password").fill("a-brand-new-password")
+    rob.get_by_role("button", name="Sign in").click()
+    expect(rob.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
+
     # an admin adds a person, who can then sign in
     ada = browser.new_context(**DESKTOP).new_page()
     sign_in(ada, site.url, "ada")
