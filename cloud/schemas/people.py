@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cloud.people.users import PersonRole
+
+Plain = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]  # no control chars
 
 
 class UserPut(BaseModel):
     """A user as an admin sets them (teams and roles replace the old ones)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(default="", max_length=200)
-    email: str = Field(default="", max_length=254)
-    phone: str = Field(default="", max_length=40)
+    name: Plain = Field(default="", max_length=200)
+    email: Plain = Field(default="", max_length=254)
+    phone: Plain = Field(default="", max_length=40)
     language: str = Field(default="en", pattern="^(en|zh)$")
-    timezone: str = Field(default="UTC", min_length=1, max_length=64)
+    timezone: Plain = Field(default="UTC", min_length=1, max_length=64)
     roles: list[PersonRole] = Field(default=[PersonRole.REQUESTER], max_length=5)
-    teams: list[str] = Field(default=[], max_length=50)
-    sites: list[str] = Field(default=[], max_length=200)
+    teams: list[Plain] = Field(default=[], max_length=50)
+    sites: list[Plain] = Field(default=[], max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=200)
-    page_webhook: str = Field(default="", max_length=500, description="Alertmanager-format URL")
-    page_topic: str = Field(default="", max_length=200, description="MQTT topic for pages")
+    page_webhook: Plain = Field(default="", max_length=500, description="Alertmanager-format URL")
+    page_topic: Plain = Field(default="", max_length=200, description="MQTT topic for pages")
 
 
 class UserPublic(BaseModel):
