@@ -203,6 +203,8 @@ class WorkOrderRow(Base):
     remedy: Mapped[str | None] = mapped_column(String(200), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    labour_h: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parts: Mapped[str | None] = mapped_column(String(500), nullable=True)
     steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
     )

@@ -35,6 +35,8 @@ class WorkOrderAction(BaseModel):
     remedy: str | None = Field(default=None, max_length=200)
     outcome: Outcome | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
+    labour_h: float | None = Field(default=None, ge=0, le=10_000, description="On completion")
+    parts: str | None = Field(default=None, max_length=500, description="On completion")
 
 
 class WorkOrderStepPublic(BaseModel):
@@ -78,6 +80,8 @@ class WorkOrderPublic(BaseModel):
     acknowledge_by: Utc
     on_site_by: Utc
     hold_reason: str | None
+    labour_h: float | None = None
+    parts: str | None = None
     problem: str | None
     cause: str | None
     remedy: str | None

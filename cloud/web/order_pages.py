@@ -142,6 +142,8 @@ def act(
     remedy: Text = "",
     outcome: Text = "",
     rating: Annotated[int | None, Form(ge=1, le=5)] = None,
+    labour_h: Text = "",
+    parts: Text = "",
     note: Text = "",
 ) -> Response:
     """Take one action through the same rules as the API; a refusal shows its reason."""
@@ -163,6 +165,8 @@ def act(
             failure_code=code,
             outcome=lc.Outcome(outcome) if outcome else None,
             rating=rating,
+            labour_h=float(labour_h) if labour_h.strip() else None,
+            parts=parts.strip() or None,
         )
         if note.strip():
             orders.comment(session, order_id, note.strip(), viewer.person.username, clock.now())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cloud.errors import NotFound
+from cloud.errors import Invalid, NotFound
 from cloud.tables import (
     Asset,
     EscalationRow,
@@ -197,16 +197,23 @@ def act(
     action: lc.Action,
     by: str,
     now: datetime,
+    labour_h: float | None = None,
+    parts: str | None = None,
     **details: object,
 ) -> WorkOrderRow:
-    """Apply one action; an illegal one raises IllegalTransition and changes nothing."""
+    """Apply one action; an illegal one raises IllegalTransition and changes nothing. A
+    completion may record the labour hours and the parts used."""
     row = get(session, order_id, lock=True)
+    if labour_h is not None and not 0 <= labour_h <= 10_000:
+        raise Invalid(f"labour hours {labour_h}: from 0 to 10,000", "bad_labour")
     code = details.get("failure_code")
     if action is lc.Action.COMPLETE and isinstance(code, lc.FailureCode):
         asset = session.get(Asset, row.asset_id)
         check_code(asset.asset_class if asset else "", code.problem, code.cause, code.remedy)
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
     write_step(row, order)
+    if action is lc.Action.COMPLETE:
+        row.labour_h, row.parts = labour_h, parts
     if action is lc.Action.RATE and (order.rating or 0) <= lc.FOLLOW_UP_AT:
         session.add(follow_up(session, row, order.rating or 0, now))
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):

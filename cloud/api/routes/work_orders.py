@@ -116,6 +116,8 @@ def act(
         failure_code=code,
         outcome=body.outcome,
         rating=body.rating,
+        labour_h=body.labour_h,
+        parts=body.parts,
     )
     if row.state in (lc.State.COMPLETED.value, lc.State.CANCELLED.value):
         background.add_task(notifier.notify, order_group(row, row.steps[-1].at))

@@ -212,9 +212,12 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     expect(tom.get_by_test_id("state")).to_have_text("in progress")
     shot(tom, "technician-order-phone")
     tom.get_by_label("Verdict on the prediction").select_option("not_predictive")
-    tom.get_by_label("Labour hours, parts, notes").fill("1.5 h; mechanical seal replaced")
+    tom.get_by_label("Labour hours").fill("1.5")
+    tom.get_by_label("Parts used").fill("mechanical seal 35 mm")
+    tom.get_by_label("Notes", exact=True).fill("seal replaced, pump run for 10 min, dry")
     tom.get_by_role("button", name="Complete").click()
     expect(tom.get_by_test_id("state")).to_have_text("completed")
+    expect(tom.get_by_test_id("labour")).to_have_text("1.5")
 
     # the requester sees it done and rates it
     rita.goto(f"{site.url}/app/requests")
