@@ -20,13 +20,16 @@ def free_port() -> int:
 
 
 def wait_port(
-    port: int, proc: subprocess.Popen[bytes] | None = None, timeout_s: float = 15.0
+    port: int,
+    proc: subprocess.Popen[bytes] | subprocess.Popen[str] | None = None,
+    timeout_s: float = 15.0,
 ) -> None:
     """Block until 127.0.0.1:port accepts connections, or fail with the server's output."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raw = proc.stdout.read() if proc.stdout else ""
+            out = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
             raise RuntimeError(f"server exited with {proc.returncode}: {out}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
