@@ -122,7 +122,7 @@ async def test_a_single_plant_room_installs_and_runs_from_its_units(tmp_path: Pa
             gateway = Unit.read(root, "plantwatch-gateway@.service", "north-library")
             assert api.user == gateway.user == USER
             with api.running({"8000": str(port)}) as api_proc:
-                wait_port(port, api_proc, 60)  # type: ignore[arg-type]
+                wait_port(port, api_proc, 60)
                 await delivers(gateway, live, int(clock.now()), state / "timeseries.db")
             assert (state / "north-library.spool.db").exists()
 
