@@ -61,18 +61,24 @@ class Page:
         )
 
 
-def send_email(settings: Settings, page: Page) -> None:
-    """Through the SMTP relay (blocking)."""
+def _mail(settings: Settings, to: str, subject: str, text: str) -> None:
+    """One plain-text message through the SMTP relay, with STARTTLS and login when set
+    (blocking)."""
     assert settings.alert_smtp_host is not None
     msg = EmailMessage()
-    msg["Subject"], msg["From"], msg["To"] = page.subject, settings.alert_email_from, page.email
-    msg.set_content(page.body)
+    msg["Subject"], msg["From"], msg["To"] = subject, settings.alert_email_from, to
+    msg.set_content(text)
     with smtplib.SMTP(settings.alert_smtp_host, settings.alert_smtp_port, timeout=10) as smtp:
         if settings.alert_smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())
         if settings.alert_smtp_user:
             smtp.login(settings.alert_smtp_user, settings.alert_smtp_password)
         smtp.send_message(msg)
+
+
+def send_email(settings: Settings, page: Page) -> None:
+    """The page by e-mail (blocking)."""
+    _mail(settings, page.email, page.subject, page.body)
 
 
 def post_webhook(page: Page) -> None:
@@ -107,25 +113,14 @@ async def send_reset(settings: Settings, user: User, url: str) -> None:
     """E-mail a password-reset link (failures are logged: the form's answer never tells)."""
     if not settings.alert_smtp_host:
         return
-    msg = EmailMessage()
-    msg["Subject"] = "plantwatch: reset your password"
-    msg["From"], msg["To"] = settings.alert_email_from, user.email
-    msg.set_content(
+    text = (
         f"Someone asked to reset the plantwatch password of {user.username}.\n\n"
         f"Choose a new one here (works once, for an hour):\n{url}\n\n"
         "If it was not you, ignore this message: your password stays as it is.\n"
     )
-
-    def send() -> None:
-        assert settings.alert_smtp_host is not None
-        with smtplib.SMTP(settings.alert_smtp_host, settings.alert_smtp_port, timeout=10) as smtp:
-            if settings.alert_smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.alert_smtp_user:
-                smtp.login(settings.alert_smtp_user, settings.alert_smtp_password)
-            smtp.send_message(msg)
-
     try:
-        await asyncio.to_thread(send)
+        await asyncio.to_thread(
+            _mail, settings, user.email, "plantwatch: reset your password", text
+        )
     except (OSError, smtplib.SMTPException) as exc:
         log.error("password reset mail to %s failed: %s", user.username, exc)
