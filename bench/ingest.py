@@ -60,7 +60,7 @@ class Workload:
         )
         self.series = [(a.id, s.name) for a in self.manifest.assets for s in a.signals]
         self.tags = {
-            a.id: SeriesTags(a.asset_class.value, a.site, a.building, a.room, a.id)
+            a.id: SeriesTags(a.asset_class, a.site, a.building, a.room, a.id)
             for a in self.manifest.assets
         }
         self.t0 = datetime.now(UTC) - timedelta(days=20)

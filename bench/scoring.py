@@ -79,7 +79,7 @@ def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[Serie
         asset_id = f"bench-{i:05d}"
         info = src.info().model_copy(update={"id": asset_id, "install_date": date(2015, 1, 1)})
         infos.append(info)
-        tag = SeriesTags(src.asset_class.value, info.site, info.building, info.room, asset_id)
+        tag = SeriesTags(src.asset_class, info.site, info.building, info.room, asset_id)
         tags.append(tag)
         readings = [
             Reading(asset_id, s, int(ts) * 1000, float(v))

@@ -22,6 +22,7 @@ from cloud.api.routes import (
     ingest,
     kpis,
     people,
+    register,
     warnings,
     work_orders,
 )
@@ -75,7 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scopes = ScopeCache()
 
     errors.install(app, settings.retry_after_s)
-    for module in (ingest, alarms, assets, warnings, work_orders, kpis, people, admin, health):
+    for module in (
+        ingest,
+        alarms,
+        assets,
+        register,
+        warnings,
+        work_orders,
+        kpis,
+        people,
+        admin,
+        health,
+    ):
         app.include_router(module.router)
     web.install(app)
     return app

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from cloud.errors import Conflict, NotFound
+from cloud.register.classes import check_classes
 from cloud.schemas import AssetUpdate
 from cloud.security import (
     API_KEY_PREFIX,
@@ -145,18 +146,21 @@ def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tu
             select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.signals))
         )
     }
-    taken = sorted(i for i, a in existing.items() if a.gateway_id != gateway.id)
+    taken = sorted(i for i, a in existing.items() if a.gateway_id not in (None, gateway.id))
     if taken:
         raise Conflict(f"assets registered to another gateway: {', '.join(taken)}", "assets_taken")
+    check_classes(session, {a.asset_class for a in manifest.assets})
+    check_against_register(existing, manifest)
     now = datetime.now(UTC)
     n_signals = 0
     for info in manifest.assets:
         asset = existing.get(info.id)
         if asset is None:
-            asset = Asset(id=info.id, gateway_id=gateway.id)
+            asset = Asset(id=info.id, gateway_id=gateway.id, registered_by="manifest")
             session.add(asset)
+        asset.gateway_id = gateway.id  # links a registered-only asset to its gateway
         asset.site, asset.building, asset.room = info.site, info.building, info.room
-        asset.asset_class, asset.model = info.asset_class.value, info.model
+        asset.asset_class, asset.model = info.asset_class, info.model
         asset.install_date, asset.updated_at = info.install_date, now
         asset.signals = [
             Signal(asset_id=info.id, name=s.name, unit=s.unit, min=s.min, max=s.max)
@@ -167,6 +171,27 @@ def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tu
     gateway.manifest_at = now
     session.commit()
     return len(manifest.assets), n_signals
+
+
+_REGISTER_FIELDS = ("site", "building", "room", "asset_class", "model", "install_date")
+
+
+def check_against_register(existing: dict[str, Asset], manifest: Manifest) -> None:
+    """Refuse a manifest that contradicts the register (409 ``manifest_conflict``), naming
+    every differing field; assets a manifest registered itself follow their gateway."""
+    problems = []
+    for info in manifest.assets:
+        asset = existing.get(info.id)
+        if asset is None or asset.registered_by != "register":
+            continue
+        for field in _REGISTER_FIELDS:
+            mine, theirs = getattr(asset, field), getattr(info, field)
+            if mine != theirs:
+                problems.append(f"{info.id}.{field}: register {mine}, manifest {theirs}")
+    if problems:
+        raise Conflict(
+            "manifest contradicts the register: " + "; ".join(problems), "manifest_conflict"
+        )
 
 
 def gateway_assets(session: Session, gateway_id: str) -> list[Asset]:

@@ -55,6 +55,21 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
+    if revision == "head":
+        _sync_classes(url)
+
+
+def _sync_classes(url: str) -> None:
+    # The registry's class rows follow the catalogue this process runs with.
+    from cloud.register.classes import sync_classes
+    from kernel.catalogue import active_catalogue
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            sync_classes(session, active_catalogue())
+    finally:
+        engine.dispose()
 
 
 class DatabaseUnavailable(RuntimeError):

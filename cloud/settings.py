@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     )
     upload_dir: str = Field(default="./plantwatch-uploads", description="Photos people attach")
     max_photo_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    labour_rate_per_h: float = Field(
+        default=0.0, ge=0, description="Labour cost per hour, in the register's currency"
+    )
+    replacement_years: float = Field(default=3.0, gt=0, le=50, description="Repair-cost window")
+    replacement_share: float = Field(
+        default=0.3, gt=0, le=10, description="Repairs over this share of the value: replace"
+    )
+    classes_dir: str = Field(
+        default="",
+        description="Site asset-class folders over the shipped catalogue, separated like PATH "
+        "(read by every part from PLANTWATCH_CLASSES_DIR)",
+    )
 
     @property
     def clock(self) -> Clock:

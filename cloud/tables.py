@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -54,12 +56,27 @@ class GatewayToken(Base):
     gateway: Mapped[Gateway] = relationship(back_populates="tokens")
 
 
+class AssetClassRow(Base):
+    """A class of the catalogue the cloud runs with (kept in step at start-up)."""
+
+    __tablename__ = "asset_classes"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(80))
+    name_zh: Mapped[str] = mapped_column(String(80))
+    default_team: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Asset(Base):
-    """A piece of equipment in the registry."""
+    """A piece of equipment in the registry, watched by a gateway or registered only."""
 
     __tablename__ = "assets"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
+    gateway_id: Mapped[str | None] = mapped_column(
+        ForeignKey("gateways.id"), index=True, nullable=True
+    )
     site: Mapped[str] = mapped_column(String(64), index=True)
     building: Mapped[str] = mapped_column(String(64))
     room: Mapped[str] = mapped_column(String(64))
@@ -68,6 +85,16 @@ class Asset(Base):
     install_date: Mapped[date] = mapped_column(Date)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(String(500), default="")
+    make: Mapped[str] = mapped_column(String(100), default="")
+    serial_number: Mapped[str] = mapped_column(String(100), default="")
+    purchase_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    warranty_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    criticality: Mapped[str] = mapped_column(String(8), default="medium")
+    label_code: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    registered_by: Mapped[str] = mapped_column(String(16), default="manifest")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     signals: Mapped[list[Signal]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="Signal.name"
@@ -205,6 +232,7 @@ class WorkOrderRow(Base):
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     labour_h: Mapped[float | None] = mapped_column(Float, nullable=True)
     parts: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    parts_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
     )

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kernel.contract import AssetClass, Identifier
+from kernel.catalogue import ClassName
+from kernel.contract import Identifier
 from kernel.profiles import DeviceProfile, load_profiles
 from kernel.yaml_config import ConfigError, load_model, parse_yaml
 
@@ -33,7 +34,7 @@ class AssetConfig(_Strict):
     id: Identifier
     building: Identifier
     room: Identifier
-    asset_class: AssetClass
+    asset_class: ClassName
     model: str
     install_date: date
     signals: dict[Identifier, SignalSpec] = Field(
@@ -161,14 +162,14 @@ class ReportRule(_Strict):
     """Report by exception: what change is worth sending, and how often at least."""
 
     asset: Identifier | None = None
-    asset_class: AssetClass | None = None
+    asset_class: ClassName | None = None
     signal: Identifier | None = None
     deadband_abs: float | None = Field(default=None, ge=0)
     deadband_pct: float | None = Field(default=None, ge=0)
     min_interval_s: float = Field(default=0.0, ge=0)
     max_interval_s: float = Field(default=300.0, gt=0)
 
-    def matches(self, asset: str, asset_class: AssetClass, signal: str) -> bool:
+    def matches(self, asset: str, asset_class: str, signal: str) -> bool:
         """True when this rule applies to the signal."""
         return (
             (self.asset is None or self.asset == asset)
@@ -183,7 +184,7 @@ class AlarmRule(_Strict):
     name: Identifier
     signal: Identifier
     asset: Identifier | None = None
-    asset_class: AssetClass | None = None
+    asset_class: ClassName | None = None
     above: float | None = None
     below: float | None = None
     hysteresis: float = Field(default=0.0, ge=0, description="Clear this far back inside")
@@ -196,7 +197,7 @@ class AlarmRule(_Strict):
             raise ValueError("set exactly one of above or below")
         return self
 
-    def matches(self, asset: str, asset_class: AssetClass, signal: str) -> bool:
+    def matches(self, asset: str, asset_class: str, signal: str) -> bool:
         """True when this rule watches the signal."""
         return (
             self.signal == signal

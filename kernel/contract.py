@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from enum import IntFlag, StrEnum
+from enum import IntFlag
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
@@ -51,15 +51,6 @@ class Quality(IntFlag):
     def is_sensor_fault(self) -> bool:
         """True when the flag marks the sensor, not the equipment, as suspect."""
         return bool(self & (Quality.OUT_OF_RANGE | Quality.STUCK | Quality.SPIKE | Quality.DROPOUT))
-
-
-class AssetClass(StrEnum):
-    """The kinds of plant-room equipment plantwatch models."""
-
-    ELEVATOR = "elevator"
-    HVAC = "hvac"
-    PUMP = "pump"
-    POWER_ROOM = "power_room"
 
 
 class _Strict(BaseModel):
@@ -183,7 +174,7 @@ class AssetInfo(_Strict):
     site: Identifier
     building: Identifier
     room: Identifier
-    asset_class: AssetClass
+    asset_class: Identifier = Field(description="A class of the site's catalogue")
     model: str
     install_date: date
     signals: list[SignalInfo]

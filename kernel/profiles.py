@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kernel.contract import AssetClass, Identifier
+from kernel.contract import Identifier
 from kernel.yaml_config import load_model
 
 
@@ -118,7 +118,7 @@ class DeviceProfile(BaseModel):
     model: Identifier
     manufacturer: str
     description: str = ""
-    asset_class: AssetClass | None = None
+    asset_class: Identifier | None = None
     order: WordOrder = WordOrder.ABCD
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)

@@ -114,10 +114,13 @@ def train(
             "ttf_interval": ev.ttf_table,
             "thresholds": ev.thresholds,
             "data_findings": [str(f) for f in ev.findings],
+            "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
         },
     )
     report.findings(console, ev)
     report.tables(console, ev)
+    for cls, m in sorted(fleet.classes.items()):
+        console.print(f"{cls}: {m.scored_by}")
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
         f"warning threshold {fleet.threshold:.3f}, "

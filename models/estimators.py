@@ -100,7 +100,12 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         keep = ~cal & (y | (rng.random(len(y)) < self.kept_share_))
         self.classes_ = np.array([False, True])
         self.n_features_in_ = X.shape[1]
-        self.classifier_ = self._trees().fit(_no_empty_columns(X[keep]), y[keep])
+        # A class with no failure in its history has nothing to learn a warning from: it
+        # predicts no failure and is scored by its health score alone (``has_failures_``).
+        self.has_failures_ = bool(y.any())
+        self.classifier_ = (
+            self._trees().fit(_no_empty_columns(X[keep]), y[keep]) if self.has_failures_ else None
+        )
         self.calibrator_: IsotonicRegression | None = None
         if cal.any() and y[cal].any():
             raw = self._raw(X[cal])
@@ -131,14 +136,23 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 ).fit(_no_empty_columns(X[pos]), m[pos].astype(str))
         return self
 
+    @property
+    def learned_failures(self) -> bool:
+        """False when the training data held no failure (models saved before this was
+        recorded always had failures to learn from)."""
+        return bool(getattr(self, "has_failures_", True))
+
     def _raw(self, X: Any) -> F64:
         """The trees' probability with the odds scaled back to the kept share of negatives."""
+        assert self.classifier_ is not None
         p = self.classifier_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
         odds = self.kept_share_ * p
         return np.asarray(odds / (odds + 1.0 - p), dtype=np.float64)
 
     def predict_proba(self, X: Any) -> F64:
         """Columns: no failure, failure within the horizon."""
+        if not self.learned_failures:
+            return np.column_stack([np.ones(len(X)), np.zeros(len(X))])
         raw = self._raw(X)
         p = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)

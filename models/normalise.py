@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kernel.catalogue import active_catalogue
 from models.asset_frames import AssetFrame
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-# Signals that describe how hard an asset is being driven rather than its health.
-CONDITIONS: dict[str, tuple[str, ...]] = {
-    "hvac": ("outdoor_temp", "compressor_running"),
-    "elevator": ("trips_per_hour", "in_service"),
-    "pump": ("flow", "pump_running"),
-    "power_room": ("current_l1", "energized"),
-}
+
+def class_conditions(asset_class: str) -> tuple[str, ...]:
+    """Signals that describe how hard an asset is driven rather than its health (the class
+    file's ``role: condition``); none for a class the catalogue does not know."""
+    catalogue = active_catalogue()
+    return catalogue.get(asset_class).conditions if asset_class in catalogue else ()
 
 
 def _time_terms(t: I64) -> F64:
@@ -92,7 +92,7 @@ class ClassNormaliser:
                 self.status.append(s)
             elif not _is_counter(frames, s):
                 self.analog.append(s)
-        self.conditions = [c for c in CONDITIONS.get(self.asset_class, ()) if c in names]
+        self.conditions = [c for c in class_conditions(self.asset_class) if c in names]
         q = {s: np.nanpercentile(stacked[s], [0.1, 99.9]) for s in self.analog}
         self.lo = np.array([q[s][0] - 0.5 * (q[s][1] - q[s][0]) for s in self.analog])
         self.hi = np.array([q[s][1] + 0.5 * (q[s][1] - q[s][0]) for s in self.analog])

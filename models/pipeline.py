@@ -69,6 +69,13 @@ class ClassModel:
     health: HealthScore
     feature_names: list[str]
 
+    @property
+    def scored_by(self) -> str:
+        """Which model scores the class, and why."""
+        if self.warner.learned_failures:
+            return "failure warner (supervised on the class's failures) and health score"
+        return "health score only: no failure of this class in the training data"
+
 
 @dataclass
 class FleetModel:

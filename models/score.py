@@ -106,6 +106,8 @@ def assess(
         for i, w in enumerate(mine):
             above = bool(warn[i] >= fleet.threshold)
             band = risk_band(float(p[i]), fleet.threshold)
+            if not cm.warner.learned_failures and health[i] >= fleet.health_threshold:
+                band = "elevated"  # unusual, but the class has no failures to time a warning by
             if not above and band in ("high", "critical"):
                 band = "elevated"  # likely to fail, but not yet within the warning's reach
             out.append(

@@ -47,7 +47,7 @@ def frame_at(
     values = sim.readings(asset, t)
     signals = tuple(sorted(set(values) - unseen))
     x = np.column_stack([values[s] for s in signals]).astype(np.float32)
-    return AssetFrame(asset_id, asset.asset_class.value, t, signals, x)
+    return AssetFrame(asset_id, asset.asset_class, t, signals, x)
 
 
 def hourly(
@@ -84,7 +84,7 @@ def caught(
                 continue
             if e.ts - sim.start < after_days * 86400:
                 continue
-            hidden = (unseen or {}).get(asset.asset_class.value, frozenset())
+            hidden = (unseen or {}).get(asset.asset_class, frozenset())
             above = [a.above_threshold for a in hourly(sim, e, fleet, 48, hidden)]
             if (opens_h := opens(above, k)) is not None and opens_h > 6:
                 return e, opens_h

@@ -30,7 +30,7 @@ from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from edge.config import load_config
 from edge.daemon import Gateway
-from kernel.contract import AssetClass
+from kernel.catalogue import active_catalogue
 from models.pipeline import FleetModel
 from plantwatch.broker import find_binary, free_port, mosquitto
 from plantwatch.quick_model import caught
@@ -48,7 +48,7 @@ from plantwatch.stack_setup import (
 )
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
-from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS
+from simulators.deployment import json_signals, plain_signals
 from simulators.engine import Event, Simulation
 from simulators.gateway_configs import gateway_configs
 from simulators.live import LiveSimulator
@@ -124,7 +124,7 @@ class Stack:
         """
         e = self.scenario.failure
         a = self.sim.by_id[e.asset]
-        tags = SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)
+        tags = SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id)
         return stored_lead_h(self.store, self.model, tags, e.ts, self.now(), hours)
 
     def stats(self) -> dict[str, int]:
@@ -188,7 +188,7 @@ async def _running(
     # Without a broker the MQTT sensors' signals never arrive: pick a failure the model
     # sees coming without them.
     unseen = (
-        {c.value: frozenset(JSON_SIGNALS.get(c, ()) + PLAIN_SIGNALS.get(c, ())) for c in AssetClass}
+        {c: frozenset(json_signals(c) + plain_signals(c)) for c in active_catalogue().names()}
         if opts.mqtt_port is None
         else None
     )

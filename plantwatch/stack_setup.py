@@ -20,13 +20,14 @@ from cloud.db import make_engine, migrate, session_factory
 from cloud.people.users import PersonRole, put_user
 from cloud.security import Role
 from cloud.tables import RouteRow, ShiftRow, Team
-from cloud.workorders.sources import DEFAULT_RULES, set_pm_rules
+from cloud.workorders.sources import default_rules, set_pm_rules
+from kernel.catalogue import active_catalogue
 from kernel.contract import Batch, Reading
 from models import registry
 from models.pipeline import FleetModel
 from plantwatch.quick_model import fit_quick, register
 from simulators.config import FleetConfig
-from simulators.deployment import PROFILES_DIR
+from simulators.deployment import write_profiles
 from simulators.engine import Simulation
 from simulators.gateway_configs import Endpoints, gateway_configs
 
@@ -39,7 +40,6 @@ TEAMS = {
     "mechanical": ("Pumps and mechanical", ("eve", "femi")),
     "electrical": ("Electrical", ("gio", "hana")),
 }
-ROUTES = {"hvac": "hvac", "elevator": "lifts", "pump": "mechanical", "power_room": "electrical"}
 
 
 def seed_people(session: Session, password: str) -> list[tuple[str, str]]:
@@ -97,10 +97,10 @@ def seed_database(
                         ends_at=start + timedelta(days=60),
                     )
                 )
-        for i, (cls, team) in enumerate(ROUTES.items()):
-            s.add(RouteRow(position=i, asset_class=cls, fault="*", team_id=team))
+        for i, c in enumerate(active_catalogue()):
+            s.add(RouteRow(position=i, asset_class=c.name, fault="*", team_id=c.default_team))
         s.commit()
-        set_pm_rules(s, DEFAULT_RULES, start)
+        set_pm_rules(s, default_rules(), start)
         if password is not None:
             seed_people(s, password)
     engine.dispose()
@@ -125,7 +125,7 @@ def gateway_docs(
         spool_dir=str(workdir),
         health_port=0,
         poll_interval_s=poll_interval_s,
-        profiles_dir=str(PROFILES_DIR),
+        profiles_dir=str(write_profiles(workdir / "profiles")),
     )
     out = {}
     for gw_id, doc in gateway_configs(fleet, ep).items():

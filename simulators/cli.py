@@ -56,7 +56,7 @@ def check(
     """Validate a fleet config and summarise the fleet it describes."""
     cfg = load_or_exit(config)
     sim = Simulation(cfg)
-    counts = Counter(a.asset_class.value for a in sim.assets)
+    counts = Counter(a.asset_class for a in sim.assets)
     if as_json:
         summary = {
             "config": str(config),
@@ -154,7 +154,7 @@ def endpoints_table(live: LiveSimulator) -> Table:
         port = live.ports[d.port_index] if live.ports else "-"
         table.add_row(
             d.asset.id,
-            d.asset.asset_class.value,
+            d.asset.asset_class,
             f"{live.live.modbus.host}:{port}",
             str(d.unit_id),
             d.profile.model,

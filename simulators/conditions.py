@@ -50,6 +50,11 @@ class Conditions:
         """0 below 12 C outdoors, rising to 1 at 32 C."""
         return np.clip((self.outdoor_c - 12.0) / 20.0, 0.0, 1.0)
 
+    @property
+    def heating_demand(self) -> FloatArray:
+        """0 above 15 C outdoors, rising to 1 at -10 C."""
+        return np.clip((15.0 - self.outdoor_c) / 25.0, 0.0, 1.0)
+
 
 def outdoor_temperature(site: SiteConfig, seed: int, t: TimeArray) -> FloatArray:
     """Seasonal and daily cycle plus weather fronts lasting days."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from kernel.contract import AssetClass, Identifier
+from kernel.catalogue import ClassName
+from kernel.contract import Identifier
 from kernel.yaml_config import load_model
 
 
@@ -36,7 +38,7 @@ class Climate(_Strict):
 class AssetGroup(_Strict):
     """``count`` assets of one class in a room, with install ages drawn from a range."""
 
-    asset_class: AssetClass = Field(alias="class")
+    asset_class: ClassName = Field(alias="class")
     count: int = Field(default=1, ge=1, le=1000)
     age_years: Range = (1.0, 12.0)
 
@@ -193,9 +195,21 @@ def load_fleet_config(path: Path) -> FleetConfig:
     return load_model(path, FleetConfig)
 
 
-def synthetic_fleet(assets: int, seed: int, start: datetime | None = None) -> FleetConfig:
-    """A plausible estate of ``assets`` assets spread over classes, sites and buildings."""
-    classes = list(AssetClass)
+class _Mix(_Strict):
+    classes: list[ClassName] = Field(min_length=1)
+
+
+MIX_FILE = Path(__file__).resolve().parent / "mixes" / "synthetic.yaml"
+
+
+def synthetic_fleet(
+    assets: int, seed: int, start: datetime | None = None, classes: Sequence[str] | None = None
+) -> FleetConfig:
+    """A plausible estate of ``assets`` assets spread over ``classes`` (default: the mix in
+    mixes/synthetic.yaml), sites and buildings."""
+    if classes is None:
+        classes = load_model(MIX_FILE, _Mix).classes
+    k = len(classes)
     per_room = 8
     kinds: tuple[Literal["university", "hospital", "estate"], ...] = (
         "university",
@@ -210,9 +224,9 @@ def synthetic_fleet(assets: int, seed: int, start: datetime | None = None) -> Fl
     rooms: list[RoomConfig] = []
     for r in range((assets + per_room - 1) // per_room):
         n = min(per_room, assets - r * per_room)
-        counts = [n // 4 + (1 if i < n % 4 else 0) for i in range(4)]
+        counts = [n // k + (1 if i < n % k else 0) for i in range(k)]
         groups = [
-            AssetGroup.model_validate({"class": classes[(i + r) % 4], "count": c})
+            AssetGroup.model_validate({"class": classes[(i + r) % k], "count": c})
             for i, c in enumerate(counts)
             if c
         ]

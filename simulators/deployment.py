@@ -5,23 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernel.contract import AssetClass
+import yaml
+
+from kernel.catalogue import active_catalogue
 from kernel.profiles import DeviceProfile, Point, load_profiles
 from simulators.fleet import Asset
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "gateway_config" / "profiles"
 
-# Signals carried by battery-powered wireless sensors publishing JSON, and by cheap
-# single-value sensors publishing a plain number on one topic per signal.
-JSON_SIGNALS: dict[AssetClass, tuple[str, ...]] = {
-    AssetClass.ELEVATOR: ("vibration_rms",),
-    AssetClass.HVAC: ("vibration_rms",),
-    AssetClass.PUMP: ("vibration_rms", "bearing_temp"),
-    AssetClass.POWER_ROOM: ("busbar_temp",),
-}
-PLAIN_SIGNALS: dict[AssetClass, tuple[str, ...]] = {
-    AssetClass.POWER_ROOM: ("room_temp", "room_humidity"),
-}
+
+def json_signals(asset_class: str) -> tuple[str, ...]:
+    """Signals battery-powered wireless sensors publish as JSON (the class file says which)."""
+    return tuple(active_catalogue().get(asset_class).simulate.mqtt_json)
+
+
+def plain_signals(asset_class: str) -> tuple[str, ...]:
+    """Signals cheap single-value sensors publish as a plain number, one topic each."""
+    return tuple(active_catalogue().get(asset_class).simulate.mqtt_plain)
+
+
 DEVICE_CLOCK = "device_clock"
 MODEL_NAME = "model_name"
 
@@ -68,9 +70,88 @@ def plain_topic(asset: Asset, signal: str, prefix: str = "") -> str:
     return f"{prefix}{asset.site.id}/{asset.building}/{asset.room}/{asset.id}/{signal}"
 
 
+def generated_profile(asset_class: str) -> DeviceProfile:
+    """A register map for a class with no profile file: analog signals as float32 input
+    registers, counters as uint64 (thousandths), states as discrete inputs."""
+    cls = active_catalogue().get(asset_class)
+    mqtt = set(cls.simulate.mqtt_json) | set(cls.simulate.mqtt_plain)
+    points: list[dict[str, object]] = []
+    reg = bit = 0
+    for s in cls.signals:
+        if s.name in mqtt:
+            continue
+        if s.kind == "status":
+            points.append(
+                {
+                    "name": s.name,
+                    "signal": s.name,
+                    "table": "discrete",
+                    "address": bit,
+                    "type": "bool",
+                }
+            )
+            bit += 1
+        elif s.kind == "counter":
+            points.append(
+                {
+                    "name": s.name,
+                    "signal": s.name,
+                    "table": "input",
+                    "address": reg,
+                    "type": "uint64",
+                    "scale": 0.001,
+                    "unit": s.unit,
+                }
+            )
+            reg += 4
+        else:
+            points.append(
+                {
+                    "name": s.name,
+                    "signal": s.name,
+                    "table": "input",
+                    "address": reg,
+                    "type": "float32",
+                    "unit": s.unit,
+                }
+            )
+            reg += 2
+    points.append({"name": DEVICE_CLOCK, "table": "input", "address": reg, "type": "uint32"})
+    points.append(
+        {"name": MODEL_NAME, "table": "holding", "address": 1000, "type": "string", "length": 8}
+    )
+    return DeviceProfile.model_validate(
+        {
+            "model": cls.model,
+            "manufacturer": "Generic",
+            "description": f"{cls.names.en} controller (register map generated from its class)",
+            "asset_class": cls.name,
+            "points": points,
+        }
+    )
+
+
+def device_profiles(profiles_dir: Path = PROFILES_DIR) -> dict[str, DeviceProfile]:
+    """The profile files, plus a generated one for every catalogue class without a file."""
+    profiles = load_profiles(profiles_dir)
+    for cls in active_catalogue():
+        if cls.model not in profiles:
+            profiles[cls.model] = generated_profile(cls.name)
+    return profiles
+
+
+def write_profiles(dest: Path, profiles_dir: Path = PROFILES_DIR) -> Path:
+    """Write every profile the catalogue needs into ``dest`` (for a gateway's profiles_dir)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for model, profile in device_profiles(profiles_dir).items():
+        doc = profile.model_dump(mode="json", exclude_defaults=True)
+        (dest / f"{model}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=110))
+    return dest
+
+
 def wire(assets: list[Asset], devices_per_server: int, profiles_dir: Path = PROFILES_DIR) -> Wiring:
     """Assign every asset's controller to a server (port index) and a unit id."""
-    profiles = load_profiles(profiles_dir)
+    profiles = device_profiles(profiles_dir)
     devices = []
     for i, asset in enumerate(assets):
         profile = profiles[asset.equipment.model]

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from simulators.conditions import conditions_for
 from simulators.config import FleetConfig
-from simulators.equipment import EQUIPMENT
+from simulators.equipment import all_equipment
 from simulators.equipment.base import Inputs
 from simulators.fleet import Asset, build_fleet
 from simulators.noise import FloatArray, TimeArray, key_of, normal
@@ -37,7 +37,7 @@ class Event:
 def _lookahead_days(config: FleetConfig) -> float:
     f = config.realism.failures
     longest = max(
-        [m.precursor_hours[1] for eq in EQUIPMENT.values() for m in eq.modes]
+        [m.precursor_hours[1] for eq in all_equipment() for m in eq.modes]
         + [o.precursor_hours[1] for o in f.modes.values() if o.precursor_hours is not None]
     )
     return longest * f.precursor_scale / 24.0 + 1.0

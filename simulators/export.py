@@ -125,7 +125,7 @@ def export(
     assets = [
         {
             "asset": a.id,
-            "asset_class": a.asset_class.value,
+            "asset_class": a.asset_class,
             "site": a.site.id,
             "building": a.building,
             "room": a.room,

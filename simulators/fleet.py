@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from kernel.contract import AssetClass, AssetInfo, SignalInfo
+from kernel.contract import AssetInfo, SignalInfo
 from simulators.config import FleetConfig, SiteConfig
-from simulators.equipment import EQUIPMENT, Equipment
+from simulators.equipment import Equipment, equipment
 from simulators.noise import key_of
 
 YEAR_S = 365.25 * 86_400
@@ -20,7 +20,7 @@ class Asset:
     """One simulated asset and where it stands."""
 
     id: str
-    asset_class: AssetClass
+    asset_class: str
     site: SiteConfig
     building: str
     room: str
@@ -29,7 +29,7 @@ class Asset:
     @property
     def equipment(self) -> Equipment:
         """The equipment class model of this asset."""
-        return EQUIPMENT[self.asset_class]
+        return equipment(self.asset_class)
 
     @property
     def install_date(self) -> date:
@@ -58,14 +58,12 @@ def build_fleet(config: FleetConfig) -> list[Asset]:
     for site in config.sites:
         for building in site.buildings:
             for room in building.rooms:
-                numbers: dict[AssetClass, int] = {}
+                numbers: dict[str, int] = {}
                 for group in room.assets:
                     for _ in range(group.count):
                         n = numbers.get(group.asset_class, 0) + 1
                         numbers[group.asset_class] = n
-                        asset_id = (
-                            f"{site.id}-{building.id}-{room.id}-{group.asset_class.value}-{n}"
-                        )
+                        asset_id = f"{site.id}-{building.id}-{room.id}-{group.asset_class}-{n}"
                         rng = np.random.default_rng([config.seed, key_of(asset_id) % 2**63, 0])
                         age = rng.uniform(*group.age_years)
                         assets.append(

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from simulators.config import FleetConfig
-from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS, wire
+from simulators.deployment import json_signals, plain_signals, wire
 from simulators.fleet import Asset, build_fleet
 
 GATEWAY_CONFIG_DIR = Path(__file__).resolve().parent.parent / "gateway_config"
@@ -87,13 +87,11 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                     "timestamp_path": "ts",
                     "fields": [
                         {"signal": s, "path": s}
-                        for s in sorted(
-                            {s for a in mine for s in JSON_SIGNALS.get(a.asset_class, ())}
-                        )
+                        for s in sorted({s for a in mine for s in json_signals(a.asset_class)})
                     ],
                 }
             ]
-            plain = sorted({s for a in mine for s in PLAIN_SIGNALS.get(a.asset_class, ())})
+            plain = sorted({s for a in mine for s in plain_signals(a.asset_class)})
             subs += [
                 {
                     "topic": f"{site.id}/{building.id}/+/+/{s}",
@@ -114,13 +112,12 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                         "id": a.id,
                         "building": a.building,
                         "room": a.room,
-                        "asset_class": a.asset_class.value,
+                        "asset_class": a.asset_class,
                         "model": a.equipment.model,
                         "install_date": a.install_date.isoformat(),
                         "signals": _signals(
                             a,
-                            JSON_SIGNALS.get(a.asset_class, ())
-                            + PLAIN_SIGNALS.get(a.asset_class, ()),
+                            json_signals(a.asset_class) + plain_signals(a.asset_class),
                         ),
                     }
                     for a in mine

@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from simulators.deployment import JSON_SIGNALS, PLAIN_SIGNALS, json_topic, plain_topic
+from simulators.deployment import json_signals, json_topic, plain_signals, plain_topic
 from simulators.fleet import Asset
 
 
@@ -36,7 +36,7 @@ def json_message(
     """The JSON sensor's message, or None when every value dropped out."""
     values = {
         s: round(readings[s], 4)
-        for s in JSON_SIGNALS.get(asset.asset_class, ())
+        for s in json_signals(asset.asset_class)
         if not math.isnan(readings[s])
     }
     if not values:
@@ -49,7 +49,7 @@ def plain_messages(asset: Asset, readings: Mapping[str, float], prefix: str = ""
     """One plain-number message per cheap sensor that has a value."""
     return [
         Message(plain_topic(asset, s, prefix), f"{readings[s]:.2f}".encode())
-        for s in PLAIN_SIGNALS.get(asset.asset_class, ())
+        for s in plain_signals(asset.asset_class)
         if not math.isnan(readings[s])
     ]
 

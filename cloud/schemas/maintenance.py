@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from cloud.schemas.base import Utc
 from cloud.workorders.lifecycle import Action, Outcome
 from cloud.workorders.sla import Priority
-from kernel.contract import AssetClass
+from kernel.contract import Identifier
 
 
 class WorkOrderCreate(BaseModel):
@@ -37,6 +37,9 @@ class WorkOrderAction(BaseModel):
     rating: int | None = Field(default=None, ge=1, le=5)
     labour_h: float | None = Field(default=None, ge=0, le=10_000, description="On completion")
     parts: str | None = Field(default=None, max_length=500, description="On completion")
+    parts_cost: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="On completion"
+    )
 
 
 class WorkOrderStepPublic(BaseModel):
@@ -81,6 +84,7 @@ class WorkOrderPublic(BaseModel):
     on_site_by: Utc
     hold_reason: str | None
     labour_h: float | None = None
+    parts_cost: float | None = None
     parts: str | None = None
     problem: str | None
     cause: str | None
@@ -184,7 +188,7 @@ class PmRuleCreate(BaseModel):
     """A preventive-maintenance rule: inspect a class (older than an age) every so many days."""
 
     model_config = ConfigDict(extra="forbid")
-    asset_class: AssetClass
+    asset_class: Identifier
     every_days: float = Field(gt=0, le=3650)
     min_age_years: float = Field(default=0.0, ge=0, le=200)
     title: str = Field(min_length=1, max_length=200)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from cloud.schemas.base import In, Out, Utc
 from cloud.security import Role
-from kernel.contract import AssetClass, Identifier
+from kernel.contract import Identifier
 
 
 class IngestAck(BaseModel):
@@ -43,15 +43,23 @@ class AssetPublic(Out):
     """A registered asset."""
 
     id: str
-    gateway_id: str
+    gateway_id: str | None = Field(description="None for an asset no gateway watches")
     site: str
     building: str
     room: str
-    asset_class: AssetClass
+    asset_class: Identifier
     model: str
     install_date: date
     retired: bool
     notes: str
+    make: str
+    serial_number: str
+    purchase_value: float | None
+    currency: str
+    warranty_end: date | None
+    criticality: str
+    label_code: str | None
+    registered_by: str = Field(description="register (the register owns it) or manifest")
     updated_at: Utc
     signals: list[SignalPublic]
 

@@ -19,7 +19,7 @@ from cloud.workorders import desk
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.announcements import order_group
-from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS, UnknownCode
+from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, UnknownCode, modes_for
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -93,7 +93,7 @@ def _order_page(
         asset=asset,
         warning=warning,
         allowed=[a.value for a in lc.allowed(lc.State(row.state))],
-        problems={m: MODES[m] for m in MODES_BY_CLASS.get(cls, list(MODES))},
+        problems={m: MODES[m] for m in modes_for(cls)},
         causes=MECHANISMS,
         remedies=ACTIVITIES,
         outcomes=[o.value for o in lc.Outcome],
@@ -144,6 +144,7 @@ def act(
     rating: Annotated[int | None, Form(ge=1, le=5)] = None,
     labour_h: Text = "",
     parts: Text = "",
+    parts_cost: Text = "",
     note: Text = "",
 ) -> Response:
     """Take one action through the same rules as the API; a refusal shows its reason."""
@@ -167,6 +168,7 @@ def act(
             rating=rating,
             labour_h=float(labour_h) if labour_h.strip() else None,
             parts=parts.strip() or None,
+            parts_cost=float(parts_cost) if parts_cost.strip() else None,
         )
         if note.strip():
             orders.comment(session, order_id, note.strip(), viewer.person.username, clock.now())

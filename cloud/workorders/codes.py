@@ -6,6 +6,8 @@ mechanism) and remedy (the maintenance activity) as codes, so outcomes can be co
 
 from __future__ import annotations
 
+from kernel.catalogue import active_catalogue
+
 MODES: dict[str, str] = {
     "AIR": "Abnormal instrument reading",
     "BRD": "Breakdown",
@@ -28,12 +30,17 @@ MODES: dict[str, str] = {
     "UNK": "Unknown",
 }
 COMMON = ["AIR", "BRD", "ERO", "FTS", "NOI", "OHE", "PDE", "SER", "UST", "VIB", "OTH", "UNK"]
-MODES_BY_CLASS: dict[str, list[str]] = {
-    "elevator": [*COMMON, "FTF", "STP", "STD"],
-    "hvac": [*COMMON, "ELU", "HIO", "LOO", "STP"],
-    "pump": [*COMMON, "ELP", "ELU", "HIO", "LOO", "STP"],
-    "power_room": [*COMMON, "FTF", "HIO", "LOO"],
-}
+
+
+def modes_for(asset_class: str | None) -> list[str]:
+    """Failure mode codes a completion of this class's order accepts (common plus the class's,
+    from its catalogue file); every code for an unknown or missing class."""
+    if asset_class is None or asset_class not in active_catalogue():
+        return list(MODES)
+    extra = active_catalogue().get(asset_class).problem_codes
+    return [*COMMON, *(c for c in extra if c not in COMMON)]
+
+
 MECHANISMS: dict[str, str] = {
     "1.1": "Leakage",
     "1.2": "Vibration",
@@ -77,7 +84,7 @@ class UnknownCode(ValueError):
 
 def check_code(asset_class: str, problem: str, cause: str, remedy: str) -> None:
     """Refuse codes outside the lists (the mode list depends on the asset class)."""
-    modes = MODES_BY_CLASS.get(asset_class, list(MODES))
+    modes = modes_for(asset_class)
     if problem not in modes:
         raise UnknownCode(f"problem {problem!r} is not a failure mode of {asset_class}: {modes}")
     if cause not in MECHANISMS:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.errors import Invalid, NotFound
+from cloud.register.classes import default_team
 from cloud.tables import (
     Asset,
     EscalationRow,
@@ -120,8 +121,10 @@ def route(
         for r in session.scalars(select(RouteRow).order_by(RouteRow.position, RouteRow.id))
     ]
     try:
-        team = team_for(routes, asset_class, fault)
+        team: str | None = team_for(routes, asset_class, fault)
     except NoRoute:
+        team = default_team(session, asset_class)
+    if team is None:
         return None, None
     roster = [
         Shift(s.technician, s.team_id, aware(s.starts_at), aware(s.ends_at))
@@ -199,13 +202,16 @@ def act(
     now: datetime,
     labour_h: float | None = None,
     parts: str | None = None,
+    parts_cost: float | None = None,
     **details: object,
 ) -> WorkOrderRow:
     """Apply one action; an illegal one raises IllegalTransition and changes nothing. A
-    completion may record the labour hours and the parts used."""
+    completion may record the labour hours, the parts used and their cost."""
     row = get(session, order_id, lock=True)
     if labour_h is not None and not 0 <= labour_h <= 10_000:
         raise Invalid(f"labour hours {labour_h}: from 0 to 10,000", "bad_labour")
+    if parts_cost is not None and not 0 <= parts_cost <= 1e9:
+        raise Invalid(f"parts cost {parts_cost}: from 0 to 1e9", "bad_parts_cost")
     code = details.get("failure_code")
     if action is lc.Action.COMPLETE and isinstance(code, lc.FailureCode):
         asset = session.get(Asset, row.asset_id)
@@ -213,7 +219,7 @@ def act(
     order = lc.apply(as_order(row), action, now, by, **details)  # type: ignore[arg-type]
     write_step(row, order)
     if action is lc.Action.COMPLETE:
-        row.labour_h, row.parts = labour_h, parts
+        row.labour_h, row.parts, row.parts_cost = labour_h, parts, parts_cost
     if action is lc.Action.RATE and (order.rating or 0) <= lc.FOLLOW_UP_AT:
         session.add(follow_up(session, row, order.rating or 0, now))
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cloud.tables import AlarmEventRow, Asset, PmRuleRow, WorkOrderRow
 from cloud.workorders import order_records as orders
 from cloud.workorders.sla import Priority
+from kernel.catalogue import active_catalogue
 
 GATEWAY = "gateway-alarm"
 PLANNER = "pm-planner"
@@ -69,15 +70,15 @@ class PmRule:
     title: str = "Inspection"
 
 
-# A starting plan a site can load (`PUT /api/v1/pm-rules`); the first matching rule applies:
-# elevators older than 5 years weekly, other elevators monthly.
-DEFAULT_RULES = (
-    PmRule("elevator", 7, 5, "Weekly elevator inspection (installation older than 5 years)"),
-    PmRule("elevator", 30, 0, "Monthly elevator inspection"),
-    PmRule("hvac", 90, 0, "Quarterly HVAC service"),
-    PmRule("pump", 90, 0, "Quarterly pump inspection"),
-    PmRule("power_room", 180, 0, "Half-yearly power room inspection"),
-)
+def default_rules() -> tuple[PmRule, ...]:
+    """The starting plan a site can load (`PUT /api/v1/pm-rules`): each catalogue class's
+    interval rules, in file order (the first matching rule of a class applies)."""
+    return tuple(
+        PmRule(c.name, r.every_days, r.min_age_years, r.title)
+        for c in active_catalogue()
+        for r in c.pm_rules
+        if r.every_days is not None
+    )
 
 
 def age_years(installed: date, today: date) -> float:

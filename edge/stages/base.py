@@ -8,7 +8,7 @@ from typing import Protocol
 from edge.config import LoadedConfig, SignalSpec
 from edge.manifest import signal_specs
 from edge.metrics import EdgeMetrics
-from kernel.contract import AssetClass, Reading
+from kernel.contract import Reading
 
 Key = tuple[str, str]  # (asset, signal)
 
@@ -28,7 +28,7 @@ class Context:
     """What stages know about the gateway: signal ranges and asset classes."""
 
     specs: dict[Key, SignalSpec]
-    classes: dict[str, AssetClass]
+    classes: dict[str, str]
     metrics: EdgeMetrics
 
     @classmethod

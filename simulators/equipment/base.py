@@ -9,7 +9,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from kernel.contract import AssetClass
 from simulators.conditions import Conditions
 from simulators.noise import FloatArray, TimeArray
 
@@ -64,7 +63,7 @@ Physics = Callable[[Inputs], dict[str, FloatArray]]
 class Equipment:
     """One equipment class: its signals, its failure modes and its physics."""
 
-    asset_class: AssetClass
+    asset_class: str
     model: str
     signals: tuple[SignalSpec, ...]
     modes: tuple[ModeSpec, ...]

@@ -72,7 +72,7 @@ def test_one_of_two_workers_acts_and_the_other_takes_over(
     migrate(url)
     engine = make_engine(url)
     sim = Simulation(synthetic_fleet(6, seed=3), horizon_days=1)
-    cls = sim.assets[0].asset_class.value
+    cls = sim.assets[0].asset_class
     with Session(engine) as s:
         gw = crud.create_gateway(s, "gw-l")
         manifest = Manifest(
@@ -80,7 +80,7 @@ def test_one_of_two_workers_acts_and_the_other_takes_over(
         )
         crud.apply_manifest(s, gw, manifest)
         set_pm_rules(s, [PmRule(cls, 7, 0, "Inspect")], datetime.now(UTC) - timedelta(days=8))
-    due = sum(1 for a in sim.assets if a.asset_class.value == cls)
+    due = sum(1 for a in sim.assets if a.asset_class == cls)
     log = tmp_path / "workers.log"
     workers = [_worker(url, tmp_path, log) for _ in range(2)]
     try:

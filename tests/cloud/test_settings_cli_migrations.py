@@ -143,7 +143,7 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
             assets=[a.info() for a in sim.assets],
         )
         crud.apply_manifest(s, gw, manifest)
-        cls = sim.assets[0].asset_class.value
+        cls = sim.assets[0].asset_class
         set_pm_rules(s, [PmRule(cls, 7, 0, "Inspect")], datetime.now(UTC) - timedelta(days=8))
     env = os.environ | {
         "PLANTWATCH_DATABASE_URL": db,
@@ -163,7 +163,7 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
             time.sleep(0.3)
             with DbSession(engine) as s:
                 found = list(s.scalars(select(WorkOrderRow)))
-        expected = sum(1 for a in sim.assets if a.asset_class.value == cls)
+        expected = sum(1 for a in sim.assets if a.asset_class == cls)
         assert len(found) == expected and all(o.source == "preventive" for o in found)
         # SIGTERM: each loop finishes its pass and the worker exits 0
         proc.terminate()

@@ -34,7 +34,7 @@ def _stored(ts_db: Path, sim: Simulation, gateway_assets: set[str]) -> set[str]:
     if not ts_db.exists():
         return set()
     tags = [
-        SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id)
+        SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id)
         for a in sim.assets
         if a.id in gateway_assets
     ]

@@ -24,7 +24,7 @@ from kernel.register_codec import decode, encode
 from plantwatch.stack_setup import wait_for
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
-from simulators.deployment import PLAIN_SIGNALS, PROFILES_DIR
+from simulators.deployment import plain_signals, write_profiles
 from simulators.engine import Simulation
 from simulators.gateway_configs import Endpoints, gateway_configs
 from simulators.live import LiveSimulator
@@ -56,9 +56,7 @@ class Cloud:
 
     def samples(self, sim: Simulation, start: datetime, end: datetime) -> list[Sample]:
         """Every stored value of the fleet's assets in [start, end)."""
-        tags = [
-            SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id) for a in sim.assets
-        ]
+        tags = [SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id) for a in sim.assets]
         return self.store().window(tags, None, start, end)
 
     def stored_batches(
@@ -115,7 +113,7 @@ def write_configs(
         spool_dir=str(root),
         health_port=0,
         poll_interval_s=0.25,
-        profiles_dir=str(PROFILES_DIR),
+        profiles_dir=str(write_profiles(root / "profiles")),
     )
     out = {}
     for gw_id, doc in gateway_configs(fleet, ep).items():
@@ -180,7 +178,7 @@ def expected_value(live: LiveSimulator, asset_id: str, signal: str, t: int) -> f
 
 def is_plain(live: LiveSimulator, asset_id: str, signal: str) -> bool:
     """True for signals of cheap sensors (stamped on arrival, not by the sensor)."""
-    return signal in PLAIN_SIGNALS.get(live.sim.by_id[asset_id].asset_class, ())
+    return signal in plain_signals(live.sim.by_id[asset_id].asset_class)
 
 
 def live_config(fleet: FleetConfig, broker_port: int) -> LiveConfig:

@@ -167,7 +167,7 @@ def spool_depth(path: Path) -> int:
 def stored_readings(c: Cloud, sim: Simulation) -> dict[Key, float | None]:
     """Everything the cloud stored for the gateway's assets."""
     assets = [a for a in sim.assets if a.building == "library"]
-    tags = [SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id) for a in assets]
+    tags = [SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id) for a in assets]
     far = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
     return {
         (s.asset, s.signal, round(s.ts.timestamp() * 1000)): s.value

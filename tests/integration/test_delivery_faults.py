@@ -42,7 +42,7 @@ def _no_deadband(doc: dict) -> None:  # type: ignore[type-arg]
 
 def _stored_ts(c: Cloud, sim: Simulation, signal_name: str) -> set[int]:
     asset = sim.by_id[PUMP]
-    tags = [SeriesTags(asset.asset_class.value, asset.site.id, asset.building, asset.room, PUMP)]
+    tags = [SeriesTags(asset.asset_class, asset.site.id, asset.building, asset.room, PUMP)]
     far = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
     return {
         int(s.ts.timestamp() * 1000)
@@ -225,9 +225,7 @@ async def test_a_spool_replaced_by_an_old_copy_or_deleted_loses_nothing(
             task.cancel()
         start = datetime(2000, 1, 1, tzinfo=UTC)
         assets = [a for a in sim.assets if a.building == "library"]
-        tags = [
-            SeriesTags(a.asset_class.value, a.site.id, a.building, a.room, a.id) for a in assets
-        ]
+        tags = [SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id) for a in assets]
         stored = len(c.store().window(tags, None, start, start + timedelta(days=50_000)))
     assert spooled > 1500 and stored == spooled, f"{spooled - stored} readings lost"
     assert reincarnations >= 1  # the restored file's batch ids were the cloud's: new ones

@@ -15,7 +15,7 @@ from kernel.profiles import Table
 from kernel.register_codec import decode, encode
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, synthetic_fleet
-from simulators.deployment import DEVICE_CLOCK, JSON_SIGNALS, MODEL_NAME, PLAIN_SIGNALS
+from simulators.deployment import DEVICE_CLOCK, MODEL_NAME, json_signals, plain_signals
 from simulators.engine import Simulation
 from simulators.live import LiveSimulator
 from tests.servers import Mosquitto
@@ -139,12 +139,12 @@ def test_mqtt_messages_carry_the_simulator_values(broker: Mosquitto) -> None:
             body = json.loads(payload)
             t = int(datetime.fromisoformat(body.pop("ts").replace("Z", "+00:00")).timestamp())
             truth = sim.readings(asset, np.array([t], dtype=np.int64))
-            assert set(body) <= set(JSON_SIGNALS[asset.asset_class])
+            assert set(body) <= set(json_signals(asset.asset_class))
             for signal, value in body.items():
                 assert value == pytest.approx(truth[signal][0], abs=1e-4)
             json_seen += 1
         else:
-            assert parts[4] in PLAIN_SIGNALS[asset.asset_class]
+            assert parts[4] in plain_signals(asset.asset_class)
             float(payload)
             plain_seen += 1
     # 8 assets: JSON every 60 s over 6 steps -> 6 each; plain every 120 s -> 3 each, 2 signals

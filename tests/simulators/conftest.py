@@ -1,5 +1,6 @@
 import pytest
 
+from kernel.catalogue import active_catalogue
 from simulators.config import FleetConfig, synthetic_fleet
 
 
@@ -7,6 +8,17 @@ from simulators.config import FleetConfig, synthetic_fleet
 def fleet() -> FleetConfig:
     """Eight assets, two of each class, failing often so a short span holds failures."""
     cfg = synthetic_fleet(8, seed=11)
+    realism = cfg.realism.model_copy(
+        update={"failures": cfg.realism.failures.model_copy(update={"mtbf_days": 20.0})}
+    )
+    return cfg.model_copy(update={"realism": realism})
+
+
+@pytest.fixture
+def every_class_fleet() -> FleetConfig:
+    """Two assets of every catalogue class, failing often."""
+    names = active_catalogue().names()
+    cfg = synthetic_fleet(2 * len(names), seed=11, classes=names)
     realism = cfg.realism.model_copy(
         update={"failures": cfg.realism.failures.model_copy(update={"mtbf_days": 20.0})}
     )

@@ -29,7 +29,7 @@ def test_bad_fleet_config_names_file_line_field(tmp_path: Path) -> None:
         "        rooms:\n"
         "          - id: b1\n"
         "            assets:\n"
-        "              - {class: boiler, count: 2}\n"
+        "              - {class: steam_turbine, count: 2}\n"
         "realism:\n"
         "  failures: {strength: [0.9, 0.1]}\n"
     )
@@ -37,7 +37,10 @@ def test_bad_fleet_config_names_file_line_field(tmp_path: Path) -> None:
         load_fleet_config(path)
     text = str(err.value)
     assert f"{path}:4: sites[0].kind: Input should be 'university', 'hospital' or 'estate'" in text
-    assert f"{path}:10: sites[0].buildings[0].rooms[0].assets[0].class:" in text
+    assert (
+        f"{path}:10: sites[0].buildings[0].rooms[0].assets[0].class: Value error, unknown "
+        "asset class 'steam_turbine'"
+    ) in text
     assert f"{path}:12: realism.failures: Value error, strength: lower bound 0.9" in text
 
 

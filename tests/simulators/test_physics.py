@@ -3,18 +3,17 @@
 import numpy as np
 import pytest
 
-from kernel.contract import AssetClass
 from simulators.config import FleetConfig, ModeOverride
 from simulators.engine import Simulation, sample_times
-from simulators.equipment import EQUIPMENT
+from simulators.equipment import all_equipment, equipment
 from tests.simulators.conftest import without
 
-MODES = [(cls, m.name) for cls, eq in EQUIPMENT.items() for m in eq.modes]
+MODES = [(eq.asset_class, m.name) for eq in all_equipment() for m in eq.modes]
 
 
-def _late_precursor_times(sim: Simulation, mode: str, cls: AssetClass) -> tuple[str, np.ndarray]:
+def _late_precursor_times(sim: Simulation, mode: str, cls: str) -> tuple[str, np.ndarray]:
     for asset in sim.assets:
-        if asset.asset_class is not cls:
+        if asset.asset_class != cls:
             continue
         for e in sim.plan(asset).episodes:
             if e.mode == mode and e.has_precursor and e.happened and e.strength > 0.6:
@@ -26,12 +25,12 @@ def _late_precursor_times(sim: Simulation, mode: str, cls: AssetClass) -> tuple[
 
 @pytest.mark.parametrize(("cls", "mode"), MODES)
 def test_precursor_moves_its_signals_before_the_failure(
-    fleet: FleetConfig, cls: AssetClass, mode: str
+    every_class_fleet: FleetConfig, cls: str, mode: str
 ) -> None:
-    cfg = fleet
+    cfg = every_class_fleet
     # Only this mode fails, often, so the fleet surely holds an episode of it.
     weights = {
-        m.name: ModeOverride(weight=1.0 if m.name == mode else 0.0) for m in EQUIPMENT[cls].modes
+        m.name: ModeOverride(weight=1.0 if m.name == mode else 0.0) for m in equipment(cls).modes
     }
     failures = cfg.realism.failures.model_copy(
         update={"modes": weights, "mtbf_days": 10.0, "no_precursor_share": 0.0}
@@ -44,7 +43,7 @@ def test_precursor_moves_its_signals_before_the_failure(
     asset_id, t = _late_precursor_times(sim, mode, cls)
     degraded = sim.state(sim.by_id[asset_id], t)
     normal = healthy.state(healthy.by_id[asset_id], t)
-    spec = next(m for m in EQUIPMENT[cls].modes if m.name == mode)
+    spec = next(m for m in equipment(cls).modes if m.name == mode)
     for signal, direction in spec.moves:
         change = float(np.mean(degraded[signal] - normal[signal]))
         assert change * direction > 0, f"{mode} should move {signal} by sign {direction}"
@@ -52,7 +51,7 @@ def test_precursor_moves_its_signals_before_the_failure(
 
 def test_refrigerant_leak_lowers_suction_and_raises_current(fleet: FleetConfig) -> None:
     sim = Simulation(fleet, horizon_days=365)
-    hvac = [a for a in sim.assets if a.asset_class is AssetClass.HVAC]
+    hvac = [a for a in sim.assets if a.asset_class == "hvac"]
     leaks = [
         (a, e)
         for a in hvac
@@ -72,7 +71,7 @@ def test_refrigerant_leak_lowers_suction_and_raises_current(fleet: FleetConfig) 
 
 def test_failure_stops_the_asset_until_repair_and_repair_resets(fleet: FleetConfig) -> None:
     sim = Simulation(fleet, horizon_days=120)
-    pump = next(a for a in sim.assets if a.asset_class is AssetClass.PUMP)
+    pump = next(a for a in sim.assets if a.asset_class == "pump")
     e = next(e for e in sim.plan(pump).episodes if e.happened)
     t = np.array([e.failure + 1, (e.failure + e.repair) // 2, e.repair + 1], dtype=np.int64)
     s = sim.state(pump, t)
@@ -93,8 +92,8 @@ def test_no_precursor_share_one_gives_sudden_failures(fleet: FleetConfig) -> Non
 
 def test_operating_conditions_move_signals_without_faults(fleet: FleetConfig) -> None:
     sim = Simulation(without(fleet), horizon_days=365)
-    hvac = next(a for a in sim.assets if a.asset_class is AssetClass.HVAC)
-    elevator = next(a for a in sim.assets if a.asset_class is AssetClass.ELEVATOR)
+    hvac = next(a for a in sim.assets if a.asset_class == "hvac")
+    elevator = next(a for a in sim.assets if a.asset_class == "elevator")
     winter_night = sim.start + 14 * 86400 + 3 * 3600 + 6 * 86400  # a Tuesday 03:00 in January
     summer_noon = sim.start + 196 * 86400 + 14 * 3600  # a Wednesday in July, 14:00
     t = np.array([winter_night, summer_noon], dtype=np.int64)

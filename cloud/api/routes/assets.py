@@ -19,7 +19,7 @@ from cloud.schemas import (
     SamplePublic,
 )
 from cloud.storage.base import SeriesTags
-from kernel.contract import AssetClass, Identifier
+from kernel.contract import Identifier
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"], responses=AUTHENTICATED)
 MAX_RAW_SPAN = timedelta(days=31)
@@ -36,14 +36,12 @@ def list_assets(
     _: ViewerDep,
     session: SessionDep,
     site: Identifier | None = None,
-    asset_class: AssetClass | None = None,
+    asset_class: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AssetPublic]:
     """Registered assets, filtered by site and class."""
-    rows = crud.list_assets(
-        session, site, asset_class.value if asset_class else None, limit, offset
-    )
+    rows = crud.list_assets(session, site, asset_class if asset_class else None, limit, offset)
     return [AssetPublic.model_validate(a) for a in rows]
 
 

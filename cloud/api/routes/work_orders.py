@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query
 
 from cloud.api.deps import AdminDep, ClockDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.api.errors import AUTHENTICATED, Rejected, documented
+from cloud.register.classes import check_classes
 from cloud.schemas import (
     CommentCreate,
     FailureCodes,
@@ -27,9 +28,9 @@ from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders import teams
 from cloud.workorders.announcements import order_group
-from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, MODES_BY_CLASS
+from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, modes_for
 from cloud.workorders.sources import PmRule, pm_rules, pm_since, set_pm_rules
-from kernel.contract import AssetClass
+from kernel.contract import Identifier
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"], responses=AUTHENTICATED)
 # Dispatching and cancelling are the dispatcher's; the rest any technician may do.
@@ -118,6 +119,7 @@ def act(
         rating=body.rating,
         labour_h=body.labour_h,
         parts=body.parts,
+        parts_cost=body.parts_cost,
     )
     if row.state in (lc.State.COMPLETED.value, lc.State.CANCELLED.value):
         background.add_task(notifier.notify, order_group(row, row.steps[-1].at))
@@ -139,10 +141,10 @@ def comment(
 
 @router.get("/failure-codes", response_model=FailureCodes)
 def failure_codes(
-    _: ViewerDep, asset_class: Annotated[AssetClass | None, Query()] = None
+    _: ViewerDep, asset_class: Annotated[Identifier | None, Query()] = None
 ) -> FailureCodes:
     """The codes completion accepts: failure modes (per class), mechanisms, activities."""
-    modes = MODES_BY_CLASS[asset_class.value] if asset_class is not None else list(MODES)
+    modes = modes_for(asset_class)
     return FailureCodes(
         problems={m: MODES[m] for m in modes}, causes=MECHANISMS, remedies=ACTIVITIES
     )
@@ -163,6 +165,7 @@ def put_team(
 @router.put("/routes", response_model=list[RouteCreate])
 def put_routes(body: list[RouteCreate], _: AdminDep, session: SessionDep) -> list[RouteCreate]:
     """Replace the routing table (first matching row wins; ``*`` matches anything)."""
+    check_classes(session, {r.asset_class for r in body} - {"*"})
     teams.replace_routes(session, [(r.asset_class, r.fault, r.team) for r in body])
     return body
 
@@ -186,7 +189,8 @@ def put_pm_rules(
 ) -> list[PmRulePublic]:
     """Replace the preventive-maintenance plan; the checker opens orders as they fall due,
     each asset's first one interval from now."""
-    rules = [PmRule(r.asset_class.value, r.every_days, r.min_age_years, r.title) for r in body]
+    check_classes(session, {r.asset_class for r in body})
+    rules = [PmRule(r.asset_class, r.every_days, r.min_age_years, r.title) for r in body]
     set_pm_rules(session, rules, clock.now())
     return _public(session)
 

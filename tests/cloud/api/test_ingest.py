@@ -22,7 +22,7 @@ def _stored(cloud: Cloud, gw: str = "gw-a") -> int:
     from cloud.storage.base import SeriesTags
 
     tags = [
-        SeriesTags(a.asset_class.value, a.site, a.building, a.room, a.id)
+        SeriesTags(a.asset_class, a.site, a.building, a.room, a.id)
         for a in cloud.manifests[gw].assets
     ]
     return len(store.window(tags, None, NOW - timedelta(days=1), NOW + timedelta(days=1)))

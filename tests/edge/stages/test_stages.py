@@ -13,11 +13,11 @@ from edge.stages.base import Context
 from edge.stages.deadband import Deadband
 from edge.stages.local_alarm import LocalAlarm
 from edge.stages.validate import Validate
-from kernel.contract import AssetClass, Quality, Reading
+from kernel.contract import Quality, Reading
 
 CTX = Context(
     specs={("p1", "temp"): SignalSpec(unit="degC", min=-20, max=120)},
-    classes={"p1": AssetClass.PUMP, "r1": AssetClass.POWER_ROOM},
+    classes={"p1": "pump", "r1": "power_room"},
     metrics=EdgeMetrics(),
 )
 
@@ -131,7 +131,7 @@ def test_alarm_with_delay_and_hysteresis() -> None:
     rule = AlarmRule(
         name="hot",
         signal="room_temp",
-        asset_class=AssetClass.POWER_ROOM,
+        asset_class="power_room",
         above=40,
         hysteresis=2,
         delay_s=120,

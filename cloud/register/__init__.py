@@ -1,0 +1,1 @@
+"""The asset register: classes as rows, equipment records, spreadsheets and lifecycle cost."""
