@@ -12,11 +12,13 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
 from cloud.leases import Lease
+from cloud.register.lifecycle import policy_from
 from cloud.scoring import loop as scoring
 from cloud.scoring.loop import Scorer
 from cloud.settings import Settings
@@ -39,7 +41,13 @@ def loops(
     if check:
         every, clock = settings.escalation_check_s, settings.clock
         lease = Lease("checker", settings.checker_lease_s)
-        out.append(lambda stop: checker.run(sessions, every, notifier, clock, stop, lease))
+        counters, tz = checker.store_counters(store), ZoneInfo(settings.site_timezone)
+        policy = policy_from(settings)
+        out.append(
+            lambda stop: checker.run(
+                sessions, every, notifier, clock, stop, lease, counters, tz, policy
+            )
+        )
     if score and settings.model_registry is not None:
         scorer = Scorer(
             sessions,

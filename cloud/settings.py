@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     )
     upload_dir: str = Field(default="./plantwatch-uploads", description="Photos people attach")
     max_photo_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    site_timezone: str = Field(
+        default="UTC", description="Time zone of cron rules in the preventive plan (IANA name)"
+    )
     labour_rate_per_h: float = Field(
         default=0.0, ge=0, description="Labour cost per hour, in the register's currency"
     )

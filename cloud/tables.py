@@ -209,6 +209,10 @@ class WorkOrderRow(Base):
     """A work order with its due times, assignment and coded outcome."""
 
     __tablename__ = "work_orders"
+    __table_args__ = (
+        Index("ix_work_orders_pm_due_at", "asset_id", "pm_rule", "pm_due_at", unique=True),
+        Index("ix_work_orders_pm_counter", "asset_id", "pm_rule", "pm_counter", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
     source: Mapped[str] = mapped_column(String(16))
@@ -233,6 +237,10 @@ class WorkOrderRow(Base):
     labour_h: Mapped[float | None] = mapped_column(Float, nullable=True)
     parts: Mapped[str | None] = mapped_column(String(500), nullable=True)
     parts_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # A preventive order's rule and due date (or counter reading): one order per due date.
+    pm_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    pm_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pm_counter: Mapped[float | None] = mapped_column(Float, nullable=True)
     steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
     )
@@ -314,14 +322,19 @@ class RiskStateRow(Base):
 
 
 class PmRuleRow(Base):
-    """A preventive-maintenance rule (the first matching an asset applies; the plan is data)."""
+    """A preventive-maintenance rule: on the calendar or on use, for the assets it matches."""
 
     __tablename__ = "pm_rules"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     position: Mapped[int] = mapped_column(Integer, index=True)
-    asset_class: Mapped[str] = mapped_column(String(32))
-    every_days: Mapped[float] = mapped_column(Float)
+    asset_class: Mapped[str] = mapped_column(String(64))
+    every_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cron: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    usage_signal: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    usage_every: Mapped[float | None] = mapped_column(Float, nullable=True)
     min_age_years: Mapped[float] = mapped_column(Float, default=0.0)
+    max_age_years: Mapped[float | None] = mapped_column(Float, nullable=True)
+    criticality: Mapped[str] = mapped_column(String(40), default="")  # comma-separated; "": any
     title: Mapped[str] = mapped_column(String(200))
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -410,3 +423,25 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
     stored_as: Mapped[str] = mapped_column(String(64))
+
+
+class LifecycleRow(Base):
+    """An asset's lifecycle figures as last computed (for dashboards; the API computes)."""
+
+    __tablename__ = "asset_lifecycle"
+    asset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    asset_class: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    purchase_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    years_in_service: Mapped[float] = mapped_column(Float)
+    preventive: Mapped[int] = mapped_column(Integer)
+    corrective: Mapped[int] = mapped_column(Integer)
+    repair_cost: Mapped[float] = mapped_column(Float)
+    recent_repair_cost: Mapped[float] = mapped_column(Float)
+    maintenance_cost: Mapped[float] = mapped_column(Float)
+    downtime_h: Mapped[float] = mapped_column(Float)
+    availability: Mapped[float] = mapped_column(Float)
+    cost_per_year: Mapped[float | None] = mapped_column(Float, nullable=True)
+    replace: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(300))

@@ -20,7 +20,7 @@ from cloud.db import make_engine, migrate, session_factory
 from cloud.people.users import PersonRole, put_user
 from cloud.security import Role
 from cloud.tables import RouteRow, ShiftRow, Team
-from cloud.workorders.sources import default_rules, set_pm_rules
+from cloud.workorders.preventive import default_rules, set_plan
 from kernel.catalogue import active_catalogue
 from kernel.contract import Batch, Reading
 from models import registry
@@ -100,7 +100,7 @@ def seed_database(
         for i, c in enumerate(active_catalogue()):
             s.add(RouteRow(position=i, asset_class=c.name, fault="*", team_id=c.default_team))
         s.commit()
-        set_pm_rules(s, default_rules(), start)
+        set_plan(s, default_rules(), start)
         if password is not None:
             seed_people(s, password)
     engine.dispose()

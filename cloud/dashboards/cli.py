@@ -59,3 +59,23 @@ def provision(
         typer.echo(f"created {what}")
     for what in done.updated:
         typer.echo(f"updated {what}")
+
+
+@app.command()
+def role(
+    database_url: str = typer.Option(
+        ..., "--database-url", envvar="PLANTWATCH_DATABASE_URL", help="The cloud's (owner) URL"
+    ),
+    password: str = typer.Option(
+        ..., "--password", envvar="PLANTWATCH_GRAFANA_PG_PASSWORD", help="The reader's password"
+    ),
+) -> None:
+    """Create or update the read-only PostgreSQL role Grafana's data source logs in as."""
+    from cloud.dashboards.reader_role import READER_ROLE, ensure_reader_role
+
+    try:
+        created = ensure_reader_role(database_url, password)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{'created' if created else 'updated'} the read-only role {READER_ROLE}")

@@ -11,6 +11,7 @@ from grafana_client.client import GrafanaClientError
 
 from cloud.dashboards.build import FOLDER, render
 from cloud.dashboards.queries import INFLUX, PG, VM
+from cloud.dashboards.reader_role import READER_ROLE
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Sources:
     vm_url: str = "http://victoriametrics:8428"
     pg_host: str = "postgres:5432"
     pg_database: str = "plantwatch"
-    pg_user: str = "grafana"
+    pg_user: str = READER_ROLE
     pg_password: str = ""
     influx_url: str = "http://influxdb:8086"
     influx_database: str = "plantwatch"

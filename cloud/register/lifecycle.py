@@ -7,13 +7,15 @@ order from report to completion (an upper bound: an asset often runs while it wa
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from cloud.tables import Asset, WorkOrderRow, WorkOrderStep
+from cloud.settings import Settings
+from cloud.tables import Asset, LifecycleRow, WorkOrderRow, WorkOrderStep
 
 PREVENTIVE = "preventive"
 YEAR = timedelta(days=365.25)
@@ -42,6 +44,13 @@ class Policy:
     labour_rate: float = 0.0
     years: float = 3.0
     share: float = 0.3
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The costing the site configured."""
+    return Policy(
+        settings.labour_rate_per_h, settings.replacement_years, settings.replacement_share
+    )
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,21 @@ def asset_costs(
             )
         )
     return [lifecycle(a, by_asset.get(a.id, []), now, policy) for a in session.scalars(assets)]
+
+
+def refresh_lifecycle(
+    session: Session, now: datetime, policy: Policy, every_s: float = 600.0
+) -> bool:
+    """Store every asset's figures for the dashboards when the last ones are older than
+    ``every_s`` (any process may call it; the table says when it was last done)."""
+    last = session.scalar(select(func.max(LifecycleRow.computed_at)))
+    if last is not None and (now - _aware(last)).total_seconds() < every_s:
+        return False
+    figures = asset_costs(session, now, policy)
+    session.execute(delete(LifecycleRow))
+    session.add_all(LifecycleRow(computed_at=now, **dataclasses.asdict(f)) for f in figures)
+    session.commit()
+    return True
 
 
 def _aware(ts: datetime | str) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -185,23 +186,26 @@ class CommentCreate(BaseModel):
 
 
 class PmRuleCreate(BaseModel):
-    """A preventive-maintenance rule: inspect a class (older than an age) every so many days."""
+    """A preventive-maintenance rule: on the calendar (every_days or cron, in the site's time
+    zone) or on use (every usage_every units of the usage_signal counter), for the assets of
+    a class within an age range and of some criticalities (none: any)."""
 
     model_config = ConfigDict(extra="forbid")
     asset_class: Identifier
-    every_days: float = Field(gt=0, le=3650)
-    min_age_years: float = Field(default=0.0, ge=0, le=200)
     title: str = Field(min_length=1, max_length=200)
+    every_days: float | None = Field(default=None, gt=0, le=3650)
+    cron: str | None = Field(default=None, min_length=9, max_length=100)
+    usage_signal: Identifier | None = None
+    usage_every: float | None = Field(default=None, gt=0, le=1e9)
+    min_age_years: float = Field(default=0.0, ge=0, le=200)
+    max_age_years: float | None = Field(default=None, gt=0, le=200)
+    criticality: list[Literal["low", "medium", "high", "critical"]] = Field(default_factory=list)
 
 
-class PmRulePublic(BaseModel):
-    """A rule of the stored plan: its place (the first match applies) and since when it runs."""
+class PmRulePublic(PmRuleCreate):
+    """A rule of the stored plan: its place and since when it runs."""
 
     position: int
-    asset_class: str
-    every_days: float
-    min_age_years: float
-    title: str
     since: datetime | None
 
 

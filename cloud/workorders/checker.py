@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.alerts.notifier import Notifier
 from cloud.clock import WALL, Clock, pause
 from cloud.leases import Lease
-from cloud.tables import EscalationRow, WorkOrderRow
-from cloud.workorders import order_records as orders
+from cloud.register.lifecycle import Policy, refresh_lifecycle
+from cloud.storage.base import SeriesTags, TimeSeriesStore
+from cloud.tables import Asset, EscalationRow, WorkOrderRow
 from cloud.workorders.announcements import escalation_group, order_group
-from cloud.workorders.sources import plan_preventive
+from cloud.workorders.escalations import escalate
+from cloud.workorders.preventive import Counters, plan_preventive
 
 log = logging.getLogger("plantwatch.cloud.escalation")
 
@@ -23,6 +26,9 @@ async def check_once(
     sessions: sessionmaker[Session],
     notifier: Notifier | None = None,
     now: datetime | None = None,
+    counters: Counters | None = None,
+    tz: tzinfo = UTC,
+    policy: Policy | None = None,
 ) -> int:
     """Open the preventive orders due, record the escalations due, announce both; returns
     how many escalations were new."""
@@ -30,8 +36,10 @@ async def check_once(
 
     def record() -> tuple[list[WorkOrderRow], list[tuple[WorkOrderRow, EscalationRow]]]:
         with sessions() as session:
-            planned = plan_preventive(session, at)
-            new = orders.escalate(session, at)
+            planned = plan_preventive(session, at, counters, tz)
+            if policy is not None:
+                refresh_lifecycle(session, at, policy)
+            new = escalate(session, at)
             pairs = [(session.get(WorkOrderRow, e.order_id), e) for e in new]
             return planned, [(o, e) for o, e in pairs if o is not None]
 
@@ -58,6 +66,20 @@ def _hold(sessions: sessionmaker[Session], lease: Lease, now: datetime) -> bool:
         return lease.hold(session, now)
 
 
+def store_counters(store: TimeSeriesStore) -> Counters:
+    """Counter readings (running hours, trips) from the time-series store."""
+
+    def read(assets: Sequence[Asset], signal: str, at: datetime | None) -> dict[str, float]:
+        tags = [SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in assets]
+        return {
+            s.asset: s.value
+            for s in store.latest(tags, at)
+            if s.signal == signal and s.value is not None
+        }
+
+    return read
+
+
 async def run(
     sessions: sessionmaker[Session],
     every_s: float,
@@ -65,6 +87,9 @@ async def run(
     clock: Clock = WALL,
     stop: asyncio.Event | None = None,
     lease: Lease | None = None,
+    counters: Counters | None = None,
+    tz: tzinfo = UTC,
+    policy: Policy | None = None,
 ) -> None:
     """Check until ``stop``; a failed check is logged and the next one runs on time. With a
     lease, only the process holding it checks (others stand by to take over)."""
@@ -84,7 +109,7 @@ async def run(
                     if await pause(stop, every_s):
                         return
                     continue
-            await check_once(sessions, notifier, clock.now())
+            await check_once(sessions, notifier, clock.now(), counters, tz, policy)
         except Exception:  # a database hiccup must not end escalation for good
             log.exception("escalation check failed")
         if await pause(stop, every_s):

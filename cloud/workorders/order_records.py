@@ -1,4 +1,4 @@
-"""Work orders in the database: report (routed, with due times), act, escalate. Plain functions."""
+"""Work orders in the database: report (routed, with due times), act. Plain functions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from cloud.errors import Invalid, NotFound
 from cloud.register.classes import default_team
 from cloud.tables import (
     Asset,
-    EscalationRow,
     RouteRow,
     ShiftRow,
     Team,
@@ -25,16 +24,21 @@ from cloud.workorders.codes import check_code
 from cloud.workorders.routing import NoRoute, Route, Shift, on_duty, pick, team_for
 from cloud.workorders.sla import (
     POLICIES,
-    Due,
-    Level,
     Priority,
     due_times,
-    escalations_due,
-    level_at,
 )
 
 ROUTER = "router"  # who dispatches automatically
 OPEN = [s.value for s in lc.State if s not in (lc.State.CLOSED, lc.State.CANCELLED)]
+
+
+@dataclass(frozen=True)
+class PmMark:
+    """The rule and due date (or counter reading) a preventive order is opened for."""
+
+    rule: str
+    due_at: datetime | None
+    counter: float | None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Report:
     fault: str
     title: str
     priority: Priority
+    pm: PmMark | None = None
 
 
 def aware(t: datetime) -> datetime:
@@ -156,6 +161,8 @@ def report(session: Session, rep: Report, by: str, now: datetime) -> WorkOrderRo
         acknowledge_by=due.acknowledge_by,
         on_site_by=due.on_site_by,
     )
+    if rep.pm is not None:
+        row.pm_rule, row.pm_due_at, row.pm_counter = rep.pm.rule, rep.pm.due_at, rep.pm.counter
     row.steps.append(
         WorkOrderStep(at=now, by=by, action="report", before="", after="reported", note=rep.title)
     )
@@ -281,29 +288,3 @@ def _close_warnings(
         w.state, w.closed_at, w.close_reason = "closed", now, reason
         if outcome is not None and outcome != lc.Outcome.NOT_PREDICTIVE.value:
             w.verdict = outcome
-
-
-def escalate(session: Session, now: datetime) -> list[EscalationRow]:
-    """Record every escalation level due by ``now`` that was not recorded yet (idempotent)."""
-    out: list[EscalationRow] = []
-    waiting = session.scalars(
-        select(WorkOrderRow).where(
-            WorkOrderRow.state.in_([lc.State.REPORTED.value, lc.State.DISPATCHED.value])
-        )
-    )
-    for row in list(waiting):
-        due = Due(aware(row.dispatch_by), aware(row.acknowledge_by), aware(row.on_site_by))
-        reached = level_at(as_order(row), aware(row.reported_at), due, now)
-        sent = {Level(e.level) for e in row.escalations}
-        team = session.get(Team, row.team_id) if row.team_id else None
-        for level in escalations_due(reached, sent):
-            who = (
-                [row.assignee or "", team.lead if team else ""]
-                if level is Level.TEAM_LEAD
-                else [team.supervisor if team else ""]
-            )
-            esc = EscalationRow(level=int(level), at=now, notified=", ".join(w for w in who if w))
-            row.escalations.append(esc)
-            out.append(esc)
-    session.commit()
-    return out

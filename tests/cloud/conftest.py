@@ -20,7 +20,7 @@ from cloud import crud
 from cloud.app import create_app
 from cloud.security import Role
 from cloud.settings import Settings
-from kernel.contract import Batch, Manifest, Reading, epoch_ms
+from kernel.contract import AssetInfo, Batch, Manifest, Reading, epoch_ms
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import Process, postgres, victoria_metrics
@@ -159,3 +159,17 @@ def readings_for(
                 )
                 seq += 1
     return out
+
+
+def register_entry(info: AssetInfo, **extra: object) -> dict[str, object]:
+    """A register entry that agrees with what a manifest declares, plus ``extra`` fields."""
+    return {
+        "id": info.id,
+        "site": info.site,
+        "building": info.building,
+        "room": info.room,
+        "class": info.asset_class,
+        "model": info.model,
+        "install_date": info.install_date.isoformat(),
+        **extra,
+    }

@@ -18,7 +18,8 @@ from cloud import crud
 from cloud.db import make_engine, migrate
 from cloud.leases import Lease
 from cloud.tables import LeaseRow, WorkOrderRow
-from cloud.workorders.sources import PmRule, set_pm_rules
+from cloud.workorders.pm_rules import PmRule
+from cloud.workorders.preventive import set_plan
 from kernel.contract import Manifest
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
@@ -79,7 +80,7 @@ def test_one_of_two_workers_acts_and_the_other_takes_over(
             gateway_id="gw-l", generated_at=datetime.now(UTC), assets=[a.info() for a in sim.assets]
         )
         crud.apply_manifest(s, gw, manifest)
-        set_pm_rules(s, [PmRule(cls, 7, 0, "Inspect")], datetime.now(UTC) - timedelta(days=8))
+        set_plan(s, [PmRule(cls, "Inspect", every_days=7)], datetime.now(UTC) - timedelta(days=8))
     due = sum(1 for a in sim.assets if a.asset_class == cls)
     log = tmp_path / "workers.log"
     workers = [_worker(url, tmp_path, log) for _ in range(2)]

@@ -126,7 +126,8 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
     from cloud import crud
     from cloud.db import make_engine, migrate
     from cloud.tables import WorkOrderRow
-    from cloud.workorders.sources import PmRule, set_pm_rules
+    from cloud.workorders.pm_rules import PmRule
+    from cloud.workorders.preventive import set_plan
     from kernel.contract import Manifest
     from simulators.config import synthetic_fleet
     from simulators.engine import Simulation
@@ -144,7 +145,7 @@ def test_a_worker_runs_the_checks_without_the_api(tmp_path: Path) -> None:
         )
         crud.apply_manifest(s, gw, manifest)
         cls = sim.assets[0].asset_class
-        set_pm_rules(s, [PmRule(cls, 7, 0, "Inspect")], datetime.now(UTC) - timedelta(days=8))
+        set_plan(s, [PmRule(cls, "Inspect", every_days=7)], datetime.now(UTC) - timedelta(days=8))
     env = os.environ | {
         "PLANTWATCH_DATABASE_URL": db,
         "PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp_path / "ts.db"),

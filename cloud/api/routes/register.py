@@ -13,7 +13,7 @@ from cloud.errors import Invalid, NotFound
 from cloud.register import records
 from cloud.register.classes import class_rows
 from cloud.register.entries import RegisterEntry
-from cloud.register.lifecycle import Lifecycle, Policy, asset_costs
+from cloud.register.lifecycle import Lifecycle, asset_costs, policy_from
 from cloud.register.sheets import XLSX_TYPE, read_sheet, write_sheet
 from cloud.schemas import AssetPublic
 from cloud.schemas.register import ClassPublic, ImportPublic, RefusedRow
@@ -55,7 +55,11 @@ async def import_register(
     )
 
 
-@router.get("/register/export", response_class=Response)
+@router.get(
+    "/register/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "The sheet"}},
+)
 def export_register(
     _: ViewerDep,
     session: SessionDep,
@@ -68,13 +72,11 @@ def export_register(
     return Response(body, media_type=kind, headers=headers)
 
 
-def _policy(settings: SettingsDep) -> Policy:
-    return Policy(
-        settings.labour_rate_per_h, settings.replacement_years, settings.replacement_share
-    )
-
-
-@router.get("/lifecycle", response_model=list[Lifecycle])
+@router.get(
+    "/lifecycle",
+    response_model=list[Lifecycle],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+)
 def lifecycle_all(
     _: ViewerDep,
     session: SessionDep,
@@ -87,7 +89,7 @@ def lifecycle_all(
     and replacement recommendation (as JSON or CSV)."""
     rows = [
         x
-        for x in asset_costs(session, clock.now(), _policy(settings))
+        for x in asset_costs(session, clock.now(), policy_from(settings))
         if x.replace or not replace_only
     ]
     if format == "json":
@@ -107,7 +109,7 @@ def lifecycle_one(
     _: ViewerDep, session: SessionDep, settings: SettingsDep, clock: ClockDep, asset_id: str
 ) -> Lifecycle:
     """One asset's lifecycle figures."""
-    found = asset_costs(session, clock.now(), _policy(settings), asset_id)
+    found = asset_costs(session, clock.now(), policy_from(settings), asset_id)
     if not found:
         raise NotFound(f"no asset {asset_id}", "unknown_asset")
     return found[0]

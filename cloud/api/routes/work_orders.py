@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query
 
 from cloud.api.deps import AdminDep, ClockDep, NotifierDep, SessionDep, TechnicianDep, ViewerDep
 from cloud.api.errors import AUTHENTICATED, Rejected, documented
+from cloud.errors import Invalid
 from cloud.register.classes import check_classes
 from cloud.schemas import (
     CommentCreate,
@@ -29,7 +30,8 @@ from cloud.workorders import order_records as orders
 from cloud.workorders import teams
 from cloud.workorders.announcements import order_group
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, modes_for
-from cloud.workorders.sources import PmRule, pm_rules, pm_since, set_pm_rules
+from cloud.workorders.pm_rules import PmRule
+from cloud.workorders.preventive import set_plan, stored_plan
 from kernel.contract import Identifier
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"], responses=AUTHENTICATED)
@@ -179,25 +181,35 @@ def add_shift(body: ShiftCreate, _: AdminDep, session: SessionDep) -> ShiftCreat
 
 @router.get("/pm-rules", response_model=list[PmRulePublic])
 def get_pm_rules(_: ViewerDep, session: SessionDep) -> list[PmRulePublic]:
-    """The preventive-maintenance plan (first matching rule applies)."""
+    """The preventive-maintenance plan: every rule applies to the assets it matches."""
     return _public(session)
 
 
-@router.put("/pm-rules", response_model=list[PmRulePublic])
+@router.put("/pm-rules", response_model=list[PmRulePublic], responses=documented({422: "Bad rule"}))
 def put_pm_rules(
     body: list[PmRuleCreate], _: AdminDep, session: SessionDep, clock: ClockDep
 ) -> list[PmRulePublic]:
-    """Replace the preventive-maintenance plan; the checker opens orders as they fall due,
-    each asset's first one interval from now."""
+    """Replace the preventive-maintenance plan; a rule already in it keeps its schedule, a
+    new rule's first order falls one interval (or the next cron time) from now."""
     check_classes(session, {r.asset_class for r in body})
-    rules = [PmRule(r.asset_class, r.every_days, r.min_age_years, r.title) for r in body]
-    set_pm_rules(session, rules, clock.now())
+    try:
+        rules = [PmRule(**r.model_dump()) for r in body]
+    except ValueError as exc:
+        raise Invalid(str(exc), "bad_pm_rule") from exc
+    keys = [r.key for r in rules]
+    if len(set(keys)) != len(keys):
+        raise Invalid("two rules of one class share a title", "bad_pm_rule")
+    set_plan(session, rules, clock.now())
     return _public(session)
 
 
 def _public(session: SessionDep) -> list[PmRulePublic]:
-    since = pm_since(session)
     return [
-        PmRulePublic(position=i, since=since, **dataclasses.asdict(r))
-        for i, r in enumerate(pm_rules(session))
+        PmRulePublic(
+            position=i,
+            since=s.since,
+            **{k: v for k, v in dataclasses.asdict(s.rule).items() if k != "criticality"},
+            criticality=list(s.rule.criticality),
+        )
+        for i, s in enumerate(stored_plan(session))
     ]

@@ -21,12 +21,14 @@ from typer.testing import CliRunner
 
 from cloud.dashboards.build import render
 from cloud.dashboards.provision import Sources, provisioning_files
+from cloud.register.lifecycle import Policy, refresh_lifecycle
 from cloud.scoring.loop import Scorer
 from cloud.security import Role
 from cloud.settings import Settings
 from cloud.workorders.checker import check_once
+from kernel.contract import AlarmBatch, AlarmEvent, epoch_ms
 from plantwatch.cli import app
-from tests.cloud.conftest import SECRET, Cloud, fresh_database, make_cloud
+from tests.cloud.conftest import SECRET, Cloud, fresh_database, make_cloud, register_entry
 from tests.cloud.scoring.test_loop import Quick, _ingest, _route_hvac, quick  # noqa: F401
 from tests.servers import Process, victoria_metrics
 
@@ -143,6 +145,8 @@ def filled(
                     "cause": "1.3",
                     "remedy": "replace",
                     "outcome": "confirmed",
+                    "labour_h": 3.5,
+                    "parts_cost": 4_000.0,
                 },
             ):
                 rsp = cloud.client.post(
@@ -152,17 +156,68 @@ def filled(
             assert late != urgent
             now[0] += 3600  # still high after the repair: a new warning stays open
             scorer.score()
+            _register_and_alarm(cloud, e.asset)
+            with app_state.sessions() as session:  # what the checker keeps for the boards
+                refresh_lifecycle(session, datetime.now(UTC), Policy(labour_rate=80), every_s=0)
             cloud.settle()
             yield cloud, quick, db
 
 
+def _register_and_alarm(cloud: Cloud, asset_id: str) -> None:
+    """The failed asset's purchase value (its repair makes it a replacement candidate) and
+    a local alarm its gateway raised."""
+    gateway, info = next(
+        (g, a) for g, m in cloud.manifests.items() for a in m.assets if a.id == asset_id
+    )
+    entry = register_entry(info, purchase_value=12_000, currency="CNY", criticality="high")
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    rsp = cloud.client.put(f"/api/v1/register/{asset_id}", json=entry, headers=admin)
+    assert rsp.status_code == 200, rsp.text
+    event = AlarmEvent(
+        gateway_id=gateway,
+        event_id="a-1",
+        rule="hot",
+        asset=asset_id,
+        signal="vibration_rms",
+        state="raised",
+        severity="warning",
+        ts_ms=epoch_ms(datetime.now(UTC)),
+        value=9.0,
+        threshold=8.0,
+        message="vibration_rms 9.0 above 8.0 for 60 s",
+    )
+    rsp = cloud.client.post(
+        "/api/v1/alarms",
+        content=AlarmBatch(gateway_id=gateway, events=[event]).model_dump_json(),
+        headers=cloud.auth(cloud.tokens[gateway]),
+    )
+    assert rsp.status_code == 200, rsp.text
+
+
+# "All" of a multi-value variable, as SQL the query can run with.
+_ALL = {
+    "($site)": "(SELECT site FROM assets)",
+    "($building)": "(SELECT building FROM assets)",
+    "($class)": "(SELECT name FROM asset_classes)",
+}
+
+
 def _sql(query: str, asset: str, start: datetime, end: datetime) -> str:
+    for var, every in _ALL.items():
+        query = query.replace(var, every)
     query = re.sub(
-        r"\$__timeFilter\((\w+)\)",
+        r"\$__timeFilter\(([\w.]+)\)",
         lambda m: f"{m.group(1)} BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'",
         query,
     )
     return query.replace("$asset", asset)
+
+
+def _first_unit(conn: Any, asset: str) -> str:
+    """The value the unit variable gives the first repeated panel: a regex of series."""
+    from cloud.dashboards.build import UNITS
+
+    return str(conn.execute(text(UNITS.replace("$asset", asset))).fetchall()[0][1])
 
 
 def test_every_panel_query_returns_data_of_the_expected_shape(
@@ -191,7 +246,9 @@ def test_every_panel_query_returns_data_of_the_expected_shape(
                     rsp = httpx.get(
                         f"{vm_url}/api/v1/query_range",
                         params={
-                            "query": target["expr"].replace("$asset", asset),
+                            "query": target["expr"]
+                            .replace("$asset", asset)
+                            .replace("${unit:raw}", _first_unit(conn, asset)),
                             "start": start.timestamp(),
                             "end": (q.failure.ts + 3600),
                             "step": "1h",

@@ -14,7 +14,7 @@ from cloud.security import Role
 from kernel.catalogue import active_catalogue
 from kernel.contract import Manifest
 from simulators.register_sheet import register_rows
-from tests.cloud.conftest import Cloud
+from tests.cloud.conftest import Cloud, register_entry
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -144,19 +144,9 @@ def test_a_manifest_links_registered_assets_and_a_contradicting_one_is_refused(
     gw = cloud.auth(cloud.tokens["gw-a"])
     manifest = cloud.manifests["gw-a"]
     info = manifest.assets[0].model_copy(update={"id": "registered-first"})
-    entry = {
-        "id": info.id,
-        "site": info.site,
-        "building": info.building,
-        "room": info.room,
-        "class": info.asset_class,
-        "model": info.model,
-        "install_date": info.install_date.isoformat(),
-        "purchase_value": 50_000,
-        "currency": "CNY",
-        "criticality": "high",
-        "label_code": "PW-LINK-1",
-    }
+    entry = register_entry(
+        info, purchase_value=50_000, currency="CNY", criticality="high", label_code="PW-LINK-1"
+    )
     put = cloud.client.put(f"/api/v1/register/{info.id}", json=entry, headers=admin)
     assert put.status_code == 200 and put.json()["gateway_id"] is None, put.text
     linked = Manifest(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cloud.security import Role
 from cloud.tables import EscalationRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
-from cloud.workorders import order_records as orders
+from cloud.workorders.escalations import escalate
 from tests.cloud.conftest import Cloud
 
 
@@ -156,11 +156,11 @@ def test_unanswered_orders_escalate_once_per_level(cloud: Cloud) -> None:
     reported = datetime.fromisoformat(r.json()["reported_at"])
     factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
     with factory() as session:
-        assert orders.escalate(session, reported + timedelta(minutes=4)) == []
-        first = orders.escalate(session, reported + timedelta(minutes=6))
+        assert escalate(session, reported + timedelta(minutes=4)) == []
+        first = escalate(session, reported + timedelta(minutes=6))
         assert [(e.order_id, e.level, e.notified) for e in first] == [(oid, 1, "ann, hana")]
-        assert orders.escalate(session, reported + timedelta(minutes=7)) == []  # idempotent
-        second = orders.escalate(session, reported + timedelta(hours=2, minutes=1))
+        assert escalate(session, reported + timedelta(minutes=7)) == []  # idempotent
+        second = escalate(session, reported + timedelta(hours=2, minutes=1))
         assert [(e.level, e.notified) for e in second] == [(2, "sue")]
         levels = session.scalars(select(EscalationRow.level).where(EscalationRow.order_id == oid))
         assert sorted(levels) == [1, 2]
@@ -198,47 +198,6 @@ async def test_the_periodic_checker_records_and_announces_escalations(cloud: Clo
     assert labels["alertname"] == "WorkOrderEscalated" and labels["work_order"] == str(oid)
     assert labels["level"] == "1" and labels["team"] == "hvac-team"
     assert "escalated to the team lead" in body["alerts"][0]["annotations"]["summary"]
-
-
-async def test_preventive_orders_follow_the_plan_weekly_for_old_elevators(cloud: Cloud) -> None:
-    from cloud.workorders.checker import check_once
-
-    admin = cloud.auth(cloud.keys[Role.ADMIN])
-    plan = [
-        {"asset_class": "elevator", "every_days": 7, "min_age_years": 5, "title": "Weekly"},
-        {"asset_class": "elevator", "every_days": 30, "title": "Monthly"},
-    ]
-    assert cloud.client.put("/api/v1/pm-rules", json=plan, headers=admin).status_code == 200
-    got = cloud.client.get("/api/v1/pm-rules", headers=admin).json()
-    assert [r["title"] for r in got] == ["Weekly", "Monthly"]
-    bad = [{"asset_class": "toaster", "every_days": 7, "title": "x"}]
-    assert cloud.client.put("/api/v1/pm-rules", json=bad, headers=admin).status_code == 422
-    today = datetime.now(UTC)  # the plan starts now: each first inspection is one interval on
-    lifts = {
-        a.id: (today.date() - a.install_date).days / 365.25
-        for m in cloud.manifests.values()
-        for a in m.assets
-        if a.asset_class == "elevator"
-    }
-    assert any(age >= 5 for age in lifts.values()) and any(age < 5 for age in lifts.values())
-    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
-
-    def counts() -> dict[str, int]:
-        with factory() as session:
-            rows = session.scalars(select(WorkOrderRow).where(WorkOrderRow.source == "preventive"))
-            out: dict[str, int] = {}
-            for r in rows:
-                assert r.asset_id in lifts and r.priority == "normal"
-                out[r.asset_id] = out.get(r.asset_id, 0) + 1
-            return out
-
-    # Five weeks of daily checks (an accelerated clock), each one run twice: idempotent.
-    for day in range(35):
-        for _ in range(2):
-            await check_once(factory, None, today + timedelta(days=day))
-    done = counts()
-    for lift, age in lifts.items():
-        assert done.get(lift, 0) == (4 if age >= 5 else 1), (lift, age, done)
 
 
 ACTION_BODIES = [
@@ -324,13 +283,13 @@ def test_acknowledging_through_the_api_stops_escalation(cloud: Cloud) -> None:
     reported = datetime.fromisoformat(r.json()["reported_at"])
     factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
     with factory() as session:
-        assert [e.level for e in orders.escalate(session, reported + timedelta(minutes=6))] == [1]
+        assert [e.level for e in escalate(session, reported + timedelta(minutes=6))] == [1]
     r = cloud.client.post(
         f"/api/v1/work-orders/{oid}/actions", json={"action": "acknowledge"}, headers=tech
     )
     assert r.status_code == 200, r.text
     with factory() as session:  # two hours later nobody else is bothered
-        assert orders.escalate(session, reported + timedelta(hours=3)) == []
+        assert escalate(session, reported + timedelta(hours=3)) == []
     got = cloud.client.get(f"/api/v1/work-orders/{oid}", headers=tech).json()
     assert [e["level"] for e in got["escalations"]] == [1]
 
