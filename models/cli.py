@@ -115,6 +115,7 @@ def train(
             "thresholds": ev.thresholds,
             "data_findings": [str(f) for f in ev.findings],
             "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
+            "metrics_by_class": ev.class_table,
         },
     )
     report.findings(console, ev)

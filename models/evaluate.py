@@ -62,6 +62,8 @@ class Evaluation:
     precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
     ttf_median: list[F64] = field(default_factory=list)  # per row: median hours to failure
     ttf_table: dict[str, dict[str, float | None]] = field(default_factory=dict)  # per split
+    # split -> asset class -> scorer -> figures, at the fleet's thresholds
+    class_table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -107,9 +109,20 @@ def _starts(
     ]
 
 
-def outcome(ev: Evaluation, scorer: str, split: str, threshold: float, k: int) -> Outcome:
-    """One scorer's warnings on one split at one threshold."""
-    which = ev.split_assets[split]
+def outcome(
+    ev: Evaluation,
+    scorer: str,
+    split: str,
+    threshold: float,
+    k: int,
+    asset_class: str | None = None,
+) -> Outcome:
+    """One scorer's warnings on one split at one threshold (of one class's assets)."""
+    which = [
+        i
+        for i in ev.split_assets[split]
+        if asset_class is None or ev.rows[i].asset_class == asset_class
+    ]
     starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
     return judge(
         starts,
@@ -294,4 +307,11 @@ def run_protocol(
         ev.ttf_table[split] = quality(*warned_at(ev, split, fleet.ttf_margin_h))
         n = ev.table[split]["model"]["warnings"] or 0
         ev.table[split]["random"] = random_outcome(ev, split, int(n), protocol.seed).as_dict()
+        ev.class_table[split] = {
+            cls: {
+                scorer: outcome(ev, scorer, split, ev.thresholds[scorer], k, cls).as_dict()
+                for scorer in SCORERS
+            }
+            for cls in sorted({r.asset_class for r in ev.rows})
+        }
     return ev

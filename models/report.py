@@ -12,9 +12,50 @@ if TYPE_CHECKING:
 
 
 def tables(console: Console, ev: Evaluation) -> None:
-    """Every scorer on every split, then the time to failure at the model's warnings."""
+    """Every scorer on every split, then the time to failure at the model's warnings, then
+    each class on the test splits."""
     _split_tables(console, ev)
     _ttf_table(console, ev)
+    class_tables(console, ev)
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else str(v)
+
+
+def class_tables(console: Console, ev: Evaluation) -> None:
+    """Per class on each test split: failures, the model's recall, precision, false alarms
+    and median lead, and the better baseline's recall and precision, and who scores it."""
+    for split in ("test_time", "test_assets"):
+        table = Table(
+            "class",
+            "scored by",
+            "failures (p≥6 h)",
+            "recall p≥6 h",
+            "precision",
+            "FA/asset-month",
+            "median lead h",
+            "best baseline recall / precision",
+            title=f"{split}, per class",
+        )
+        for cls, by in ev.class_table.get(split, {}).items():
+            m = by["model"]
+            base = max(
+                (by["isolation_forest"], by["static_threshold"]),
+                key=lambda o: o["recall_precursor_6h"] or 0.0,
+            )
+            cm = ev.fleet.classes.get(cls)
+            table.add_row(
+                cls,
+                "warner" if cm is not None and cm.warner.learned_failures else "health only",
+                f"{m['failures']} ({m['failures_precursor_6h']})",
+                _fmt(m["recall_precursor_6h"]),
+                _fmt(m["precision"]),
+                _fmt(m["false_alarms_per_asset_month"]),
+                _fmt(m["lead_p50_h"]),
+                f"{_fmt(base['recall_precursor_6h'])} / {_fmt(base['precision'])}",
+            )
+        console.print(table)
 
 
 def _split_tables(console: Console, ev: Evaluation) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kernel.catalogue import active_catalogue
 from kernel.yaml_config import ConfigError
 from simulators.config import FleetConfig, load_fleet_config, synthetic_fleet
 from simulators.engine import Simulation
@@ -39,13 +40,37 @@ def load_or_exit(path: Path) -> FleetConfig:
         raise typer.Exit(2) from exc
 
 
+CLASSES_HELP = (
+    "Classes of a generated fleet: comma-separated, 'all' (the catalogue), default the mix"
+)
+
+
+def _classes(spec: str | None) -> tuple[str, ...] | None:
+    if spec is None:
+        return None
+    known = active_catalogue().names()
+    names = known if spec == "all" else tuple(c.strip() for c in spec.split(",") if c.strip())
+    unknown = [c for c in names if c not in known]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"unknown class {', '.join(unknown) or '(none)'}; known: {', '.join(known)}",
+            param_hint="--classes",
+        )
+    return names
+
+
 def fleet_of(
-    config: Path | None, assets: int, seed: int, start: datetime | None = None
+    config: Path | None,
+    assets: int,
+    seed: int,
+    start: datetime | None = None,
+    classes: str | None = None,
 ) -> FleetConfig:
     """The configured fleet with this seed, or a generated one of ``assets`` assets."""
     if config is not None:
         return load_or_exit(config).model_copy(update={"seed": seed})
-    return synthetic_fleet(assets, seed, start.replace(tzinfo=UTC) if start else None)
+    when = start.replace(tzinfo=UTC) if start else None
+    return synthetic_fleet(assets, seed, when, _classes(classes))
 
 
 @app.command()
@@ -82,13 +107,14 @@ def export_cmd(
     seed: int = typer.Option(0, "--seed", min=0),
     config: Path | None = typer.Option(None, "--config", help="Fleet config instead of --assets"),
     start: datetime | None = typer.Option(None, "--start", help="UTC start, default 2025-01-01"),
+    classes: str | None = typer.Option(None, "--classes", help=CLASSES_HELP),
 ) -> None:
     """Write telemetry and event-log Parquet files for a fleet over a span of days."""
     try:
         step = parse_interval(interval)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--interval") from exc
-    sim = Simulation(fleet_of(config, assets, seed, start), horizon_days=days)
+    sim = Simulation(fleet_of(config, assets, seed, start, classes), horizon_days=days)
     began = time.perf_counter()
     with Progress(
         TextColumn("exporting"),

@@ -17,6 +17,7 @@ from cloud.web import (
     extras,
     kpi_pages,
     order_pages,
+    register_pages,
     request_pages,
 )
 from cloud.web.deps import HERE, SignInNeeded, page
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
         dispatch_pages,
         kpi_pages,
         admin_pages,
+        register_pages,
         extras,
     ):
         app.include_router(module.router)

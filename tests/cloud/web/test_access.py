@@ -93,7 +93,7 @@ def _expected(user: str, path: str, order_sees: set[str]) -> int:
         return 200 if user in OVERSEERS else 403
     if path == "/app/labels":
         return 200 if user in ("dina", "ada") else 403
-    if path == "/app/admin/users":
+    if path.startswith("/app/admin/"):
         return 200 if user == "ada" else 403
     if path.startswith("/app/orders/"):
         return 200 if user in order_sees else 403
@@ -114,6 +114,8 @@ def test_every_role_against_every_page(app: tuple[TestClient, int], user: str) -
         "/app/kpis",
         "/app/labels",
         "/app/admin/users",
+        "/app/admin/assets",
+        "/app/admin/assets/export?format=xlsx",
         f"/app/orders/{order_id}",
         f"/app/orders/{order_id}/chart.svg",
     ]
