@@ -118,7 +118,7 @@ def generated_profile(asset_class: str) -> DeviceProfile:
             reg += 2
     points.append({"name": DEVICE_CLOCK, "table": "input", "address": reg, "type": "uint32"})
     points.append(
-        {"name": MODEL_NAME, "table": "holding", "address": 1000, "type": "string", "length": 8}
+        {"name": MODEL_NAME, "table": "holding", "address": 200, "type": "string", "length": 8}
     )
     return DeviceProfile.model_validate(
         {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,10 +23,12 @@ from models.score import assess
 from models.train import fit
 from plantwatch.quick_model import QUICK, frame_at
 from simulators.config import load_fleet_config
+from simulators.deployment import plain_signals
 from simulators.engine import Simulation
 from simulators.equipment import equipment
 from simulators.export import export
 from simulators.live import LiveSimulator
+from simulators.register_sheet import fleet_register_rows
 from tests.integration.gateway_stack import (
     cloud,
     expected_value,
@@ -159,3 +162,98 @@ async def test_a_tenth_class_from_a_file_reaches_the_cloud_and_the_models(
     scored = assess(model, [frame_at(sim, tanks[0].id, int(sim.start) + 50 * 86400, model)], {})
     assert len(scored) == 1 and 0.0 <= scored[0].probability <= 1.0
     assert np.isfinite(scored[0].health)
+
+
+NINE = """\
+seed: 7
+start: 2026-02-02T00:00:00Z
+sites:
+  - id: west
+    buildings:
+      - id: main
+        rooms:
+          - id: plant
+            assets:
+{groups}
+live:
+  modbus: {{devices_per_server: 4}}
+"""
+
+
+async def test_a_site_with_every_class_over_modbus_and_mqtt_and_registered_only(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    names = active_catalogue().names()
+    assert len(names) == 9
+    fleet_path = tmp_path / "fleet.yaml"
+    groups = "\n".join(f"              - {{class: {c}, count: 1}}" for c in names)
+    fleet_path.write_text(NINE.format(groups=groups))
+    fleet = load_fleet_config(fleet_path)
+    sim = Simulation(fleet, horizon_days=30)
+    clock = frozen_clock(fleet, day=10.2)
+    t0 = int(clock.now())
+    # The register comes first: the watched assets, and two nobody watches.
+    rows = fleet_register_rows(sim.assets, seed=1)
+    rows += [
+        dict(rows[0], id="west-main-plant-spare-lift", label_code="PW-SPARE-1"),
+        dict(rows[1], id="west-main-store-spare-chiller", room="store", label_code="PW-SPARE-2"),
+    ]
+    with cloud(tmp_path, ["west-main"]) as c:
+        report = _import(c, rows)
+        assert (report.created, report.refused_rows) == (len(sim.assets) + 2, 0), report
+        async with LiveSimulator(sim, live_config(fleet, broker.port), clock=clock) as live:
+            paths = write_configs(fleet, live, broker.port, c.server.url, c.tokens, tmp_path)
+            async with running(paths["west-main"]) as gw:
+                await until(lambda: all(m.connected for m in gw.listeners), 10, "MQTT")
+                live.step(t0)
+                await until(
+                    lambda: all(d["polls"] >= 3 for d in gw.links.status()), 15, "three polls"
+                )
+                await asyncio.sleep(1.0)
+        # plain sensors' readings are stamped on arrival (the wall clock, after t0)
+        samples = c.samples(sim, utc(t0 - 86400), utc(t0 + 10 * 365 * 86400))
+        registry = _assets(tmp_path)
+    by_key = {(s.asset, s.signal): s for s in samples if s.signal != DEVICE_ONLINE}
+    carried = {"modbus": 0, "json": 0, "plain": 0}
+    for asset in sim.assets:
+        dev = live.wiring.device_of(asset.id)
+        modbus = {p.signal for p in dev.profile.points if p.signal}
+        for spec in asset.equipment.signals:
+            sample = by_key.get((asset.id, spec.name))
+            assert sample is not None, f"{asset.id}/{spec.name} never reached the cloud"
+            want = expected_value(live, asset.id, spec.name, t0)
+            if spec.name in plain_signals(asset.asset_class):
+                assert sample.value == pytest.approx(want, abs=0.006)
+                carried["plain"] += 1
+                continue
+            assert sample.value == pytest.approx(want, rel=1e-6, abs=1e-4), (asset.id, spec.name)
+            carried["modbus" if spec.name in modbus else "json"] += 1
+    assert carried["modbus"] > 60 and carried["json"] >= 9 and carried["plain"] >= 3, carried
+    watched = {a.id for a in sim.assets}
+    assert {a for a, (gw, _) in registry.items() if gw == "west-main"} == watched
+    assert all(by == "register" for _, by in registry.values())
+    assert registry["west-main-plant-spare-lift"][0] is None
+    assert registry["west-main-store-spare-chiller"][0] is None
+    assert {a.asset_class for a in sim.assets} == set(names)
+
+
+def _import(c: Any, rows: list[dict[str, Any]]) -> Any:
+    """Import the register straight into the cloud's database (as the CLI would)."""
+    from sqlalchemy.orm import Session
+
+    from cloud.db import make_engine
+    from cloud.register import records
+
+    with Session(make_engine(f"sqlite:///{c.root}/pw.db")) as s:
+        return records.import_sheet(s, [(i + 2, r) for i, r in enumerate(rows)])
+
+
+def _assets(root: Path) -> dict[str, tuple[str | None, str]]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from cloud.db import make_engine
+    from cloud.tables import Asset
+
+    with Session(make_engine(f"sqlite:///{root}/pw.db")) as s:
+        return {a.id: (a.gateway_id, a.registered_by) for a in s.scalars(select(Asset))}
