@@ -97,6 +97,41 @@ def victoria_metrics(data: Path) -> Iterator[Process]:
         vm.stop()
 
 
+@contextmanager
+def influxdb(data: Path) -> Iterator[Process]:
+    """InfluxDB 1.x (Debian's influxdb) on free loopback ports, storing under ``data``, with a
+    database ``plantwatch``."""
+    _integration_only("InfluxDB")
+    binary = require("influxd", "influxdb")
+    port, rpc = free_port(), free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    config = data / "influxdb.conf"
+    config.write_text(
+        f'reporting-disabled = true\nbind-address = "127.0.0.1:{rpc}"\n'
+        f'[meta]\n  dir = "{data}/meta"\n'
+        f'[data]\n  dir = "{data}/data"\n  wal-dir = "{data}/wal"\n  query-log-enabled = false\n'
+        f'[http]\n  bind-address = "127.0.0.1:{port}"\n  log-enabled = false\n'
+        "[monitor]\n  store-enabled = false\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "run", "-config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    server = Process(port, proc)
+    try:
+        wait_port(port, proc)
+        import httpx
+
+        for _ in range(100):  # the HTTP port opens a moment before queries are served
+            rsp = httpx.post(f"{server.url}/query", params={"q": "CREATE DATABASE plantwatch"})
+            if rsp.status_code == 200:
+                break
+            time.sleep(0.1)
+        rsp.raise_for_status()
+        yield server
+    finally:
+        server.stop()
+
+
 def restart_victoria_metrics(vm: Process, data: Path) -> None:
     """Start VictoriaMetrics again on the same port after ``vm.stop()``."""
     vm.proc = subprocess.Popen(

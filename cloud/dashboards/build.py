@@ -5,6 +5,7 @@ committed under ``deploy/grafana/dashboards``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -18,9 +19,11 @@ from cloud.dashboards.panels import (
     BACKLOG,
     GREEN,
     IN_SCOPE,
+    INFLUX_REF,
     PG_REF,
     RED,
     VM_REF,
+    Tsdb,
     asset_link,
     board,
     coloured_column,
@@ -31,7 +34,7 @@ from cloud.dashboards.panels import (
     steps,
     table_panel,
 )
-from cloud.dashboards.queries import Sql
+from cloud.dashboards.queries import InfluxQL, Sql
 
 FOLDER = "plantwatch"
 STALE_S = 15 * 60  # data older than this is amber
@@ -125,15 +128,30 @@ def _annotation(name: str, color: str, sql: str) -> dash.AnnotationQuery:
     )
 
 
-# Each unit of the asset: its label as text, the regex of its series names as value (a
-# series is named <class>_<signal>), so a panel repeated per unit draws one quantity.
-UNITS = """SELECT coalesce(nullif(s.unit, ''), 'state') AS __text,
-   string_agg(a.asset_class || '_' || s.name, '|' ORDER BY s.name) AS __value
+# Each unit of the asset: its label as text, the regex of its series as value, so a panel
+# repeated per unit draws one quantity. VictoriaMetrics names a series <class>_<signal>;
+# InfluxDB keeps the signal as a field of the class's measurement.
+_UNITS = """SELECT coalesce(nullif(s.unit, ''), 'state') AS __text,
+   string_agg({series}, '|' ORDER BY s.name) AS __value
    FROM signals s JOIN assets a ON a.id = s.asset_id WHERE a.id = '$asset'
    GROUP BY 1 ORDER BY 1"""
+UNITS = _UNITS.format(series="a.asset_class || '_' || s.name")
+UNIT_FIELDS = _UNITS.format(series="s.name")
+INFLUX_UNIT = """SELECT mean(/^(${unit:raw})$/) FROM /^${asset_class:raw}$/
+   WHERE "asset" = '$asset' AND $timeFilter GROUP BY time($__interval) fill(none)"""
 
 
-def asset_detail() -> dash.Dashboard:
+def _unit_panel(tsdb: Tsdb) -> timeseries.Panel:
+    panel = timeseries.Panel().title("$asset in ${unit:text}")
+    if tsdb == "influxdb":
+        panel = panel.datasource(INFLUX_REF).with_target(InfluxQL(INFLUX_UNIT))
+    else:
+        query = promql('{asset="$asset", __name__=~"${unit:raw}"}', "{{__name__}}")
+        panel = panel.datasource(VM_REF).with_target(query)
+    return panel.repeat("unit").repeat_direction("h").span(12).height(9)
+
+
+def asset_detail(tsdb: Tsdb = "victoriametrics") -> dash.Dashboard:
     """One asset's signals, one panel per unit, with its warnings and work orders marked."""
     asset_var = (
         dash.QueryVariable("asset")
@@ -146,7 +164,7 @@ def asset_detail() -> dash.Dashboard:
         dash.QueryVariable("unit")
         .label("Unit")
         .datasource(PG_REF)
-        .query(UNITS)
+        .query(UNIT_FIELDS if tsdb == "influxdb" else UNITS)
         .multi(True)
         .include_all(True)
         .refresh(1)  # type: ignore[arg-type]
@@ -154,6 +172,15 @@ def asset_detail() -> dash.Dashboard:
     out = board("plantwatch-asset", "plantwatch: asset detail", "One asset, its signals and story")
     for v in scope_variables():
         out = out.with_variable(hidden(v))
+    if tsdb == "influxdb":
+        out = out.with_variable(
+            hidden(
+                dash.QueryVariable("asset_class")
+                .datasource(PG_REF)
+                .query("SELECT asset_class FROM assets WHERE id = '$asset'")
+                .refresh(1)  # type: ignore[arg-type]
+            )
+        )
     return (
         out.with_variable(asset_var)
         .with_variable(unit_var)
@@ -185,16 +212,7 @@ def asset_detail() -> dash.Dashboard:
                    WHERE asset_id = '$asset' AND $__timeFilter(ts)""",
             )
         )
-        .with_panel(
-            timeseries.Panel()
-            .title("$asset in ${unit:text}")
-            .datasource(VM_REF)
-            .with_target(promql('{asset="$asset", __name__=~"${unit:raw}"}', "{{__name__}}"))
-            .repeat("unit")
-            .repeat_direction("h")
-            .span(12)
-            .height(9)
-        )
+        .with_panel(_unit_panel(tsdb))
         .with_panel(
             table_panel(
                 "Work orders of $asset",
@@ -206,20 +224,21 @@ def asset_detail() -> dash.Dashboard:
     )
 
 
-DASHBOARDS = {
-    "fleet-overview": fleet_overview,
+DASHBOARDS: dict[str, Callable[[Tsdb], dash.Dashboard]] = {
+    "fleet-overview": lambda _: fleet_overview(),
     "asset-detail": asset_detail,
-    "work-orders-sla": work_orders_and_sla,
-    "maintenance-lifecycle": maintenance_and_lifecycle,
+    "work-orders-sla": lambda _: work_orders_and_sla(),
+    "maintenance-lifecycle": lambda _: maintenance_and_lifecycle(),
     "ingest-health": ingest_health,
 }
 
 
-def render() -> dict[str, dict[str, Any]]:
-    """Every dashboard as Grafana's JSON model (panel ids and positions assigned)."""
+def render(tsdb: Tsdb = "victoriametrics") -> dict[str, dict[str, Any]]:
+    """Every dashboard as Grafana's JSON model (panel ids and positions assigned), its time
+    series panels querying ``tsdb``."""
     out = {}
     for name, make in DASHBOARDS.items():
-        doc: dict[str, Any] = json.loads(json.dumps(make().build(), cls=JSONEncoder))
+        doc: dict[str, Any] = json.loads(json.dumps(make(tsdb).build(), cls=JSONEncoder))
         x = y = row_h = 0
         for i, panel in enumerate(doc.get("panels", []), start=1):
             panel["id"] = i

@@ -9,6 +9,7 @@ import typer
 import yaml
 
 from cloud.dashboards.build import render
+from cloud.dashboards.panels import Tsdb
 from cloud.dashboards.provision import Sources, provisioning_files, push
 
 app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
@@ -23,20 +24,29 @@ def build(
         "--dashboards-path",
         help="Where Grafana will find the dashboard JSON",
     ),
+    tsdb: str = typer.Option(
+        "victoriametrics", "--tsdb", help="Time series panels query: victoriametrics or influxdb"
+    ),
 ) -> None:
     """Write every dashboard's JSON and Grafana's provisioning files (reproducibly)."""
-    for name, doc in render().items():
+    for name, doc in render(_tsdb(tsdb)).items():
         path = out / "dashboards" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {path}")
     # Grafana expands ${VAR} in provisioning files: the password stays out of the file.
-    src = Sources(pg_user="plantwatch", pg_password="${PLANTWATCH_GRAFANA_PG_PASSWORD}")
+    src = Sources(pg_password="${PLANTWATCH_GRAFANA_PG_PASSWORD}")
     for rel, doc in provisioning_files(src, dashboards_path).items():
         path = out / "provisioning" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         typer.echo(f"wrote {path}")
+
+
+def _tsdb(name: str) -> Tsdb:
+    if name not in ("victoriametrics", "influxdb"):
+        raise typer.BadParameter("victoriametrics or influxdb", param_hint="--tsdb")
+    return "influxdb" if name == "influxdb" else "victoriametrics"
 
 
 @app.command()
@@ -49,12 +59,13 @@ def provision(
     pg_user: str = typer.Option(Sources.pg_user, "--pg-user"),
     pg_password: str = typer.Option("", "--pg-password", envvar="PLANTWATCH_GRAFANA_PG_PASSWORD"),
     influx_url: str = typer.Option(Sources.influx_url, "--influx-url"),
+    tsdb: str = typer.Option("victoriametrics", "--tsdb", help="victoriametrics or influxdb"),
 ) -> None:
     """Push data sources, the folder and the dashboards (safe to run again)."""
     from grafana_client.api import GrafanaApi
 
     src = Sources(vm_url, pg_host, pg_database, pg_user, pg_password, influx_url)
-    done = push(GrafanaApi.from_url(url, credential=token), src)
+    done = push(GrafanaApi.from_url(url, credential=token), src, _tsdb(tsdb))
     for what in done.created:
         typer.echo(f"created {what}")
     for what in done.updated:

@@ -9,9 +9,11 @@ from cloud.dashboards.panels import (
     BACKLOG,
     GREEN,
     IN_SCOPE,
+    INFLUX_REF,
     PG_REF,
     RED,
     VM_REF,
+    Tsdb,
     asset_link,
     board,
     promql,
@@ -20,7 +22,7 @@ from cloud.dashboards.panels import (
     steps,
     table_panel,
 )
-from cloud.dashboards.queries import Sql
+from cloud.dashboards.queries import InfluxQL, Sql
 
 TARGET_PCT = 95.0  # 1530 compliance under this is red
 FACTS = "work_order_facts f JOIN assets a ON a.id = f.asset_id"
@@ -138,7 +140,19 @@ def work_orders_and_sla() -> dash.Dashboard:
     )
 
 
-def ingest_health() -> dash.Dashboard:
+def _stored_series(tsdb: Tsdb) -> timeseries.Panel:
+    if tsdb == "influxdb":
+        counted = InfluxQL(
+            """SELECT count(*) FROM /.*/ WHERE $timeFilter GROUP BY time(10m), "site" fill(none)"""
+        )
+        panel = timeseries.Panel().title("Stored values per 10 minutes, by measurement and site")
+        return panel.datasource(INFLUX_REF).with_target(counted).span(12)
+    samples = promql('sum by (site) (count_over_time({asset!=""}[10m]))', "{{site}}")
+    panel = timeseries.Panel().title("Stored samples per 10 minutes, by site")
+    return panel.datasource(VM_REF).with_target(samples).span(12)
+
+
+def ingest_health(tsdb: Tsdb = "victoriametrics") -> dash.Dashboard:
     """Readings arriving per gateway, series in the store, gateways and their manifests."""
     return (
         board("plantwatch-ingest", "plantwatch: ingest health", "Data arriving from gateways")
@@ -156,13 +170,7 @@ def ingest_health() -> dash.Dashboard:
             )
             .span(12)
         )
-        .with_panel(
-            timeseries.Panel()
-            .title("Stored samples per 10 minutes, by site")
-            .datasource(VM_REF)
-            .with_target(promql('sum by (site) (count_over_time({asset!=""}[10m]))', "{{site}}"))
-            .span(12)
-        )
+        .with_panel(_stored_series(tsdb))
         .with_panel(
             table_panel(
                 "Gateways",

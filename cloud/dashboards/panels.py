@@ -3,6 +3,8 @@ building and class variables every manager's board filters by."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import prometheus, stat, table
 from grafana_foundation_sdk.models.dashboard import (
@@ -13,11 +15,15 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableHide,
 )
 
-from cloud.dashboards.queries import PG, VM, Sql
+from cloud.dashboards.queries import INFLUX, PG, VM, Sql
 
+# Where the time series live: the panels that read them query VictoriaMetrics (PromQL) or
+# InfluxDB (InfluxQL); everything else reads PostgreSQL.
+Tsdb = Literal["victoriametrics", "influxdb"]
 TAGS = ["plantwatch"]
 VM_REF = DataSourceRef(type_val=VM["type"], uid=VM["uid"])
 PG_REF = DataSourceRef(type_val=PG["type"], uid=PG["uid"])
+INFLUX_REF = DataSourceRef(type_val=INFLUX["type"], uid=INFLUX["uid"])
 BACKLOG = "('reported', 'dispatched', 'acknowledged', 'on_site', 'in_progress', 'on_hold')"
 # Assets of the chosen sites, buildings and classes (alias ``a`` for assets).
 IN_SCOPE = "a.site IN ($site) AND a.building IN ($building) AND a.asset_class IN ($class)"

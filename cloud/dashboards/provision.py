@@ -10,6 +10,7 @@ from typing import Any
 from grafana_client.client import GrafanaClientError
 
 from cloud.dashboards.build import FOLDER, render
+from cloud.dashboards.panels import Tsdb
 from cloud.dashboards.queries import INFLUX, PG, VM
 from cloud.dashboards.reader_role import READER_ROLE
 
@@ -94,7 +95,7 @@ class Pushed:
     updated: list[str]
 
 
-def push(api: Any, src: Sources) -> Pushed:
+def push(api: Any, src: Sources, tsdb: Tsdb = "victoriametrics") -> Pushed:
     """Create or update the data sources, the folder and every dashboard (``api``: a
     grafana-client ``GrafanaApi``, whose calls are untyped)."""
     out = Pushed([], [])
@@ -113,7 +114,7 @@ def push(api: Any, src: Sources) -> Pushed:
     except GrafanaClientError:
         api.folder.create_folder(FOLDER, uid=FOLDER)
         out.created.append(f"folder {FOLDER}")
-    for name, doc in render().items():
+    for name, doc in render(tsdb).items():
         api.dashboard.update_dashboard({"dashboard": doc, "folderUid": FOLDER, "overwrite": True})
         out.updated.append(f"dashboard {doc['uid']} ({name})")
     return out

@@ -42,3 +42,32 @@ class Sql(cogbuilder.Builder[SqlQuery]):
     def build(self) -> SqlQuery:
         """The query."""
         return self._q
+
+
+@dataclass
+class InfluxQuery(cogvariants.Dataquery):
+    """A raw InfluxQL target."""
+
+    query: str
+    ref_id: str = "A"
+
+    def to_json(self) -> dict[str, Any]:
+        """Grafana's JSON for the target."""
+        return {
+            "refId": self.ref_id,
+            "datasource": INFLUX,
+            "query": self.query,
+            "rawQuery": True,
+            "resultFormat": "time_series",
+        }
+
+
+class InfluxQL(cogbuilder.Builder[InfluxQuery]):
+    """Builder for ``InfluxQuery``."""
+
+    def __init__(self, query: str, ref_id: str = "A") -> None:
+        self._q = InfluxQuery(" ".join(query.split()), ref_id)
+
+    def build(self) -> InfluxQuery:
+        """The query."""
+        return self._q

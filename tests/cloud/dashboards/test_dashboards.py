@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from cloud.dashboards.build import render
 from cloud.dashboards.provision import Sources, provisioning_files
+from cloud.dashboards.reader_role import READER_ROLE
 from cloud.register.lifecycle import Policy, refresh_lifecycle
 from cloud.scoring.loop import Scorer
 from cloud.security import Role
@@ -91,6 +92,7 @@ def test_dashboards_parse_as_grafanas_dashboard_model() -> None:
     committed = yaml.safe_load((DEPLOY / "provisioning/datasources/plantwatch.yaml").read_text())
     pg = next(s for s in committed["datasources"] if s["uid"] == "plantwatch-pg")
     assert pg["secureJsonData"]["password"] == "${PLANTWATCH_GRAFANA_PG_PASSWORD}"
+    assert pg["user"] == READER_ROLE  # the role `plantwatch grafana role` makes
 
 
 @pytest.fixture
