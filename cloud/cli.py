@@ -258,6 +258,9 @@ def apikey_revoke(key_id: int) -> None:
     console.print(f"revoked key {key_id}")
 
 
+from cloud.register_cli import classes, register_app  # noqa: E402 (uses the helpers above)
 from cloud.user_cli import user_app  # noqa: E402 (it uses the helpers above)
 
 app.add_typer(user_app, name="user")
+app.add_typer(register_app, name="register")
+app.command("classes")(classes)
