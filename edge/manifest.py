@@ -5,15 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from edge.config import LoadedConfig, SignalSpec
+from kernel.catalogue import active_catalogue
 from kernel.contract import AssetInfo, Manifest, SignalInfo
 
 DEVICE_ONLINE = "device_online"
 
 
+def _class_ranges(cfg: LoadedConfig) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per asset, the plausible range of each signal its class's catalogue file gives."""
+    catalogue = active_catalogue()
+    return {
+        a.id: {s.name: s.range for s in catalogue.get(a.asset_class).signals}
+        for a in cfg.gateway.assets
+    }
+
+
 def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
-    """Every signal of every asset with unit and range: profiles, then config overrides."""
+    """Every signal of every asset with unit and range: the profile's unit and the class's
+    range, then config overrides."""
     gw = cfg.gateway
     specs: dict[str, dict[str, SignalSpec]] = {a.id: {} for a in gw.assets}
+    ranges = _class_ranges(cfg)
     # Equal specs are shared: a gateway with thousands of signals has few distinct ones.
     shared: dict[tuple[str, float | None, float | None], SignalSpec] = {}
 
@@ -31,9 +43,10 @@ def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
                 if p.signal is None:
                     continue
                 override = dev.ranges.get(p.signal)
-                specs[dev.asset][p.signal] = spec(
-                    p.unit, override.min if override else None, override.max if override else None
-                )
+                lo, hi = ranges[dev.asset].get(p.signal, (None, None))
+                if override is not None:
+                    lo, hi = override.min, override.max
+                specs[dev.asset][p.signal] = spec(p.unit, lo, hi)
             specs[dev.asset][DEVICE_ONLINE] = spec("", 0, 1)
     for asset in gw.assets:
         specs[asset.id].update(asset.signals)

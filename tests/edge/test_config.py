@@ -234,3 +234,24 @@ def test_a_client_certificate_needs_its_key_and_both_must_be_readable(tmp_path: 
     assert r.exit_code == 2
     assert f"gw.yaml:{_line_of(path, 'cert_file')}: uplink.cert_file: certificate" in r.stderr
     assert "uplink.key_file: key" in r.stderr
+
+
+def test_a_device_without_ranges_takes_its_class_ranges_from_the_catalogue(
+    tmp_path: Path,
+) -> None:
+    import yaml
+
+    from kernel.catalogue import active_catalogue
+
+    doc = yaml.safe_load(_deployed(tmp_path).read_text())
+    device = doc["links"][0]["devices"][0]
+    device["ranges"] = {}
+    path = tmp_path / "no-ranges.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    cfg = load_config(path)
+    asset = next(a for a in build_manifest(cfg).assets if a.id == device["asset"])
+    cls = active_catalogue().get(asset.asset_class)
+    for s in asset.signals:
+        if s.name == DEVICE_ONLINE:
+            continue
+        assert (s.min, s.max) == cls.signal(s.name).range, s.name
