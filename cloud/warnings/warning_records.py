@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.errors import Conflict, NotFound
-from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
+from cloud.tables import Asset, AssetClassRow, RiskStateRow, WarningRow, WorkOrderRow
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders.sla import Priority
@@ -36,9 +36,20 @@ def _utc(t: int) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def priority_of(band: str) -> Priority:
-    """Critical risk is urgent (the 1530 policy); a plain warning is high priority."""
+def priority_of(band: str, by_band: dict[str, str] | None = None) -> Priority:
+    """The priority the asset's class gives a warning of this risk band (its catalogue
+    file's ``priority_by_band``); without one, critical risk is urgent (the 1530 policy)
+    and a plain warning high priority."""
+    if by_band is not None and band in by_band:
+        return Priority(by_band[band])
     return Priority.URGENT if band == "critical" else Priority.HIGH
+
+
+def class_priorities(session: Session, asset_id: str) -> dict[str, str] | None:
+    """The risk band -> priority table of an asset's class, as the registry keeps it."""
+    asset = session.get(Asset, asset_id)
+    row = session.get(AssetClassRow, asset.asset_class) if asset is not None else None
+    return dict(row.definition["priority_by_band"]) if row is not None else None
 
 
 def matching(open_modes: list[str], mode: str) -> str | None:
@@ -98,7 +109,11 @@ def _open(session: Session, a: Assessment, now: datetime) -> tuple[WarningRow, W
     order = orders.report(
         session,
         orders.Report(
-            a.asset, "warning", a.failure_mode or "predicted", title[:200], priority_of(a.risk_band)
+            a.asset,
+            "warning",
+            a.failure_mode or "predicted",
+            title[:200],
+            priority_of(a.risk_band, class_priorities(session, a.asset)),
         ),
         SCORER,
         now,
