@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from kernel.catalogue import active_catalogue
 from simulators.config import FleetConfig
 from simulators.deployment import json_signals, plain_signals, wire
 from simulators.fleet import Asset, build_fleet
@@ -39,10 +40,35 @@ def _signals(asset: Asset, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     }
 
 
+def class_defaults() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Local alarms and report-by-exception rules from the catalogue's class files."""
+    catalogue = active_catalogue()
+    alarms = [
+        {
+            "name": a.name,
+            "signal": a.signal,
+            "asset_class": c.name,
+            **({"above": a.above} if a.above is not None else {"below": a.below}),
+            "hysteresis": a.hysteresis,
+            "delay_s": int(a.delay_s) if a.delay_s.is_integer() else a.delay_s,
+            "severity": a.severity,
+        }
+        for c in catalogue
+        for a in c.gateway.alarms
+    ]
+    report: list[dict[str, Any]] = [
+        {"asset_class": c.name, "deadband_pct": c.gateway.deadband_pct, "max_interval_s": 300}
+        for c in catalogue
+        if c.gateway.deadband_pct is not None
+    ]
+    return alarms, [*report, {"deadband_pct": 0.2, "max_interval_s": 300}]
+
+
 def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str, dict[str, Any]]:
     """Config documents keyed by gateway id (``<site>-<building>``)."""
     assets = build_fleet(fleet)
     wiring = wire(assets, fleet.live.modbus.devices_per_server)
+    alarms, report = class_defaults()
     ports = ep.modbus_ports or tuple(fleet.live.modbus.base_port + i for i in range(wiring.servers))
     out: dict[str, dict[str, Any]] = {}
     for site in fleet.sites:
@@ -132,30 +158,8 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                         "subscriptions": subs,
                     }
                 ],
-                "alarms": [
-                    {
-                        "name": "power-room-overtemp",
-                        "signal": "room_temp",
-                        "asset_class": "power_room",
-                        "above": 40.0,
-                        "hysteresis": 2.0,
-                        "delay_s": 120,
-                        "severity": "critical",
-                    },
-                    {
-                        "name": "pump-bearing-hot",
-                        "signal": "bearing_temp",
-                        "asset_class": "pump",
-                        "above": 85.0,
-                        "hysteresis": 5.0,
-                        "delay_s": 300,
-                        "severity": "warning",
-                    },
-                ],
-                "report": [
-                    {"asset_class": "power_room", "deadband_pct": 0.5, "max_interval_s": 300},
-                    {"deadband_pct": 0.2, "max_interval_s": 300},
-                ],
+                "alarms": alarms,
+                "report": report,
                 "uplink": {"url": ep.cloud_url, "token_file": f"{ep.token_dir}/{gw_id}.token"},
                 "spool": {"path": f"{ep.spool_dir}/{gw_id}.spool.db"},
                 "health": {"host": "127.0.0.1", "port": ep.health_port},

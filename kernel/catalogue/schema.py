@@ -141,6 +141,22 @@ class PmRuleDef(_Strict):
         return self
 
 
+class LocalAlarm(Threshold):
+    """A gateway's local alarm on a signal of the class (raised even when offline)."""
+
+    name: Identifier
+    hysteresis: float = Field(default=0.0, ge=0)
+    delay_s: float = Field(default=0.0, ge=0)
+    severity: Literal["info", "warning", "critical"] = "warning"
+
+
+class GatewayDefaults(_Strict):
+    """What a generated gateway config starts with for the class."""
+
+    alarms: list[LocalAlarm] = Field(default_factory=list)
+    deadband_pct: float | None = Field(default=None, ge=0, description="Report-by-exception")
+
+
 LoadTerm = Literal["base", "cooling_demand", "heating_demand", "occupancy"]
 
 
@@ -185,6 +201,7 @@ class AssetClassDef(_Strict):
     pm_rules: list[PmRuleDef] = Field(default_factory=list)
     priority_by_band: dict[RiskBand, Priority] = Field(default_factory=_default_priorities)
     simulate: ClassSim = ClassSim()
+    gateway: GatewayDefaults = GatewayDefaults()
 
     @model_validator(mode="after")
     def _check(self) -> AssetClassDef:
@@ -204,6 +221,9 @@ class AssetClassDef(_Strict):
         for r in self.pm_rules:
             if r.usage is not None and r.usage.signal not in known:
                 raise ValueError(f"pm rule {r.title!r}: unknown counter {r.usage.signal}")
+        for alarm in self.gateway.alarms:
+            if alarm.signal not in known:
+                raise ValueError(f"alarm {alarm.name}: unknown signal {alarm.signal}")
         mqtt = self.simulate.mqtt_json + self.simulate.mqtt_plain
         if set(mqtt) - known:
             raise ValueError(f"simulate: unknown MQTT signals {sorted(set(mqtt) - known)}")

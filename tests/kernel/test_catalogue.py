@@ -93,3 +93,13 @@ def test_a_file_whose_name_differs_from_its_class_is_refused(tmp_path: Path) -> 
 def test_a_missing_site_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_catalogue(tmp_path / "nowhere")
+
+
+def test_local_alarms_name_signals_of_their_class(tmp_path: Path) -> None:
+    alarm = "gateway:\n  alarms:\n    - {name: tank-low, signal: levle, below: 20}\n"
+    (tmp_path / "water_tank.yaml").write_text(TENTH + alarm)
+    with pytest.raises(ConfigError, match="alarm tank-low: unknown signal levle"):
+        load_catalogue(tmp_path)
+    (tmp_path / "water_tank.yaml").write_text(TENTH + alarm.replace("levle", "level"))
+    (tank,) = [c for c in load_catalogue(tmp_path) if c.name == "water_tank"]
+    assert tank.gateway.alarms[0].below == 20
