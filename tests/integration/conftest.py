@@ -35,11 +35,12 @@ def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
 def fill(disk: Path) -> Path:
     """Write zeros to ``disk`` until it is full; the file written."""
     filler = disk / "filler"
-    with filler.open("wb") as f:
+    # Unbuffered: a buffered file would hold the bytes that did not fit and raise ENOSPC
+    # again when closed.
+    with filler.open("wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     return filler
