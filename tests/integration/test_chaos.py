@@ -313,14 +313,16 @@ async def test_nothing_lost_nothing_doubled_under_every_fault(
     assert min(b[0][0] for b in ranges.values()) == 1
 
     # Ground truth 2: every reading the gateway posted is stored, and nothing else.
-    posted: dict[Key, float | None] = {}
+    # A Modbus reading is stamped with the device clock's whole second: two polls in one
+    # second (a restarted gateway polls at once) share a key, and the store keeps one of
+    # their values.
+    posted: dict[Key, set[float | None]] = {}
     for p in proxy.posted:
         assert p.answer.get("rejected", 0) == 0, p.answer
         for key, value in p.readings().items():
-            assert posted.setdefault(key, value) == value, f"{key} posted with two values"
-            posted[key] = value
+            posted.setdefault(key, set()).add(value)
     assert set(stored) == set(posted), (len(set(posted) - set(stored)), len(stored))
-    assert all(stored[k] == v for k, v in posted.items())
+    assert all(stored[k] in values for k, values in posted.items())
     assert len(stored) <= spooled  # redelivered MQTT copies share a key: stored once
 
     # Ground truth 3: what the broker accepted, except what was dropped by the disk policy.
