@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edge.bacnet_config import BacnetNetwork
+from edge.config_parts import SignalSpec
+from kernel.bacnet_profiles import BacnetProfile, load_bacnet_profiles
 from kernel.catalogue import ClassName
 from kernel.contract import Identifier
 from kernel.profiles import DeviceProfile, load_profiles
@@ -18,14 +21,6 @@ from kernel.yaml_config import ConfigError, load_model, parse_yaml
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SignalSpec(_Strict):
-    """A signal's unit and plausible range (readings outside are flagged OUT_OF_RANGE)."""
-
-    unit: str = ""
-    min: float | None = None
-    max: float | None = None
 
 
 class AssetConfig(_Strict):
@@ -326,6 +321,7 @@ class GatewayConfig(_Strict):
     assets: list[AssetConfig] = Field(min_length=1)
     links: list[Link] = Field(default_factory=list)
     mqtt: list[MqttSource] = Field(default_factory=list)
+    bacnet: list[BacnetNetwork] = Field(default_factory=list, description="BACnet/IP networks")
     stages: list[StageName] = Field(default_factory=lambda: list(DEFAULT_STAGES))
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
@@ -348,11 +344,19 @@ class GatewayConfig(_Strict):
             for d in link.devices:
                 if d.asset not in known:
                     raise ValueError(f"link {link.name}: device of unknown asset {d.asset}")
+        for net in self.bacnet:
+            for b in net.devices:
+                if b.asset not in known:
+                    raise ValueError(f"bacnet {net.name}: device of unknown asset {b.asset}")
         if len(set(self.stages)) != len(self.stages):
             raise ValueError("a stage is listed twice")
-        names = [link.name for link in self.links] + [m.name for m in self.mqtt]
+        names = (
+            [link.name for link in self.links]
+            + [m.name for m in self.mqtt]
+            + [n.name for n in self.bacnet]
+        )
         if len(set(names)) != len(names):
-            raise ValueError("link and MQTT source names must be unique")
+            raise ValueError("link, MQTT source and BACnet network names must be unique")
         return self
 
 
@@ -364,6 +368,7 @@ class LoadedConfig(BaseModel):
     path: Path
     gateway: GatewayConfig
     profiles: dict[str, DeviceProfile]
+    bacnet_profiles: dict[str, BacnetProfile] = {}
 
 
 def load_config(path: Path) -> LoadedConfig:
@@ -396,6 +401,19 @@ def load_config(path: Path) -> LoadedConfig:
                         f"profile {dev.profile} has no point {dev.clock_point!r}",
                     )
                 )
+    bacnet_profiles = load_bacnet_profiles(profiles_dir)
+    for ni, net in enumerate(gateway.bacnet):
+        for di, bdev in enumerate(net.devices):
+            if bdev.profile not in bacnet_profiles:
+                problems.append(
+                    (
+                        lines.get(("bacnet", ni, "devices", di, "profile")),
+                        f"bacnet[{ni}].devices[{di}].profile",
+                        f"no BACnet profile {bdev.profile!r} in {profiles_dir}",
+                    )
+                )
     if problems:
         raise ConfigError(path, problems)
-    return LoadedConfig(path=path, gateway=gateway, profiles=profiles)
+    return LoadedConfig(
+        path=path, gateway=gateway, profiles=profiles, bacnet_profiles=bacnet_profiles
+    )

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge.acquire.bacnet_link import BacnetLink
 from edge.acquire.modbus_poller import LinkSet, ModbusLink
 from edge.acquire.mqtt_listener import MqttListener
 from edge.acquire.plan import Plans
 from edge.admission import Admission
+from edge.bacnet_config import BacnetNetwork
 from edge.config import LoadedConfig, load_config
 from edge.forward.spool import Spool
 from edge.forward.spool_guard import SpoolGuard
@@ -60,6 +62,7 @@ class Gateway:
         )
         self.links = LinkSet()
         self.listeners: list[MqttListener] = []
+        self.bacnet: list[BacnetLink] = []
         self.guard = SpoolGuard(self.spool, cfg.gateway.id, self.metrics)
         self._inbox: list[Reading] = []
         # Where each acknowledgement waits in the stream of emitted readings: a broker's
@@ -126,9 +129,16 @@ class Gateway:
         self.listeners = [MqttListener(src, self.emit, self.metrics) for src in gw.mqtt]
         for listener in self.listeners:
             self._start(f"mqtt:{listener.source.name}", listener.run())
+        for net in gw.bacnet:
+            self._start_bacnet(net)
+
+    def _start_bacnet(self, net: BacnetNetwork) -> None:
+        link = BacnetLink(net, self.cfg.bacnet_profiles, self.emit, self.metrics, self.room)
+        self.bacnet.append(link)
+        self._start(f"bacnet:{net.name}", link.run())
 
     async def _stop_acquisition(self) -> None:
-        for name in [n for n in self._tasks if n.startswith(("link:", "mqtt:"))]:
+        for name in [n for n in self._tasks if n.startswith(("link:", "mqtt:", "bacnet:"))]:
             await self._stop_task(name)
 
     async def process(self) -> int:
@@ -201,6 +211,7 @@ class Gateway:
             },
             "uplink": {"last_ok": self.uplink.last_ok, "last_error": self.uplink.last_error},
             "devices": self.links.status(),
+            "bacnet": [d for link in self.bacnet for d in link.status()],
             "mqtt": [{"source": m.source.name, "connected": m.connected} for m in self.listeners],
         }
 
@@ -216,7 +227,10 @@ class Gateway:
         o, n = old.gateway, new.gateway
         if o.id != n.id or o.spool != n.spool:
             log.warning("gateway id and spool settings apply at the next restart")
-        if (o.links, o.mqtt) != (n.links, n.mqtt) or old.profiles != new.profiles:
+        if (o.links, o.mqtt, o.bacnet) != (n.links, n.mqtt, n.bacnet) or (
+            old.profiles,
+            old.bacnet_profiles,
+        ) != (new.profiles, new.bacnet_profiles):
             await self._restart_changed_sources(old, new)
         if (o.stages, o.validate_, o.anomaly, o.report, o.alarms) != (
             n.stages,
@@ -268,6 +282,21 @@ class Gateway:
                 listener = MqttListener(src, self.emit, self.metrics)
                 self.listeners.append(listener)
                 self._start(f"mqtt:{name}", listener.run())
+        await self._restart_changed_bacnet(old, new)
+
+    async def _restart_changed_bacnet(self, old: LoadedConfig, new: LoadedConfig) -> None:
+        old_nets = {net.name: net for net in old.gateway.bacnet}
+        new_nets = {net.name: net for net in new.gateway.bacnet}
+        for name, net in old_nets.items():
+            if new_nets.get(name) != net or any(
+                old.bacnet_profiles[d.profile] != new.bacnet_profiles.get(d.profile)
+                for d in net.devices
+            ):
+                await self._stop_task(f"bacnet:{name}")
+                self.bacnet = [b for b in self.bacnet if b.net.name != name]
+        for name, net in new_nets.items():
+            if f"bacnet:{name}" not in self._tasks:
+                self._start_bacnet(net)
 
     def stop(self) -> None:
         """Ask the daemon to stop gracefully."""

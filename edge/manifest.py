@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edge.config import LoadedConfig, SignalSpec
+from edge.config import LoadedConfig
+from edge.config_parts import SignalSpec
 from kernel.catalogue import active_catalogue
 from kernel.contract import AssetInfo, Manifest, SignalInfo
 
@@ -36,18 +37,33 @@ def signal_specs(cfg: LoadedConfig) -> dict[str, dict[str, SignalSpec]]:
             found = shared[key] = SignalSpec(unit=unit, min=lo, max=hi)
         return found
 
-    for link in gw.links:
-        for dev in link.devices:
-            profile = cfg.profiles[dev.profile]
-            for p in profile.points:
-                if p.signal is None:
-                    continue
-                override = dev.ranges.get(p.signal)
-                lo, hi = ranges[dev.asset].get(p.signal, (None, None))
-                if override is not None:
-                    lo, hi = override.min, override.max
-                specs[dev.asset][p.signal] = spec(p.unit, lo, hi)
-            specs[dev.asset][DEVICE_ONLINE] = spec("", 0, 1)
+    # Every device's signals, Modbus and BACnet alike: (asset, ranges, [(signal, unit)]).
+    devices: list[tuple[str, dict[str, SignalSpec], list[tuple[str, str]]]] = [
+        (
+            d.asset,
+            d.ranges,
+            [(p.signal, p.unit) for p in cfg.profiles[d.profile].points if p.signal],
+        )
+        for link in gw.links
+        for d in link.devices
+    ]
+    devices += [
+        (
+            d.asset,
+            d.ranges,
+            [(o.signal, o.unit) for o in cfg.bacnet_profiles[d.profile].objects if o.signal],
+        )
+        for net in gw.bacnet
+        for d in net.devices
+    ]
+    for asset_id, overrides, signals in devices:
+        for signal, unit in signals:
+            override = overrides.get(signal)
+            lo, hi = ranges[asset_id].get(signal, (None, None))
+            if override is not None:
+                lo, hi = override.min, override.max
+            specs[asset_id][signal] = spec(unit, lo, hi)
+        specs[asset_id][DEVICE_ONLINE] = spec("", 0, 1)
     for asset in gw.assets:
         specs[asset.id].update(asset.signals)
     return specs

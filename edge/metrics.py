@@ -62,12 +62,24 @@ class EdgeMetrics:
         )
         self.device_errors = Counter(
             "plantwatch_gateway_device_errors",
-            "Modbus failures by kind",
+            "Device (Modbus, BACnet) failures by kind",
             ["asset", "kind"],
             registry=r,
         )
         self.poll_seconds = Histogram(
             "plantwatch_gateway_poll_seconds", "Time to poll one device", ["link"], registry=r
+        )
+        self.bacnet_requests = Counter(
+            "plantwatch_gateway_bacnet_requests",
+            "BACnet confirmed requests sent, by service",
+            ["network", "service"],
+            registry=r,
+        )
+        self.cov_notifications = Counter(
+            "plantwatch_gateway_bacnet_cov_notifications",
+            "Change-of-value notifications received",
+            ["network"],
+            registry=r,
         )
         self.mqtt_messages = Counter(
             "plantwatch_gateway_mqtt_messages", "MQTT messages", ["source", "result"], registry=r

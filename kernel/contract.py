@@ -46,6 +46,10 @@ class Quality(IntFlag):
     COMM_ERROR = 16
     ANOMALY = 32
     DECODE_ERROR = 64
+    # A BACnet object's status flags: the device itself says the value is not to be trusted.
+    DEVICE_FAULT = 128
+    OVERRIDDEN = 256
+    OUT_OF_SERVICE = 512
 
     @property
     def is_sensor_fault(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kernel.bacnet_profiles import is_bacnet_file
 from kernel.contract import Identifier
 from kernel.yaml_config import load_model
 
@@ -150,9 +151,12 @@ def load_profile(path: Path) -> DeviceProfile:
 
 
 def load_profiles(directory: Path) -> dict[str, DeviceProfile]:
-    """Load every ``*.yaml`` profile in ``directory``, keyed by model name."""
+    """Load every Modbus ``*.yaml`` profile in ``directory``, keyed by model name (BACnet
+    profiles, marked ``protocol: bacnet``, are loaded by ``kernel.bacnet_profiles``)."""
     profiles: dict[str, DeviceProfile] = {}
     for path in sorted(directory.glob("*.yaml")):
+        if is_bacnet_file(path):
+            continue
         profile = load_profile(path)
         if profile.model in profiles:
             raise ValueError(f"{path}: model {profile.model} defined twice")

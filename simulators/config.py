@@ -41,6 +41,9 @@ class AssetGroup(_Strict):
     asset_class: ClassName = Field(alias="class")
     count: int = Field(default=1, ge=1, le=1000)
     age_years: Range = (1.0, 12.0)
+    protocol: Literal["modbus", "bacnet"] = Field(
+        default="modbus", description="How the controllers speak: Modbus TCP or BACnet/IP"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> AssetGroup:
@@ -145,6 +148,14 @@ class ModbusLive(_Strict):
     devices_per_server: int = Field(default=8, ge=1, le=247)
 
 
+class BacnetLive(_Strict):
+    """Where the live BACnet/IP devices listen: a BBMD at base_port, devices above it."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    base_port: int = Field(default=47900, ge=0, le=65535, description="0 picks free ports")
+
+
 class MqttLive(_Strict):
     """The broker the live MQTT sensors publish to."""
 
@@ -164,6 +175,7 @@ class LiveConfig(_Strict):
     tick_s: float = Field(default=1.0, gt=0, description="Wall seconds between state updates")
     start: AwareDatetime | None = Field(default=None, description="Simulated start; default now")
     modbus: ModbusLive = ModbusLive()
+    bacnet: BacnetLive = BacnetLive()
     mqtt: MqttLive = MqttLive()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from kernel.bacnet_profiles import BacnetProfile
 from kernel.catalogue import active_catalogue
 from kernel.profiles import DeviceProfile, Point, load_profiles
 from simulators.fleet import Asset
@@ -46,15 +47,35 @@ class ModbusDevice:
 
 
 @dataclass(frozen=True)
+class BacnetDevice:
+    """One simulated BACnet/IP device: an asset's controller with a device instance."""
+
+    asset: Asset
+    profile: BacnetProfile
+    instance: int
+
+
+FIRST_INSTANCE = 10001
+
+
+@dataclass(frozen=True)
 class Wiring:
     """Where every asset's signals can be read live."""
 
     devices: tuple[ModbusDevice, ...]
     servers: int
+    bacnet: tuple[BacnetDevice, ...] = ()
 
     def device_of(self, asset_id: str) -> ModbusDevice:
         """The Modbus device of an asset."""
         for d in self.devices:
+            if d.asset.id == asset_id:
+                return d
+        raise KeyError(asset_id)
+
+    def bacnet_of(self, asset_id: str) -> BacnetDevice:
+        """The BACnet device of an asset."""
+        for d in self.bacnet:
             if d.asset.id == asset_id:
                 return d
         raise KeyError(asset_id)
@@ -140,23 +161,64 @@ def device_profiles(profiles_dir: Path = PROFILES_DIR) -> dict[str, DeviceProfil
     return profiles
 
 
+def bacnet_profile(profile: DeviceProfile) -> BacnetProfile:
+    """The BACnet object list of a controller model: analog inputs for its measured signals,
+    binary inputs for its states (the signals its register map carries)."""
+    objects: list[dict[str, object]] = []
+    count = {"analog": 0, "binary": 0}
+    for p in profile.points:
+        if p.signal is None:
+            continue
+        kind = "binary" if p.type.value == "bool" else "analog"
+        count[kind] += 1
+        objects.append(
+            {
+                "name": p.name,
+                "object": f"{kind}-input:{count[kind]}",
+                "signal": p.signal,
+                "unit": "" if kind == "binary" else p.unit,
+            }
+        )
+    return BacnetProfile.model_validate(
+        {
+            "protocol": "bacnet",
+            "model": f"{profile.model}-bacnet",
+            "manufacturer": profile.manufacturer,
+            "description": f"{profile.description} (BACnet/IP)",
+            "asset_class": profile.asset_class,
+            "objects": objects,
+        }
+    )
+
+
 def write_profiles(dest: Path, profiles_dir: Path = PROFILES_DIR) -> Path:
-    """Write every profile the catalogue needs into ``dest`` (for a gateway's profiles_dir)."""
+    """Write every profile the catalogue needs into ``dest`` (for a gateway's profiles_dir):
+    each controller model's register map and its BACnet object list."""
     dest.mkdir(parents=True, exist_ok=True)
     for model, profile in device_profiles(profiles_dir).items():
         doc = profile.model_dump(mode="json", exclude_defaults=True)
         (dest / f"{model}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=110))
+        bac = bacnet_profile(profile)
+        doc = bac.model_dump(mode="json", exclude_defaults=True)
+        (dest / f"{bac.model}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=110))
     return dest
 
 
 def wire(assets: list[Asset], devices_per_server: int, profiles_dir: Path = PROFILES_DIR) -> Wiring:
-    """Assign every asset's controller to a server (port index) and a unit id."""
+    """Assign every Modbus controller to a server (port index) and a unit id, and every
+    BACnet controller a device instance."""
     profiles = device_profiles(profiles_dir)
-    devices = []
-    for i, asset in enumerate(assets):
+    devices: list[ModbusDevice] = []
+    bacnet: list[BacnetDevice] = []
+    for asset in assets:
         profile = profiles[asset.equipment.model]
+        if asset.protocol == "bacnet":
+            instance = FIRST_INSTANCE + len(bacnet)
+            bacnet.append(BacnetDevice(asset, bacnet_profile(profile), instance))
+            continue
+        i = len(devices)
         devices.append(
             ModbusDevice(asset, profile, i // devices_per_server, i % devices_per_server + 1)
         )
-    servers = (len(assets) + devices_per_server - 1) // devices_per_server
-    return Wiring(tuple(devices), servers)
+    servers = (len(devices) + devices_per_server - 1) // devices_per_server
+    return Wiring(tuple(devices), servers, tuple(bacnet))

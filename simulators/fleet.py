@@ -25,6 +25,7 @@ class Asset:
     building: str
     room: str
     install: int  # epoch seconds
+    protocol: str = "modbus"  # how its controller speaks: modbus or bacnet
 
     @property
     def equipment(self) -> Equipment:
@@ -74,6 +75,7 @@ def build_fleet(config: FleetConfig) -> list[Asset]:
                                 building=building.id,
                                 room=room.id,
                                 install=int(start - age * YEAR_S),
+                                protocol=group.protocol,
                             )
                         )
     too_long = [a.id for a in assets if len(a.id) > 64]

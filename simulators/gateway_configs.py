@@ -10,7 +10,7 @@ import yaml
 
 from kernel.catalogue import active_catalogue
 from simulators.config import FleetConfig
-from simulators.deployment import json_signals, plain_signals, wire
+from simulators.deployment import Wiring, json_signals, plain_signals, wire
 from simulators.fleet import Asset, build_fleet
 
 GATEWAY_CONFIG_DIR = Path(__file__).resolve().parent.parent / "gateway_config"
@@ -27,6 +27,8 @@ class Endpoints:
     cloud_url: str = "http://127.0.0.1:8000"
     token_dir: str = "/etc/plantwatch"
     spool_dir: str = "/var/lib/plantwatch"
+    bacnet_local: str = "127.0.0.1:0"  # the gateway's own BACnet/IP address
+    bacnet_bbmd: str | None = None  # default: the simulator's BBMD at its base port
     health_port: int = 9108
     poll_interval_s: float = 10.0
     profiles_dir: str = "profiles"
@@ -77,6 +79,8 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
             mine = [a for a in assets if a.site.id == site.id and a.building == building.id]
             links: dict[int, dict[str, Any]] = {}
             for a in mine:
+                if a.protocol == "bacnet":
+                    continue
                 dev = wiring.device_of(a.id)
                 link = links.setdefault(
                     dev.port_index,
@@ -129,6 +133,9 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                 }
                 for s in plain
             ]
+            bacnet = _bacnet_network(
+                fleet, ep, [a for a in mine if a.protocol == "bacnet"], wiring, len(out)
+            )
             out[gw_id] = {
                 "id": gw_id,
                 "site": site.id,
@@ -149,6 +156,7 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                     for a in mine
                 ],
                 "links": [links[k] for k in sorted(links)],
+                **({"bacnet": bacnet} if bacnet else {}),
                 "mqtt": [
                     {
                         "name": "campus-broker",
@@ -165,6 +173,43 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                 "health": {"host": "127.0.0.1", "port": ep.health_port},
             }
     return out
+
+
+GATEWAY_INSTANCE = 4190000
+
+
+def _bacnet_network(
+    fleet: FleetConfig, ep: Endpoints, assets: list[Asset], wiring: Wiring, ordinal: int
+) -> list[dict[str, Any]]:
+    """The gateway's BACnet/IP network: itself a foreign device of the simulator's BBMD,
+    finding each device by Who-Is."""
+    if not assets:
+        return []
+    bbmd = ep.bacnet_bbmd or f"{ep.modbus_host}:{fleet.live.bacnet.base_port}"
+    devices = []
+    for a in assets:
+        dev = wiring.bacnet_of(a.id)
+        signals = tuple(p.signal for p in dev.profile.objects if p.signal)
+        devices.append(
+            {
+                "asset": a.id,
+                "profile": dev.profile.model,
+                "instance": dev.instance,
+                "interval_s": ep.poll_interval_s,
+                "ranges": {
+                    n: {"min": v["min"], "max": v["max"]} for n, v in _signals(a, signals).items()
+                },
+            }
+        )
+    return [
+        {
+            "name": "bacnet-campus",
+            "local_address": ep.bacnet_local,
+            "device_instance": GATEWAY_INSTANCE + ordinal,
+            "foreign": {"bbmd": bbmd, "ttl_s": 300},
+            "devices": devices,
+        }
+    ]
 
 
 def render(doc: dict[str, Any], source: str) -> str:

@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
+from simulators.bacnet_server import BacnetImage, Behaviour, start_bbmd
 from simulators.clock import SimClock
 from simulators.config import LiveConfig
 from simulators.deployment import Wiring, wire
@@ -20,12 +23,13 @@ from simulators.modbus_server import DeviceImage, ServerStats, build_server
 from simulators.mqtt_sensors import MqttPublisher, json_message, plain_messages
 
 
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+def free_ports(count: int, host: str = "127.0.0.1", udp: bool = False) -> list[int]:
     """Ports nobody listens on right now (all bound at once, so they differ)."""
     socks = []
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     try:
         for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(socket.AF_INET, kind)
             s.bind((host, 0))
             socks.append(s)
         return [s.getsockname()[1] for s in socks]
@@ -62,8 +66,15 @@ class _Due:
 class LiveSimulator:
     """The fleet served live; use as an async context manager, then ``run`` or ``step``."""
 
-    def __init__(self, sim: Simulation, live: LiveConfig, clock: SimClock | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        live: LiveConfig,
+        clock: SimClock | None = None,
+        behaviours: Mapping[str, Behaviour] | None = None,
+    ) -> None:
         self.sim = sim
+        self.behaviours = dict(behaviours or {})  # per asset: how its BACnet device misbehaves
         self.live = live
         start = live.start.timestamp() if live.start is not None else time.time()
         if not sim.start <= start < sim.end:
@@ -71,6 +82,9 @@ class LiveSimulator:
         self.clock = clock or SimClock(start=start, speed=live.speed)
         self.wiring: Wiring = wire(sim.assets, live.modbus.devices_per_server)
         self.images = [DeviceImage(d) for d in self.wiring.devices]
+        self.bacnet: list[BacnetImage] = []
+        self.bbmd: Any = None
+        self.bbmd_address: str | None = None
         self.stats = ServerStats()
         self.ports: list[int] = []
         self.mqtt: MqttPublisher | None = None
@@ -95,11 +109,34 @@ class LiveSimulator:
                 self._tasks.append(asyncio.create_task(server.serve_forever()))
             for port in self.ports:
                 await wait_listening(m.host, port)
+        if self.live.bacnet.enabled and self.wiring.bacnet:
+            self._start_bacnet()
         if self.live.mqtt.enabled:
             q = self.live.mqtt
             self.mqtt = MqttPublisher(q.host, q.port, q.qos, client_id=f"plantwatch-sim-{id(self)}")
             self.mqtt.start()
         return self
+
+    def _start_bacnet(self) -> None:
+        b = self.live.bacnet
+        n = len(self.wiring.bacnet) + 1
+        ports = (
+            free_ports(n, b.host, udp=True)
+            if b.base_port == 0
+            else [b.base_port + i for i in range(n)]
+        )
+        self.bbmd_address = f"{b.host}:{ports[0]}"
+        self.bbmd = start_bbmd(self.bbmd_address)
+        for dev, port in zip(self.wiring.bacnet, ports[1:], strict=True):
+            image = BacnetImage(
+                dev,
+                f"{b.host}:{port}",
+                self.bbmd_address,
+                self.behaviours.get(dev.asset.id, Behaviour()),
+            )
+            image.start()
+            image.update(self.last_readings[dev.asset.id])
+            self.bacnet.append(image)
 
     async def __aexit__(
         self,
@@ -107,6 +144,10 @@ class LiveSimulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for image in self.bacnet:
+            image.close()
+        if self.bbmd is not None:
+            self.bbmd.close()
         for server in self._servers:
             await server.shutdown()  # type: ignore[attr-defined]
         for task in self._tasks:
@@ -116,10 +157,13 @@ class LiveSimulator:
             self.mqtt.stop()
 
     def set_offline(self, asset_id: str, offline: bool) -> None:
-        """Make an asset's Modbus device stop answering (or answer again)."""
+        """Make an asset's Modbus or BACnet device stop answering (or answer again)."""
         for image in self.images:
             if image.device.asset.id == asset_id:
                 image.offline = offline
+        for bac in self.bacnet:
+            if bac.device.asset.id == asset_id:
+                bac.offline = offline
 
     def readings_at(self, asset: Asset, t: int) -> dict[str, float]:
         """What each sensor of ``asset`` reports at simulated second ``t``."""
@@ -133,6 +177,10 @@ class LiveSimulator:
             readings = self.readings_at(image.device.asset, t)
             self.last_readings[image.device.asset.id] = readings
             image.update(readings, t)
+        for dev in self.wiring.bacnet:
+            self.last_readings[dev.asset.id] = self.readings_at(dev.asset, t)
+        for bac in self.bacnet:
+            bac.update(self.last_readings[bac.device.asset.id])
         if self.mqtt is not None:
             self._publish_due(t)
 

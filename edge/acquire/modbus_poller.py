@@ -141,7 +141,7 @@ class ModbusLink:
         self.metrics.polled.inc(len(readings))
         self.metrics.poll_seconds.labels(self.link.name).observe(time.monotonic() - started)
         self.emit(readings)
-        dev.next_due = _next(dev.next_due, dev.cfg.interval_s, time.monotonic())
+        dev.next_due = next_slot(dev.next_due, dev.cfg.interval_s, time.monotonic())
 
     def _failed(self, dev: Device, started: float, why: str) -> None:
         dev.failures += 1
@@ -157,15 +157,15 @@ class ModbusLink:
             self.emit([Reading(dev.cfg.asset, DEVICE_ONLINE, dev.now_ms(), 0.0)])
         dev.online = False
         self.metrics.device_online.labels(dev.cfg.asset).set(0)
-        if dev.failures >= self.link.quarantine_after:
-            # Quarantine: back off exponentially so a dead device costs its neighbours little.
-            dev.backoff_s = min(
-                self.link.backoff_max_s,
-                max(dev.cfg.interval_s, dev.backoff_s * 2 or dev.cfg.interval_s),
-            )
-            dev.next_due = started + dev.backoff_s
-        else:
-            dev.next_due = _next(dev.next_due, dev.cfg.interval_s, time.monotonic())
+        dev.next_due, dev.backoff_s = after_failure(
+            dev.failures,
+            self.link.quarantine_after,
+            self.link.backoff_max_s,
+            dev.cfg.interval_s,
+            dev.backoff_s,
+            dev.next_due,
+            started,
+        )
 
     async def _request(self, dev: Device, req: ReadRequest) -> list[int] | list[bool]:
         fn = {
@@ -241,12 +241,30 @@ def _reraise_cancellation() -> None:
         raise asyncio.CancelledError
 
 
-def _next(due: float, interval: float, now: float) -> float:
+def next_slot(due: float, interval: float, now: float) -> float:
     """The next slot on the device's grid after ``now`` (missed slots are skipped, not bunched)."""
     nxt = due + interval
     if nxt <= now:
         nxt += ((now - nxt) // interval + 1) * interval
     return nxt
+
+
+def after_failure(
+    failures: int,
+    quarantine_after: int,
+    backoff_max_s: float,
+    interval_s: float,
+    backoff_s: float,
+    due: float,
+    started: float,
+) -> tuple[float, float]:
+    """(next due, backoff) of a device that just failed: its grid until ``quarantine_after``
+    failures in a row, then quarantine, backing off exponentially so that a dead device
+    costs its neighbours little."""
+    if failures < quarantine_after:
+        return next_slot(due, interval_s, time.monotonic()), backoff_s
+    backoff = min(backoff_max_s, max(interval_s, backoff_s * 2 or interval_s))
+    return started + backoff, backoff
 
 
 @dataclass

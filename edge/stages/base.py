@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from edge.config import LoadedConfig, SignalSpec
+from edge.config import LoadedConfig
+from edge.config_parts import SignalSpec
 from edge.manifest import signal_specs
 from edge.metrics import EdgeMetrics
 from kernel.contract import Reading

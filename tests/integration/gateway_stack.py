@@ -107,6 +107,7 @@ def write_configs(
     """Gateway configs pointing at this stack, written under ``root``."""
     ep = Endpoints(
         modbus_ports=tuple(live.ports),
+        bacnet_bbmd=live.bbmd_address,
         mqtt_port=broker_port,
         cloud_url=cloud_url,
         token_dir=str(root),
@@ -125,6 +126,8 @@ def write_configs(
             link["quarantine_after"] = 2
             link["backoff_max_s"] = 1.0
             link["timeout_s"] = 0.3
+        for net in doc.get("bacnet", []):
+            net.update(quarantine_after=2, backoff_max_s=1.0, timeout_s=0.3, discover_timeout_s=0.5)
         doc["mqtt"][0]["backoff_max_s"] = 1.0
         if tweak:
             tweak(doc)
@@ -161,10 +164,20 @@ async def until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 def expected_value(live: LiveSimulator, asset_id: str, signal: str, t: int) -> float | None:
     """What the gateway should report for a signal at simulated second ``t``.
 
-    Modbus values pass through the register encoding (scale, type range, nodata).
+    Modbus values pass through the register encoding (scale, type range, nodata); BACnet
+    values through a single-precision Real (or active/inactive).
     """
     asset = live.sim.by_id[asset_id]
     truth = float(live.sim.readings(asset, np.array([t], dtype=np.int64))[signal][0])
+    if asset.protocol == "bacnet":
+        obj = next(
+            (o for o in live.wiring.bacnet_of(asset_id).profile.objects if o.signal == signal), None
+        )
+        if truth != truth:
+            return None
+        if obj is None:
+            return truth
+        return (1.0 if truth else 0.0) if obj.object_type.is_binary else float(np.float32(truth))
     dev = live.wiring.device_of(asset_id)
     point = next((p for p in dev.profile.points if p.signal == signal), None)
     if point is None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from edge.manifest import DEVICE_ONLINE
+from kernel.contract import Quality
 from simulators.engine import Simulation
 from simulators.live import LiveSimulator
 from tests.integration.gateway_stack import (
@@ -60,7 +61,11 @@ async def test_every_value_reaching_the_cloud_equals_the_simulator(
                 )
                 live.step(t0)  # publish the MQTT sensors now that the gateways listen
                 await until(
-                    lambda: all(d["polls"] >= 3 for g in (lib, sci) for d in g.links.status()),
+                    lambda: all(
+                        d["polls"] >= 3
+                        for g in (lib, sci)
+                        for d in [*g.links.status(), *(x for b in g.bacnet for x in b.status())]
+                    ),
                     15,
                     "three polls each",
                 )
@@ -73,11 +78,14 @@ async def test_every_value_reaching_the_cloud_equals_the_simulator(
         samples = c.samples(sim, utc(t0 - 86400), utc(t0 + 10 * 365 * 86400))
     assert health["ok"] and all(d["online"] for d in health["devices"])
     assert "plantwatch_gateway_readings_sent_total" in metrics
-    checked = {"modbus": 0, "json": 0, "plain": 0}
+    assert all(d["online"] for d in health["bacnet"])
+    checked = {"modbus": 0, "json": 0, "plain": 0, "bacnet": 0}
     by_key = {(s.asset, s.signal): s for s in samples if s.signal != DEVICE_ONLINE}
     for asset in sim.assets:
-        dev = live.wiring.device_of(asset.id)
-        modbus = {p.signal for p in dev.profile.points if p.signal}
+        if asset.protocol == "bacnet":
+            polled = {o.signal for o in live.wiring.bacnet_of(asset.id).profile.objects}
+        else:
+            polled = {p.signal for p in live.wiring.device_of(asset.id).profile.points if p.signal}
         for spec in asset.equipment.signals:
             sample = by_key.get((asset.id, spec.name))
             assert sample is not None, f"{asset.id}/{spec.name} never reached the cloud"
@@ -86,15 +94,21 @@ async def test_every_value_reaching_the_cloud_equals_the_simulator(
                 assert sample.value == pytest.approx(want, abs=0.006)  # sent with 2 decimals
                 checked["plain"] += 1
                 continue
-            assert sample.ts == utc(t0), (asset.id, spec.name)
-            if want is None:
+            bacnet = asset.protocol == "bacnet" and spec.name in polled
+            # BACnet devices have no clock: the gateway stamps their values on reading.
+            assert bacnet or sample.ts == utc(t0), (asset.id, spec.name)
+            if want is None and bacnet:
+                assert sample.quality & Quality.DEVICE_FAULT  # the device flags the value
+            elif want is None:
                 assert sample.value is None and sample.quality & 8
             else:
                 assert sample.value == pytest.approx(want, rel=1e-6, abs=1e-4), (
                     asset.id,
                     spec.name,
                 )
-            checked["modbus" if spec.name in modbus else "json"] += 1
+            kind = "json" if spec.name not in polled else "bacnet" if bacnet else "modbus"
+            checked[kind] += 1
     assert checked["modbus"] > 50 and checked["json"] >= 8 and checked["plain"] == 2
+    assert checked["bacnet"] >= 8
     online = [s for s in samples if s.signal == DEVICE_ONLINE]
     assert len({s.asset for s in online}) == len(sim.assets) and all(s.value == 1 for s in online)

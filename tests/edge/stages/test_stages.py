@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from edge.config import AlarmRule, AnomalyConfig, ReportRule, SignalSpec, ValidateConfig
+from edge.config import AlarmRule, AnomalyConfig, ReportRule, ValidateConfig
+from edge.config_parts import SignalSpec
 from edge.metrics import EdgeMetrics
 from edge.stages.anomaly import Anomaly, RobustZ
 from edge.stages.base import Context
