@@ -109,4 +109,13 @@ class BacnetNetwork(_Strict):
             raise ValueError(f"device instance listed twice: {dupes}")
         if self.device_instance in seen:
             raise ValueError("the gateway's device_instance is also a device's")
+        broadcast = "/" in self.local_address and not self.local_address.endswith(":0")
+        if self.foreign is None and not broadcast:
+            unplaced = [d.asset for d in self.devices if d.address is None]
+            if unplaced:
+                raise ValueError(
+                    f"{', '.join(unplaced)}: without an address a device is found by a Who-Is "
+                    "broadcast, which needs local_address with its network prefix and port "
+                    "(e.g. 192.168.10.2/24:47808) or a foreign: registration with a BBMD"
+                )
         return self

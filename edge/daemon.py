@@ -227,11 +227,15 @@ class Gateway:
         o, n = old.gateway, new.gateway
         if o.id != n.id or o.spool != n.spool:
             log.warning("gateway id and spool settings apply at the next restart")
-        if (o.links, o.mqtt, o.bacnet) != (n.links, n.mqtt, n.bacnet) or (
+        sources_changed = (o.links, o.mqtt, o.bacnet) != (n.links, n.mqtt, n.bacnet) or (
             old.profiles,
             old.bacnet_profiles,
-        ) != (new.profiles, new.bacnet_profiles):
-            await self._restart_changed_sources(old, new)
+        ) != (new.profiles, new.bacnet_profiles)
+        if sources_changed:
+            await self._stop_changed_sources(old, new)
+        # What arrived was read under the old config: it goes through under the old rules
+        # (a removed device's last readings are still admitted).
+        await self.process()
         if (o.stages, o.validate_, o.anomaly, o.report, o.alarms) != (
             n.stages,
             n.validate_,
@@ -239,13 +243,14 @@ class Gateway:
             n.report,
             n.alarms,
         ) or o.assets != n.assets:
-            await self.process()  # finish what arrived under the old rules
             self.stages = build_stages(new, self.metrics)
         if build_manifest(old).model_dump(exclude={"generated_at"}) != build_manifest(
             new
         ).model_dump(exclude={"generated_at"}):
             self.uplink.need_manifest = True
             self.admission = Admission.of(build_manifest(new))
+        if sources_changed:
+            self._start_missing_sources(new)
         if o.uplink != n.uplink:
             await self._stop_task("uplink")
             self.uplink = Uplink(
@@ -256,46 +261,44 @@ class Gateway:
         log.info("config reloaded from %s", new.path)
         return True
 
-    async def _restart_changed_sources(self, old: LoadedConfig, new: LoadedConfig) -> None:
-        old_links = {link.name: link for link in old.gateway.links}
+    async def _stop_changed_sources(self, old: LoadedConfig, new: LoadedConfig) -> None:
+        """Stop every link, MQTT source and BACnet network that the new config changes."""
         new_links = {link.name: link for link in new.gateway.links}
-        plans = Plans()
-        for name, link in old_links.items():
-            if new_links.get(name) != link or any(
+        for link in old.gateway.links:
+            if new_links.get(link.name) != link or any(
                 old.profiles[d.profile] != new.profiles.get(d.profile) for d in link.devices
             ):
-                await self._stop_task(f"link:{name}")
-                self.links.links = [x for x in self.links.links if x.link.name != name]
-        for name, link in new_links.items():
-            if f"link:{name}" not in self._tasks:
-                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room, plans)
-                self.links.links.append(poller)
-                self._start(f"link:{name}", poller.run())
-        old_mqtt = {m.name: m for m in old.gateway.mqtt}
+                await self._stop_task(f"link:{link.name}")
+                self.links.links = [x for x in self.links.links if x.link.name != link.name]
         new_mqtt = {m.name: m for m in new.gateway.mqtt}
-        for name, src in old_mqtt.items():
-            if new_mqtt.get(name) != src:
-                await self._stop_task(f"mqtt:{name}")
-                self.listeners = [m for m in self.listeners if m.source.name != name]
-        for name, src in new_mqtt.items():
-            if f"mqtt:{name}" not in self._tasks:
-                listener = MqttListener(src, self.emit, self.metrics)
-                self.listeners.append(listener)
-                self._start(f"mqtt:{name}", listener.run())
-        await self._restart_changed_bacnet(old, new)
-
-    async def _restart_changed_bacnet(self, old: LoadedConfig, new: LoadedConfig) -> None:
-        old_nets = {net.name: net for net in old.gateway.bacnet}
+        for src in old.gateway.mqtt:
+            if new_mqtt.get(src.name) != src:
+                await self._stop_task(f"mqtt:{src.name}")
+                self.listeners = [m for m in self.listeners if m.source.name != src.name]
         new_nets = {net.name: net for net in new.gateway.bacnet}
-        for name, net in old_nets.items():
-            if new_nets.get(name) != net or any(
+        for net in old.gateway.bacnet:
+            if new_nets.get(net.name) != net or any(
                 old.bacnet_profiles[d.profile] != new.bacnet_profiles.get(d.profile)
                 for d in net.devices
             ):
-                await self._stop_task(f"bacnet:{name}")
-                self.bacnet = [b for b in self.bacnet if b.net.name != name]
-        for name, net in new_nets.items():
-            if f"bacnet:{name}" not in self._tasks:
+                await self._stop_task(f"bacnet:{net.name}")
+                self.bacnet = [b for b in self.bacnet if b.net.name != net.name]
+
+    def _start_missing_sources(self, new: LoadedConfig) -> None:
+        """Start every source of the config that is not running."""
+        plans = Plans()
+        for link in new.gateway.links:
+            if f"link:{link.name}" not in self._tasks:
+                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room, plans)
+                self.links.links.append(poller)
+                self._start(f"link:{link.name}", poller.run())
+        for src in new.gateway.mqtt:
+            if f"mqtt:{src.name}" not in self._tasks:
+                listener = MqttListener(src, self.emit, self.metrics)
+                self.listeners.append(listener)
+                self._start(f"mqtt:{src.name}", listener.run())
+        for net in new.gateway.bacnet:
+            if f"bacnet:{net.name}" not in self._tasks:
                 self._start_bacnet(net)
 
     def stop(self) -> None:

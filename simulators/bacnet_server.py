@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from bacpypes3.app import Application
-from bacpypes3.basetypes import EngineeringUnits, StatusFlags
+from bacpypes3.basetypes import EngineeringUnits, Reliability
 from bacpypes3.ipv4.app import BBMDApplication, ForeignApplication, NormalApplication
 from bacpypes3.local.analog import AnalogInputObject
 from bacpypes3.local.binary import BinaryInputObject
@@ -64,10 +64,13 @@ class _Silenceable:
 
 def _object(point: BacnetPoint) -> Any:
     oid = (point.object_type.value, point.instance)
-    flags = StatusFlags([0, 0, 0, 0])
     if point.object_type.is_binary:
         return BinaryInputObject(
-            objectIdentifier=oid, objectName=point.name, presentValue="inactive", statusFlags=flags
+            objectIdentifier=oid,
+            objectName=point.name,
+            presentValue="inactive",
+            reliability="no-fault-detected",
+            outOfService=False,
         )
     units = EngineeringUnits(point.bacnet_units or "no-units")
     return AnalogInputObject(
@@ -75,7 +78,8 @@ def _object(point: BacnetPoint) -> Any:
         objectName=point.name,
         presentValue=0.0,
         units=units,
-        statusFlags=flags,
+        reliability="no-fault-detected",
+        outOfService=False,
         covIncrement=0.0,  # every change is notified
     )
 
@@ -127,7 +131,7 @@ class BacnetImage:
             value = readings[point.signal]
             obj = self.objects[point.name]
             if math.isnan(value):
-                obj.statusFlags = StatusFlags([0, 1, 0, 0])  # no value: the sensor is at fault
+                obj.reliability = "unreliable-other"  # no value: the device flags a fault
                 continue
             if point.object_type.is_binary:
                 obj.presentValue = "active" if value else "inactive"
@@ -135,21 +139,13 @@ class BacnetImage:
             else:
                 shown = float(np.float32(value))  # a BACnet Real is single precision
                 obj.presentValue = shown
-            if list(obj.statusFlags)[1]:
-                obj.statusFlags = StatusFlags([0, 0, 0, 0])
+            if obj.reliability != Reliability.noFaultDetected:
+                obj.reliability = "no-fault-detected"
             self.served.setdefault(point.signal, set()).add(shown)
 
-    def set_flags(
-        self,
-        point_name: str,
-        *,
-        fault: bool = False,
-        out_of_service: bool = False,
-        overridden: bool = False,
-    ) -> None:
-        """Raise or clear an object's status flags."""
-        obj = self.objects[point_name]
-        obj.statusFlags = StatusFlags([0, int(fault), int(overridden), int(out_of_service)])
+    def set_out_of_service(self, point_name: str, out: bool = True) -> None:
+        """Take an object out of service (its status flags say so), or back in."""
+        self.objects[point_name].outOfService = out
 
     def drop_subscriptions(self) -> int:
         """Forget every change-of-value subscription, as a restarted controller does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from edge.acquire.bacnet_plan import DeviceLimits, objects_per_request
 from edge.daemon import Gateway
 from edge.manifest import DEVICE_ONLINE
+from kernel.contract import Quality
 from simulators.bacnet_server import Behaviour
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive
@@ -76,7 +79,7 @@ def served_and_stored(live: LiveSimulator, samples: list[Any]) -> dict[tuple[str
 async def _run(
     tmp_path: Path,
     broker: Mosquitto,
-    tweak: Callable[[dict[str, Any]], None],
+    tweak: Callable[[dict[str, Any], LiveSimulator], None],
     body: Callable[[LiveSimulator, Gateway], Any],
     behaviours: dict[str, Behaviour] | None = None,
 ) -> tuple[LiveSimulator, list[Any], Simulation]:
@@ -88,7 +91,9 @@ async def _run(
         async with live_sim as live:
             ticking = asyncio.create_task(live.run(60))
             try:
-                paths = write_configs(f, live, broker.port, c.server.url, c.tokens, tmp_path, tweak)
+                paths = write_configs(
+                    f, live, broker.port, c.server.url, c.tokens, tmp_path, lambda d: tweak(d, live)
+                )
                 async with running(paths[GW]) as gw:
                     await body(live, gw)
                 assert gw.spool.depth == 0
@@ -99,7 +104,7 @@ async def _run(
     return live, samples, sim
 
 
-def _fast(doc: dict[str, Any]) -> None:
+def _fast(doc: dict[str, Any], _live: LiveSimulator | None = None) -> None:
     doc["stages"] = ["validate", "anomaly", "local_alarm"]  # no deadband: keep every value
 
 
@@ -121,3 +126,117 @@ async def test_polled_values_reach_the_cloud_equal_to_the_devices(
     assert {s.asset for s in online} == set(bacnet_assets(sim))
     # Changing values, read at different times: not one value repeated over and over.
     assert any(len({s.value for s in samples if (s.asset, s.signal) == k}) > 2 for k in counts)
+
+
+def _cov(doc: dict[str, Any], _live: LiveSimulator) -> None:
+    _fast(doc)
+    for dev in doc["bacnet"][0]["devices"]:
+        dev.update(cov=True, cov_lifetime_s=6, cov_verify_s=120)
+
+
+async def test_change_of_value_notifications_reach_the_cloud_and_survive_a_lapse(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    chiller = "east-energy-plant-hvac-1"
+    marks: dict[str, int] = {}
+
+    async def body(live: LiveSimulator, gw: Gateway) -> None:
+        (link,) = gw.bacnet
+        await until(lambda: all(d.cov is not None for d in link.devices), 20, "subscriptions")
+        polls = {d.cfg.asset: d.polls for d in link.devices}
+        await asyncio.sleep(2.0)
+        # Values come by notification: the devices are not polled meanwhile.
+        assert {d.cfg.asset: d.polls for d in link.devices} == polls
+        image = next(b for b in live.bacnet if b.device.asset.id == chiller)
+        assert image.drop_subscriptions() > 0  # the controller restarts and forgets them
+        marks["dropped"] = int(time.time() * 1000)
+        # Renewal (lifetime - 2 s) subscribes again: notifications resume within one lifetime.
+        await asyncio.sleep(6.0)
+
+    live, samples, _ = await _run(tmp_path, broker, _cov, body)
+    counts = served_and_stored(live, samples)
+    assert counts and all(n >= 3 for n in counts.values()), counts
+    late = marks["dropped"] + 2500
+    after = [s for s in samples if s.asset == chiller and s.ts.timestamp() * 1000 > late]
+    assert len(after) > 10, "notifications did not resume after the device forgot them"
+
+
+async def test_a_silent_device_a_refusal_of_rpm_a_small_apdu_and_status_flags(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    refuser, small, silent = (
+        "east-energy-plant-hvac-1",
+        "east-energy-plant-hvac-2",
+        "east-energy-plant-boiler-1",
+    )
+    behaviours = {
+        refuser: Behaviour(read_multiple=False),
+        small: Behaviour(max_apdu=128, segmented=False),
+    }
+    seen: dict[str, Any] = {}
+
+    async def body(live: LiveSimulator, gw: Gateway) -> None:
+        (link,) = gw.bacnet
+        by = {d.cfg.asset: d for d in link.devices}
+        await until(lambda: all(d.polls >= 3 for d in link.devices), 30, "three polls each")
+        image = {b.device.asset.id: b for b in live.bacnet}
+        image[small].set_out_of_service("supply_air_temp")
+        image[silent].offline = True
+        await until(lambda: by[silent].backoff_s > 0, 20, "quarantine of the silent device")
+        polls = by[small].polls
+        await asyncio.sleep(2.0)
+        seen["neighbour_polls"] = by[small].polls - polls  # not slowed by the silent one
+        image[silent].offline = False
+        await until(lambda: by[silent].online is True, 20, "the device answering again")
+        seen["status"] = {d["asset"]: d for d in link.status()}
+
+    live, samples, _ = await _run(tmp_path, broker, _fast, body, behaviours)
+    status = seen["status"]
+    assert status[refuser]["read_multiple"] is False  # fell back to ReadProperty
+    # Ten objects do not fit in one 128-byte answer: five per request, learned from its I-Am.
+    assert status[small]["read_multiple"]
+    assert status[small]["objects_per_request"] == objects_per_request(DeviceLimits(128)) == 5
+    assert seen["neighbour_polls"] >= 4  # every 0.25 s, while the silent one times out
+    counts = served_and_stored(live, samples)
+    assert all(n >= 3 for n in counts.values()), counts
+    flagged = [
+        s for s in samples if (s.asset, s.signal) == (small, "supply_air_temp") and s.quality
+    ]
+    assert flagged and all(s.quality & Quality.OUT_OF_SERVICE for s in flagged)
+    online = [s.value for s in samples if s.asset == silent and s.signal == DEVICE_ONLINE]
+    assert online[:3] == [1.0, 0.0, 1.0]
+
+
+async def test_devices_at_known_addresses_and_a_reload_that_adds_and_removes_them(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    def direct(doc: dict[str, Any], live: LiveSimulator) -> None:  # no BBMD: known addresses
+        _fast(doc)
+        net = doc["bacnet"][0]
+        del net["foreign"]
+        address = {b.device.asset.id: b.address for b in live.bacnet}
+        for dev in net["devices"]:
+            dev["address"] = address[dev["asset"]]
+        seen["all"] = list(net["devices"])
+        net["devices"] = net["devices"][:2]
+
+    seen: dict[str, Any] = {}
+
+    async def body(live: LiveSimulator, gw: Gateway) -> None:
+        doc = yaml.safe_load(gw.cfg.path.read_text())
+        await until(lambda: all(d.polls >= 3 for b in gw.bacnet for d in b.devices), 20, "polls")
+        doc["bacnet"][0]["devices"] = seen["all"][1:]  # one removed, one added
+        gw.cfg.path.write_text(yaml.safe_dump(doc))
+        assert await gw.reload()
+        (link,) = gw.bacnet
+        assert [d.cfg.asset for d in link.devices] == [d["asset"] for d in seen["all"][1:]]
+        await until(lambda: all(d.polls >= 3 for d in link.devices), 20, "polls after reload")
+        seen["status"] = link.status()
+
+    live, samples, _ = await _run(tmp_path, broker, direct, body)
+    assert all(d["online"] and d["address"] for d in seen["status"])
+    counts = served_and_stored(live, samples)
+    removed = seen["all"][0]["asset"]
+    # The removed device's last poll may reach the cloud after the manifest without it,
+    # which refuses its signals then (counted and logged by the uplink).
+    assert all(n >= (2 if asset == removed else 3) for (asset, _), n in counts.items()), counts
