@@ -78,10 +78,9 @@ class BacnetDeviceConfig(_Strict):
         return None if text is None else check_bacnet_address(text)
 
 
-class BacnetNetwork(_Strict):
-    """One BACnet/IP network the gateway joins with a device object of its own."""
+class BacnetPort(_Strict):
+    """How the gateway joins a BACnet/IP network: its address and a device object of its own."""
 
-    name: Identifier
     local_address: str = Field(
         description="The gateway's address on the network, host/prefix:port "
         "(e.g. 192.168.10.2/24:47808)"
@@ -92,14 +91,20 @@ class BacnetNetwork(_Strict):
     timeout_s: float = Field(default=1.0, gt=0, le=60)
     retries: int = Field(default=1, ge=0, le=5)
     discover_timeout_s: float = Field(default=2.0, gt=0, le=60)
-    quarantine_after: int = Field(default=3, ge=1, description="Failures before backing off")
-    backoff_max_s: float = Field(default=300.0, gt=0)
-    devices: list[BacnetDeviceConfig] = Field(min_length=1)
 
     @field_validator("local_address")
     @classmethod
     def _address(cls, text: str) -> str:
         return check_bacnet_address(text, prefix=True)
+
+
+class BacnetNetwork(BacnetPort):
+    """One BACnet/IP network the gateway joins, and the devices it reads there."""
+
+    name: Identifier
+    quarantine_after: int = Field(default=3, ge=1, description="Failures before backing off")
+    backoff_max_s: float = Field(default=300.0, gt=0)
+    devices: list[BacnetDeviceConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_instances(self) -> BacnetNetwork:

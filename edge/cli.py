@@ -7,7 +7,6 @@ import functools
 import gc
 import json
 import logging
-import struct
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -194,64 +193,8 @@ def schema() -> None:
     print(json.dumps(GatewayConfig.model_json_schema(by_alias=True), indent=2))
 
 
-def decodings(registers: list[int]) -> list[tuple[str, str, str]]:
-    """Every common reading of the first 2 or 4 registers: type, word order, value."""
-    out = []
-    for n, types in (
-        (2, (("float32", ">f"), ("int32", ">i"), ("uint32", ">I"))),
-        (4, (("float64", ">d"), ("int64", ">q"))),
-    ):
-        if len(registers) < n:
-            continue
-        raw = b"".join(r.to_bytes(2, "big") for r in registers[:n])
-        words = [raw[i : i + 2] for i in range(0, len(raw), 2)]
-        orders = {
-            "ABCD": raw,
-            "CDAB": b"".join(reversed(words)),
-            "BADC": b"".join(w[::-1] for w in words),
-            "DCBA": raw[::-1],
-        }
-        for name, fmt in types:
-            for order, data in orders.items():
-                out.append((name, order, f"{struct.unpack(fmt, data)[0]:.6g}"))
-    return out
+# Commissioning commands (probe, discover) live in their own module.
+from edge.cli_commission import discover_app, probe  # noqa: E402
 
-
-@app.command()
-def probe(
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(502, "--port"),
-    unit: int = typer.Option(1, "--unit"),
-    table: str = typer.Option("holding", "--table", help="holding or input"),
-    address: int = typer.Option(0, "--address"),
-    count: int = typer.Option(4, "--count", min=1, max=125),
-) -> None:
-    """Read registers from a device and print them with all four word-order decodings."""
-    from pymodbus.client import AsyncModbusTcpClient
-
-    async def read() -> list[int]:
-        client = AsyncModbusTcpClient(host, port=port, timeout=2, retries=1)
-        await client.connect()
-        if not client.connected:
-            _out().print(f"[red]cannot connect to {host}:{port}[/red]")
-            raise typer.Exit(1)
-        fn = client.read_input_registers if table == "input" else client.read_holding_registers
-        rsp = await fn(address, count=count, device_id=unit)
-        client.close()
-        if rsp.isError():
-            _out().print(f"[red]device answered {rsp}[/red]")
-            raise typer.Exit(1)
-        return list(rsp.registers)
-
-    regs = asyncio.run(read())
-    _out().print("registers: " + " ".join(f"{r:5d} (0x{r:04X})" for r in regs))
-    _out().print(f"int16 {[r - 65536 if r > 32767 else r for r in regs]}  uint16 {regs}")
-    from rich.table import Table as RichTable
-
-    out = RichTable("type", "ABCD", "CDAB", "BADC", "DCBA")
-    rows: dict[str, dict[str, str]] = {}
-    for type_name, order, value in decodings(regs):
-        rows.setdefault(type_name, {})[order] = value
-    for type_name, values in rows.items():
-        out.add_row(type_name, *(values[o] for o in ("ABCD", "CDAB", "BADC", "DCBA")))
-    _out().print(out)
+app.command()(probe)
+app.add_typer(discover_app, name="discover")

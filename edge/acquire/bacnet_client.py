@@ -19,7 +19,7 @@ from bacpypes3.pdu import Address, IPv4Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
 from edge.acquire.bacnet_plan import DeviceLimits
-from edge.bacnet_config import BacnetNetwork
+from edge.bacnet_config import BacnetPort
 from kernel.bacnet_profiles import BacnetPoint
 
 VENDOR_ID = 999  # "unregistered": the gateway claims no vendor's proprietary objects
@@ -48,7 +48,7 @@ class Found:
     vendor_id: int
 
 
-def build_application(net: BacnetNetwork) -> Application:
+def build_application(net: BacnetPort) -> Application:
     """The gateway's device on the network; a foreign device of a BBMD when configured."""
     device = DeviceObject(
         objectIdentifier=("device", net.device_instance),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,11 +11,14 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from edge.acquire.bacnet_plan import DeviceLimits, objects_per_request
 from edge.daemon import Gateway
 from edge.manifest import DEVICE_ONLINE
+from kernel.bacnet_profiles import BACNET_UNITS, load_bacnet_profiles
 from kernel.contract import Quality
+from plantwatch.cli import app
 from simulators.bacnet_server import Behaviour
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive
@@ -240,3 +244,56 @@ async def test_devices_at_known_addresses_and_a_reload_that_adds_and_removes_the
     # The removed device's last poll may reach the cloud after the manifest without it,
     # which refuses its signals then (counted and logged by the uplink).
     assert all(n >= (2 if asset == removed else 3) for (asset, _), n in counts.items()), counts
+
+
+def test_discover_lists_devices_and_writes_a_config_skeleton(tmp_path: Path) -> None:
+    f = fleet()
+    sim = Simulation(f)
+    cfg = LiveConfig(
+        start=f.start,
+        modbus={"enabled": False},  # type: ignore[arg-type]
+        bacnet={"base_port": 0},  # type: ignore[arg-type]
+        mqtt=MqttLive(enabled=False),
+    )
+    ready, done = threading.Event(), threading.Event()
+    found: dict[str, Any] = {}
+
+    async def serve() -> None:
+        clock = SimClock(start=f.start.timestamp() + 86400, frozen=True)
+        async with LiveSimulator(sim, cfg, clock=clock) as live:
+            found["bbmd"] = live.bbmd_address
+            found["devices"] = {b.device.instance: b for b in live.bacnet}
+            ready.set()
+            await asyncio.to_thread(done.wait, 60)
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()))
+    thread.start()
+    try:
+        assert ready.wait(20)
+        r = CliRunner().invoke(
+            app,
+            [
+                "gateway", "discover", "bacnet", "--local", "127.0.0.1:0",
+                "--bbmd", found["bbmd"], "--low", "10000", "--high", "10999",
+                "--wait", "1", "--write", str(tmp_path),
+            ],
+        )  # fmt: skip
+    finally:
+        done.set()
+        thread.join(30)
+    assert r.exit_code == 0, r.output
+    assert "3 device(s) answered" in r.output
+    for instance, image in found["devices"].items():
+        assert f"device {instance}" in r.output and image.device.asset.id[-40:] in r.output
+        assert "supply_air_temp" in r.output or "flue_gas_temp" in r.output
+    profiles = load_bacnet_profiles(tmp_path / "profiles")
+    assert len(profiles) == 3
+    (section,) = yaml.safe_load((tmp_path / "bacnet.yaml").read_text())
+    assert {d["instance"] for d in section["devices"]} == set(found["devices"])
+    for dev in section["devices"]:
+        want = found["devices"][dev["instance"]].device.profile
+        got = profiles[dev["profile"]]
+        # The skeleton's objects and units are the device's own, mapped to catalogue units.
+        # A unit BACnet has no name for (uA) is served as no-units: the skeleton leaves it open.
+        pairs = {(o.object, o.unit if o.unit in BACNET_UNITS else "") for o in want.objects}
+        assert {(o.object, o.unit) for o in got.objects} == pairs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pymodbus.server import ModbusSerialServer
+from typer.testing import CliRunner
 
 from edge.acquire.modbus_poller import ModbusLink
 from edge.config import DeviceConfig, RtuLink
 from edge.metrics import EdgeMetrics
 from kernel.contract import Reading
+from plantwatch.cli import app
 from simulators.deployment import wire
 from simulators.engine import Simulation
 from simulators.modbus_server import DeviceImage, ServerStats
@@ -111,3 +114,67 @@ async def test_rtu_link_reads_the_same_values_as_tcp(pty_pair: tuple[Path, Path]
         assert r.value == (pytest.approx(want, rel=1e-6, abs=1e-4) if want is not None else None)
         checked += 1
     assert checked > 20
+
+
+def test_probe_and_discover_over_a_serial_line(pty_pair: tuple[Path, Path]) -> None:
+    a, b = pty_pair
+    sim = Simulation(campus())
+    live = _Live(sim)
+    t = sim.start + 12 * 86400
+    devices = [d for d in live.wiring.devices][:3]  # units 1, 2 and 3 on one line
+    images = [DeviceImage(d) for d in devices]
+    for img in images:
+        values = sim.readings(img.device.asset, np.array([t], dtype=np.int64))
+        img.update({k: float(v[0]) for k, v in values.items()}, t)
+    ready, done = threading.Event(), threading.Event()
+
+    async def serve() -> None:
+        # A unit id nobody has must get no answer, as on a real line: the simulator's server
+        # would answer it with an exception, so its frames are dropped on arrival.
+        units = {bytes([img.device.unit_id]) for img in images}
+        server = ModbusSerialServer(
+            [img.sim_device(ServerStats()) for img in images],
+            port=str(a),
+            baudrate=38400,
+            parity="N",
+            trace_packet=lambda sending, data: data if sending or data[:1] in units else b"",
+        )
+        task = asyncio.create_task(server.serve_forever())
+        await asyncio.sleep(0.5)
+        ready.set()
+        await asyncio.to_thread(done.wait, 60)
+        await server.shutdown()
+        task.cancel()
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()))
+    thread.start()
+    try:
+        assert ready.wait(20)
+        serial = ["--serial", str(b), "--baud", "38400", "--parity", "N"]
+        r = CliRunner().invoke(
+            app,
+            ["gateway", "probe", *serial, "--unit", "2", "--table", "input", "--count", "2"],
+        )
+        assert r.exit_code == 0, r.output
+        regs = images[1].tables["i"][:2]
+        assert f"{regs[0]:5d} (0x{regs[0]:04X})" in r.output
+        r = CliRunner().invoke(
+            app,
+            ["gateway", "discover", "modbus-rtu", *serial, "--units", "1-6", "--timeout", "0.2"],
+        )
+        assert r.exit_code == 0, r.output
+        assert [
+            line.split(":")[0] for line in r.output.splitlines() if line.startswith("unit")
+        ] == [
+            "unit   1",
+            "unit   2",
+            "unit   3",
+        ]
+        assert "3 of 6 unit ids answered" in r.output
+        r = CliRunner().invoke(
+            app, ["gateway", "probe", *serial, "--unit", "9", "--timeout", "0.3"]
+        )
+        assert r.exit_code == 1 and "unit 9" in r.output and "no answer" in r.output
+    finally:
+        done.set()
+        thread.join(30)

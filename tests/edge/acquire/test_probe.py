@@ -8,7 +8,7 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import decodings
+from edge.cli_commission import decodings
 from kernel.register_codec import encode
 from plantwatch.cli import app
 from simulators.clock import SimClock
