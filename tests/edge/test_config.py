@@ -255,3 +255,30 @@ def test_a_device_without_ranges_takes_its_class_ranges_from_the_catalogue(
         if s.name == DEVICE_ONLINE:
             continue
         assert (s.min, s.max) == cls.signal(s.name).range, s.name
+
+
+def test_bacnet_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    science = (GATEWAY_CONFIG_DIR / "north-science.yaml").read_text()
+    science = science.replace(
+        "profiles_dir: profiles", f"profiles_dir: {GATEWAY_CONFIG_DIR / 'profiles'}"
+    )
+    path = tmp_path / "gw.yaml"
+    for old, new, want in (
+        (
+            "profile: chillmax-cx500-bacnet",
+            "profile: chillmax-cx900-bacnet",
+            "bacnet[0].devices[0].profile: no BACnet profile 'chillmax-cx900-bacnet'",
+        ),
+        ("instance: 10001", "instance: many", "bacnet[0].devices[0].instance: Input should be"),
+        ("bbmd: 127.0.0.1:47900", "bbmd: roof-bbmd", "bacnet[0].foreign.bbmd: Value error"),
+    ):
+        path.write_text(science.replace(old, new, 1))
+        line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if new in t)
+        with pytest.raises(ConfigError) as err:
+            load_config(path)
+        assert f"gw.yaml:{line}: {want}" in str(err.value)
+    # The manifest carries the BACnet device's signals with the profile's units.
+    m = build_manifest(load_config(GATEWAY_CONFIG_DIR / "north-science.yaml"))
+    roof = next(a for a in m.assets if a.room == "plant-roof")
+    units = {s.name: s.unit for s in roof.signals}
+    assert units["supply_air_temp"] == "degC" and DEVICE_ONLINE in units
