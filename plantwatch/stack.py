@@ -236,6 +236,7 @@ async def _running(
         tick_s=0.25,
         start=datetime.fromtimestamp(start, UTC),
         modbus={"base_port": 0, "devices_per_server": 4},
+        bacnet={"base_port": 0},
         mqtt=MqttLive(
             enabled=opts.mqtt_port is not None,
             port=opts.mqtt_port or 1883,
@@ -284,6 +285,7 @@ async def _running(
                 tokens,
                 opts.mqtt_port,
                 opts.poll_interval_s,
+                live.bbmd_address,
             ).items():
                 gw = Gateway(load_config(path))
                 stack.gateways[gw_id] = gw

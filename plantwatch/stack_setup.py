@@ -115,10 +115,12 @@ def gateway_docs(
     tokens: dict[str, str],
     mqtt_port: int | None,
     poll_interval_s: float,
+    bbmd: str | None = None,
 ) -> dict[str, Path]:
     """Each gateway's config and token file under ``workdir``, pointing at this stack."""
     ep = Endpoints(
         modbus_ports=tuple(ports),
+        bacnet_bbmd=bbmd,
         mqtt_port=mqtt_port or 1883,
         cloud_url=url,
         token_dir=str(workdir),
