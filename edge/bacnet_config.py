@@ -5,14 +5,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from edge.config_parts import SignalSpec
+from edge.config_parts import SignalSpec, Strict
 from kernel.contract import Identifier
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def check_bacnet_address(text: str, *, prefix: bool = False) -> str:
@@ -34,7 +30,7 @@ def check_bacnet_address(text: str, *, prefix: bool = False) -> str:
     return text
 
 
-class ForeignRegistration(_Strict):
+class ForeignRegistration(Strict):
     """Register with a BBMD as a foreign device, for devices on other subnets."""
 
     bbmd: str = Field(description="The BBMD's address, host[:port]")
@@ -46,7 +42,7 @@ class ForeignRegistration(_Strict):
         return check_bacnet_address(text)
 
 
-class BacnetDeviceConfig(_Strict):
+class BacnetDeviceConfig(Strict):
     """A BACnet device: an asset's controller, by device instance."""
 
     asset: Identifier
@@ -78,7 +74,7 @@ class BacnetDeviceConfig(_Strict):
         return None if text is None else check_bacnet_address(text)
 
 
-class BacnetPort(_Strict):
+class BacnetPort(Strict):
     """How the gateway joins a BACnet/IP network: its address and a device object of its own."""
 
     local_address: str = Field(

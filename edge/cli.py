@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import json
 import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
 from edge.acquire.plan import plan_requests
 from edge.config import GatewayConfig, LoadedConfig, load_config
+from edge.console import console
 from edge.manifest import build_manifest
 from kernel.yaml_config import ConfigError
 
 app = typer.Typer(
-    help="Edge gateway: Modbus + MQTT acquisition, stages, spool, uplink.", no_args_is_help=True
+    help="Edge gateway: Modbus, BACnet and MQTT acquisition, stages, spool, uplink.",
+    no_args_is_help=True,
 )
-
-
-@functools.cache
-def _out() -> Console:
-    # rich loads only for the commands that print tables, not for the daemon.
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
 
 
 class LogLevelName(StrEnum):
@@ -135,7 +125,7 @@ def check(
     if as_json:
         print(json.dumps(summary, indent=2))
         return
-    out = _out()
+    out = console()
     for link_plan in links:
         out.print(
             f"[bold]link {link_plan['name']}[/bold] ({link_plan['kind']} {link_plan['where']})"

@@ -4,27 +4,17 @@ BACnet network before writing its config."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 import yaml
 
-if TYPE_CHECKING:
-    from rich.console import Console
+from edge.console import console
 
 discover_app = typer.Typer(
     help="Find the devices on a BACnet network or an RS-485 Modbus bus.", no_args_is_help=True
 )
-
-
-@functools.cache
-def _out() -> Console:
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
 
 
 def decodings(registers: list[int]) -> list[tuple[str, str, str]]:
@@ -53,15 +43,15 @@ def decodings(registers: list[int]) -> list[tuple[str, str, str]]:
 def _print_registers(regs: list[int]) -> None:
     from rich.table import Table as RichTable
 
-    _out().print("registers: " + " ".join(f"{r:5d} (0x{r:04X})" for r in regs))
-    _out().print(f"int16 {[r - 65536 if r > 32767 else r for r in regs]}  uint16 {regs}")
+    console().print("registers: " + " ".join(f"{r:5d} (0x{r:04X})" for r in regs))
+    console().print(f"int16 {[r - 65536 if r > 32767 else r for r in regs]}  uint16 {regs}")
     out = RichTable("type", "ABCD", "CDAB", "BADC", "DCBA")
     rows: dict[str, dict[str, str]] = {}
     for type_name, order, value in decodings(regs):
         rows.setdefault(type_name, {})[order] = value
     for type_name, values in rows.items():
         out.add_row(type_name, *(values[o] for o in ("ABCD", "CDAB", "BADC", "DCBA")))
-    _out().print(out)
+    console().print(out)
 
 
 SERIAL = typer.Option(None, "--serial", help="Serial port (RS-485 adapter): Modbus RTU")
@@ -108,7 +98,7 @@ def probe(
 
     regs = asyncio.run(read())
     if isinstance(regs, str):
-        _out().print(f"[red]{regs}[/red]")
+        console().print(f"[red]{regs}[/red]")
         raise typer.Exit(1)
     _print_registers(regs)
 
@@ -153,12 +143,12 @@ def discover_modbus_rtu(
 
     found = asyncio.run(scan())
     if found is None:
-        _out().print(f"[red]cannot open {serial}[/red]")
+        console().print(f"[red]cannot open {serial}[/red]")
         raise typer.Exit(1)
     for unit, got in found:
         shown = " ".join(str(r) for r in got) if isinstance(got, list) else got
-        _out().print(f"unit {unit:3d}: {shown}")
-    _out().print(f"{len(found)} of {len(wanted)} unit ids answered on {serial}")
+        console().print(f"unit {unit:3d}: {shown}")
+    console().print(f"{len(found)} of {len(wanted)} unit ids answered on {serial}")
     if not found:
         raise typer.Exit(1)
 
@@ -205,11 +195,11 @@ def discover_bacnet(
 
     devices = asyncio.run(go())
     for dev in devices:
-        _out().print(f"[bold]device {dev.instance}[/bold] {dev.name!r} at {dev.address}")
+        console().print(f"[bold]device {dev.instance}[/bold] {dev.name!r} at {dev.address}")
         for obj in dev.objects:
             units = f" {obj.units}" if obj.units else ""
-            _out().print(f"  {obj.object:24s} {obj.name:32s} {obj.value}{units}")
-    _out().print(f"{len(devices)} device(s) answered")
+            console().print(f"  {obj.object:24s} {obj.name:32s} {obj.value}{units}")
+    console().print(f"{len(devices)} device(s) answered")
     if write is not None and devices:
         section, profiles = skeleton(devices, net)
         (write / "profiles").mkdir(parents=True, exist_ok=True)
@@ -219,6 +209,6 @@ def discover_bacnet(
             "# Paste under bacnet: in the gateway config; set each device's asset id.\n"
             + yaml.safe_dump([section], sort_keys=False)
         )
-        _out().print(f"wrote {write / 'bacnet.yaml'} and {len(profiles)} profile(s)")
+        console().print(f"wrote {write / 'bacnet.yaml'} and {len(profiles)} profile(s)")
     if not devices:
         raise typer.Exit(1)

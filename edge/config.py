@@ -5,13 +5,15 @@ from __future__ import annotations
 import ipaddress
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edge.bacnet_config import BacnetNetwork
-from edge.config_parts import SignalSpec
+from edge.config_parts import ClientTls, SignalSpec, Strict
+from edge.modbus_config import Link
+from edge.mqtt_config import MqttSource
 from kernel.bacnet_profiles import BacnetProfile, load_bacnet_profiles
 from kernel.catalogue import ClassName
 from kernel.contract import Identifier
@@ -19,11 +21,7 @@ from kernel.profiles import DeviceProfile, load_profiles
 from kernel.yaml_config import ConfigError, load_model, parse_yaml
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AssetConfig(_Strict):
+class AssetConfig(Strict):
     """An asset this gateway serves; its signals come from its devices and MQTT mappings."""
 
     id: Identifier
@@ -37,123 +35,7 @@ class AssetConfig(_Strict):
     )
 
 
-class DeviceConfig(_Strict):
-    """A Modbus device instance: an asset's controller on a link."""
-
-    asset: Identifier
-    profile: Identifier
-    unit_id: int = Field(ge=0, le=247)
-    interval_s: float = Field(default=10.0, gt=0)
-    phase_s: float = Field(default=0.0, ge=0, description="Offset within the interval")
-    max_registers_per_read: int | None = Field(default=None, ge=1, le=125)
-    gap_fill: int = Field(default=8, ge=0, le=100, description="Unused registers read through")
-    one_request_per_point: bool = Field(default=False, description="For devices that need it")
-    clock_point: str | None = Field(
-        default=None, description="Point holding the device clock (Unix s), used as timestamp"
-    )
-    ranges: dict[Identifier, SignalSpec] = Field(
-        default_factory=dict, description="Expected ranges per signal (unit from the profile)"
-    )
-
-
-class TcpLink(_Strict):
-    """A Modbus TCP endpoint."""
-
-    name: Identifier
-    kind: Literal["tcp"]
-    host: str
-    port: int = Field(default=502, ge=1, le=65535)
-    timeout_s: float = Field(default=1.0, gt=0)
-    retries: int = Field(default=1, ge=0, le=5)
-    quarantine_after: int = Field(default=3, ge=1, description="Failures before backing off")
-    backoff_max_s: float = Field(default=300.0, gt=0)
-    devices: list[DeviceConfig] = Field(min_length=1)
-
-
-class RtuLink(_Strict):
-    """A Modbus RTU serial line (RS-485)."""
-
-    name: Identifier
-    kind: Literal["rtu"]
-    port: str
-    baudrate: int = 19200
-    parity: Literal["N", "E", "O"] = "E"
-    stopbits: Literal[1, 2] = 1
-    bytesize: Literal[7, 8] = 8
-    timeout_s: float = Field(default=0.5, gt=0)
-    retries: int = Field(default=1, ge=0, le=5)
-    quarantine_after: int = Field(default=3, ge=1)
-    backoff_max_s: float = Field(default=300.0, gt=0)
-    devices: list[DeviceConfig] = Field(min_length=1)
-
-
-Link = Annotated[TcpLink | RtuLink, Field(discriminator="kind")]
-
-
-class JsonField(_Strict):
-    """Where a signal sits in a JSON payload."""
-
-    signal: Identifier
-    path: str = Field(description="Dotted path into the JSON object, e.g. data.vib.rms")
-    scale: float = 1.0
-    offset: float = 0.0
-
-
-class Subscription(_Strict):
-    """A topic filter and how to turn its messages into readings."""
-
-    topic: str = Field(min_length=1)
-    qos: Literal[0, 1, 2] = 1
-    format: Literal["json", "plain"]
-    asset_level: int = Field(ge=0, description="Topic level holding the asset id")
-    signal_level: int | None = Field(default=None, ge=0, description="Plain: level of the signal")
-    timestamp_path: str | None = Field(default="ts", description="JSON: RFC 3339 or epoch s/ms")
-    fields: list[JsonField] = Field(default_factory=list, description="JSON: values to take")
-
-    @model_validator(mode="after")
-    def _check(self) -> Subscription:
-        if self.format == "plain" and self.signal_level is None:
-            raise ValueError("a plain subscription needs signal_level")
-        if self.format == "json" and not self.fields:
-            raise ValueError("a json subscription needs fields")
-        return self
-
-
-class ClientTls(_Strict):
-    """TLS of a client: a private CA, and a certificate with its key for mutual TLS."""
-
-    ca_file: Path | None = None
-    cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS)")
-    key_file: Path | None = Field(default=None, description="Its private key")
-
-    @model_validator(mode="after")
-    def _cert_with_key(self) -> ClientTls:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (mutual TLS)")
-        return self
-
-    @property
-    def uses_tls(self) -> bool:
-        """Whether anything asks for TLS."""
-        return self.ca_file is not None or self.cert_file is not None
-
-
-class MqttSource(ClientTls):
-    """An MQTT broker and the subscriptions taken from it (TLS when a CA or a client
-    certificate is given)."""
-
-    name: Identifier
-    host: str
-    port: int = Field(default=1883, ge=1, le=65535)
-    client_id: str
-    username: str | None = None
-    password: str | None = None
-    keepalive_s: int = Field(default=30, ge=5)
-    backoff_max_s: float = Field(default=60.0, gt=0)
-    subscriptions: list[Subscription] = Field(min_length=1)
-
-
-class ReportRule(_Strict):
+class ReportRule(Strict):
     """Report by exception: what change is worth sending, and how often at least."""
 
     asset: Identifier | None = None
@@ -173,7 +55,7 @@ class ReportRule(_Strict):
         )
 
 
-class AlarmRule(_Strict):
+class AlarmRule(Strict):
     """A local alarm: a threshold with hysteresis and a delay."""
 
     name: Identifier
@@ -201,7 +83,7 @@ class AlarmRule(_Strict):
         )
 
 
-class ValidateConfig(_Strict):
+class ValidateConfig(Strict):
     """Sensor-fault checks."""
 
     stuck_count: int = Field(default=30, ge=0, description="Identical values in a row; 0: off")
@@ -209,7 +91,7 @@ class ValidateConfig(_Strict):
     spike_warmup: int = Field(default=20, ge=3)
 
 
-class AnomalyConfig(_Strict):
+class AnomalyConfig(Strict):
     """The streaming anomaly score."""
 
     threshold: float = Field(default=6.0, gt=0)
@@ -287,7 +169,7 @@ class UplinkConfig(ClientTls):
         return self.token_file.read_text().strip()
 
 
-class SpoolConfig(_Strict):
+class SpoolConfig(Strict):
     """The durable buffer between stages and uplink."""
 
     path: Path
@@ -305,14 +187,14 @@ class SpoolConfig(_Strict):
     )
 
 
-class HealthConfig(_Strict):
+class HealthConfig(Strict):
     """The local health and metrics endpoint."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=9108, ge=0, le=65535)
 
 
-class GatewayConfig(_Strict):
+class GatewayConfig(Strict):
     """One gateway."""
 
     id: Identifier

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from edge.acquire.bacnet_link import BacnetLink
-from edge.acquire.modbus_poller import LinkSet, ModbusLink
+from edge.acquire.modbus_poller import LinkSet
 from edge.acquire.mqtt_listener import MqttListener
-from edge.acquire.plan import Plans
 from edge.admission import Admission
-from edge.bacnet_config import BacnetNetwork
 from edge.config import LoadedConfig, load_config
 from edge.forward.spool import Spool
 from edge.forward.spool_guard import SpoolGuard
@@ -26,8 +24,10 @@ from edge.forward.uplink import Uplink
 from edge.health import serve_health
 from edge.manifest import build_manifest
 from edge.metrics import EdgeMetrics
+from edge.sources import Sources
 from edge.stages import Stage, build_stages, run_stages
 from edge.stages.local_alarm import LocalAlarm
+from edge.tasks import NamedTasks
 from kernel.contract import AlarmEvent, Reading
 from kernel.yaml_config import ConfigError
 
@@ -35,7 +35,6 @@ log = logging.getLogger("plantwatch.edge")
 FLUSH_ON_STOP_S = 10.0
 MAX_INBOX = 20_000  # readings waiting for the stages before acquisition pauses
 CHUNK = 5_000  # readings through the stages between yields to the event loop
-STOP_TASK_S = 5.0
 # Messages awaiting acknowledgement that end the group-commit wait: well inside a broker's
 # window of unacknowledged QoS 1 messages per client (Mosquitto's default is 20).
 ACK_WINDOW = 10
@@ -60,9 +59,8 @@ class Gateway:
             lambda: build_manifest(self.cfg),
             self.metrics,
         )
-        self.links = LinkSet()
-        self.listeners: list[MqttListener] = []
-        self.bacnet: list[BacnetLink] = []
+        self.tasks = NamedTasks()
+        self.sources = Sources(self.tasks, self.emit, self.metrics, self.room)
         self.guard = SpoolGuard(self.spool, cfg.gateway.id, self.metrics)
         self._inbox: list[Reading] = []
         # Where each acknowledgement waits in the stream of emitted readings: a broker's
@@ -75,8 +73,6 @@ class Gateway:
         self._room.set()
         self._stop = asyncio.Event()
         self.finished = asyncio.Event()  # set once run() has flushed and closed the spool
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._tg: asyncio.TaskGroup | None = None
         self.health_port: int | None = None
         self.started = time.time()
 
@@ -99,47 +95,6 @@ class Gateway:
     async def room(self) -> None:
         """Wait while the stages are behind (backpressure on pollers: nothing is dropped)."""
         await self._room.wait()
-
-    def _start(self, name: str, coro: Any) -> None:
-        assert self._tg is not None
-        self._tasks[name] = self._tg.create_task(coro, name=name)
-
-    async def _stop_task(self, name: str) -> None:
-        task = self._tasks.pop(name, None)
-        if task is None:
-            return
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=STOP_TASK_S)
-        if not done:
-            log.error("task %s did not stop within %.0f s", name, STOP_TASK_S)
-        elif not task.cancelled() and task.exception() is not None:
-            log.error("task %s had failed: %r", name, task.exception())
-
-    def _start_acquisition(self) -> None:
-        gw = self.cfg.gateway
-        plans = Plans()
-        self.links = LinkSet(
-            [
-                ModbusLink(link, self.cfg.profiles, self.emit, self.metrics, self.room, plans)
-                for link in gw.links
-            ]
-        )
-        for link in self.links.links:
-            self._start(f"link:{link.link.name}", link.run())
-        self.listeners = [MqttListener(src, self.emit, self.metrics) for src in gw.mqtt]
-        for listener in self.listeners:
-            self._start(f"mqtt:{listener.source.name}", listener.run())
-        for net in gw.bacnet:
-            self._start_bacnet(net)
-
-    def _start_bacnet(self, net: BacnetNetwork) -> None:
-        link = BacnetLink(net, self.cfg.bacnet_profiles, self.emit, self.metrics, self.room)
-        self.bacnet.append(link)
-        self._start(f"bacnet:{net.name}", link.run())
-
-    async def _stop_acquisition(self) -> None:
-        for name in [n for n in self._tasks if n.startswith(("link:", "mqtt:", "bacnet:"))]:
-            await self._stop_task(name)
 
     async def process(self) -> int:
         """Run what has arrived through the stages into the spool; returns readings spooled."""
@@ -210,9 +165,7 @@ class Gateway:
                 "counters": self.spool.counters(),
             },
             "uplink": {"last_ok": self.uplink.last_ok, "last_error": self.uplink.last_error},
-            "devices": self.links.status(),
-            "bacnet": [d for link in self.bacnet for d in link.status()],
-            "mqtt": [{"source": m.source.name, "connected": m.connected} for m in self.listeners],
+            **self.sources.status(),
         }
 
     async def reload(self, path: Path | None = None) -> bool:
@@ -232,7 +185,7 @@ class Gateway:
             old.bacnet_profiles,
         ) != (new.profiles, new.bacnet_profiles)
         if sources_changed:
-            await self._stop_changed_sources(old, new)
+            await self.sources.stop_changed(old, new)
         # What arrived was read under the old config: it goes through under the old rules
         # (a removed device's last readings are still admitted).
         await self.process()
@@ -250,56 +203,31 @@ class Gateway:
             self.uplink.need_manifest = True
             self.admission = Admission.of(build_manifest(new))
         if sources_changed:
-            self._start_missing_sources(new)
+            self.sources.start_missing(new)
         if o.uplink != n.uplink:
-            await self._stop_task("uplink")
+            await self.tasks.stop("uplink")
             self.uplink = Uplink(
                 n.uplink, n.id, self.spool, lambda: build_manifest(self.cfg), self.metrics
             )
-            self._start("uplink", self.uplink.run())
+            self.tasks.start("uplink", self.uplink.run())
         self.metrics.reloads.labels("applied").inc()
         log.info("config reloaded from %s", new.path)
         return True
 
-    async def _stop_changed_sources(self, old: LoadedConfig, new: LoadedConfig) -> None:
-        """Stop every link, MQTT source and BACnet network that the new config changes."""
-        new_links = {link.name: link for link in new.gateway.links}
-        for link in old.gateway.links:
-            if new_links.get(link.name) != link or any(
-                old.profiles[d.profile] != new.profiles.get(d.profile) for d in link.devices
-            ):
-                await self._stop_task(f"link:{link.name}")
-                self.links.links = [x for x in self.links.links if x.link.name != link.name]
-        new_mqtt = {m.name: m for m in new.gateway.mqtt}
-        for src in old.gateway.mqtt:
-            if new_mqtt.get(src.name) != src:
-                await self._stop_task(f"mqtt:{src.name}")
-                self.listeners = [m for m in self.listeners if m.source.name != src.name]
-        new_nets = {net.name: net for net in new.gateway.bacnet}
-        for net in old.gateway.bacnet:
-            if new_nets.get(net.name) != net or any(
-                old.bacnet_profiles[d.profile] != new.bacnet_profiles.get(d.profile)
-                for d in net.devices
-            ):
-                await self._stop_task(f"bacnet:{net.name}")
-                self.bacnet = [b for b in self.bacnet if b.net.name != net.name]
+    @property
+    def links(self) -> LinkSet:
+        """The Modbus links."""
+        return self.sources.links
 
-    def _start_missing_sources(self, new: LoadedConfig) -> None:
-        """Start every source of the config that is not running."""
-        plans = Plans()
-        for link in new.gateway.links:
-            if f"link:{link.name}" not in self._tasks:
-                poller = ModbusLink(link, new.profiles, self.emit, self.metrics, self.room, plans)
-                self.links.links.append(poller)
-                self._start(f"link:{link.name}", poller.run())
-        for src in new.gateway.mqtt:
-            if f"mqtt:{src.name}" not in self._tasks:
-                listener = MqttListener(src, self.emit, self.metrics)
-                self.listeners.append(listener)
-                self._start(f"mqtt:{src.name}", listener.run())
-        for net in new.gateway.bacnet:
-            if f"bacnet:{net.name}" not in self._tasks:
-                self._start_bacnet(net)
+    @property
+    def listeners(self) -> list[MqttListener]:
+        """The MQTT listeners."""
+        return self.sources.listeners
+
+    @property
+    def bacnet(self) -> list[BacnetLink]:
+        """The BACnet networks."""
+        return self.sources.bacnet
 
     def stop(self) -> None:
         """Ask the daemon to stop gracefully."""
@@ -320,21 +248,21 @@ class Gateway:
         )
         try:
             async with asyncio.TaskGroup() as tg:
-                self._tg = tg
-                self._start_acquisition()
-                self._start("pipeline", self._pipeline())
-                self._start("uplink", self.uplink.run())
-                self._start("housekeeping", self._housekeeping())
+                self.tasks.group = tg
+                self.sources.start_missing(self.cfg)
+                self.tasks.start("pipeline", self._pipeline())
+                self.tasks.start("uplink", self.uplink.run())
+                self.tasks.start("housekeeping", self._housekeeping())
                 await self._stop.wait()
                 log.info("stopping: acquisition first, then spool what arrived, then flush")
                 await self.process()  # acknowledged to the broker while still connected
-                await self._stop_acquisition()
-                await self._stop_task("pipeline")
+                await self.sources.stop_all()
+                await self.tasks.stop("pipeline")
                 await self.process()
-                await self._stop_task("uplink")
+                await self.tasks.stop("uplink")
                 await self.uplink.flush(FLUSH_ON_STOP_S)
-                for name in list(self._tasks):
-                    await self._stop_task(name)
+                for name in self.tasks.names():
+                    await self.tasks.stop(name)
         finally:
             server.close()
             self.spool.close()

@@ -10,7 +10,8 @@ import os
 import stat
 from pathlib import Path
 
-from edge.config import ClientTls, LoadedConfig
+from edge.config import LoadedConfig
+from edge.config_parts import ClientTls
 from kernel.yaml_config import ConfigError, Loc, parse_yaml
 
 Problem = tuple[int | None, str, str]

@@ -53,7 +53,6 @@ class CovSubscriptions:
         self.emit, self.on_notification, self.bad_units = emit, on_notification, bad_units
         self._scms: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self.last_notification: float | None = None
 
     async def start(self) -> None:
         """Subscribe to every object (unconfirmed notifications); CovUnsupported if refused."""
@@ -95,7 +94,6 @@ class CovSubscriptions:
             if point.name in self.bad_units:
                 quality |= Quality.DECODE_ERROR
             ts_ms = int(time.time() * 1000)
-            self.last_notification = time.monotonic()
             self.on_notification()
             if value is None:
                 self.emit([Reading(self.asset, point.signal, ts_ms, None, Quality.DECODE_ERROR)])

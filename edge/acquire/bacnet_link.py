@@ -43,7 +43,6 @@ class BacnetDevice:
     profile: BacnetProfile
     next_due: float
     address: str | None = None
-    limits: DeviceLimits | None = None
     read_multiple: bool = True
     per_request: int = 1
     bad_units: set[str] = field(default_factory=set)
@@ -54,11 +53,6 @@ class BacnetDevice:
     backoff_s: float = 0.0
     polls: int = 0
     busy: bool = False
-
-    @property
-    def batches(self) -> list[tuple[BacnetPoint, ...]]:
-        """The profile's objects in requests the device accepts."""
-        return plan_batches(self.profile.objects, self.per_request)
 
 
 class BacnetLink:
@@ -85,6 +79,11 @@ class BacnetLink:
         ]
         self.app: Application | None = None
         self._wake = asyncio.Event()
+        requests = metrics.bacnet_requests
+        self._sent = {
+            service: requests.labels(net.name, service)
+            for service in ("who-is", "rpm", "rp", "subscribe-cov")
+        }
 
     async def run(self) -> None:
         """Poll forever: each device when it is due, at most MAX_IN_FLIGHT at once."""
@@ -155,7 +154,7 @@ class BacnetLink:
 
     async def _find(self, dev: BacnetDevice) -> None:
         assert self.app is not None
-        self.metrics.bacnet_requests.labels(self.net.name, "who-is").inc()
+        self._sent["who-is"].inc()
         found = await client.who_is(
             self.app,
             dev.cfg.instance,
@@ -167,8 +166,8 @@ class BacnetLink:
             raise client.Unavailable(f"no I-Am from device {dev.cfg.instance}")
         # A device at a configured address that ignores Who-Is is read with safe limits.
         dev.address = found[0].address if found else dev.cfg.address
-        dev.limits = found[0].limits if found else DeviceLimits()
-        dev.per_request = objects_per_request(dev.limits, dev.cfg.max_objects_per_request)
+        limits = found[0].limits if found else DeviceLimits()
+        dev.per_request = objects_per_request(limits, dev.cfg.max_objects_per_request)
         await self._check_units(dev)
 
     async def _check_units(self, dev: BacnetDevice) -> None:
@@ -204,7 +203,7 @@ class BacnetLink:
             batch = batches.pop(0)
             if dev.read_multiple:
                 try:
-                    self.metrics.bacnet_requests.labels(self.net.name, "rpm").inc()
+                    self._sent["rpm"].inc()
                     out.update(await client.read_multiple(self.app, dev.address, batch, props))
                     continue
                 except client.TooLong:
@@ -221,7 +220,7 @@ class BacnetLink:
                     dev.read_multiple = False
             for p in batch:
                 for prop in props:
-                    self.metrics.bacnet_requests.labels(self.net.name, "rp").inc()
+                    self._sent["rp"].inc()
                     try:
                         value = await client.read_one(self.app, dev.address, p, prop)
                     except client.Refused as exc:
@@ -269,7 +268,7 @@ class BacnetLink:
             lambda: self.metrics.cov_notifications.labels(self.net.name).inc(),
             dev.bad_units,
         )
-        self.metrics.bacnet_requests.labels(self.net.name, "subscribe-cov").inc(len(dev.cov.points))
+        self._sent["subscribe-cov"].inc(len(dev.cov.points))
         try:
             await dev.cov.start()
         except (CovUnsupported, client.Unavailable) as exc:

@@ -13,9 +13,9 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from edge.acquire.plan import Plans, ReadRequest, decode_block
-from edge.config import DeviceConfig, RtuLink, TcpLink
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
+from edge.modbus_config import DeviceConfig, RtuLink, TcpLink
 from kernel.contract import Quality, Reading
 from kernel.profiles import DeviceProfile, Table
 from kernel.register_codec import DecodeError

@@ -7,7 +7,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from edge.config import Subscription
+from edge.mqtt_config import Subscription
 from kernel.contract import Quality, Reading
 
 

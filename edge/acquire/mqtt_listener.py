@@ -11,8 +11,8 @@ from collections.abc import Callable
 import aiomqtt
 
 from edge.acquire.mqtt_codec import PayloadError, decode, topic_matches
-from edge.config import MqttSource
 from edge.metrics import EdgeMetrics
+from edge.mqtt_config import MqttSource
 from edge.tls import client_context
 from kernel.contract import Reading
 

@@ -15,8 +15,8 @@ from pymodbus.server import ModbusSerialServer
 from typer.testing import CliRunner
 
 from edge.acquire.modbus_poller import ModbusLink
-from edge.config import DeviceConfig, RtuLink
 from edge.metrics import EdgeMetrics
+from edge.modbus_config import DeviceConfig, RtuLink
 from kernel.contract import Reading
 from plantwatch.cli import app
 from simulators.deployment import wire

@@ -1,7 +1,7 @@
 import pytest
 
 from edge.acquire.mqtt_codec import PayloadError, decode, topic_matches
-from edge.config import Subscription
+from edge.mqtt_config import Subscription
 
 JSON = Subscription(
     topic="n/+/+/+/telemetry",
