@@ -11,13 +11,14 @@ objects (present value and status flags) as fast as they can, eight devices at a
 Printed side by side: points per second, CPU microseconds per point (this process only)
 and requests per point, with the ratios the targets speak of.
 
-    python bench/bacnet.py [--devices 20] [--seconds 8]
+    python bench/bacnet.py [--devices 20] [--seconds 8] [--objects 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import multiprocessing as mp
 import sys
 import time
@@ -34,6 +35,7 @@ from edge.acquire import bacnet_client
 from edge.acquire.bacnet_link import MAX_IN_FLIGHT, BacnetLink
 from edge.bacnet_config import BacnetNetwork, BacnetPort
 from edge.metrics import EdgeMetrics
+from kernel.bacnet_profiles import BacnetPoint, BacnetProfile
 from simulators.config import FleetConfig
 from simulators.deployment import BacnetDevice, wire
 from simulators.fleet import build_fleet
@@ -55,19 +57,28 @@ sites:
 """
 
 
-def devices(count: int) -> list[BacnetDevice]:
-    """The simulated devices: chiller controllers with ten objects each."""
+def devices(count: int, objects: int) -> list[BacnetDevice]:
+    """The simulated devices: chiller controllers with their ten objects, or (``objects``
+    other than 10) a controller of that many analog inputs, as an air handler's is."""
     fleet = FleetConfig.model_validate(yaml.safe_load(FLEET % count))
-    return list(wire(build_fleet(fleet), 8).bacnet)
+    out = list(wire(build_fleet(fleet), 8).bacnet)
+    if objects == len(out[0].profile.objects):
+        return out
+    points = [
+        BacnetPoint(name=f"p{i}", object=f"analog-input:{i}", signal=f"p{i}", unit="degC")
+        for i in range(1, objects + 1)
+    ]
+    big = BacnetProfile(protocol="bacnet", model="bench-ahu", manufacturer="bench", objects=points)
+    return [dataclasses.replace(d, profile=big) for d in out]
 
 
-def serve(count: int, ports: list[int], ready: Any, stop: Any) -> None:
+def serve(count: int, objects: int, ports: list[int], ready: Any, stop: Any) -> None:
     """Serve the devices until ``stop`` is set (in a process of its own)."""
     from simulators.bacnet_server import BacnetImage
 
     async def main() -> None:
         images = []
-        for dev, port in zip(devices(count), ports, strict=True):
+        for dev, port in zip(devices(count, objects), ports, strict=True):
             image = BacnetImage(dev, f"127.0.0.1:{port}", None)
             image.start()
             image.update({o.signal: 1.5 for o in dev.profile.objects if o.signal})
@@ -166,12 +177,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--devices", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--objects", type=int, default=10, help="Objects per device (10: a chiller)")
     args = ap.parse_args()
-    devs = devices(args.devices)
+    devs = devices(args.devices, args.objects)
     ports = free_ports(args.devices, udp=True)
     ctx = mp.get_context("spawn")
     ready, stop = ctx.Event(), ctx.Event()
-    farm = ctx.Process(target=serve, args=(args.devices, ports, ready, stop))
+    farm = ctx.Process(target=serve, args=(args.devices, args.objects, ports, ready, stop))
     farm.start()
     try:
         if not ready.wait(60):

@@ -16,12 +16,17 @@ import numpy as np
 from bacpypes3.app import Application
 from bacpypes3.basetypes import EngineeringUnits, Reliability
 from bacpypes3.ipv4.app import BBMDApplication, ForeignApplication, NormalApplication
-from bacpypes3.local.analog import AnalogInputObject
-from bacpypes3.local.binary import BinaryInputObject
+from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
+from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject, BinaryValueObject
 from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.multistate import (
+    MultiStateInputObject,
+    MultiStateOutputObject,
+    MultiStateValueObject,
+)
 from bacpypes3.pdu import IPv4Address
 
-from kernel.bacnet_profiles import BacnetPoint
+from kernel.bacnet_profiles import BacnetPoint, ObjectType
 from simulators.deployment import BacnetDevice
 
 BBMD_INSTANCE = 4194000
@@ -62,26 +67,40 @@ class _Silenceable:
         await super().indication(apdu)  # type: ignore[misc]
 
 
+_CLASSES: dict[ObjectType, Any] = {
+    ObjectType.ANALOG_INPUT: AnalogInputObject,
+    ObjectType.ANALOG_OUTPUT: AnalogOutputObject,
+    ObjectType.ANALOG_VALUE: AnalogValueObject,
+    ObjectType.BINARY_INPUT: BinaryInputObject,
+    ObjectType.BINARY_OUTPUT: BinaryOutputObject,
+    ObjectType.BINARY_VALUE: BinaryValueObject,
+    ObjectType.MULTI_STATE_INPUT: MultiStateInputObject,
+    ObjectType.MULTI_STATE_OUTPUT: MultiStateOutputObject,
+    ObjectType.MULTI_STATE_VALUE: MultiStateValueObject,
+}
+STATES = 8  # of a simulated multi-state object: a signal's value v shows as state v + 1
+
+
 def _object(point: BacnetPoint) -> Any:
-    oid = (point.object_type.value, point.instance)
-    if point.object_type.is_binary:
-        return BinaryInputObject(
-            objectIdentifier=oid,
-            objectName=point.name,
-            presentValue="inactive",
-            reliability="no-fault-detected",
-            outOfService=False,
-        )
-    units = EngineeringUnits(point.bacnet_units or "no-units")
-    return AnalogInputObject(
-        objectIdentifier=oid,
-        objectName=point.name,
-        presentValue=0.0,
-        units=units,
-        reliability="no-fault-detected",
-        outOfService=False,
-        covIncrement=0.0,  # every change is notified
-    )
+    kind = point.object_type
+    attrs: dict[str, Any] = {
+        "objectIdentifier": (kind.value, point.instance),
+        "objectName": point.name,
+        "reliability": "no-fault-detected",
+        "outOfService": False,
+    }
+    if kind.is_binary:
+        attrs["presentValue"] = "inactive"
+    elif kind.is_analog:
+        attrs["presentValue"] = 0.0
+        attrs["units"] = EngineeringUnits(point.bacnet_units or "no-units")
+        attrs["covIncrement"] = 0.0  # every change is notified
+    else:
+        attrs["presentValue"] = 1
+        attrs["numberOfStates"] = STATES
+    if kind.value.endswith("output"):
+        attrs["relinquishDefault"] = attrs["presentValue"]  # commandable: what it shows unset
+    return _CLASSES[kind](**attrs)
 
 
 @dataclass
@@ -133,12 +152,17 @@ class BacnetImage:
             if math.isnan(value):
                 obj.reliability = "unreliable-other"  # no value: the device flags a fault
                 continue
-            if point.object_type.is_binary:
+            kind = point.object_type
+            if kind.is_binary:
                 obj.presentValue = "active" if value else "inactive"
                 shown = 1.0 if value else 0.0
-            else:
+            elif kind.is_analog:
                 shown = float(np.float32(value))  # a BACnet Real is single precision
                 obj.presentValue = shown
+            else:
+                state = min(STATES, max(1, round(value) + 1))
+                obj.presentValue = state
+                shown = float(state)
             if obj.reliability != Reliability.noFaultDetected:
                 obj.reliability = "no-fault-detected"
             self.served.setdefault(point.signal, set()).add(shown)

@@ -41,8 +41,9 @@ class AssetGroup(_Strict):
     asset_class: ClassName = Field(alias="class")
     count: int = Field(default=1, ge=1, le=1000)
     age_years: Range = (1.0, 12.0)
-    protocol: Literal["modbus", "bacnet"] = Field(
-        default="modbus", description="How the controllers speak: Modbus TCP or BACnet/IP"
+    protocol: Literal["modbus", "bacnet", "mqtt"] = Field(
+        default="modbus",
+        description="How the controllers speak: Modbus TCP, BACnet/IP, or JSON over MQTT",
     )
 
     @model_validator(mode="after")

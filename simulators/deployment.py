@@ -25,6 +25,15 @@ def plain_signals(asset_class: str) -> tuple[str, ...]:
     return tuple(active_catalogue().get(asset_class).simulate.mqtt_plain)
 
 
+def published_json(asset: Asset) -> tuple[str, ...]:
+    """What an asset publishes as JSON: its wireless sensors' signals, and when its
+    controller speaks MQTT (``protocol: mqtt``) every signal but the plain sensors'."""
+    if asset.protocol != "mqtt":
+        return json_signals(asset.asset_class)
+    plain = set(plain_signals(asset.asset_class))
+    return tuple(s.name for s in asset.equipment.signals if s.name not in plain)
+
+
 DEVICE_CLOCK = "device_clock"
 MODEL_NAME = "model_name"
 
@@ -206,7 +215,7 @@ def write_profiles(dest: Path, profiles_dir: Path = PROFILES_DIR) -> Path:
 
 def wire(assets: list[Asset], devices_per_server: int, profiles_dir: Path = PROFILES_DIR) -> Wiring:
     """Assign every Modbus controller to a server (port index) and a unit id, and every
-    BACnet controller a device instance."""
+    BACnet controller a device instance (an MQTT controller needs neither)."""
     profiles = device_profiles(profiles_dir)
     devices: list[ModbusDevice] = []
     bacnet: list[BacnetDevice] = []
@@ -216,6 +225,8 @@ def wire(assets: list[Asset], devices_per_server: int, profiles_dir: Path = PROF
             instance = FIRST_INSTANCE + len(bacnet)
             bacnet.append(BacnetDevice(asset, bacnet_profile(profile), instance))
             continue
+        if asset.protocol == "mqtt":
+            continue  # its controller publishes everything as JSON
         i = len(devices)
         devices.append(
             ModbusDevice(asset, profile, i // devices_per_server, i % devices_per_server + 1)

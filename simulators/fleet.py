@@ -25,7 +25,7 @@ class Asset:
     building: str
     room: str
     install: int  # epoch seconds
-    protocol: str = "modbus"  # how its controller speaks: modbus or bacnet
+    protocol: str = "modbus"  # how its controller speaks: modbus, bacnet or mqtt
 
     @property
     def equipment(self) -> Equipment:

@@ -10,7 +10,7 @@ import yaml
 
 from kernel.catalogue import active_catalogue
 from simulators.config import FleetConfig
-from simulators.deployment import Wiring, json_signals, plain_signals, wire
+from simulators.deployment import Wiring, plain_signals, published_json, wire
 from simulators.fleet import Asset, build_fleet
 
 GATEWAY_CONFIG_DIR = Path(__file__).resolve().parent.parent / "gateway_config"
@@ -79,7 +79,7 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
             mine = [a for a in assets if a.site.id == site.id and a.building == building.id]
             links: dict[int, dict[str, Any]] = {}
             for a in mine:
-                if a.protocol == "bacnet":
+                if a.protocol != "modbus":
                     continue
                 dev = wiring.device_of(a.id)
                 link = links.setdefault(
@@ -117,7 +117,7 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                     "timestamp_path": "ts",
                     "fields": [
                         {"signal": s, "path": s}
-                        for s in sorted({s for a in mine for s in json_signals(a.asset_class)})
+                        for s in sorted({s for a in mine for s in published_json(a)})
                     ],
                 }
             ]
@@ -150,7 +150,7 @@ def gateway_configs(fleet: FleetConfig, ep: Endpoints = Endpoints()) -> dict[str
                         "install_date": a.install_date.isoformat(),
                         "signals": _signals(
                             a,
-                            json_signals(a.asset_class) + plain_signals(a.asset_class),
+                            published_json(a) + plain_signals(a.asset_class),
                         ),
                     }
                     for a in mine

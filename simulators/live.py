@@ -171,14 +171,13 @@ class LiveSimulator:
         return {k: float(v[0]) for k, v in values.items()}
 
     def step(self, t: int) -> None:
-        """Move the live state to simulated second ``t``: registers, then due MQTT messages."""
+        """Move the live state to simulated second ``t``: every asset's readings, the Modbus
+        registers and BACnet objects they show, then the MQTT messages due."""
         self.sim_time = t
+        for asset in self.sim.assets:
+            self.last_readings[asset.id] = self.readings_at(asset, t)
         for image in self.images:
-            readings = self.readings_at(image.device.asset, t)
-            self.last_readings[image.device.asset.id] = readings
-            image.update(readings, t)
-        for dev in self.wiring.bacnet:
-            self.last_readings[dev.asset.id] = self.readings_at(dev.asset, t)
+            image.update(self.last_readings[image.device.asset.id], t)
         for bac in self.bacnet:
             bac.update(self.last_readings[bac.device.asset.id])
         if self.mqtt is not None:

@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from simulators.deployment import json_signals, json_topic, plain_signals, plain_topic
+from simulators.deployment import json_topic, plain_signals, plain_topic, published_json
 from simulators.fleet import Asset
 
 
@@ -35,9 +35,7 @@ def json_message(
 ) -> Message | None:
     """The JSON sensor's message, or None when every value dropped out."""
     values = {
-        s: round(readings[s], 4)
-        for s in json_signals(asset.asset_class)
-        if not math.isnan(readings[s])
+        s: round(readings[s], 4) for s in published_json(asset) if not math.isnan(readings[s])
     }
     if not values:
         return None

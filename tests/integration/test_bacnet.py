@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from edge.acquire.bacnet_link import BacnetLink
 from edge.acquire.bacnet_plan import DeviceLimits, objects_per_request
+from edge.bacnet_config import BacnetDeviceConfig, BacnetNetwork
 from edge.daemon import Gateway
 from edge.manifest import DEVICE_ONLINE
-from kernel.bacnet_profiles import BACNET_UNITS, load_bacnet_profiles
-from kernel.contract import Quality
+from edge.metrics import EdgeMetrics
+from kernel.bacnet_profiles import BACNET_UNITS, BacnetPoint, BacnetProfile, load_bacnet_profiles
+from kernel.contract import Quality, Reading
 from plantwatch.cli import app
-from simulators.bacnet_server import Behaviour
+from simulators.bacnet_server import BacnetImage, Behaviour
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive
+from simulators.deployment import BacnetDevice, wire
 from simulators.engine import Simulation
-from simulators.live import LiveSimulator
-from tests.integration.gateway_stack import cloud, running, until, utc, write_configs
+from simulators.fleet import build_fleet
+from simulators.live import LiveSimulator, free_ports
+from tests.integration.gateway_stack import (
+    cloud,
+    expected_value,
+    is_plain,
+    live_in_thread,
+    running,
+    until,
+    utc,
+    write_configs,
+)
 from tests.servers import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -46,6 +60,7 @@ sites:
               - {class: hvac, count: 2, protocol: bacnet}
               - {class: boiler, count: 1, protocol: bacnet}
               - {class: pump, count: 1}
+              - {class: pump, count: 1, protocol: mqtt}  # a controller that publishes JSON
 """
 
 
@@ -101,6 +116,7 @@ async def _run(
                 async with running(paths[GW]) as gw:
                     await body(live, gw)
                 assert gw.spool.depth == 0
+                assert not ticking.done(), "the simulator's clock loop ended early"
             finally:
                 ticking.cancel()
         t0 = f.start.timestamp()
@@ -116,9 +132,11 @@ async def test_polled_values_reach_the_cloud_equal_to_the_devices(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
     async def body(live: LiveSimulator, gw: Gateway) -> None:
+        await until(lambda: all(m.connected for m in gw.listeners), 10, "MQTT subscriptions")
         await until(
             lambda: all(d["polls"] >= 6 for b in gw.bacnet for d in b.status()), 30, "six polls"
         )
+        await asyncio.sleep(1.0)  # a few ticks' MQTT messages
         status = [d for b in gw.bacnet for d in b.status()]
         assert all(d["online"] and d["read_multiple"] for d in status)
         assert all(d["address"] for d in status)  # found by Who-Is through the BBMD
@@ -128,6 +146,15 @@ async def test_polled_values_reach_the_cloud_equal_to_the_devices(
     assert counts and all(n >= 3 for n in counts.values()), counts
     online = [s for s in samples if s.signal == DEVICE_ONLINE and s.asset in bacnet_assets(sim)]
     assert {s.asset for s in online} == set(bacnet_assets(sim))
+    # The controller that speaks MQTT: every signal of its class arrives, as it was sent.
+    (mqtt,) = [a for a in sim.assets if a.protocol == "mqtt"]
+    got = [s for s in samples if s.asset == mqtt.id]
+    assert {s.signal for s in got} == {s.name for s in mqtt.equipment.signals}
+    for s in got:
+        want = expected_value(live, mqtt.id, s.signal, int(s.ts.timestamp()))
+        if is_plain(live, mqtt.id, s.signal):
+            continue  # stamped on arrival, not by the sensor
+        assert s.value == want, (s.signal, s.ts)
     # Changing values, read at different times: not one value repeated over and over.
     assert any(len({s.value for s in samples if (s.asset, s.signal) == k}) > 2 for k in counts)
 
@@ -255,45 +282,98 @@ def test_discover_lists_devices_and_writes_a_config_skeleton(tmp_path: Path) -> 
         bacnet={"base_port": 0},  # type: ignore[arg-type]
         mqtt=MqttLive(enabled=False),
     )
-    ready, done = threading.Event(), threading.Event()
-    found: dict[str, Any] = {}
-
-    async def serve() -> None:
-        clock = SimClock(start=f.start.timestamp() + 86400, frozen=True)
-        async with LiveSimulator(sim, cfg, clock=clock) as live:
-            found["bbmd"] = live.bbmd_address
-            found["devices"] = {b.device.instance: b for b in live.bacnet}
-            ready.set()
-            await asyncio.to_thread(done.wait, 60)
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()))
-    thread.start()
-    try:
-        assert ready.wait(20)
+    clock = SimClock(start=f.start.timestamp() + 86400, frozen=True)
+    with live_in_thread(sim, cfg, clock) as live:
+        assert live.bbmd_address is not None
+        found = {b.device.instance: b for b in live.bacnet}
         r = CliRunner().invoke(
             app,
             [
                 "gateway", "discover", "bacnet", "--local", "127.0.0.1:0",
-                "--bbmd", found["bbmd"], "--low", "10000", "--high", "10999",
+                "--bbmd", live.bbmd_address, "--low", "10000", "--high", "10999",
                 "--wait", "1", "--write", str(tmp_path),
             ],
         )  # fmt: skip
-    finally:
-        done.set()
-        thread.join(30)
     assert r.exit_code == 0, r.output
     assert "3 device(s) answered" in r.output
-    for instance, image in found["devices"].items():
+    for instance, image in found.items():
         assert f"device {instance}" in r.output and image.device.asset.id[-40:] in r.output
         assert "supply_air_temp" in r.output or "flue_gas_temp" in r.output
     profiles = load_bacnet_profiles(tmp_path / "profiles")
     assert len(profiles) == 3
     (section,) = yaml.safe_load((tmp_path / "bacnet.yaml").read_text())
-    assert {d["instance"] for d in section["devices"]} == set(found["devices"])
+    assert {d["instance"] for d in section["devices"]} == set(found)
     for dev in section["devices"]:
-        want = found["devices"][dev["instance"]].device.profile
+        want = found[dev["instance"]].device.profile
         got = profiles[dev["profile"]]
         # The skeleton's objects and units are the device's own, mapped to catalogue units.
         # A unit BACnet has no name for (uA) is served as no-units: the skeleton leaves it open.
         pairs = {(o.object, o.unit if o.unit in BACNET_UNITS else "") for o in want.objects}
         assert {(o.object, o.unit) for o in got.objects} == pairs
+
+
+async def test_every_object_type_is_read_as_the_device_shows_it() -> None:
+    """Inputs, outputs and values, analog, binary and multi-state: one device of each kind
+    of object, polled and followed by change of value (where its stack offers it)."""
+    f = fleet()
+    (chiller, *_) = [a for a in build_fleet(f) if a.asset_class == "hvac"]
+    kinds = {
+        "compressor_current": "analog-input:1",
+        "suction_pressure": "analog-output:1",
+        "discharge_pressure": "analog-value:1",
+        "supply_air_temp": "analog-value:2",
+        "compressor_running": "binary-output:1",
+        "high_pressure_alarm": "binary-value:1",
+        "low_pressure_alarm": "multi-state-input:1",  # shown as state 1 (off) or 2 (on)
+        "return_air_temp": "multi-state-value:1",
+        "outdoor_temp": "multi-state-output:1",
+    }
+    units = {o.signal: o.unit for o in wire([chiller], 8).bacnet[0].profile.objects}
+    profile = BacnetProfile(
+        protocol="bacnet",
+        model="every-kind",
+        manufacturer="test",
+        objects=[BacnetPoint(name=s, object=o, signal=s, unit=units[s]) for s, o in kinds.items()],
+    )
+    port, local = free_ports(2, udp=True)
+    image = BacnetImage(BacnetDevice(chiller, profile, 10001), f"127.0.0.1:{port}", None)
+    image.start()
+    sim = Simulation(f)
+    t = int(f.start.timestamp()) + 20 * 86400
+    for step in range(3):
+        image.update(_readings(sim, chiller, t + 600 * step))
+        got: list[Reading] = []
+        for cov in (False, True):
+            net = BacnetNetwork(
+                name="plant",
+                local_address=f"127.0.0.1:{local}",
+                device_instance=4190000,
+                devices=[
+                    BacnetDeviceConfig(
+                        asset=chiller.id,
+                        profile="every-kind",
+                        instance=10001,
+                        address=f"127.0.0.1:{port}",
+                        interval_s=0.1,
+                        cov=cov,
+                    )
+                ],
+            )
+            link = BacnetLink(net, {"every-kind": profile}, got.extend, EdgeMetrics())
+            task = asyncio.create_task(link.run())
+            await until(lambda link=link: link.devices[0].polls >= 2, 10, "two polls")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            # bacpypes3 offers no change of value on a multi-state output: the device is
+            # refused its subscriptions and polled instead.
+            assert link.devices[0].cov_refused is cov
+        values = {(r.signal, r.value) for r in got if r.signal != DEVICE_ONLINE}
+        assert {s for s, _ in values} == set(kinds)
+        for signal, value in values:
+            assert value in image.served[signal], (signal, value)
+    image.close()
+
+
+def _readings(sim: Simulation, asset: Any, t: int) -> dict[str, float]:
+    values = sim.readings(asset, np.array([t], dtype=np.int64))
+    return {k: float(v[0]) for k, v in values.items()}

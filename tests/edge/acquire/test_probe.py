@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 from typer.testing import CliRunner
 
@@ -14,8 +11,7 @@ from plantwatch.cli import app
 from simulators.clock import SimClock
 from simulators.config import LiveConfig, MqttLive
 from simulators.engine import Simulation
-from simulators.live import LiveSimulator
-from tests.integration.gateway_stack import campus
+from tests.integration.gateway_stack import campus, live_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -38,41 +34,13 @@ def test_probe_prints_the_plausible_decoding() -> None:
         modbus={"base_port": 0},  # type: ignore[arg-type]
         mqtt=MqttLive(enabled=False),
     )
-    ready, done = threading.Event(), threading.Event()
-    ports: list[int] = []
-
-    async def serve() -> None:
-        async with LiveSimulator(
-            sim, cfg, clock=SimClock(start=fleet.start.timestamp() + 3600, frozen=True)
-        ) as live:
-            ports.extend(live.ports)
-            ready.set()
-            await asyncio.to_thread(done.wait, 60)
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()))
-    thread.start()
-    try:
-        assert ready.wait(20)
+    clock = SimClock(start=fleet.start.timestamp() + 3600, frozen=True)
+    with live_in_thread(sim, cfg, clock) as live:
         # Unit 1 on the first server is the first hvac asset: suction pressure at input 0.
         r = CliRunner().invoke(
             app,
-            [
-                "gateway",
-                "probe",
-                "--port",
-                str(ports[0]),
-                "--unit",
-                "1",
-                "--table",
-                "input",
-                "--address",
-                "0",
-                "--count",
-                "4",
-            ],
-        )
-    finally:
-        done.set()
-        thread.join(20)
+            ["gateway", "probe", "--port", str(live.ports[0]), "--unit", "1", "--table", "input",
+             "--address", "0", "--count", "4"],
+        )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "float32" in r.output and "CDAB" in r.output
