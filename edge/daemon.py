@@ -200,7 +200,7 @@ class Gateway:
         if build_manifest(old).model_dump(exclude={"generated_at"}) != build_manifest(
             new
         ).model_dump(exclude={"generated_at"}):
-            self.uplink.need_manifest = True
+            self.uplink.manifest_changed(self.spool.last_seq())
             self.admission = Admission.of(build_manifest(new))
         if sources_changed:
             self.sources.start_missing(new)

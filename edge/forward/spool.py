@@ -303,8 +303,9 @@ class Spool:
         ).fetchall()
         return [Chunk.load(r) for r in rows]
 
-    def begin(self, max_readings: int) -> Pending | None:
-        """The batch to send next: the one in flight if any, else the oldest readings."""
+    def begin(self, max_readings: int, up_to: int | None = None) -> Pending | None:
+        """The batch to send next: the one in flight if any, else the oldest readings (none
+        past sequence number ``up_to``: None when the oldest is past it)."""
         with self._lock:
             row = self._db.execute("SELECT batch_id, first_seq, last_seq FROM outbox").fetchone()
             if row is None:
@@ -314,6 +315,8 @@ class Spool:
                 if first_row is None:
                     return None
                 first = int(first_row[0])
+                if up_to is not None and first > up_to:
+                    return None
                 last = first - 1
                 for start, size in self._db.execute(
                     "SELECT first_seq, n FROM chunks WHERE first_seq >= ? ORDER BY first_seq",
@@ -325,6 +328,8 @@ class Spool:
                     if last - first + 1 >= max_readings:
                         break
                 last = min(last, first + max_readings - 1)
+                if up_to is not None:
+                    last = min(last, up_to)
                 batch_id = f"{self.incarnation:012x}-{first}-{last}"
                 self._db.execute(
                     "INSERT INTO outbox (batch_id, first_seq, last_seq) VALUES (?, ?, ?)",

@@ -38,6 +38,9 @@ class Uplink:
         self.manifest = manifest
         self.metrics = metrics
         self.need_manifest = True
+        # After a config change: the newest reading read under the old config. Readings up
+        # to it go out under the old manifest (which admits them) before the new one.
+        self.manifest_after: int | None = None
         self.batch_max = cfg.batch_max
         self.backlog_batch_max = max(cfg.batch_max, cfg.backlog_batch_max)
         self.backoff = cfg.backoff_initial_s
@@ -85,8 +88,20 @@ class Uplink:
         await asyncio.sleep(delay)
         self.backoff = min(self.cfg.backoff_max_s, self.backoff * 2)
 
+    def manifest_changed(self, after_seq: int) -> None:
+        """The manifest changes once the readings up to ``after_seq`` have been sent."""
+        if not self.need_manifest:
+            self.manifest_after = after_seq
+
     async def step(self, client: CloudClient) -> bool:
         """Send the manifest, alarms, then one batch; True when there may be more to send."""
+        if self.manifest_after is not None:
+            old = await self.spool.run(self.spool.begin, self.batch_size(), self.manifest_after)
+            if old is not None:
+                await self._send_alarms(client)
+                await self._send(client, old)
+                return True
+            self.manifest_after, self.need_manifest = None, True
         if self.need_manifest:
             try:
                 version = await client.put_manifest(self.manifest())

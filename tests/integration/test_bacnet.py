@@ -267,10 +267,8 @@ async def test_devices_at_known_addresses_and_a_reload_that_adds_and_removes_the
     live, samples, _ = await _run(tmp_path, broker, direct, body)
     assert all(d["online"] and d["address"] for d in seen["status"])
     counts = served_and_stored(live, samples)
-    removed = seen["all"][0]["asset"]
-    # The removed device's last poll may reach the cloud after the manifest without it,
-    # which refuses its signals then (counted and logged by the uplink).
-    assert all(n >= (2 if asset == removed else 3) for (asset, _), n in counts.items()), counts
+    # The removed device's last poll too: it goes out before the manifest without it.
+    assert all(n >= 3 for n in counts.values()), counts
 
 
 def test_discover_lists_devices_and_writes_a_config_skeleton(tmp_path: Path) -> None:

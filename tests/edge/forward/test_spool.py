@@ -148,3 +148,16 @@ def test_a_failed_commit_is_rolled_back_and_nothing_committed_is_lost(tmp_path: 
     assert spool.append([("a9", "new-signal", 1, 1.0, 0)]) == (1, 0)
     p = spool.begin(100)
     assert p is not None and p.batch.seq == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_batch_stops_at_the_mark_of_a_config_change(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path)
+    spool.append(rows(6))
+    mark = spool.last_seq()  # readings read under the old config end here
+    spool.append(rows(4, start=6))
+    p = spool.begin(100, up_to=mark)
+    assert p is not None and p.batch.seq == [1, 2, 3, 4, 5, 6]
+    spool.commit(p)
+    assert spool.begin(100, up_to=mark) is None  # all sent: the new manifest may go
+    nxt = spool.begin(100)
+    assert nxt is not None and nxt.batch.seq == [7, 8, 9, 10]
