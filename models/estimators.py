@@ -20,6 +20,8 @@ from sklearn.ensemble import (
 )
 from sklearn.isotonic import IsotonicRegression
 
+from models.threads import fixed_threads
+
 F64 = npt.NDArray[np.float64]
 TTF_QUANTILES = (0.1, 0.5, 0.9)
 TTF_CAP_H = 168.0  # time to failure is learned from the week before failures
@@ -71,6 +73,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             random_state=self.random_state,
         )
 
+    @fixed_threads
     def fit(
         self,
         X: Any,
@@ -188,6 +191,7 @@ class HealthScore(BaseEstimator):  # type: ignore[misc]
         self.max_samples = max_samples
         self.random_state = random_state
 
+    @fixed_threads
     def fit(self, X: Any, y: Any = None) -> HealthScore:
         """Learn normal operation from rows (NaN filled with each column's median)."""
         X = np.asarray(X, dtype=np.float64)

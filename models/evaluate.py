@@ -22,6 +22,7 @@ from models.data import Dataset
 from models.interval import margins, quality, warned_at
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
 from models.quality import Finding, check
+from models.threads import fixed_threads
 from models.warning_rule import WarningRule, gated, warning_starts
 from models.warnings import Outcome, judge
 from models.windows import Windows
@@ -230,6 +231,7 @@ def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     )
 
 
+@fixed_threads
 def run_protocol(
     ds: Dataset,
     protocol: Protocol = Protocol(),

@@ -17,6 +17,7 @@ from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
 from models.signatures import fit_signatures
+from models.threads import fixed_threads
 from models.warning_rule import WarningRule
 from models.windows import Windows
 
@@ -128,6 +129,7 @@ class FleetModel:
         return cm.health.score_samples(rows.x)
 
 
+@fixed_threads
 def fit_normalisers(
     ds: Dataset, frames: list[AssetFrame], until: int | None = None
 ) -> dict[str, ClassNormaliser]:
@@ -184,6 +186,7 @@ def asset_rows(
     return out
 
 
+@fixed_threads
 def fit_classes(
     rows: list[AssetRows],
     norms: dict[str, ClassNormaliser],

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from models.asset_frames import AssetFrame
 from models.labels import make_labels
 from models.normalise import ClassNormaliser
+from models.threads import fixed_threads
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -29,6 +30,7 @@ RIDGE = 0.05  # of the mean variance: keeps the whitening stable with few signal
 EVERY = 3  # rows subsampled for the fit
 
 
+@fixed_threads
 def fit_signatures(
     norm: ClassNormaliser,
     frames: Iterable[tuple[AssetFrame, I64, list[str], I64]],

@@ -95,7 +95,7 @@ class Switch:
         """SIGTERM (or SIGKILL) it."""
         proc = self.current.server.proc
         proc.kill() if kill else proc.terminate()
-        proc.wait(15)
+        proc.wait(30)  # a graceful stop finishes the requests in flight, slow on a busy machine
 
     def close(self) -> None:
         """Stop whatever still runs."""

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from models.asset_frames import build_frames, events_of
 from models.data import load_dataset
-from models.evaluate import Evaluation, Protocol
+from models.evaluate import Evaluation, Protocol, run_protocol
 from models.pipeline import FleetModel
 from models.registry import load, save, versions
 from models.score import assess
@@ -243,3 +243,27 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = runner.invoke(app, ["model", "train", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "not a directory" in " ".join(r.output.split())
+
+
+def test_same_data_same_answer_whatever_the_thread_count(small_dir: Path) -> None:
+    """The protocol and a fit twice on one fleet, once under a one-thread limit (as a joblib
+    worker or OMP_NUM_THREADS=1 would impose): the same tables, thresholds and gate, and
+    the same model to the bit."""
+    import pickle
+
+    from threadpoolctl import threadpool_limits
+
+    from models.train import fit
+
+    ds = load_dataset(small_dir)
+
+    def once() -> tuple[str, bytes]:
+        ev = run_protocol(ds, Protocol())
+        tables = json.dumps([ev.table, ev.thresholds, ev.fleet.ttf_gate()], sort_keys=True)
+        return tables, pickle.dumps(fit(ds))
+
+    first = once()
+    with threadpool_limits(limits=1):
+        second = once()
+    assert first[0] == second[0]
+    assert first[1] == second[1]
