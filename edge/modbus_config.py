@@ -40,6 +40,11 @@ class TcpLink(Strict):
     retries: int = Field(default=1, ge=0, le=5)
     quarantine_after: int = Field(default=3, ge=1, description="Failures before backing off")
     backoff_max_s: float = Field(default=300.0, gt=0)
+    probe_connection: bool = Field(
+        default=True,
+        description="Probe quarantined devices on a second connection, so that their "
+        "timeouts do not delay the neighbours; false for endpoints that accept one connection",
+    )
     devices: list[DeviceConfig] = Field(min_length=1)
 
 

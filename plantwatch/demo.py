@@ -43,7 +43,7 @@ class Outcome:
     failure_at: int
     warning_lead_h: float | None
     offline_lead_h: int  # how far ahead scoring the simulation's own values warns
-    stored_lead_h: int | None  # how far ahead hourly scoring of the stored readings warns
+    stored_lead_h: float | None  # how far ahead hourly scoring of the stored readings warns
     order: dict[str, Any] | None
     webhooks: int
     mails: int
@@ -124,7 +124,7 @@ def _view(stack: Stack, seen: Seen) -> Group:
     return Group(Panel(head + "\n" + flow), warn, orders, notes)
 
 
-def outcome(stack: Stack, seen: Seen, stored_lead_h: int | None) -> Outcome:
+def outcome(stack: Stack, seen: Seen, stored_lead_h: float | None) -> Outcome:
     """The scenario's warning and order as the API shows them."""
     fail = stack.scenario.failure
     mine = [w for w in seen.warnings if w["asset_id"] == fail.asset]
@@ -165,8 +165,11 @@ async def run(
                 seen = await _look(stack)
                 if live is not None:
                     live.update(_view(stack, seen))
-        stored = await asyncio.to_thread(stack.stored_lead_h)
-        return outcome(stack, await _look(stack), stored)
+        seen = await _look(stack)
+        # scored at the live warning's instants, so the two differ only by the loop's lag
+        lead = outcome(stack, seen, None).warning_lead_h
+        stored = await asyncio.to_thread(stack.stored_lead_h, 48, lead or 0.0)
+        return outcome(stack, seen, stored)
 
 
 def _report(out: Outcome) -> None:
@@ -176,7 +179,7 @@ def _report(out: Outcome) -> None:
     console.print(
         f"\n[bold green]warning for {out.asset} opened {out.warning_lead_h:.1f} h before its "
         f"failure at {iso(out.failure_at)}[/] (hourly scoring of the readings the cloud "
-        f"stored: {'no warning' if out.stored_lead_h is None else f'{out.stored_lead_h} h before'}"
+        f"stored: {'no warning' if out.stored_lead_h is None else f'{out.stored_lead_h:.1f} h'}"
         f"; of the simulation's own values: {out.offline_lead_h} h before)"
     )
     if out.order is not None:

@@ -1,8 +1,8 @@
 """Hourly scoring of the readings the cloud stored, offline: what the live warning is held to.
 
 The scoring loop evaluates at its own instants, with its lag; scoring the store's windows at
-each whole hour before a failure says when a warning would open on exactly the data the
-cloud received.
+the same hourly phase before a failure says when a warning would open on exactly the data the
+cloud received, so the live warning can only be later than it, by its lag.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from cloud.storage.base import SeriesTags, TimeSeriesStore
 from models.pipeline import FleetModel
 from models.score import assess
 from models.windows import grid
-from plantwatch.quick_model import opens
 
 
 def stored_lead_h(
@@ -22,14 +21,19 @@ def stored_lead_h(
     failure_ts: int,
     until: int,
     hours: int = 48,
-) -> int | None:
-    """Hours before ``failure_ts`` that the asset's warning opens (k high hourly verdicts in
-    a row) on its stored readings, scoring the hours up to ``until``; None if it does not."""
-    above = []
-    for h in range(hours, 0, -1):
-        at = failure_ts - h * 3600
-        if at > until:
+    phase_h: float = 0.0,
+) -> float | None:
+    """Hours before ``failure_ts`` that the asset's warning opens (k high verdicts in a row)
+    on its stored readings, scored hourly at ``h + phase_h`` hours before the failure up to
+    ``until``; None if it does not."""
+    run = 0
+    for h in range(hours, -1, -1):
+        lead = h + phase_h % 1.0
+        at = int(failure_ts - lead * 3600)
+        if lead <= 0 or at > until:
             break
         frames = read_frames(store, [tags], grid(at, fleet.windows), fleet.windows.step_s)
-        above += [a.above_threshold for a in assess(fleet, frames, {})]
-    return opens(above + [False] * (hours - len(above)), fleet.consecutive)  # none yet to come
+        run = run + 1 if all(a.above_threshold for a in assess(fleet, frames, {})) else 0
+        if run >= fleet.consecutive:
+            return lead
+    return None

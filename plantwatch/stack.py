@@ -114,18 +114,20 @@ class Stack:
             base_url=self.url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=10
         )
 
-    def stored_lead_h(self, hours: int = 48) -> int | None:
+    def stored_lead_h(self, hours: int = 48, phase_h: float = 0.0) -> float | None:
         """Hours before the failure that hourly scoring of the readings the cloud stored warns
-        (k high in a row, up to now); None if it does not. Blocking: it reads the store.
+        (k high in a row, up to now, at ``phase_h`` past the whole hours); None if it does
+        not. Blocking: it reads the store.
 
         The live readings are sampled at other instants than ``scenario.opens_h``'s offline
-        scoring, so their noise differs and this can be hours off that figure either way; the
-        scoring loop's warning follows this one, later by its lag and hourly cadence.
+        scoring, so their noise differs and this can be hours off that figure either way.
+        Scored at the live warning's phase, the instants are the scoring loop's own, so the
+        loop's warning can only follow this one, later by its lag.
         """
         e = self.scenario.failure
         a = self.sim.by_id[e.asset]
         tags = SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id)
-        return stored_lead_h(self.store, self.model, tags, e.ts, self.now(), hours)
+        return stored_lead_h(self.store, self.model, tags, e.ts, self.now(), hours, phase_h)
 
     def stats(self) -> dict[str, int]:
         """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""

@@ -22,7 +22,7 @@ from edge.acquire.bacnet_plan import (
     present_value,
     status_quality,
 )
-from edge.acquire.modbus_poller import after_failure, next_slot
+from edge.acquire.schedule import after_failure, next_slot
 from edge.bacnet_config import BacnetDeviceConfig, BacnetNetwork
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from edge.acquire.plan import Plans, ReadRequest, decode_block
+from edge.acquire.schedule import after_failure, next_slot
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
 from edge.modbus_config import DeviceConfig, RtuLink, TcpLink
@@ -46,6 +48,7 @@ class Device:
     polls: int = 0
     last_ok: float | None = None
     clock_offset_ms: int = 0  # device clock minus wall clock, when the device has a clock
+    probing: bool = False  # a probe of this quarantined device is in flight
 
     def now_ms(self) -> int:
         """Now in the device's time base."""
@@ -56,8 +59,16 @@ def _words(rsp: Any, table: Table, count: int) -> list[int] | list[bool]:
     return list(rsp.bits[:count]) if table.is_bit else list(rsp.registers)
 
 
+Client = AsyncModbusTcpClient | AsyncModbusSerialClient
+
+
 class ModbusLink:
-    """Polls every device of one link in turn, never two requests at once on the wire."""
+    """Polls every device of one link in turn, never two requests at once on the wire.
+
+    On a TCP link, quarantined devices are probed on a second connection of their own, so a
+    dead unit's timeouts never hold up its neighbours; a serial bus has one wire, and there
+    the backoff alone bounds what a dead unit costs.
+    """
 
     def __init__(
         self,
@@ -88,9 +99,15 @@ class ModbusLink:
             )
             for d in link.devices
         ]
-        self.client: AsyncModbusTcpClient | AsyncModbusSerialClient = self._client()
+        self.client: Client = self._client()
+        self.probe_client: Client | None = None
+        if isinstance(link, TcpLink) and link.probe_connection:
+            self.probe_client = self._client()
+        self._probe_lock = asyncio.Lock()
+        self._probes: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
 
-    def _client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
+    def _client(self) -> Client:
         link = self.link
         if isinstance(link, TcpLink):
             return AsyncModbusTcpClient(
@@ -112,21 +129,50 @@ class ModbusLink:
         try:
             while True:
                 _reraise_cancellation()
-                dev = min(self.devices, key=lambda d: d.next_due)
+                waiting = [d for d in self.devices if not d.probing]
+                if not waiting:
+                    await self._wake.wait()
+                    self._wake.clear()
+                    continue
+                dev = min(waiting, key=lambda d: d.next_due)
                 delay = dev.next_due - time.monotonic()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    continue  # choose again: a probe may have brought a device back
                 if self.room is not None:
                     await self.room()
+                if dev.backoff_s and self.probe_client is not None:
+                    dev.probing = True
+                    task = asyncio.create_task(self._probe(dev, self.probe_client))
+                    self._probes.add(task)
+                    task.add_done_callback(self._probes.discard)
+                    continue
                 await self.poll(dev)
         finally:
+            for task in list(self._probes):
+                task.cancel()
             self.client.close()
+            if self.probe_client is not None:
+                self.probe_client.close()
 
-    async def poll(self, dev: Device) -> None:
+    async def _probe(self, dev: Device, client: Client) -> None:
+        """Poll a quarantined device on the probe connection, one probe at a time."""
+        try:
+            async with self._probe_lock:
+                await self.poll(dev, client)
+                if not any(d.backoff_s for d in self.devices):
+                    client.close()  # nobody left to probe: hold one connection, not two
+        finally:
+            dev.probing = False
+            self._wake.set()
+
+    async def poll(self, dev: Device, client: Client | None = None) -> None:
         """Poll one device once, emit its readings, and schedule its next poll."""
         started = time.monotonic()
         try:
-            readings = await self._read_device(dev)
+            readings = await self._read_device(dev, client or self.client)
         except DeviceUnavailable as exc:
             self._failed(dev, started, str(exc))
             return
@@ -167,27 +213,29 @@ class ModbusLink:
             started,
         )
 
-    async def _request(self, dev: Device, req: ReadRequest) -> list[int] | list[bool]:
+    async def _request(
+        self, dev: Device, req: ReadRequest, client: Client
+    ) -> list[int] | list[bool]:
         fn = {
-            Table.HOLDING: self.client.read_holding_registers,
-            Table.INPUT: self.client.read_input_registers,
-            Table.COIL: self.client.read_coils,
-            Table.DISCRETE: self.client.read_discrete_inputs,
+            Table.HOLDING: client.read_holding_registers,
+            Table.INPUT: client.read_input_registers,
+            Table.COIL: client.read_coils,
+            Table.DISCRETE: client.read_discrete_inputs,
         }[req.table]
         last: Exception | None = None
         # A quarantined device gets one attempt: its probes must cost the neighbours little.
         attempts = 1 if dev.backoff_s else self.link.retries + 1
         for _ in range(attempts):
             try:
-                if not self.client.connected:
-                    await self.client.connect()
-                    if not self.client.connected:
+                if not client.connected:
+                    await client.connect()
+                    if not client.connected:
                         raise DeviceUnavailable(f"cannot connect to link {self.link.name}")
                 rsp = await fn(req.address, count=req.count, device_id=dev.cfg.unit_id)
                 _reraise_cancellation()  # pymodbus may swallow a cancellation and answer
             except (TimeoutError, ModbusException, OSError) as exc:
                 last = exc
-                self.client.close()  # a late answer must not be taken for the next request's
+                client.close()  # a late answer must not be taken for the next request's
                 continue
             if rsp.isError():
                 raise DeviceRefused(
@@ -197,13 +245,13 @@ class ModbusLink:
             return _words(rsp, req.table, req.count)
         raise DeviceUnavailable(f"{type(last).__name__}: {last}")
 
-    async def _read_device(self, dev: Device) -> list[Reading]:
+    async def _read_device(self, dev: Device, client: Client) -> list[Reading]:
         wall_ms = int(time.time() * 1000)
         values: dict[str, float | str | bool | None] = {}
         signals: list[tuple[str, float | str | bool | None]] = []
         for req in dev.requests:
             try:
-                words = await self._request(dev, req)
+                words = await self._request(dev, req, client)
                 decoded = decode_block(dev.profile, req, words)
             except DeviceRefused as exc:
                 self.metrics.device_errors.labels(dev.cfg.asset, "exception").inc()
@@ -239,32 +287,6 @@ def _reraise_cancellation() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-def next_slot(due: float, interval: float, now: float) -> float:
-    """The next slot on the device's grid after ``now`` (missed slots are skipped, not bunched)."""
-    nxt = due + interval
-    if nxt <= now:
-        nxt += ((now - nxt) // interval + 1) * interval
-    return nxt
-
-
-def after_failure(
-    failures: int,
-    quarantine_after: int,
-    backoff_max_s: float,
-    interval_s: float,
-    backoff_s: float,
-    due: float,
-    started: float,
-) -> tuple[float, float]:
-    """(next due, backoff) of a device that just failed: its grid until ``quarantine_after``
-    failures in a row, then quarantine, backing off exponentially so that a dead device
-    costs its neighbours little."""
-    if failures < quarantine_after:
-        return next_slot(due, interval_s, time.monotonic()), backoff_s
-    backoff = min(backoff_max_s, max(interval_s, backoff_s * 2 or interval_s))
-    return started + backoff, backoff
 
 
 @dataclass

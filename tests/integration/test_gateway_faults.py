@@ -257,13 +257,16 @@ async def test_dead_device_is_quarantined_and_neighbours_keep_their_rate(
                 dead, neighbours = link.devices[0], link.devices[1:]
                 live.set_offline(dead.cfg.asset, True)
                 await until(lambda: dead.online is False, 10, "the device to be declared down")
-                counts = [d.polls for d in neighbours]
+                counts, probes = [d.polls for d in neighbours], dead.failures
                 t0 = time.monotonic()
                 await asyncio.sleep(6.0)
                 elapsed = time.monotonic() - t0
                 rates = [(d.polls - n) / elapsed for d, n in zip(neighbours, counts, strict=True)]
                 nominal = 1 / neighbours[0].cfg.interval_s
-                assert min(rates) > 0.85 * nominal, (rates, nominal)
+                # the dead unit was probed meanwhile, each probe a whole timeout, on a
+                # connection of its own: the neighbours kept their grid
+                assert dead.failures > probes
+                assert min(rates) > 0.9 * nominal, (rates, nominal)
                 assert dead.backoff_s > 0, "the dead device is quarantined"
                 live.set_offline(dead.cfg.asset, False)
                 await until(lambda: dead.online is True, 10, "the device back online")
