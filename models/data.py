@@ -28,6 +28,27 @@ class Dataset:
     telemetry: pa.Table  # asset, signal, ts (int64 s), value (float64)
     events: pa.Table  # asset, kind, mode, ts (int64 s)
     asset_classes: dict[str, str]
+    # asset, ts (int64 s), lead_h: per failure, an ideal detector's lead (simulated data only)
+    ideal_leads: pa.Table | None = None
+
+    def ideal_lead_h(self, asset: str, failures: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The ideal detector's lead on each of ``failures`` of ``asset`` (NaN where none)."""
+        out = np.full(len(failures), np.nan)
+        if self.ideal_leads is None or len(failures) == 0:
+            return out
+        mine = self.ideal_leads.filter(pc.equal(self.ideal_leads.column("asset"), asset))
+        known = dict(
+            zip(
+                mine.column("ts").to_pylist(),
+                mine.column("lead_h").to_pylist(),
+                strict=True,
+            )
+        )
+        for i, f in enumerate(failures.tolist()):
+            lead = known.get(f)
+            if lead is not None:
+                out[i] = lead
+        return out
 
     @property
     def assets(self) -> list[str]:
@@ -167,4 +188,21 @@ def load_dataset(root: Path) -> Dataset:
         classes = dict(
             zip(at.column("asset").to_pylist(), at.column("asset_class").to_pylist(), strict=True)
         )
-    return Dataset(telemetry, events, classes)
+    return Dataset(telemetry, events, classes, _ideal_leads(root))
+
+
+def _ideal_leads(root: Path) -> pa.Table | None:
+    found = sorted(
+        p for p in root.iterdir() if "ideal_leads" in p.name and p.suffix in (".parquet", ".csv")
+    )
+    if not found:
+        return None
+    table = _read(found[0])
+    _require(found[0], table, ("asset", "ts", "lead_h"))
+    return pa.table(
+        {
+            "asset": pc.cast(table.column("asset"), pa.string()),
+            "ts": _times(found[0], table, "ts"),
+            "lead_h": pc.cast(table.column("lead_h"), pa.float64()),
+        }
+    )

@@ -62,6 +62,7 @@ class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
     ttf_median: list[F64] = field(default_factory=list)  # per row: median hours to failure
+    ideal_h: list[F64] = field(default_factory=list)  # per row: an ideal detector's leads
     ttf_table: dict[str, dict[str, float | None]] = field(default_factory=dict)  # per split
     # split -> asset class -> scorer -> figures, at the fleet's thresholds
     class_table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -125,13 +126,7 @@ def outcome(
         if asset_class is None or ev.rows[i].asset_class == asset_class
     ]
     starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
-    return judge(
-        starts,
-        [ev.rows[i].history.failures for i in which],
-        [ev.precursor_h[i] for i in which],
-        ev.periods[split],
-        ev.fleet.horizon_h,
-    )
+    return _judge(ev, starts, which, split)
 
 
 # The targets are precision >= 0.8 and <= 0.1 false alarms per asset-month; validation asks
@@ -222,12 +217,18 @@ def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     for p in picks:
         j, t = pool[p]
         starts[j].append(int(t))
+    return _judge(ev, [np.sort(np.array(s, dtype=np.int64)) for s in starts], which, split)
+
+
+def _judge(ev: Evaluation, starts: list[I64], which: list[int], split: str) -> Outcome:
     return judge(
-        [np.sort(np.array(s, dtype=np.int64)) for s in starts],
+        starts,
         [ev.rows[i].history.failures for i in which],
         [ev.precursor_h[i] for i in which],
         ev.periods[split],
         ev.fleet.horizon_h,
+        ideal_h=[ev.ideal_h[i] for i in which] if ev.ideal_h else None,
+        step_s=ev.fleet.windows.step_s,
     )
 
 
@@ -292,6 +293,7 @@ def run_protocol(
     ev.precursor_h = [
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
     ]
+    ev.ideal_h = [ds.ideal_lead_h(r.asset, r.history.failures) for r in rows]
     k = protocol.consecutive
     ev.ttf_median = [fleet.ttf_median(r) for r in rows]
     choose_gate(ev, ev.ttf_median, protocol.ttf_gates_h, k)

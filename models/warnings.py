@@ -31,6 +31,13 @@ class Outcome:
     true_warnings: int
     asset_months: float
     leads_h: list[float]
+    # the ideal detector's leads on the period's failures it warns of (simulated data only)
+    ideal_leads_h: list[float]
+    # failures whose precursor began at least 24 (48) h before, and those caught that early
+    precursor_24h: int = 0
+    caught_24h_of_precursor_24h: int = 0
+    precursor_48h: int = 0
+    caught_48h_of_precursor_48h: int = 0
 
     def as_dict(self) -> dict[str, float | int | None]:
         """The figures the model card and the tests read."""
@@ -52,7 +59,22 @@ class Outcome:
             "lead_p10_h": _q(leads, 10),
             "lead_p50_h": _q(leads, 50),
             "lead_p90_h": _q(leads, 90),
+            "recall_lead_24h_precursor_24h": _ratio(
+                self.caught_24h_of_precursor_24h, self.precursor_24h
+            ),
+            "recall_lead_48h_precursor_48h": _ratio(
+                self.caught_48h_of_precursor_48h, self.precursor_48h
+            ),
+            **self._efficiency(leads),
         }
+
+    def _efficiency(self, leads: F64) -> dict[str, float | None]:
+        if not self.ideal_leads_h:
+            return {"ideal_lead_p50_h": None, "lead_efficiency": None}
+        ideal = _q(np.array(self.ideal_leads_h), 50)
+        mine = _q(leads, 50)
+        eff = round(mine / ideal, 3) if mine is not None and ideal else None
+        return {"ideal_lead_p50_h": ideal, "lead_efficiency": eff}
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -71,20 +93,32 @@ def judge(
     period: tuple[int, int],
     horizon_h: float = 48.0,
     min_lead_h: float = 1.0,
+    ideal_h: list[F64] | None = None,
+    step_s: int = 600,
 ) -> Outcome:
-    """Compare per-asset warning starts with per-asset failures over ``period``."""
+    """Compare per-asset warning starts with per-asset failures over ``period``.
+
+    A lead of 48 h or more counts from the horizon's first step (within ``step_s``): a
+    warning can open no earlier than the horizon, and the scores come every step.
+    """
     h, lead_min = int(horizon_h * 3600), int(min_lead_h * 3600)
     t0, t1 = period
     n_fail = caught = c6 = c24 = pre6 = cpre6 = n_warn = n_true = 0
+    pre24 = c24_24 = pre48 = c48_48 = 0
     leads: list[float] = []
-    for s, f, pre in zip(starts, failures, precursor_h, strict=True):
+    ideal_leads: list[float] = []
+    ideals = ideal_h if ideal_h is not None else [np.full(len(f), np.nan) for f in failures]
+    for s, f, pre, ideal in zip(starts, failures, precursor_h, ideals, strict=True):
         s = s[(s >= t0) & (s < t1 - h)]
         in_period = (f >= t0 + h) & (f < t1)
+        ideal_leads += [float(x) for x in ideal[in_period] if np.isfinite(x)]
         for fail, p in zip(f[in_period], pre[in_period], strict=True):
             n_fail += 1
             early = s[(s >= fail - h) & (s <= fail - lead_min)]
             with_pre = bool(p >= 6.0)
             pre6 += with_pre
+            pre24 += p >= 24
+            pre48 += p >= 48
             if early.size:
                 lead = (fail - early.min()) / 3600
                 leads.append(lead)
@@ -92,6 +126,8 @@ def judge(
                 c6 += lead >= 6
                 c24 += lead >= 24
                 cpre6 += with_pre
+                c24_24 += p >= 24 and lead >= 24
+                c48_48 += p >= 48 and lead >= 48 - step_s / 3600
         n_warn += len(s)
         if len(f) == 0:
             continue
@@ -99,4 +135,20 @@ def judge(
         ok = nxt < len(f)
         n_true += int(((f[np.clip(nxt, 0, len(f) - 1)] - s <= h) & ok).sum())
     months = len(starts) * (t1 - t0) / (30.44 * 86_400)
-    return Outcome(n_fail, caught, c6, c24, pre6, cpre6, n_warn, n_true, months, leads)
+    return Outcome(
+        n_fail,
+        caught,
+        c6,
+        c24,
+        pre6,
+        cpre6,
+        n_warn,
+        n_true,
+        months,
+        leads,
+        ideal_leads,
+        pre24,
+        c24_24,
+        pre48,
+        c48_48,
+    )

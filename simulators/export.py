@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 
 from simulators.engine import Simulation, sample_times
 from simulators.fleet import Asset
+from simulators.lead_bound import ideal_leads, precursors
 
 TELEMETRY_SCHEMA = pa.schema(
     [
@@ -33,6 +35,15 @@ EVENTS_SCHEMA = pa.schema(
         ("signal", pa.string()),
         ("detail", pa.string()),
         ("magnitude", pa.float64()),
+    ]
+)
+# Per failure with a precursor, the lead of the ideal detector from a fault size of 0.1
+# (simulators/lead_bound.py): what `model evaluate` measures a model's lead against.
+IDEAL_LEADS_SCHEMA = pa.schema(
+    [
+        ("asset", pa.string()),
+        ("ts", pa.timestamp("s", tz="UTC")),
+        ("lead_h", pa.float64()),
     ]
 )
 ASSETS_SCHEMA = pa.schema(
@@ -70,6 +81,7 @@ class ExportResult:
     assets: Path
     rows: int
     event_rows: int
+    ideal_leads: Path
 
 
 def _telemetry_table(sim: Simulation, asset: Asset, t: np.ndarray) -> pa.Table:
@@ -135,4 +147,10 @@ def export(
         for a in sim.assets
     ]
     pq.write_table(pa.Table.from_pylist(assets, schema=ASSETS_SCHEMA), assets_path)
-    return ExportResult(telemetry_path, events_path, assets_path, rows, len(events))
+    leads_path = out / "ideal_leads.parquet"
+    leads = [
+        {"asset": x.asset, "ts": datetime.fromtimestamp(x.failure, UTC), "lead_h": x.lead_h}
+        for x in ideal_leads(precursors(sim))
+    ]
+    pq.write_table(pa.Table.from_pylist(leads, schema=IDEAL_LEADS_SCHEMA), leads_path)
+    return ExportResult(telemetry_path, events_path, assets_path, rows, len(events), leads_path)

@@ -41,6 +41,8 @@ class Precursor:
     shape: float
     prior_hours: tuple[float, float]  # the mode's precursor length range
     strength_range: tuple[float, float]
+    asset: str = ""
+    failure: int = 0  # epoch s
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ def precursors(sim: Simulation) -> list[Precursor]:
             lo, hi = f.precursor_hours(e.mode, modes[e.mode])
             prior = (lo * f.precursor_scale, hi * f.precursor_scale)
             hours = (e.failure - e.onset) / HOUR
-            out.append(Precursor(hours, e.strength, e.shape, prior, f.strength))
+            out.append(
+                Precursor(hours, e.strength, e.shape, prior, f.strength, asset.id, e.failure)
+            )
     return out
 
 
@@ -151,17 +155,48 @@ def bound(routes: list[Trace], threshold: float, visible: float) -> Bound:
     )
 
 
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+LEAD_VISIBLE = 0.1  # the fault size from which a model's lead is compared with the ideal's
+
+
+def _best(routes: list[Trace], v: float, thresholds: Iterable[float], precision: float) -> Bound:
+    rows = [bound(routes, c, v) for c in thresholds]
+    ok = [b for b in rows if b.precision >= precision] or rows
+    return max(ok, key=lambda b: (np.nan_to_num(b.lead_p50_h), b.recall_precursor_6h))
+
+
 def best_bounds(
     items: list[Precursor],
     visibilities: Iterable[float],
-    thresholds: Iterable[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
+    thresholds: Iterable[float] = THRESHOLDS,
     min_precision: float = 0.8,
 ) -> list[Bound]:
     """Per visibility, the threshold with the longest median lead at the precision target."""
     routes = [trace(p) for p in items]
+    return [_best(routes, v, thresholds, min_precision) for v in visibilities]
+
+
+@dataclass(frozen=True)
+class IdealLead:
+    """The ideal detector's lead on one failure (None when it does not warn in the window)."""
+
+    asset: str
+    failure: int
+    lead_h: float | None
+
+
+def ideal_leads(
+    items: list[Precursor], visible: float = LEAD_VISIBLE, min_precision: float = 0.8
+) -> list[IdealLead]:
+    """Per failure, the lead of the ideal detector at its best threshold for ``visible``:
+    what a model's lead on the same failure is measured against."""
+    routes = [trace(p) for p in items]
+    threshold = _best(routes, visible, THRESHOLDS, min_precision).threshold
     out = []
-    for v in visibilities:
-        rows = [bound(routes, c, v) for c in thresholds]
-        ok = [b for b in rows if b.precision >= min_precision] or rows
-        out.append(max(ok, key=lambda b: (np.nan_to_num(b.lead_p50_h), b.recall_precursor_6h)))
+    for route in routes:
+        p, w = route.precursor, route.window
+        at = first_warning(route, threshold, visible)
+        lead = None if at is None else p.hours - at
+        ok = lead is not None and w.min_lead_h <= lead <= w.horizon_h
+        out.append(IdealLead(p.asset, p.failure, lead if ok else None))
     return out

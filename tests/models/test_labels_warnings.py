@@ -129,3 +129,23 @@ def test_threshold_candidates_see_every_level_of_a_gated_calibrated_score() -> N
     cont = rng.normal(size=100_000)
     c = threshold_candidates(cont, most=60)
     assert len(c) == 60 and c.min() >= np.quantile(cont, 0.9)
+
+
+def test_judge_sets_each_lead_against_what_the_precursor_allowed() -> None:
+    day = 24 * H
+    failures = [np.array([10 * day, 20 * day, 30 * day], dtype=np.int64)]
+    precursor = [np.array([60.0, 30.0, 100.0])]  # hours each precursor ran before its failure
+    ideal = [np.array([40.0, 20.0, np.nan])]  # the ideal detector missed the third
+    starts = [
+        np.array([10 * day - 48 * H + 300, 20 * day - 25 * H, 30 * day - 10 * H], dtype=np.int64)
+    ]
+    o = judge(starts, failures, precursor, (0, 40 * day), ideal_h=ideal).as_dict()
+    # 48 h: the first failure's warning opened at the horizon's first 10-minute step or
+    # earlier; the third had a long precursor but a 10 h warning
+    assert o["recall_lead_48h_precursor_48h"] == 0.5
+    assert o["recall_lead_24h_precursor_24h"] == round(2 / 3, 4)
+    assert o["ideal_lead_p50_h"] == 30.0 and o["lead_p50_h"] == 25.0
+    assert o["lead_efficiency"] == round(25.0 / 30.0, 3)
+    # without an ideal detector there is nothing to compare with
+    plain = judge(starts, failures, precursor, (0, 40 * day)).as_dict()
+    assert plain["lead_efficiency"] is None and plain["ideal_lead_p50_h"] is None

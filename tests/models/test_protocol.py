@@ -66,6 +66,35 @@ def test_the_model_beats_every_baseline_on_unseen_time_and_assets(
     assert trained_on.isdisjoint(ev.rows[i].asset for i in ev.split_assets["test_assets"])
 
 
+def test_leads_are_measured_against_the_ideal_detector_on_the_same_failures(
+    fleet_dir: Path, trained: tuple[FleetModel, Evaluation]
+) -> None:
+    from simulators.lead_bound import ideal_leads, precursors
+
+    ds = load_dataset(fleet_dir)
+    assert ds.ideal_leads is not None
+    sim = Simulation(synthetic_fleet(24, seed=5), horizon_days=365)
+    expected = {(x.asset, x.failure): x.lead_h for x in ideal_leads(precursors(sim))}
+    stored = ds.ideal_leads.to_pylist()
+    assert {(r["asset"], r["ts"]): r["lead_h"] for r in stored} == expected
+    _, ev = trained
+    for split in ("validation", "test_time", "test_assets"):
+        row = ev.table[split]["model"]
+        which = ev.split_assets[split]
+        t0, t1 = ev.periods[split]
+        h = int(ev.fleet.horizon_h * 3600)
+        ideal = [
+            lead
+            for i in which
+            for f, lead in zip(ev.rows[i].history.failures, ev.ideal_h[i], strict=True)
+            if t0 + h <= f < t1 and np.isfinite(lead)
+        ]
+        assert ideal, split
+        assert row["ideal_lead_p50_h"] == round(float(np.median(ideal)), 1)
+        assert row["lead_efficiency"] == round(row["lead_p50_h"] / row["ideal_lead_p50_h"], 3)
+        assert 0 <= (row["recall_lead_24h_precursor_24h"] or 0) <= 1
+
+
 def test_the_sweep_measures_the_chosen_setting_as_the_protocol_did(
     trained: tuple[FleetModel, Evaluation],
 ) -> None:
