@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.store = open_store(settings)
         pager = Pager(settings, app.state.sessions)
-        app.state.notifier = Notifier(channels_from(settings), pager=pager.page)
+        app.state.notifier = Notifier(
+            channels_from(settings), pager=pager.page, requester=pager.tell_requester
+        )
         work = (
             background.loops(settings, app.state.sessions, app.state.store, app.state.notifier)
             if settings.background

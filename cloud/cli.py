@@ -105,7 +105,8 @@ def worker(
     store = open_store(settings)
 
     sessions = session_factory(engine)
-    notifier = Notifier(channels_from(settings), pager=Pager(settings, sessions).page)
+    pager = Pager(settings, sessions)
+    notifier = Notifier(channels_from(settings), pager=pager.page, requester=pager.tell_requester)
     work = background.loops(settings, sessions, store, notifier, checker, scorer)
     if not work:
         _fail("nothing to run (no checker, and no model registry)", 2)

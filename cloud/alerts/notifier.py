@@ -33,6 +33,13 @@ class Notifier:
     sent: set[tuple[str, str, frozenset[str]]] = field(default_factory=set)
     # Pages the person on duty for a work order (cloud/people/paging.py), when configured.
     pager: Callable[[int, int], Awaitable[object]] | None = None
+    # Tells a request's reporter that the work is done (cloud/people/paging.py).
+    requester: Callable[[int], Awaitable[object]] | None = None
+
+    async def tell_requester(self, order_id: int) -> None:
+        """Tell the reporter of a completed request (nothing when not configured)."""
+        if self.requester is not None:
+            await self.requester(order_id)
 
     async def page(self, order_id: int, level: int = 0) -> None:
         """Page whoever is on duty for the order, or at an escalation level its lead or

@@ -121,6 +121,45 @@ class Pager:
             used.append("mqtt")
         return used
 
+    def compose_done(self, session: Session, order_id: int, now: datetime) -> Page | None:
+        """The notice to a request's reporter that the work is done, asking for a rating;
+        None when the order is no request or its reporter cannot be reached by e-mail."""
+        order = session.get(WorkOrderRow, order_id)
+        if order is None or order.source != "request":
+            return None
+        user = session.scalar(
+            select(User).where(User.username == order.reported_by, User.active.is_(True))
+        )
+        if user is None or not user.email:
+            return None
+        zone = ZoneInfo(self.settings.site_timezone)
+        base = self.settings.public_url.rstrip("/")
+        language = user.language if (TEMPLATES / f"done_{user.language}.txt").exists() else "en"
+        open_url = f"{base}/app/orders/{order.id}"
+        body = self.env.get_template(f"done_{language}.txt").render(
+            order=order,
+            asset=session.get(Asset, order.asset_id),
+            completed_at=now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            open_url=open_url,
+        )
+        subject = f"Done: work order {order.id}: {order.title}"
+        return Page(
+            order.id, 0, user.username, user.email, "", "", subject, body, "", open_url, now
+        )
+
+    async def tell_requester(self, order_id: int) -> Page | None:
+        """E-mail a request's reporter that the work is done (failures are logged)."""
+        try:
+            with self.sessions() as session:
+                notice = self.compose_done(session, order_id, datetime.now(UTC))
+            if notice is not None and self.settings.alert_smtp_host:
+                await asyncio.to_thread(send_email, self.settings, notice)
+                log.info("told %s that work order %d is done", notice.username, order_id)
+            return notice
+        except Exception as exc:  # a notice that fails must not stop the caller's work
+            log.error("the done notice for work order %d failed: %s", order_id, exc)
+            return None
+
     async def page(self, order_id: int, level: int = 0) -> Page | None:
         """Page the person on duty for an order (or, escalated, its lead or supervisor) on
         each of their channels; failures are logged, never raised."""

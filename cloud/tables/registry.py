@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cloud.tables.base import Base, utcnow
+from cloud.tables.base import Base, UtcDateTime, utcnow
 
 
 class Gateway(Base):
@@ -30,10 +29,10 @@ class Gateway(Base):
     __tablename__ = "gateways"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     description: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     manifest_version: Mapped[int] = mapped_column(Integer, default=0)
-    manifest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    manifest_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     tokens: Mapped[list[GatewayToken]] = relationship(back_populates="gateway")
 
 
@@ -45,8 +44,8 @@ class GatewayToken(Base):
     gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     gateway: Mapped[Gateway] = relationship(back_populates="tokens")
 
 
@@ -60,7 +59,7 @@ class AssetClassRow(Base):
     default_team: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(500), default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Asset(Base):
@@ -89,7 +88,7 @@ class Asset(Base):
         String(64), nullable=True, unique=True, index=True
     )
     registered_by: Mapped[str] = mapped_column(String(16), default="manifest")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     signals: Mapped[list[Signal]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="Signal.name"
     )
@@ -116,8 +115,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class IngestedBatch(Base):
@@ -140,11 +139,11 @@ class IngestedBatch(Base):
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
     # The oldest reading's time: a batch older than the scorer's re-read window (a backlog)
     # makes the scorer read its gateway's assets' whole windows again.
-    oldest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    oldest_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # SHA-256 of the batch's contents: a batch id seen again with other contents is refused
     # (409), not taken for a resend (none for batches stored before digests were kept).
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class AlarmEventRow(Base):
@@ -160,11 +159,11 @@ class AlarmEventRow(Base):
     signal: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
-    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     threshold: Mapped[float] = mapped_column(Float)
     message: Mapped[str] = mapped_column(String(500))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class LifecycleRow(Base):
@@ -172,7 +171,7 @@ class LifecycleRow(Base):
 
     __tablename__ = "asset_lifecycle"
     asset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     asset_class: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     purchase_value: Mapped[float | None] = mapped_column(Float, nullable=True)

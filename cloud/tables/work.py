@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cloud.tables.base import Base
+from cloud.tables.base import Base, UtcDateTime
 
 
 class Team(Base):
@@ -47,8 +46,8 @@ class ShiftRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     technician: Mapped[str] = mapped_column(String(100), index=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WorkOrderRow(Base):
@@ -69,11 +68,11 @@ class WorkOrderRow(Base):
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     reported_by: Mapped[str] = mapped_column(String(100))
-    dispatch_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    acknowledge_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    on_site_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dispatch_by: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledge_by: Mapped[datetime] = mapped_column(UtcDateTime())
+    on_site_by: Mapped[datetime] = mapped_column(UtcDateTime())
     hold_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     problem: Mapped[str | None] = mapped_column(String(200), nullable=True)
     cause: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -85,7 +84,7 @@ class WorkOrderRow(Base):
     parts_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     # A preventive order's rule and due date (or counter reading): one order per due date.
     pm_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    pm_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pm_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     pm_counter: Mapped[float | None] = mapped_column(Float, nullable=True)
     steps: Mapped[list[WorkOrderStep]] = relationship(
         back_populates="order", order_by="WorkOrderStep.id", cascade="all, delete-orphan"
@@ -101,7 +100,7 @@ class WorkOrderStep(Base):
     __tablename__ = "work_order_steps"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     by: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(16))
     before: Mapped[str] = mapped_column(String(16))
@@ -118,7 +117,7 @@ class EscalationRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     notified: Mapped[str] = mapped_column(String(500))
 
 
@@ -130,9 +129,9 @@ class WarningRow(Base):
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
     failure_mode: Mapped[str] = mapped_column(String(64), default="")
     state: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     close_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
     dismissal: Mapped[str | None] = mapped_column(String(500), nullable=True)
     probability: Mapped[float] = mapped_column(Float)
@@ -157,8 +156,8 @@ class RiskStateRow(Base):
 
     __tablename__ = "risk_states"
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), primary_key=True)
-    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    data_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    data_until: Mapped[datetime] = mapped_column(UtcDateTime())
     probability: Mapped[float] = mapped_column(Float)
     health: Mapped[float] = mapped_column(Float)
     risk_band: Mapped[str] = mapped_column(String(16))
@@ -182,7 +181,7 @@ class PmRuleRow(Base):
     max_age_years: Mapped[float | None] = mapped_column(Float, nullable=True)
     criticality: Mapped[str] = mapped_column(String(40), default="")  # comma-separated; "": any
     title: Mapped[str] = mapped_column(String(200))
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class LeaseRow(Base):
@@ -191,4 +190,4 @@ class LeaseRow(Base):
     __tablename__ = "leases"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -23,6 +23,15 @@ from cloud.web import i18n
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 i18n.install(TEMPLATES.env)
+CLOCK_VERBS = {"dispatch": "Dispatch", "acknowledge": "Acknowledge", "on site": "Arrive"}
+
+
+def clock_verb(deadline: str) -> str:
+    """What the next service-level deadline asks for, in the page's language."""
+    return i18n.translate(CLOCK_VERBS[deadline])
+
+
+TEMPLATES.env.globals["clock_verb"] = clock_verb
 SESSION_COOKIE = "pw_session"
 PRESIGN_COOKIE = "pw_presign"  # double-submit CSRF token for the sign-in form
 
@@ -43,13 +52,14 @@ class Viewer:
 
     person: Person
     csrf: str
+    zone: str = "UTC"  # the site's time zone: every time on the screens is shown in it
 
     def local(self, t: datetime | None) -> str:
-        """A stored time in the viewer's time zone."""
+        """A stored time in the site's time zone."""
         if t is None:
             return "-"
         aware = t if t.tzinfo else t.replace(tzinfo=UTC)
-        return aware.astimezone(ZoneInfo(self.person.timezone)).strftime("%Y-%m-%d %H:%M")
+        return aware.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def current_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer:
@@ -59,7 +69,7 @@ def current_viewer(request: Request, session: SessionDep, settings: SettingsDep)
     if found is None:
         raise SignInNeeded
     user, csrf = found
-    return Viewer(person(session, user), csrf)
+    return Viewer(person(session, user), csrf, settings.site_timezone)
 
 
 ViewerWeb = Annotated[Viewer, Depends(current_viewer)]

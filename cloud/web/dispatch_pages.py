@@ -87,10 +87,10 @@ def add_shift(
     starts: Annotated[str, Form(max_length=16)],
     ends: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    """Put a technician on duty (times in the dispatcher's time zone)."""
+    """Put a technician on duty (times in the site's time zone)."""
     check_csrf(viewer, csrf)
     _overseer(viewer)
-    zone = ZoneInfo(viewer.person.timezone)
+    zone = ZoneInfo(viewer.zone)
     try:
         start = datetime.fromisoformat(starts).replace(tzinfo=zone)
         end = datetime.fromisoformat(ends).replace(tzinfo=zone)

@@ -48,8 +48,12 @@ def use(language: str) -> None:
     _current.set(language if language in LANGUAGES else "en")
 
 
-def _gettext(message: str) -> str:
+def translate(message: str) -> str:
+    """``message`` in the current language."""
     return translations(_current.get()).gettext(message)
+
+
+_gettext = translate
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:

@@ -18,8 +18,8 @@ from cloud.web.deps import Viewer, ViewerWeb, check_csrf, page
 from cloud.workorders import desk
 from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
-from cloud.workorders.announcements import order_group
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, UnknownCode, modes_for
+from cloud.workorders.step_notices import announce_step
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -177,8 +177,7 @@ def act(
         status = 409 if isinstance(exc, lc.IllegalTransition) else 422
         text = exc.detail if isinstance(exc, Invalid) else str(exc)
         return _order_page(request, viewer, session, orders.get(session, order_id), text, status)
-    if row.state in (lc.State.COMPLETED.value, lc.State.CANCELLED.value):
-        background.add_task(notifier.notify, order_group(row, row.steps[-1].at))
+    announce_step(row, notifier, background)
     return RedirectResponse(f"/app/orders/{order_id}", status_code=303)
 
 

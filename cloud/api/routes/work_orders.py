@@ -32,6 +32,7 @@ from cloud.workorders.announcements import order_group
 from cloud.workorders.codes import ACTIVITIES, MECHANISMS, MODES, modes_for
 from cloud.workorders.pm_rules import PmRule
 from cloud.workorders.preventive import set_plan, stored_plan
+from cloud.workorders.step_notices import announce_step
 from kernel.contract import Identifier
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"], responses=AUTHENTICATED)
@@ -123,8 +124,7 @@ def act(
         parts=body.parts,
         parts_cost=body.parts_cost,
     )
-    if row.state in (lc.State.COMPLETED.value, lc.State.CANCELLED.value):
-        background.add_task(notifier.notify, order_group(row, row.steps[-1].at))
+    announce_step(row, notifier, background)
     return row
 
 

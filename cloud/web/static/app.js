@@ -2,13 +2,18 @@
 (function () {
   "use strict";
 
+  // The page's language gives the words: "in {t}", "{t} late" and the units "h min s".
+  const words = document.body.dataset;
+  const units = (words.clockUnits || "h min s").split(" ");
+
   function fmt(ms) {
     const late = ms < 0;
     let s = Math.floor(Math.abs(ms) / 1000);
     const h = Math.floor(s / 3600); s -= h * 3600;
     const m = Math.floor(s / 60); s -= m * 60;
-    const t = (h ? h + " h " : "") + m + " min " + (h ? "" : s + " s");
-    return late ? t.trim() + " late" : "in " + t.trim();
+    const t = ((h ? h + " " + units[0] + " " : "") + m + " " + units[1] + " " +
+      (h ? "" : s + " " + units[2])).trim();
+    return (late ? words.clockLate || "{t} late" : words.clockIn || "in {t}").replace("{t}", t);
   }
 
   function tick() {

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
@@ -60,6 +61,9 @@ class Inbox:
                 raise AssertionError(f"{len(self.messages)} of {n} messages arrived")
             time.sleep(0.1)
         return self.messages[:n]
+
+
+SITE_ZONE = "Asia/Shanghai"  # every time on the screens is the site's
 
 
 @dataclass
@@ -133,6 +137,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         "PLANTWATCH_ALERT_SMTP_PORT": str(smtp_port),
         "PLANTWATCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PLANTWATCH_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "PLANTWATCH_SITE_TIMEZONE": SITE_ZONE,
     }
     try:
         with cloud_server(env, tmp_path, port=port) as server:
@@ -196,7 +201,17 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     # on site: the label of another asset is refused, the right one accepted
     sign_in(tom, site.url, "tom")
     tom.goto(f"{site.url}/app/orders")
-    expect(tom.locator(".clock").first).to_contain_text(re.compile(r"on site in \d+ min"))
+    expect(tom.locator(".clock").first).to_contain_text(re.compile(r"Arrive in \d+ min"))
+    with sqlite3.connect(site.db) as db:
+        (on_site_by,) = db.execute(
+            "SELECT on_site_by FROM work_orders WHERE id = ?", (order_id,)
+        ).fetchone()
+    due = datetime.fromisoformat(on_site_by).replace(tzinfo=UTC).astimezone(ZoneInfo(SITE_ZONE))
+    # as served, before the countdown takes over: the deadline in the site's time zone
+    served = tom.context.request.get(f"{site.url}/app/orders").text()
+    assert f"Arrive by {due:%Y-%m-%d %H:%M}" in served, served
+    expect(tom.locator("footer")).to_have_text(f"Times in {SITE_ZONE}")
+    tom.goto(f"{site.url}/app/orders")
     shot(tom, "technician-orders-phone")
     tom.goto(f"{site.url}/app/orders/{order_id}")
     photo = tom.get_by_role("img", name=re.compile("Photo by rita"))
@@ -219,10 +234,16 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     expect(tom.get_by_test_id("state")).to_have_text("completed")
     expect(tom.get_by_test_id("labour")).to_have_text("1.5")
 
-    # the requester sees it done and rates it
+    # the requester hears by e-mail that it is done, sees it in her requests, and rates it
+    done = site.inbox.wait(2)[1]
+    assert done["To"] == "rita@example.test" and f"work order {order_id}" in done["Subject"]
+    text = done.get_content()
+    assert "Rate the repair" in text
+    link = re.search(r"http://127\.0\.0\.1:\d+/app/orders/\d+", text)
+    assert link is not None and link.group(0).endswith(f"/orders/{order_id}"), text
     rita.goto(f"{site.url}/app/requests")
     expect(rita.get_by_role("status")).to_contain_text("please rate it")
-    rita.goto(f"{site.url}/app/orders/{order_id}")
+    rita.goto(link.group(0))
     rita.get_by_label("4").check()
     rita.get_by_role("button", name="Send rating").click()
     expect(rita.get_by_test_id("state")).to_have_text("closed")
@@ -293,10 +314,13 @@ def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
     # the roster is the dispatcher's to edit
     dina.goto(f"{site.url}/app/roster")
     dina.get_by_label("Technician").select_option("lena")
-    dina.get_by_label("From (UTC)").fill("2030-01-01T08:00")
+    dina.get_by_label(f"From ({SITE_ZONE})").fill("2030-01-01T08:00")
     dina.get_by_label("Until").fill("2030-01-01T16:00")
     dina.get_by_role("button", name="Add to the roster").click()
     expect(dina.locator("tr", has_text="2030-01-01 08:00")).to_contain_text("lena")
+    with sqlite3.connect(site.db) as db:  # entered and shown in the site's zone, kept in UTC
+        (starts,) = db.execute("SELECT starts_at FROM shifts WHERE technician = 'lena'").fetchone()
+    assert datetime.fromisoformat(starts).hour == 0  # 08:00 in Shanghai
     dina.get_by_role("button", name="Remove lena's shift").click()
     expect(dina.locator("tr", has_text="2030-01-01 08:00")).to_have_count(0)
     assert rob.goto(f"{site.url}/app/roster").status == 403  # type: ignore[union-attr]
