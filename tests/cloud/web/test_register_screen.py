@@ -50,7 +50,7 @@ def test_the_admin_imports_a_register_and_edits_an_entry(
     expect(report.get_by_role("status")).to_contain_text("Refused rows 2")
     expect(report.locator("tr[data-row='6']")).to_contain_text("install_date")
     expect(report.locator("tr[data-row='11']")).to_contain_text("unknown asset class")
-    shot(ada, "register-import-desktop")
+    shot(ada, "register-import")
     # the same sheet again changes nothing
     ada.get_by_label("Sheet (CSV or XLSX, one header row)").set_input_files(str(sheet))
     ada.get_by_role("button", name="Import").click()
@@ -83,4 +83,4 @@ def test_the_admin_imports_a_register_and_edits_an_entry(
     sign_in(phone, site.url, "ada")
     phone.goto(f"{site.url}/app/admin/assets?q={first}")
     expect(phone.locator(f"tr[data-asset='{first}']")).to_be_visible()
-    shot(phone, "register-phone")
+    shot(phone, "register")

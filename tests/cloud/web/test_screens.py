@@ -165,9 +165,14 @@ def sign_in(page: Page, url: str, user: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    """A screenshot for the documentation."""
+    """Screenshots for the documentation: the page on a phone and on a desktop."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    before = page.viewport_size
+    for form, size in (("phone", PHONE["viewport"]), ("desktop", DESKTOP["viewport"])):
+        page.set_viewport_size(size)  # type: ignore[arg-type]
+        page.screenshot(path=str(SCREENS / f"{name}-{form}.png"), full_page=True)
+    if before is not None:
+        page.set_viewport_size(before)
 
 
 def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_path: Path) -> None:
@@ -179,7 +184,7 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     picture = tmp_path / "leak.png"
     segno.make("a picture of the leak").save(str(picture), kind="png", scale=8)
     rita.get_by_label("Photo (optional)").set_input_files(str(picture))
-    shot(rita, "report-phone")
+    shot(rita, "report")
     rita.get_by_role("button", name="Send report").click()
     expect(rita.get_by_test_id("state")).to_have_text("dispatched")  # routed to tom on duty
     order_id = int(rita.url.rsplit("/", 1)[-1])
@@ -212,7 +217,7 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     assert f"Arrive by {due:%Y-%m-%d %H:%M}" in served, served
     expect(tom.locator("footer")).to_have_text(f"Times in {SITE_ZONE}")
     tom.goto(f"{site.url}/app/orders")
-    shot(tom, "technician-orders-phone")
+    shot(tom, "technician-orders")
     tom.goto(f"{site.url}/app/orders/{order_id}")
     photo = tom.get_by_role("img", name=re.compile("Photo by rita"))
     expect(photo).to_be_visible()
@@ -225,7 +230,7 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     expect(tom.get_by_test_id("state")).to_have_text("on site")
     tom.get_by_role("button", name="Start work").click()
     expect(tom.get_by_test_id("state")).to_have_text("in progress")
-    shot(tom, "technician-order-phone")
+    shot(tom, "technician-order")
     tom.get_by_label("Verdict on the prediction").select_option("not_predictive")
     tom.get_by_label("Labour hours").fill("1.5")
     tom.get_by_label("Parts used").fill("mechanical seal 35 mm")
@@ -251,7 +256,7 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
     sign_in(sam, site.url, "sam")
     sam.goto(f"{site.url}/app/kpis")
     expect(sam.get_by_test_id("bad-mech")).to_have_text("0.0 % of 1")
-    shot(sam, "supervisor-teams-desktop")
+    shot(sam, "supervisor-teams")
     with sqlite3.connect(site.db) as db:
         steps = [
             r[0]
@@ -286,7 +291,7 @@ def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
     dina.goto(f"{site.url}/app/board")
     cell = dina.get_by_test_id(f"state-{order_id}")
     expect(cell).to_have_text("dispatched")
-    shot(dina, "dispatcher-board-desktop")
+    shot(dina, "dispatcher-board")
     # the technician acknowledges on his phone; the board shows it without a reload
     tom = browser.new_context(**PHONE).new_page()
     sign_in(tom, site.url, "tom")
@@ -386,7 +391,7 @@ def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
 def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Browser) -> None:
     page = browser.new_context(**PHONE).new_page()
     page.goto(f"{site.url}/app/sign-in")
-    shot(page, "sign-in-phone")
+    shot(page, "sign-in")
     for _ in range(5):
         page.get_by_label("User name").fill("tom")
         page.get_by_label("Password").fill("wrong-password-123")
@@ -408,7 +413,7 @@ def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Br
     wei.get_by_label("故障描述").fill("冷却塔风机异响")
     wei.get_by_role("button", name="提交报修").click()
     expect(wei.get_by_test_id("state")).to_have_text("已派单")
-    shot(wei, "order-phone-zh")
+    shot(wei, "order-zh")
     # a forgotten password: a single-use link by e-mail, the old password gone
     rob = browser.new_context(**PHONE).new_page()
     rob.goto(f"{site.url}/app/sign-in")
@@ -451,7 +456,7 @@ def test_sign_in_is_rate_limited_and_cookies_are_guarded(site: Site, browser: Br
     ada.get_by_label("New password (at least 10 characters; empty: unchanged)").fill(PASSWORD)
     ada.get_by_role("button", name="Save").click()
     expect(ada.locator("tr[data-user=nina]")).to_contain_text("technician")
-    shot(ada, "admin-people-desktop")
+    shot(ada, "admin-people")
     nina = browser.new_context(**PHONE).new_page()
     sign_in(nina, site.url, "nina")
     assert nina.goto(f"{site.url}/app/admin/users").status == 403  # type: ignore[union-attr]
