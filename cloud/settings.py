@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,6 +110,11 @@ class Settings(BaseSettings):
     alert_mqtt_username: str = Field(default="", description="Alert broker login")
     alert_mqtt_password: str = Field(default="", description="Alert broker password")
     alert_mqtt_tls: bool = Field(default=False, description="TLS to the alert broker")
+    alert_apprise_urls: str = Field(
+        default="",
+        description="Apprise URLs (Teams, Slack, ntfy, SMS gateways...), separated by spaces; "
+        "needs the apprise extra",
+    )
     alert_mqtt_ca_file: str | None = Field(default=None, description="CA of the alert broker")
     public_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -161,6 +168,12 @@ class Settings(BaseSettings):
         index, count = self.partition
         if index >= count:
             raise ValueError(f"scoring_partition {self.scoring_partition}: index must be < count")
+        try:
+            ZoneInfo(self.site_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"site_timezone {self.site_timezone!r} is no IANA time zone") from exc
+        if self.alert_apprise_urls.strip() and importlib.util.find_spec("apprise") is None:
+            raise ValueError("alert_apprise_urls needs the apprise extra: pip install apprise")
         return self
 
 

@@ -13,7 +13,7 @@ from typing import Protocol
 import httpx
 import paho.mqtt.publish as mqtt_publish
 
-from cloud.alerts.message import Group, alertmanager_payload, subject
+from cloud.alerts.message import Group, alertmanager_payload, plain_text, subject
 
 log = logging.getLogger("plantwatch.cloud.alerts")
 
@@ -59,13 +59,7 @@ class Email:
         msg["Subject"] = subject(group)
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
-        lines = []
-        for a in group.alerts:
-            lines.append(f"{a.status.upper()}: {a.annotations.get('summary', '')}")
-            lines += [f"  {k}: {v}" for k, v in sorted(a.labels.items())]
-            if a.annotations.get("description"):
-                lines.append(f"  {a.annotations['description']}")
-        msg.set_content("\n".join(lines) + "\n")
+        msg.set_content(plain_text(group))
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
             smtp.send_message(msg)
 
@@ -95,4 +89,28 @@ class MqttTopic:
 
     async def send(self, group: Group) -> None:
         """Deliver in a worker thread (paho's helper blocks)."""
+        await asyncio.to_thread(self._send, group)
+
+
+@dataclass
+class AppriseUrls:
+    """The long tail of services (Teams, Slack, ntfy, SMS gateways, ...) through Apprise,
+    one URL per service (the optional ``apprise`` extra)."""
+
+    name: str
+    urls: list[str]
+
+    def _send(self, group: Group) -> None:
+        import apprise
+
+        sender = apprise.Apprise()
+        for url in self.urls:
+            if not sender.add(url):
+                # the URL may hold a secret: name only its scheme
+                raise ValueError(f"Apprise cannot use a {url.split(':', 1)[0]}:// URL")
+        if not sender.notify(title=subject(group), body=plain_text(group)):
+            raise RuntimeError("Apprise could not deliver to every URL")
+
+    async def send(self, group: Group) -> None:
+        """Deliver in a worker thread (Apprise blocks)."""
         await asyncio.to_thread(self._send, group)

@@ -94,3 +94,14 @@ def subject(group: Group) -> str:
     first = group.alerts[0] if group.alerts else None
     summary = first.annotations.get("summary", "") if first else ""
     return f"[{group.status.upper()}] {summary}".strip()
+
+
+def plain_text(group: Group) -> str:
+    """The group as plain text: each alert's status, summary, labels and description."""
+    lines = []
+    for a in group.alerts:
+        lines.append(f"{a.status.upper()}: {a.annotations.get('summary', '')}")
+        lines += [f"  {k}: {v}" for k, v in sorted(a.labels.items())]
+        if a.annotations.get("description"):
+            lines.append(f"  {a.annotations['description']}")
+    return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloud.alerts.channels import Channel, Email, MqttTopic, Webhook
+from cloud.alerts.channels import AppriseUrls, Channel, Email, MqttTopic, Webhook
 from cloud.settings import Settings
 
 
@@ -31,4 +31,6 @@ def channels_from(settings: Settings) -> list[Channel]:
                 settings.alert_mqtt_topic,
             )
         )
+    if settings.alert_apprise_urls.split():
+        out.append(AppriseUrls("apprise", settings.alert_apprise_urls.split()))
     return out

@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from aiosmtpd.controller import Controller
 
-from cloud.alerts.channels import Email, MqttTopic, Webhook
+from cloud.alerts.channels import AppriseUrls, Email, MqttTopic, Webhook
 from cloud.alerts.message import Alert, Group
 from cloud.alerts.notifier import Notifier
 from tests.servers import free_port, mosquitto
@@ -141,3 +141,31 @@ async def test_every_channel_delivers_and_a_dead_one_blocks_none(
     assert len(inbox.messages) == 2
     assert b"Subject: [FIRING] Work order 17 (AHU warm) not acknowledged" in inbox.messages[0]
     assert [json.loads(p)["status"] for p in got] == ["firing", "resolved"]
+
+
+async def test_apprise_reaches_a_service_by_its_url(webhook: str) -> None:
+    # Apprise's json:// service posts the message to an HTTP endpoint: here a real receiver
+    url = webhook.replace("http://", "json://")
+    notifier = Notifier(
+        [AppriseUrls("apprise", [url]), AppriseUrls("bad", ["nosuchservice://x"])],
+        attempts=1,
+    )
+    out = {d.channel: d for d in await notifier.notify(group())}
+    assert out["apprise"].ok and not out["bad"].ok
+    assert "nosuchservice://" in out["bad"].error and "x" not in out["bad"].error.split("://")[1]
+    (body,) = Receiver.bodies
+    assert body["title"] == "[FIRING] Work order 17 (AHU warm) not acknowledged in 5 min"
+    assert "work_order: 17" in body["message"]
+
+
+def test_apprise_and_the_site_zone_are_checked_with_the_settings() -> None:
+    from pydantic import ValidationError
+
+    from cloud.alerts.setup import channels_from
+    from cloud.settings import Settings
+
+    s = Settings(alert_apprise_urls="ntfy://127.0.0.1/plant json://127.0.0.1:9/x")
+    (chan,) = channels_from(s)
+    assert isinstance(chan, AppriseUrls) and len(chan.urls) == 2
+    with pytest.raises(ValidationError, match="no IANA time zone"):
+        Settings(site_timezone="Mars/Olympus")
