@@ -52,6 +52,9 @@ def user_put(
     password_stdin: bool = typer.Option(False, "--password-stdin"),
     page_webhook: str = typer.Option("", "--page-webhook", help="Alertmanager-format URL"),
     page_topic: str = typer.Option("", "--page-topic", help="MQTT topic for their pages"),
+    page_apprise: str | None = typer.Option(
+        None, "--page-apprise", help="Apprise URL for their pages ('' removes it)"
+    ),
 ) -> None:
     """Create a user or change one (teams and roles replaced)."""
     _, session = _session()
@@ -71,6 +74,7 @@ def user_put(
                 password=_password(password_file, password_stdin),
                 page_webhook=page_webhook,
                 page_topic=page_topic,
+                page_apprise=page_apprise,
             )
         except (Invalid, ValueError) as exc:
             _fail(getattr(exc, "detail", str(exc)))

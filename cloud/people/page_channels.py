@@ -37,6 +37,7 @@ class Page:
     ack_url: str
     open_url: str
     at: datetime
+    apprise: str = ""  # the person's own Apprise URL
 
     def as_group(self) -> Group:
         """The page as an Alertmanager group (for webhooks and MQTT)."""
@@ -86,6 +87,18 @@ def post_webhook(page: Page) -> None:
     httpx.post(
         page.webhook, json=alertmanager_payload(page.as_group()), timeout=10
     ).raise_for_status()
+
+
+def send_apprise(page: Page) -> None:
+    """The page to the person's Apprise URL (blocking; a failed delivery raises)."""
+    import apprise
+
+    sender = apprise.Apprise()
+    if not sender.add(page.apprise):
+        raise ValueError(f"Apprise cannot use a {page.apprise.split(':', 1)[0]}:// URL")
+    text = f"{page.body}\n{page.open_url}\n"
+    if not sender.notify(title=page.subject, body=text):
+        raise RuntimeError("Apprise could not deliver the page")
 
 
 def publish_mqtt(settings: Settings, page: Page) -> None:

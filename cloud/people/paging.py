@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cloud.people.page_channels import Page, post_webhook, publish_mqtt, send_email
+from cloud.people.page_channels import (
+    Page,
+    post_webhook,
+    publish_mqtt,
+    send_apprise,
+    send_email,
+)
 from cloud.people.sessions import issue_link
 from cloud.settings import Settings
 from cloud.tables import Asset, Team, User, WarningRow, WorkOrderRow
@@ -36,7 +43,9 @@ def _recipient(session: Session, order: WorkOrderRow, level: int) -> User | None
     for name in names:
         if name:
             user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
-            if user is not None and (user.email or user.page_webhook or user.page_topic):
+            if user is not None and (
+                user.email or user.page_webhook or user.page_topic or user.page_apprise
+            ):
                 return user
     return None
 
@@ -105,20 +114,29 @@ class Pager:
             f"{base}/app/l/{secret}",
             f"{base}/app/orders/{order.id}",
             now,
+            user.page_apprise,
         )
 
     def _deliver(self, page: Page) -> list[str]:
-        """Every channel the person has and the service is configured for; the ones used."""
-        s, used = self.settings, []
+        """Every channel the person has and the service is configured for, each on its own
+        (one that fails is logged and holds up none of the others); the ones that worked."""
+        s = self.settings
+        sends: dict[str, Callable[[], None]] = {}
         if page.email and s.alert_smtp_host:
-            send_email(s, page)
-            used.append("email")
+            sends["email"] = lambda: send_email(s, page)
         if page.webhook:
-            post_webhook(page)
-            used.append("webhook")
+            sends["webhook"] = lambda: post_webhook(page)
         if page.topic and s.alert_mqtt_host:
-            publish_mqtt(s, page)
-            used.append("mqtt")
+            sends["mqtt"] = lambda: publish_mqtt(s, page)
+        if page.apprise:
+            sends["apprise"] = lambda: send_apprise(page)
+        used = []
+        for name, send in sends.items():
+            try:
+                send()
+                used.append(name)
+            except Exception as exc:  # any channel's failure: the others still go
+                log.error("page to %s by %s failed: %s", page.username, name, exc)
         return used
 
     def compose_done(self, session: Session, order_id: int, now: datetime) -> Page | None:

@@ -105,6 +105,7 @@ def put_user(
     password: str | None = None,
     page_webhook: str = "",
     page_topic: str = "",
+    page_apprise: str | None = None,
 ) -> User:
     """Create a user or change one (teams replaced); a password, when given, is hashed."""
     _check_profile(language, timezone)
@@ -122,6 +123,10 @@ def put_user(
     if page_webhook and not page_webhook.startswith(("http://", "https://")):
         raise Invalid("a page webhook is an http(s) URL", "bad_webhook")
     user.page_webhook, user.page_topic = page_webhook, page_topic
+    if page_apprise is not None:  # None: unchanged (forms never show the URL back)
+        if page_apprise and "://" not in page_apprise:
+            raise Invalid("an Apprise URL looks like ntfy://host/topic", "bad_apprise")
+        user.page_apprise = page_apprise
     if password is not None:
         check_password(password)
         user.password_hash = HASHER.hash(password)

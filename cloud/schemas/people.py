@@ -26,6 +26,11 @@ class UserPut(BaseModel):
     password: str | None = Field(default=None, min_length=10, max_length=200)
     page_webhook: Plain = Field(default="", max_length=500, description="Alertmanager-format URL")
     page_topic: Plain = Field(default="", max_length=200, description="MQTT topic for pages")
+    page_apprise: Plain | None = Field(
+        default=None,
+        max_length=500,
+        description="Apprise URL for pages (ntfy, Teams, SMS...); absent: unchanged, '': none",
+    )
 
 
 class UserPublic(BaseModel):
@@ -42,4 +47,5 @@ class UserPublic(BaseModel):
     sites: list[str]
     page_webhook: str
     page_topic: str
+    page_apprise_set: bool  # the URL itself may hold a token and is never shown
     can_sign_in: bool

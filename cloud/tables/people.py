@@ -35,6 +35,9 @@ class User(Base):
     # a chat bridge, an SMS gateway) and an MQTT topic on the alert broker.
     page_webhook: Mapped[str] = mapped_column(String(500), default="")
     page_topic: Mapped[str] = mapped_column(String(200), default="")
+    # Any service Apprise knows (ntfy, Teams, Slack, an SMS gateway) by its URL: it may hold
+    # a token, so the API says only whether it is set.
+    page_apprise: Mapped[str] = mapped_column(String(500), default="")
     password_hash: Mapped[str | None] = mapped_column(String(500), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -66,6 +66,7 @@ async def put(request: Request, viewer: ViewerWeb, session: SessionDep, csrf: Te
             "password",
             "page_webhook",
             "page_topic",
+            "page_apprise",
         )
     }
     try:
@@ -84,6 +85,7 @@ async def put(request: Request, viewer: ViewerWeb, session: SessionDep, csrf: Te
             password=field["password"] or None,
             page_webhook=field["page_webhook"],
             page_topic=field["page_topic"],
+            page_apprise=field["page_apprise"] or None,
         )
     except (Invalid, ValueError) as exc:
         session.rollback()

@@ -33,6 +33,7 @@ def public(session: Session, user: User) -> UserPublic:
         sites=sorted(p.sites),
         page_webhook=user.page_webhook,
         page_topic=user.page_topic,
+        page_apprise_set=bool(user.page_apprise),
         can_sign_in=bool(user.password_hash) and user.active,
     )
 

@@ -107,8 +107,12 @@ def _password_file(user: str, password: str) -> Path:
 
 
 @pytest.mark.integration
-async def test_a_page_reaches_the_persons_webhook_and_mqtt_topic(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Their own Alertmanager-format webhook, and their topic on a broker that wants a login."""
+async def test_a_page_reaches_the_persons_webhook_mqtt_topic_and_apprise(
+    db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Their own Alertmanager-format webhook, their topic on a broker that wants a login, and
+    their Apprise URL (Apprise's json:// service, to a real receiver); a channel that fails
+    holds up none of the others."""
     import asyncio
     import json
     import shutil
@@ -135,6 +139,7 @@ async def test_a_page_reaches_the_persons_webhook_and_mqtt_topic(db, tmp_path: P
                 teams=["mech"],
                 page_webhook=url,
                 page_topic="pages/tom",
+                page_apprise=url.replace("http://", "json://"),
             )
         got: list[bytes] = []
         sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
@@ -172,11 +177,15 @@ async def test_a_page_reaches_the_persons_webhook_and_mqtt_topic(db, tmp_path: P
             ),
             factory,
         )
-        assert await wrong.page(1) is None  # refused by the broker: logged, not raised
+        # refused by the broker: logged, not raised, and the other channels still went
+        assert await wrong.page(1) is not None
     shutil.rmtree(folder)
     assert page is not None and page.email == ""
-    assert len(Receiver.bodies) == 2  # the second pager reached the webhook before MQTT refused
-    alert = Receiver.bodies[0]["alerts"][0]
+    hooks = [b for b in Receiver.bodies if "alerts" in b]
+    by_apprise = [b for b in Receiver.bodies if "title" in b]
+    assert len(hooks) == 2 and len(by_apprise) == 2  # both pagers, MQTT refused or not
+    assert by_apprise[0]["title"] == page.subject and page.open_url in by_apprise[0]["message"]
+    alert = hooks[0]["alerts"][0]
     assert alert["labels"]["recipient"] == "tom" and alert["labels"]["work_order"] == "1"
     assert alert["annotations"]["acknowledge_url"] == page.ack_url
     (message,) = got
