@@ -1,4 +1,5 @@
-"""The periodic work beside the API: escalation and preventive-maintenance checks, scoring.
+"""The periodic work beside the API: escalation and preventive-maintenance checks, scoring,
+and (when scheduled) retraining.
 
 In one process with the API by default (`PLANTWATCH_BACKGROUND=true`); at scale the API
 workers leave it to `plantwatch cloud worker` processes: one runs the checker, each scores
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloud import retraining
 from cloud.alerts.notifier import Notifier
 from cloud.leases import Lease
 from cloud.register.lifecycle import policy_from
@@ -59,6 +61,10 @@ def loops(
         )
         every_s = settings.scoring_interval_s
         out.append(lambda stop: scoring.run(scorer, every_s, notifier, stop))
+    if check and settings.model_registry is not None and settings.retrain_every_days > 0:
+        reg, days = Path(settings.model_registry), settings.retrain_every_days
+        history, lease = settings.retrain_history_days, Lease("retrain", 6 * 3600)
+        out.append(lambda stop: retraining.run(sessions, store, reg, days, history, stop, lease))
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -124,6 +125,32 @@ def worker(
     finally:
         store.close()
         engine.dispose()
+
+
+@app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder to write the Parquet files into"),
+    since: datetime = typer.Option(..., "--since", help="UTC start, e.g. 2026-01-01"),
+    until: datetime | None = typer.Option(None, "--until", help="UTC end (default now)"),
+) -> None:
+    """Write the stored telemetry and what happened (failures from corrective orders,
+    maintenance, technicians' verdicts, dismissals) in the format the models train on."""
+    from cloud.history_export import export_history
+    from cloud.storage.factory import open_store
+
+    settings, session = _session()
+    store = open_store(settings)
+    start = since if since.tzinfo else since.replace(tzinfo=UTC)
+    end = (until if until.tzinfo else until.replace(tzinfo=UTC)) if until else datetime.now(UTC)
+    try:
+        with session:
+            done = export_history(session, store, out, start, end)
+    finally:
+        store.close()
+    events = ", ".join(f"{k} {n}" for k, n in sorted(done.events.items())) or "no events"
+    console.print(
+        f"{done.readings:,} readings of {done.assets} assets and {events} written to {out}"
+    )
 
 
 TOKEN_FILE = typer.Option(

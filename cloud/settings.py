@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         default=None, description="Model registry folder; unset: no scoring in this process"
     )
     scoring_interval_s: float = Field(default=60.0, gt=0, description="How often assets are scored")
+    retrain_every_days: float = Field(
+        default=0.0, ge=0, description="Retrain on the stored history this often (0: never)"
+    )
+    retrain_history_days: float = Field(
+        default=365.0, gt=0, description="Days of history a retraining round exports"
+    )
     scoring_partition: str = Field(
         default="0/1",
         pattern=r"^\d+/[1-9]\d*$",

@@ -92,7 +92,8 @@ def train(
     import time
 
     from models.evaluate import Protocol
-    from models.registry import data_hash, save
+    from models.registry import save
+    from models.retrain import training_meta
     from models.train import train as fit
 
     ds = _dataset(data)
@@ -101,23 +102,7 @@ def train(
     bar, step = _progress(2 * n + 8)
     with bar:
         fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step)
-    first, last = ds.span()
-    version = save(
-        registry,
-        fleet,
-        {
-            "data": str(data),
-            "data_hash": data_hash(data),
-            "training_window": [first, last],
-            "assets": n,
-            "metrics": ev.table,
-            "ttf_interval": ev.ttf_table,
-            "thresholds": ev.thresholds,
-            "data_findings": [str(f) for f in ev.findings],
-            "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
-            "metrics_by_class": ev.class_table,
-        },
-    )
+    version = save(registry, fleet, training_meta(data, ds, fleet, ev))
     report.findings(console, ev)
     report.tables(console, ev)
     for cls, m in sorted(fleet.classes.items()):
@@ -127,6 +112,53 @@ def train(
         f"warning threshold {fleet.threshold:.3f}, "
         f"{_gate(fleet.ttf_gate())}"
     )
+
+
+@app.command()
+def retrain(
+    data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
+    registry: Path = typer.Option(Path("var/models"), help="Model registry directory"),
+    horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
+    as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON"),
+) -> None:
+    """Train a challenger, measure it and the model in service on the same splits, and put
+    it in service only when it is better (both are kept in the registry with the reason)."""
+    from models.evaluate import Protocol
+    from models.retrain import retrain as run_round
+
+    ds = _dataset(data)
+    bar, step = _progress(3 * len(ds.assets) + 8)
+    with bar:
+        version, decision = run_round(
+            ds, data, registry, Protocol(horizon_h=horizon_h), progress=step
+        )
+    if as_json:
+        body = {"version": version, "promoted": decision.promote, "reason": decision.reason}
+        print(
+            json.dumps(body | {"challenger": decision.challenger, "incumbent": decision.incumbent})
+        )
+        return
+    table = Table("split", "model", "recall (p ≥ 6 h)", "precision", "FA/asset-month", "lead p50 h")
+    for split, row in decision.challenger.items():
+        for who, figures in (("challenger", row), ("in service", decision.incumbent.get(split))):
+            if figures is None:
+                continue
+            table.add_row(
+                split,
+                who,
+                *(
+                    str(figures[k])
+                    for k in (
+                        "recall_precursor_6h",
+                        "precision",
+                        "false_alarms_per_asset_month",
+                        "lead_p50_h",
+                    )
+                ),
+            )
+    console.print(table)
+    verb = "put in service" if decision.promote else "stored, not in service"
+    console.print(f"challenger {version} {verb}: {escape(decision.reason)}")
 
 
 def _gate(hours: float | None) -> str:

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 
 TELEMETRY_COLUMNS = ("asset", "signal", "ts", "value")
 EVENT_COLUMNS = ("asset", "kind", "mode", "ts")
-EVENT_KINDS = {"failure", "maintenance", "precursor_onset", "sensor_fault"}
+# verdict (what a technician found on a predicted order) and dismissal are kept for the record
+EVENT_KINDS = {"failure", "maintenance", "precursor_onset", "sensor_fault", "verdict", "dismissal"}
 
 
 class DataError(ValueError):

@@ -126,7 +126,7 @@ def outcome(
         if asset_class is None or ev.rows[i].asset_class == asset_class
     ]
     starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
-    return _judge(ev, starts, which, split)
+    return judge_starts(ev, starts, which, split)
 
 
 # The targets are precision >= 0.8 and <= 0.1 false alarms per asset-month; validation asks
@@ -217,10 +217,11 @@ def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     for p in picks:
         j, t = pool[p]
         starts[j].append(int(t))
-    return _judge(ev, [np.sort(np.array(s, dtype=np.int64)) for s in starts], which, split)
+    return judge_starts(ev, [np.sort(np.array(s, dtype=np.int64)) for s in starts], which, split)
 
 
-def _judge(ev: Evaluation, starts: list[I64], which: list[int], split: str) -> Outcome:
+def judge_starts(ev: Evaluation, starts: list[I64], which: list[int], split: str) -> Outcome:
+    """Warning starts of the split's assets ``which`` against their failures."""
     return judge(
         starts,
         [ev.rows[i].history.failures for i in which],

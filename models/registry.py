@@ -4,6 +4,8 @@ registry/
   20261123T061500-3fa2c1d0/
     model.joblib     the fitted FleetModel
     meta.json        features per class, training window, data hash, metrics, settings
+  IN_SERVICE         the version that scores (absent: the newest); a challenger that lost
+                     is stored beside it, with the reason, but does not replace it
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def data_hash(root: Path) -> str:
     return h.hexdigest()
 
 
-def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
-    """Store a new version; returns its name. Written aside, then renamed into place."""
+def save(registry: Path, fleet: FleetModel, meta: dict[str, Any], in_service: bool = True) -> str:
+    """Store a new version (in service unless told otherwise); returns its name. Written
+    aside, then renamed into place."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     version = f"{stamp}-{hashlib.sha256(repr(meta).encode()).hexdigest()[:8]}"
     registry.mkdir(parents=True, exist_ok=True)
@@ -60,7 +63,31 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any]) -> str:
     }
     (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str))
     os.replace(tmp, registry / version)
+    if in_service:
+        put_in_service(registry, version)
     return version
+
+
+IN_SERVICE = "IN_SERVICE"
+
+
+def put_in_service(registry: Path, version: str) -> None:
+    """Make ``version`` the one that scores (atomically: the scorer may be reading)."""
+    tmp = registry / f".{IN_SERVICE}.tmp"
+    tmp.write_text(version + "\n")
+    os.replace(tmp, registry / IN_SERVICE)
+
+
+def in_service(registry: Path) -> str | None:
+    """The version that scores: the one named in service when it can be scored, else the
+    newest; None without any."""
+    names = versions(registry)
+    marker = registry / IN_SERVICE
+    if marker.is_file():
+        named = marker.read_text().strip()
+        if named in names:
+            return named
+    return names[-1] if names else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -104,7 +131,7 @@ def load(registry: Path, version: str | None = None) -> tuple[FleetModel, dict[s
         old = len(formats)
         note = f" ({old} from an earlier plantwatch: train a new one)" if old else ""
         raise FileNotFoundError(f"{registry}: no model versions{note}")
-    name = version or names[-1]
+    name = version or in_service(registry) or names[-1]
     if name not in names:
         raise FileNotFoundError(f"{registry}: no version {name}; have {', '.join(names)}")
     fleet = joblib.load(registry / name / "model.joblib")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from models.asset_frames import build_frames
+from models.asset_frames import AssetFrame, build_frames
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
 from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
@@ -39,9 +39,11 @@ def train(
     protocol: Protocol = Protocol(),
     win: Windows = Windows(),
     progress: Progress | None = None,
+    frames: list[AssetFrame] | None = None,
 ) -> tuple[FleetModel, Evaluation]:
-    """The protocol's figures and thresholds, and a model refitted on every asset and day."""
-    frames = build_frames(ds, win.step_s)
+    """The protocol's figures and thresholds, and a model refitted on every asset and day
+    (``frames``: the dataset's frames when the caller built them already)."""
+    frames = build_frames(ds, win.step_s) if frames is None else frames
     ev = run_protocol(ds, protocol, win, progress, frames)
     norms = fit_normalisers(ds, frames)
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)

@@ -110,12 +110,12 @@ class Scorer:
     _backlog: Backlog = field(default_factory=Backlog, repr=False)
 
     def model(self) -> tuple[str, FleetModel] | None:
-        """The newest registered model (reloaded when a newer version appears)."""
-        names = registry.versions(self.registry_dir)
-        if not names:
+        """The registered model in service (reloaded when another is put in service)."""
+        name = registry.in_service(self.registry_dir)
+        if name is None:
             return None
-        if self._model is None or self._model[0] != names[-1]:
-            fleet, meta = registry.load(self.registry_dir, names[-1])
+        if self._model is None or self._model[0] != name:
+            fleet, meta = registry.load(self.registry_dir, name)
             self._model = (str(meta["version"]), fleet)
             log.info("scoring with model %s", meta["version"])
         return self._model

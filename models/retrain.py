@@ -1,0 +1,68 @@
+"""One retraining round: a challenger trained and measured on new data, stored beside the
+model in service, and put in service only when it wins (``models/challenge.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from models import registry
+from models.asset_frames import build_frames
+from models.challenge import Decision, Margins, decide, incumbent_table
+from models.data import Dataset
+from models.evaluate import Evaluation, Protocol
+from models.pipeline import FleetModel
+from models.train import train
+from models.windows import Windows
+
+Progress = Callable[[str, int], None]
+
+
+def training_meta(data: Path, ds: Dataset, fleet: FleetModel, ev: Evaluation) -> dict[str, Any]:
+    """What a stored version records of its data and its measurement."""
+    first, last = ds.span()
+    return {
+        "data": str(data),
+        "data_hash": registry.data_hash(data),
+        "training_window": [first, last],
+        "assets": len(ds.assets),
+        "metrics": ev.table,
+        "ttf_interval": ev.ttf_table,
+        "thresholds": ev.thresholds,
+        "data_findings": [str(f) for f in ev.findings],
+        "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
+        "metrics_by_class": ev.class_table,
+    }
+
+
+def retrain(
+    ds: Dataset,
+    data: Path,
+    registry_dir: Path,
+    protocol: Protocol = Protocol(),
+    margins: Margins = Margins(),
+    progress: Progress | None = None,
+) -> tuple[str, Decision]:
+    """Train a challenger on ``ds``, judge it against the model in service on the same
+    splits, store it with the decision, and put it in service if it won."""
+    win = Windows()
+    frames = build_frames(ds, win.step_s)
+    fleet, ev = train(ds, protocol, win, progress, frames)
+    current = registry.in_service(registry_dir)
+    incumbent = None
+    if current is not None:
+        old, _ = registry.load(registry_dir, current)
+        incumbent = incumbent_table(ev, ds, frames, old)
+    decision = decide(ev.table, incumbent, margins)
+    meta = training_meta(data, ds, fleet, ev)
+    meta["challenge"] = {
+        "against": current,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "challenger": decision.challenger,
+        "incumbent": decision.incumbent,
+        "margins": decision.margins,
+    }
+    version = registry.save(registry_dir, fleet, meta, in_service=decision.promote)
+    return version, decision
