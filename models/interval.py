@@ -6,6 +6,9 @@ failures; where a warning opens it is too narrow (on development fleets it held 
 47-70 % of openings, and the failure came before its low end at a quarter to two fifths).
 Split conformal quantile regression (Romano, Patterson and Candès, 2019) moves each end by
 the amount that makes it hold at the openings of validation warnings, each tail separately.
+It is calibrated to hold at 85 % of them, not 80: validation is a few dozen openings of the
+assets the model trained on, and on new assets the interval calibrated to 80 % held the
+truth at 77-79 % on two fleets of 200 (at 85 %: 83 % and 93 % on the development fleets).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ if TYPE_CHECKING:  # the pipeline shows intervals through ``widen``; the protoco
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 COVERAGE = 0.8  # the interval shown is the 10th to the 90th percentile
+CALIBRATE_AT = 0.85  # what it is calibrated to on validation, for COVERAGE on new assets
 
 
-def margins(q: F64, hours: F64, coverage: float = COVERAGE) -> tuple[float, float]:
+def margins(q: F64, hours: F64, coverage: float = CALIBRATE_AT) -> tuple[float, float]:
     """Hours to move the low and the high end out (negative: in) so that, on these rows, each
     end misses the truth at most at (1 - coverage) / 2 of them, with the finite-sample
     correction of split conformal prediction."""
