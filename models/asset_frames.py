@@ -33,9 +33,18 @@ class AssetFrame:
 def _codes(col: pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[str]]:
     arr = col.combine_chunks()
     return (
-        arr.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        np.asarray(arr.indices.to_numpy(zero_copy_only=False), dtype=np.int32),
         arr.dictionary.to_pylist(),
     )
+
+
+def _groups(code: npt.NDArray[np.int32], n: int) -> tuple[npt.NDArray[np.int64] | None, I64]:
+    """Rows of each code: (an order, or None when the rows are already grouped, as an export
+    written asset by asset is) and the bounds of each code's run in that order."""
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(code, minlength=n))])
+    if len(code) < 2 or bool((code[1:] >= code[:-1]).all()):
+        return None, bounds
+    return np.argsort(code, kind="stable"), bounds
 
 
 def build_frames(ds: Dataset, step_s: int = 600) -> list[AssetFrame]:
@@ -49,19 +58,26 @@ def build_frames(ds: Dataset, step_s: int = 600) -> list[AssetFrame]:
         return []
     a_code, a_names = _codes(tel.column("asset"))
     s_code, s_names = _codes(tel.column("signal"))
-    ts = tel.column("ts").to_numpy().astype(np.int64)
-    value = tel.column("value").to_numpy(zero_copy_only=False).astype(np.float32)
+    # A year of a large fleet is 10^8 readings: every column is converted once, in place
+    # where it can be, and in the narrowest type that holds it.
+    value = pc.cast(tel.column("value"), pa.float32()).to_numpy(zero_copy_only=False)
+    ts = np.asarray(tel.column("ts").to_numpy(), dtype=np.int64)
+    if not ts.flags.writeable:  # one chunk comes without a copy, read-only
+        ts = ts.copy()
     t0 = int(ts.min()) // step_s * step_s
     n_slots = (int(ts.max()) - t0) // step_s + 1
     grid = t0 + step_s * np.arange(n_slots, dtype=np.int64)
-    slot = (ts - t0) // step_s
-    order = np.argsort(a_code, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(a_code, minlength=len(a_names)))])
+    ts -= t0
+    ts //= step_s
+    slot = ts.astype(np.int32)
+    del ts
+    order, bounds = _groups(a_code, len(a_names))
     frames = []
     for code, name in enumerate(a_names):
-        rows = order[bounds[code] : bounds[code + 1]]
-        if len(rows) == 0:
+        first, end = int(bounds[code]), int(bounds[code + 1])
+        if first == end:
             continue
+        rows = order[first:end] if order is not None else slice(first, end)
         sig = s_code[rows]
         present = np.unique(sig)
         column_of = np.full(len(s_names), -1, dtype=np.int64)
