@@ -100,17 +100,19 @@ class AppriseUrls:
     name: str
     urls: list[str]
 
-    def _send(self, group: Group) -> None:
-        import apprise
-
-        sender = apprise.Apprise()
-        for url in self.urls:
-            if not sender.add(url):
-                # the URL may hold a secret: name only its scheme
-                raise ValueError(f"Apprise cannot use a {url.split(':', 1)[0]}:// URL")
-        if not sender.notify(title=subject(group), body=plain_text(group)):
-            raise RuntimeError("Apprise could not deliver to every URL")
-
     async def send(self, group: Group) -> None:
         """Deliver in a worker thread (Apprise blocks)."""
-        await asyncio.to_thread(self._send, group)
+        await asyncio.to_thread(notify_apprise, self.urls, subject(group), plain_text(group))
+
+
+def notify_apprise(urls: list[str], title: str, body: str) -> None:
+    """One message to every Apprise URL (blocking); a URL Apprise cannot use, or a failed
+    delivery, raises, naming only the URL's scheme (the rest may hold a secret)."""
+    import apprise
+
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            raise ValueError(f"Apprise cannot use a {url.split(':', 1)[0]}:// URL")
+    if not sender.notify(title=title, body=body):
+        raise RuntimeError("Apprise could not deliver to every URL")

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 import httpx
 import paho.mqtt.publish as mqtt_publish
 
+from cloud.alerts.channels import notify_apprise
 from cloud.alerts.message import Alert, Group, alertmanager_payload
 from cloud.settings import Settings
 from cloud.tables import User
@@ -91,14 +92,7 @@ def post_webhook(page: Page) -> None:
 
 def send_apprise(page: Page) -> None:
     """The page to the person's Apprise URL (blocking; a failed delivery raises)."""
-    import apprise
-
-    sender = apprise.Apprise()
-    if not sender.add(page.apprise):
-        raise ValueError(f"Apprise cannot use a {page.apprise.split(':', 1)[0]}:// URL")
-    text = f"{page.body}\n{page.open_url}\n"
-    if not sender.notify(title=page.subject, body=text):
-        raise RuntimeError("Apprise could not deliver the page")
+    notify_apprise([page.apprise], page.subject, f"{page.body}\n{page.open_url}\n")
 
 
 def publish_mqtt(settings: Settings, page: Page) -> None:
