@@ -39,7 +39,8 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from cloud import crud
 from cloud.db import make_engine, migrate
 from cloud.storage.base import SeriesTags
-from cloud.storage.influx_writer import MILLISECONDS, InfluxWriter, series_prefix
+from cloud.storage.influx_writer import MILLISECONDS, InfluxWriter
+from cloud.storage.line_protocol import series_prefix
 from kernel.contract import Manifest
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation

@@ -18,44 +18,10 @@ from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
 from cloud.storage.base import SeriesTags, StoreUnavailable
+from cloud.storage.line_protocol import to_line_protocol
 from kernel.contract import Batch
 
-QUALITY_SUFFIX = "_quality"
 MILLISECONDS = cast(WritePrecision, WritePrecision.MS)  # the library types its constants as str
-
-
-def series_prefix(tags: SeriesTags) -> str:
-    """Measurement and tag set of a line, tags in key order (InfluxDB's fast path).
-
-    Identifiers are restricted to [a-z0-9_.-] by the data contract, so nothing needs escaping.
-    """
-    return (
-        f"{tags.measurement},asset={tags.asset},building={tags.building},"
-        f"room={tags.room},site={tags.site}"
-    )
-
-
-def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> str:
-    """InfluxDB line protocol of a batch, one line per reading, millisecond timestamps."""
-    prefixes = [series_prefix(tags[a]) for a, _ in batch.series]
-    heads = [f"{p} {s}=" for p, (_, s) in zip(prefixes, batch.series, strict=True)]
-    quals = [f"{s}{QUALITY_SUFFIX}=" for _, s in batch.series]
-    if not any(batch.quality) and None not in batch.value:  # the common case, kept tight
-        return "\n".join(
-            [
-                f"{heads[i]}{v!r} {t}"
-                for i, t, v in zip(batch.index, batch.ts, batch.value, strict=True)
-            ]
-        )
-    lines = []
-    for i, t, v, q in zip(batch.index, batch.ts, batch.value, batch.quality, strict=True):
-        if v is not None and q:
-            lines.append(f"{heads[i]}{v!r},{quals[i]}{q}i {t}")
-        elif v is not None:
-            lines.append(f"{heads[i]}{v!r} {t}")
-        elif q:
-            lines.append(f"{prefixes[i]} {quals[i]}{q}i {t}")
-    return "\n".join(lines)
 
 
 class InfluxWriter:
@@ -76,7 +42,7 @@ class InfluxWriter:
         )
         self._write_api = self.client.write_api(write_options=SYNCHRONOUS)
 
-    def write_lines(self, payload: str) -> None:
+    def write_lines(self, payload: str | bytes) -> None:
         """Send line protocol; returns once the server acknowledged it."""
         if not payload:
             return

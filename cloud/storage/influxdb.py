@@ -16,7 +16,8 @@ from cloud.storage.base import (
     SeriesTags,
     StoreUnavailable,
 )
-from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
+from cloud.storage.influx_writer import InfluxWriter
+from cloud.storage.line_protocol import QUALITY_SUFFIX
 
 LATEST_LOOKBACK = timedelta(days=30)
 _FN = {"mean": "mean", "min": "min", "max": "max", "last": "last"}

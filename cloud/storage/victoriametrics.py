@@ -21,7 +21,8 @@ from cloud.storage.base import (
     SeriesTags,
     StoreUnavailable,
 )
-from cloud.storage.influx_writer import QUALITY_SUFFIX, InfluxWriter
+from cloud.storage.influx_writer import InfluxWriter
+from cloud.storage.line_protocol import QUALITY_SUFFIX
 
 _ROLLUP = {
     "mean": "avg_over_time",

@@ -6,7 +6,9 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cloud.api import errors
 from cloud.errors import Forbidden, Invalid, NotFound
@@ -29,6 +31,29 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+class ScreenHeaders:
+    """Security and caching headers on the screens' responses (/app); a pure ASGI
+    middleware, so the API's requests (ingest above all) pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/app"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in (*SECURITY_HEADERS.items(), ("Cache-Control", "no-store")):
+                    if k not in headers:
+                        headers[k] = v
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def install(app: FastAPI) -> None:
@@ -62,11 +87,4 @@ def install(app: FastAPI) -> None:
     for kind in (Forbidden, NotFound, Invalid):
         app.add_exception_handler(kind, refused_page)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        if request.url.path.startswith("/app"):
-            for k, v in SECURITY_HEADERS.items():
-                response.headers.setdefault(k, v)
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(ScreenHeaders)

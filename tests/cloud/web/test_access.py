@@ -165,3 +165,15 @@ def test_signed_out_every_page_asks_to_sign_in(app: tuple[TestClient, int]) -> N
         follow_redirects=False,
     )
     assert rsp.status_code == 303 and rsp.headers["location"].startswith("/app/sign-in")
+
+
+def test_screens_carry_security_headers_and_the_api_does_not(app: tuple[TestClient, int]) -> None:
+    client, _ = app
+    screen = client.get("/app/sign-in")
+    assert screen.status_code == 200
+    assert "frame-ancestors 'none'" in screen.headers["content-security-policy"]
+    assert screen.headers["x-frame-options"] == "DENY"
+    assert screen.headers["cache-control"] == "no-store"
+    api = client.get("/healthz")
+    assert api.status_code == 200
+    assert "content-security-policy" not in api.headers

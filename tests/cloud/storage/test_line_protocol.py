@@ -1,0 +1,71 @@
+"""Line protocol of a batch: every reading's value, flags and time, read back exactly."""
+
+from __future__ import annotations
+
+import random
+
+from cloud.storage.base import SeriesTags
+from cloud.storage.line_protocol import to_line_protocol
+from kernel.contract import Batch, Reading
+
+TAGS = {
+    "ch-1": SeriesTags("chiller", "north", "b1", "plant", "ch-1"),
+    "ahu-2": SeriesTags("air_handler", "north", "b2", "roof", "ahu-2"),
+}
+
+
+def parse(payload: bytes) -> list[tuple[str, dict[str, str], int]]:
+    """(series key, fields, time) of each line."""
+    out = []
+    for line in payload.decode().splitlines():
+        key, fields, ts = line.split(" ")
+        out.append((key, dict(f.split("=") for f in fields.split(",")), int(ts)))
+    return out
+
+
+def test_plain_batch_reads_back_value_for_value() -> None:
+    rng = random.Random(4)
+    values = [0.1, 5.0, -0.0, 1e20, 1e-7, 2.5e-300, 0.30000000000000004]
+    values += [rng.uniform(-1e6, 1e6) for _ in range(200)]
+    readings = [
+        Reading("ch-1" if k % 2 else "ahu-2", f"s{k % 3}", 1_700_000_000_000 + k, v)
+        for k, v in enumerate(values)
+    ]
+    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    assert len(lines) == len(readings)
+    for (key, fields, ts), r in zip(lines, readings, strict=True):
+        assert key == (
+            "chiller,asset=ch-1,building=b1,room=plant,site=north"
+            if r.asset == "ch-1"
+            else "air_handler,asset=ahu-2,building=b2,room=roof,site=north"
+        )
+        assert ts == r.ts_ms
+        assert list(fields) == [r.signal]
+        assert float(fields[r.signal]) == r.value
+
+
+def test_flags_and_missing_values() -> None:
+    readings = [
+        Reading("ch-1", "temp", 1000, 6.5),  # plain
+        Reading("ch-1", "temp", 2000, 7.25, 4),  # value and flags
+        Reading("ch-1", "temp", 3000, None, 2),  # flags alone
+        Reading("ch-1", "temp", 4000, None, 0),  # nothing to store
+        Reading("ahu-2", "fan", 5000, 1.0, 0),
+    ]
+    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    assert [(f, t) for _, f, t in lines] == [
+        ({"temp": "6.5"}, 1000),
+        ({"temp": "7.25", "temp_quality": "4i"}, 2000),
+        ({"temp_quality": "2i"}, 3000),
+        ({"fan": "1"}, 5000),
+    ]
+
+
+def test_missing_values_without_flags_have_no_line() -> None:
+    readings = [Reading("ch-1", "temp", 1000, None), Reading("ch-1", "temp", 2000, 3.0)]
+    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    assert [(f, t) for _, f, t in lines] == [({"temp": "3"}, 2000)]
+
+
+def test_empty_batch_is_no_payload() -> None:
+    assert to_line_protocol(TAGS, Batch.of("gw", "b1", [])) == b""
