@@ -1,15 +1,18 @@
 """Benchmark the scoring loop and the path from a risky evaluation to the team's webhook.
 
 - Scoring loop: one round over N assets (default 10,000) whose 10-day windows of 10-minute
-  data sit in the embedded time-series store, with the registry in SQLite: the first
-  round (full reads) and a following one (cached windows, only new slots re-read), next
-  to the bare model on the same windows already in memory (``assess``).
+  data sit in the embedded time-series store or in VictoriaMetrics (``--store``), with the
+  registry in SQLite: the first round (full reads) next to a bare read of the same windows
+  (the store's raw samples, nothing else: SQLite rows as Arrow columns, VictoriaMetrics'
+  export bytes), and a following round (cached windows, only new slots re-read) next to
+  the bare model on the same windows already in memory (``assess``).
 - Alert latency: from the start of the evaluation that pushes an asset's risk over the
   threshold (its chunk of the round: read, features, model, warning, routed work order
   stored) to the notification received by a webhook server on loopback; p50 and p99 over
   repeated trials, next to a bare POST to the same receiver.
 
-    python bench/scoring.py [--assets 10000] [--trials 40] [--registry DIR]
+    python bench/scoring.py [--assets 10000] [--store embedded|victoriametrics]
+                            [--trials 40] [--registry DIR]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,9 +37,11 @@ from cloud import crud
 from cloud.alerts.channels import Webhook
 from cloud.alerts.notifier import Notifier
 from cloud.db import make_engine, migrate, session_factory
-from cloud.scoring.loop import Scorer, score_once
-from cloud.storage.base import SeriesTags
+from cloud.scoring.loop import READ_CHUNK, Scorer
+from cloud.scoring.rounds import score_once
+from cloud.storage.base import SeriesTags, TimeSeriesStore
 from cloud.storage.embedded import EmbeddedStore
+from cloud.storage.victoriametrics import VictoriaMetricsStore, selector
 from cloud.tables import RiskStateRow, RouteRow, ShiftRow, Team, WarningRow, WorkOrderRow
 from cloud.workorders.announcements import order_group
 from kernel.contract import Batch, Manifest, Reading
@@ -45,6 +51,7 @@ from plantwatch.quick_model import caught, fit_quick, register
 from plantwatch.sinks import Inbox, WebhookSink
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
+from tests.servers import victoria_metrics
 
 TEMPLATES = 40
 STEP = 600
@@ -54,7 +61,9 @@ def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.array(xs), q))
 
 
-def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[SeriesTags]]:
+def build(
+    root: Path, n: int, reg: Path, store: TimeSeriesStore
+) -> tuple[Scorer, str, float, list[SeriesTags]]:
     """The registry database, the store with every asset's window, and a scorer."""
     fleet, _ = registry.load(reg)
     sim = Simulation(synthetic_fleet(TEMPLATES, seed=4), horizon_days=200)
@@ -71,7 +80,6 @@ def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[Serie
     db = f"sqlite:///{root}/registry.db"
     migrate(db)
     sessions = session_factory(make_engine(db))
-    store = EmbeddedStore(root / "ts.db")
     tags, infos = [], []
     began = time.perf_counter()
     for i in range(n):
@@ -88,6 +96,9 @@ def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[Serie
             if np.isfinite(v)
         ]
         store.write({asset_id: tag}, Batch.of("bench-gw", f"b{i}", readings))
+    if isinstance(store, VictoriaMetricsStore):
+        httpx.get(f"{store.url}/internal/force_flush").raise_for_status()
+        time.sleep(2.0)  # new series registered in the index
     wrote = time.perf_counter() - began
     with sessions() as s:
         gw = crud.create_gateway(s, "bench-gw")
@@ -110,6 +121,24 @@ def build(root: Path, n: int, reg: Path) -> tuple[Scorer, str, float, list[Serie
     print(f"store: {n:,} assets x {len(t):,} slots written in {wrote:.1f} s")
     scorer = Scorer(sessions, store, reg, clock=lambda: now)
     return scorer, "bench-00000", now, tags
+
+
+def bare_read(store: TimeSeriesStore, tags: list[SeriesTags], t: np.ndarray) -> tuple[float, int]:
+    """Seconds to fetch the raw samples of every asset's window on grid ``t``, READ_CHUNK
+    assets a request, and how many rows (bytes from VictoriaMetrics): the store's part of a
+    full read, without frames or model."""
+    start_s, end_s = int(t[0]), int(t[-1]) + STEP
+    began, rows = time.perf_counter(), 0
+    for i in range(0, len(tags), READ_CHUNK):
+        part = tags[i : i + READ_CHUNK]
+        if isinstance(store, EmbeddedStore):
+            ids = sorted(store._ids(part, None))
+            rows += len(store._raw_columns(ids, start_s * 1000, end_s * 1000)[0])
+        elif isinstance(store, VictoriaMetricsStore):
+            window = {"match[]": selector(part, None), "start": start_s, "end": end_s - 0.001}
+            plain = {"Accept-Encoding": "identity"}  # as the store's own export asks
+            rows += len(store._get("/api/v1/export", window, plain).content)
+    return time.perf_counter() - began, rows
 
 
 def reset(scorer: Scorer, asset: str, k: int, counted_until: datetime) -> None:
@@ -170,16 +199,24 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--registry", type=Path, default=None)
+    parser.add_argument("--store", choices=["embedded", "victoriametrics"], default="embedded")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         root = Path(tmp)
         reg = args.registry
         if reg is None:
             reg = root / "registry"
             register(reg, fit_quick(root / "fit"))
-        scorer, risky, now, _ = build(root, args.assets, reg)
+        store: TimeSeriesStore
+        if args.store == "embedded":
+            store = EmbeddedStore(root / "ts.db")
+        else:
+            vm = stack.enter_context(victoria_metrics(root / "vm"))
+            store = VictoriaMetricsStore(vm.url, "", "bench", "bench", 120)
+        scorer, risky, now, tags = build(root, args.assets, reg, store)
         plan = scorer.plan()
         assert plan is not None
+        bare_s, bare_n = bare_read(store, tags, plan.t)
         scorer._rounds = 0  # the next round is a full read
         began = time.perf_counter()
         first = asyncio.run(score_once(scorer))
@@ -193,7 +230,10 @@ def main() -> None:
         began = time.perf_counter()
         bare = assess(fleet, frames, {})
         model_s = time.perf_counter() - began
+        what = "rows" if args.store == "embedded" else "bytes"
+        print(f"bare read of the same windows ({args.store}): {bare_s:8.2f} s  {bare_n:,} {what}")
         print(f"round 1 (full reads):     {cold:8.2f} s  {first.scored:,} scored")
+        print(f"ratio round 1 / bare read: {cold / bare_s:.1f}")
         print(f"round 2 (cached windows): {warm:8.2f} s  {second.scored:,} scored")
         print(f"bare assess on the same {len(bare):,} windows in memory: {model_s:.2f} s")
         print(f"ratio round 2 / bare model: {warm / model_s:.1f}")

@@ -21,7 +21,7 @@ from cloud import retraining
 from cloud.alerts.notifier import Notifier
 from cloud.leases import Lease
 from cloud.register.lifecycle import policy_from
-from cloud.scoring import loop as scoring
+from cloud.scoring import rounds as scoring
 from cloud.scoring.loop import Scorer
 from cloud.settings import Settings
 from cloud.storage.base import TimeSeriesStore

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -14,15 +13,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cloud.alerts.notifier import Notifier
-from cloud.clock import pause
 from cloud.scoring.backlog import Backlog
 from cloud.scoring.partition import owned
 from cloud.scoring.sample_frames import carry_forward, frames_from_columns, grid
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from cloud.tables import Asset, WorkOrderRow, WorkOrderStep
 from cloud.warnings.warning_records import Changes, record
-from cloud.workorders.announcements import order_group
 from models import registry
 from models.asset_frames import AssetFrame
 from models.online import OnlineCache
@@ -36,6 +32,16 @@ STALE_S = 2 * 3600  # an asset silent this long is not scored (its data says not
 # late is seen at once; older late data (a gateway's backlog) at the next full read.
 REREAD_S = 3600
 FULL_READ_EVERY = 60
+
+
+@dataclass
+class Windows:
+    """A chunk's windows as read, the first slot that may differ from the last round's
+    (None: any), and the seconds the read took."""
+
+    frames: list[AssetFrame]
+    since: int | None
+    seconds: float
 
 
 @dataclass
@@ -189,13 +195,21 @@ class Scorer:
         chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
         return Plan(version, fleet, now, grid(int(now), fleet.windows), chunks, full, reread)
 
-    def score_chunk(self, plan: Plan, assets: list[Asset]) -> Round:
-        """Read, assess and record one chunk of assets (one transaction)."""
+    def read_chunk(self, plan: Plan, assets: list[Asset]) -> Windows:
+        """One chunk's windows (and the first slot that may differ from the last round's)."""
+        began = time.perf_counter()
+        full = plan.full or any(a.id in plan.reread for a in assets)
+        frames, since = self._frames(assets, plan.t, plan.fleet.windows.step_s, full)
+        return Windows(frames, since, time.perf_counter() - began)
+
+    def score_chunk(self, plan: Plan, assets: list[Asset], read: Windows | None = None) -> Round:
+        """Assess and record one chunk of assets (one transaction), reading its windows
+        unless they were read ahead."""
         began = time.perf_counter()
         rnd = Round(assets=len(assets))
         fleet, now = plan.fleet, plan.now
-        full = plan.full or any(a.id in plan.reread for a in assets)
-        frames, since = self._frames(assets, plan.t, fleet.windows.step_s, full)
+        read = read or self.read_chunk(plan, assets)
+        frames, since = read.frames, read.since
         fresh, until = [], {}
         for f in frames:
             has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
@@ -212,7 +226,7 @@ class Scorer:
         rnd.scored = len(found)
         rnd.opened, rnd.updated, rnd.closed = len(ch.opened), len(ch.updated), len(ch.closed)
         rnd.changes = ch
-        rnd.seconds = time.perf_counter() - began
+        rnd.seconds = time.perf_counter() - began + read.seconds
         return rnd
 
     def score(self) -> Round:
@@ -222,58 +236,3 @@ class Scorer:
         for chunk in plan.chunks if plan else []:
             total.add(self.score_chunk(plan, chunk))  # type: ignore[arg-type]
         return total
-
-
-async def _announce(rnd: Round, notifier: Notifier | None) -> None:
-    if rnd.changes is not None:
-        for w in rnd.changes.opened:
-            log.warning(
-                "warning %d opened: %s p=%.2f (%s), work order %s",
-                w.id,
-                w.asset_id,
-                w.probability,
-                w.failure_mode or "mode not named",
-                w.work_order_id,
-            )
-        if notifier is not None:
-            for order in rnd.changes.orders:
-                for d in await notifier.notify(order_group(order)):
-                    if not d.ok:
-                        log.error("work-order alert via %s failed: %s", d.channel, d.error)
-                await notifier.page(order.id)
-
-
-async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
-    """One round off the event loop, chunk by chunk; each chunk's new work orders are
-    announced as soon as it is recorded (a large fleet does not delay the first alert)."""
-    total = Round()
-    plan = await asyncio.to_thread(scorer.plan)
-    for chunk in plan.chunks if plan else []:
-        rnd = await asyncio.to_thread(scorer.score_chunk, plan, chunk)  # type: ignore[arg-type]
-        await _announce(rnd, notifier)
-        total.add(rnd)
-    return total
-
-
-async def run(
-    scorer: Scorer, every_s: float, notifier: Notifier, stop: asyncio.Event | None = None
-) -> None:
-    """Score until ``stop``; a failed round is logged and the next one runs on time."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        began = time.monotonic()
-        try:
-            rnd = await score_once(scorer, notifier)
-            log.info(
-                "scored %d of %d assets in %.2f s (%d stale, %d opened, %d closed)",
-                rnd.scored,
-                rnd.assets,
-                rnd.seconds,
-                rnd.stale,
-                rnd.opened,
-                rnd.closed,
-            )
-        except Exception:  # a store or database hiccup must not end scoring for good
-            log.exception("scoring round failed")
-        if await pause(stop, every_s - (time.monotonic() - began)):
-            return

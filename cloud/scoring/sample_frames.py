@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from cloud.storage.base import Columns, Sample, columns_of
+from cloud.storage.buckets import in_series_order
 from models.asset_frames import AssetFrame
 from models.windows import grid
 
@@ -56,8 +57,10 @@ def frames_from_columns(
     ts_s = cols.ts_ms // 1000
     slot = (ts_s - t0) // step_s
     ok = (slot >= 0) & (slot < n) & np.isfinite(cols.value)
-    order = np.lexsort((cols.ts_ms[ok], cols.index[ok]))  # newest last: it is written last
-    index, slot, value = cols.index[ok][order], slot[ok][order], cols.value[ok][order]
+    index, ts_ms, slot, value = cols.index[ok], cols.ts_ms[ok], slot[ok], cols.value[ok]
+    if not in_series_order(index, ts_ms):  # newest last: it is written last
+        order = np.lexsort((ts_ms, index))
+        index, slot, value = index[order], slot[order], value[order]
     by_asset: dict[str, list[int]] = {a: [] for a in classes}
     for i, (asset, _) in enumerate(cols.series):
         if asset in by_asset:

@@ -3,6 +3,7 @@ once, survive restarts and resends, and become one routed work order."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from cloud.scoring import loop
 from cloud.scoring.loop import Scorer
+from cloud.scoring.rounds import score_once
 from cloud.security import Role
 from cloud.tables import RiskStateRow, WarningRow, WorkOrderRow
 from kernel.contract import Batch, Reading
@@ -229,6 +232,27 @@ def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick])
     assert sum(r.assets for r in counts) == sum(len(m.assets) for m in cloud.manifests.values())
     assert all(r.assets > 0 for r in counts)
     assert sum(r.scored for r in counts) == 1
+
+
+def test_chunks_read_ahead_score_as_offline_scoring_does(
+    scored: tuple[Cloud, Quick], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloud, q = scored
+    e = q.failure
+    monkeypatch.setattr(loop, "READ_CHUNK", 3)  # several chunks: each read while one is scored
+    now = [e.ts - 3600]
+    scorer = _scorer(cloud, q, now)
+    plan = scorer.plan()
+    assert plan is not None and len(plan.chunks) > 2
+    scorer._rounds = 0  # the round below is the first: a full read
+    rnd = asyncio.run(score_once(scorer))
+    assert rnd.assets == sum(len(m.assets) for m in cloud.manifests.values())
+    assert rnd.scored == 1
+    with cloud.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+        state = s.get(RiskStateRow, e.asset)
+        assert state is not None
+        offline = hourly(q.sim, e, q.fleet, 1)[0]
+        assert state.probability == pytest.approx(offline.probability, abs=2e-3)
 
 
 def test_a_gateways_backlog_is_scored_in_the_next_round_not_at_the_next_full_read(
