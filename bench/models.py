@@ -29,6 +29,7 @@ from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import load_dataset
 from models.features import features_batch
 from models.online import OnlineCache
+from models.pipeline import asset_rows
 from models.score import assess
 from models.train import train
 from models.windows import Windows
@@ -53,9 +54,10 @@ def main() -> None:
         exported = time.perf_counter() - began
         began = time.perf_counter()
         ds = load_dataset(root)
-        fleet, ev = train(ds)
+        fleet, _ = train(ds)
         trained = time.perf_counter() - began
-        rows = ev.rows
+        norms = {c: cm.norm for c, cm in fleet.classes.items()}
+        rows = asset_rows(ds, build_frames(ds), norms, fleet.windows, fleet.horizon_h)
         cls = max(fleet.classes, key=lambda c: sum(r.asset_class == c for r in rows))
         mine = [r for r in rows if r.asset_class == cls]
         X = np.vstack([r.x for r in mine])

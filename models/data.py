@@ -12,21 +12,20 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from models.telemetry import DataError, Telemetry, epoch_seconds
+
 TELEMETRY_COLUMNS = ("asset", "signal", "ts", "value")
+__all__ = ["DataError", "Dataset", "Telemetry", "load_dataset"]
 EVENT_COLUMNS = ("asset", "kind", "mode", "ts")
 # verdict (what a technician found on a predicted order) and dismissal are kept for the record
 EVENT_KINDS = {"failure", "maintenance", "precursor_onset", "sensor_fault", "verdict", "dismissal"}
-
-
-class DataError(ValueError):
-    """A dataset that cannot be used, naming the file and the problem."""
 
 
 @dataclass(frozen=True)
 class Dataset:
     """Telemetry in long format and the event log, as Arrow tables with epoch-second times."""
 
-    telemetry: pa.Table  # asset, signal, ts (int64 s), value (float64)
+    telemetry: Telemetry  # asset, signal, ts (epoch s), value; read batch by batch
     events: pa.Table  # asset, kind, mode, ts (int64 s)
     asset_classes: dict[str, str]
     # asset, ts (int64 s), lead_h: per failure, an ideal detector's lead (simulated data only)
@@ -54,7 +53,7 @@ class Dataset:
     @property
     def assets(self) -> list[str]:
         """Every asset with telemetry, sorted."""
-        return sorted(pc.unique(self.telemetry.column("asset")).to_pylist())
+        return self.telemetry.assets
 
     def failures(self) -> pa.Table:
         """Failure events only."""
@@ -62,23 +61,23 @@ class Dataset:
 
     def span(self) -> tuple[int, int]:
         """First and last telemetry instant (epoch s)."""
-        ts = self.telemetry.column("ts")
-        return int(pc.min(ts).as_py()), int(pc.max(ts).as_py())
+        return self.telemetry.span
 
     def series(
         self, asset: str, signal: str
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Times and values of one signal of one asset, in time order."""
-        t = self.telemetry
-        mask = pc.and_(
-            pc.equal(pc.cast(t.column("asset"), pa.string()), asset),
-            pc.equal(pc.cast(t.column("signal"), pa.string()), signal),
-        )
-        sub = t.filter(mask).sort_by("ts")
-        return (
-            sub.column("ts").to_numpy().astype(np.int64),
-            sub.column("value").to_numpy(zero_copy_only=False).astype(np.float64),
-        )
+        ts, values = [], []
+        for c in self.telemetry.chunks():
+            if asset in c.asset_names and signal in c.signal_names:
+                mine = (c.asset == c.asset_names.index(asset)) & (
+                    c.signal == c.signal_names.index(signal)
+                )
+                ts.append(c.ts[mine])
+                values.append(c.value[mine])
+        t = np.concatenate([np.zeros(0, np.int64), *ts])
+        order = np.argsort(t, kind="stable")
+        return t[order], np.concatenate([np.zeros(0), *values]).astype(np.float64)[order]
 
 
 def _find(root: Path, word: str) -> Path:
@@ -90,6 +89,17 @@ def _find(root: Path, word: str) -> Path:
     return matches[0]
 
 
+def _telemetry_source(path: Path) -> pq.ParquetFile | pa.Table:
+    """A Parquet file to read in batches (a CSV file is read whole), columns checked."""
+    try:
+        source = pq.ParquetFile(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+    names = source.schema_arrow.names if isinstance(source, pq.ParquetFile) else source.column_names
+    _require(path, names, TELEMETRY_COLUMNS)
+    return source
+
+
 def _read(path: Path) -> pa.Table:
     try:
         return pq.read_table(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
@@ -97,46 +107,8 @@ def _read(path: Path) -> pa.Table:
         raise DataError(f"{path}: cannot read: {exc}") from exc
 
 
-def _times(path: Path, table: pa.Table, column: str) -> pa.Array:
-    col = table.column(column)
-    if pa.types.is_null(col.type):  # an empty file
-        return pa.array([None] * len(col), pa.int64())
-    if pa.types.is_timestamp(col.type) and col.type.tz is None:
-        raise DataError(
-            f"{path}: column {column}: timestamps must be RFC 3339 with a time "
-            "zone, e.g. 2025-01-01T00:00:00+00:00"
-        )
-    if pa.types.is_timestamp(col.type):
-        return pc.cast(
-            pc.divide(
-                pc.cast(col, pa.int64()),
-                {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[col.type.unit],
-            ),
-            pa.int64(),
-        )
-    if pa.types.is_integer(col.type):
-        return pc.cast(col, pa.int64())
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        try:
-            parsed = pc.strptime(col, format="%Y-%m-%dT%H:%M:%S%z", unit="s")
-        except pa.ArrowInvalid as exc:
-            raise DataError(
-                f"{path}: column {column}: timestamps must be RFC 3339 with a "
-                f"time zone, e.g. 2025-01-01T00:00:00+00:00 ({exc})"
-            ) from exc
-        return pc.cast(pc.cast(parsed, pa.int64()), pa.int64())
-    raise DataError(f"{path}: column {column} has type {col.type}; expected timestamps")
-
-
-def _dictionary(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    # Names repeat millions of times: codes into one dictionary, never a string per row.
-    if not pa.types.is_dictionary(col.type):
-        col = pc.dictionary_encode(pc.cast(col, pa.string()))
-    return pc.cast(col, pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
-
-
-def _require(path: Path, table: pa.Table, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in table.column_names]
+def _require(path: Path, names: list[str], columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in names]
     if missing:
         raise DataError(
             f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}"
@@ -153,17 +125,9 @@ def load_dataset(root: Path) -> Dataset:
     if not root.is_dir():
         raise DataError(f"{root}: not a directory")
     tel_path, ev_path = _find(root, "telemetry"), _find(root, "events")
-    tel, ev = _read(tel_path), _read(ev_path)
-    _require(tel_path, tel, TELEMETRY_COLUMNS)
-    _require(ev_path, ev, EVENT_COLUMNS)
-    telemetry = pa.table(
-        {
-            "asset": _dictionary(tel.column("asset")),
-            "signal": _dictionary(tel.column("signal")),
-            "ts": _times(tel_path, tel, "ts"),
-            "value": pc.cast(tel.column("value"), pa.float64()),
-        }
-    )
+    ev = _read(ev_path)
+    _require(ev_path, ev.column_names, EVENT_COLUMNS)
+    telemetry = Telemetry(tel_path, _telemetry_source(tel_path))
     kinds = set(pc.unique(ev.column("kind")).to_pylist())
     unknown = sorted(str(k) for k in kinds - EVENT_KINDS)
     if unknown:
@@ -176,7 +140,7 @@ def load_dataset(root: Path) -> Dataset:
             "asset": pc.cast(ev.column("asset"), pa.string()),
             "kind": pc.cast(ev.column("kind"), pa.string()),
             "mode": pc.fill_null(pc.cast(ev.column("mode"), pa.string()), ""),
-            "ts": _times(ev_path, ev, "ts"),
+            "ts": epoch_seconds(ev_path, ev.column("ts"), "ts"),
         }
     )
     classes: dict[str, str] = {}
@@ -185,7 +149,7 @@ def load_dataset(root: Path) -> Dataset:
     ]
     if asset_files:
         at = _read(asset_files[0])
-        _require(asset_files[0], at, ("asset", "asset_class"))
+        _require(asset_files[0], at.column_names, ("asset", "asset_class"))
         classes = dict(
             zip(at.column("asset").to_pylist(), at.column("asset_class").to_pylist(), strict=True)
         )
@@ -199,11 +163,11 @@ def _ideal_leads(root: Path) -> pa.Table | None:
     if not found:
         return None
     table = _read(found[0])
-    _require(found[0], table, ("asset", "ts", "lead_h"))
+    _require(found[0], table.column_names, ("asset", "ts", "lead_h"))
     return pa.table(
         {
             "asset": pc.cast(table.column("asset"), pa.string()),
-            "ts": _times(found[0], table, "ts"),
+            "ts": epoch_seconds(found[0], table.column("ts"), "ts"),
             "lead_h": pc.cast(table.column("lead_h"), pa.float64()),
         }
     )

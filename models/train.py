@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,9 @@ def train(
     (``frames``: the dataset's frames when the caller built them already)."""
     frames = build_frames(ds, win.step_s) if frames is None else frames
     ev = run_protocol(ds, protocol, win, progress, frames)
+    # The protocol's feature rows are measured and scored; the refit builds its own on other
+    # normalisers, so only one fleet's rows are held at a time (times, labels and scores stay).
+    ev.rows = [replace(r, x=np.empty((0, r.x.shape[1]), r.x.dtype)) for r in ev.rows]
     norms = fit_normalisers(ds, frames)
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
     last = max(int(f.t[-1]) for f in frames)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from models.asset_frames import build_frames, events_of
 from models.data import load_dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
-from models.pipeline import FleetModel
+from models.pipeline import FleetModel, asset_rows
 from models.registry import load, save, versions
 from models.score import assess
 from models.sweep import longest_lead, sweep
@@ -162,8 +162,13 @@ def test_warnings_wait_for_the_time_to_failure_gate(
 ) -> None:
     fleet, ev = trained
     assert fleet.ttf_gate_h in Protocol().ttf_gates_h and fleet.ttf_gate_h == ev.fleet.ttf_gate_h
-    # the protocol measured the scores warnings are raised from: probability, gated
-    r = ev.rows[0]
+    # the protocol measured the scores warnings are raised from: probability, gated (train
+    # keeps the protocol's times and scores, not its feature rows: they are built again here)
+    ds = load_dataset(fleet_dir)
+    frame = next(f for f in build_frames(ds) if f.asset == ev.rows[0].asset)
+    norms = {c: cm.norm for c, cm in ev.fleet.classes.items()}
+    r = asset_rows(ds, [frame], norms, ev.fleet.windows, ev.fleet.horizon_h)[0]
+    assert ev.rows[0].x.size == 0 and np.array_equal(r.t, ev.rows[0].t)
     assert np.array_equal(
         ev.scores["model"][0], gated(ev.fleet.proba(r), ev.fleet.ttf_median(r), fleet.ttf_gate_h)
     )
