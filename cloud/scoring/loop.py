@@ -88,7 +88,8 @@ def read_frames(
 @dataclass(frozen=True)
 class Plan:
     """One round: the model, the instant, its grid, the assets in chunks, full read or not,
-    and the assets whose whole windows are read again (their gateway sent old readings)."""
+    the assets whose whole windows are read again (their gateway sent old readings), and
+    whether it is a cold start (no window cached: every window is read)."""
 
     version: str
     fleet: FleetModel
@@ -97,6 +98,7 @@ class Plan:
     chunks: list[list[Asset]]
     full: bool
     reread: frozenset[str] = frozenset()
+    cold: bool = False
 
 
 @dataclass
@@ -193,7 +195,8 @@ class Scorer:
         full = self._rounds % FULL_READ_EVERY == 0
         self._rounds += 1
         chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
-        return Plan(version, fleet, now, grid(int(now), fleet.windows), chunks, full, reread)
+        t = grid(int(now), fleet.windows)
+        return Plan(version, fleet, now, t, chunks, full, reread, cold=not self._cache)
 
     def read_chunk(self, plan: Plan, assets: list[Asset]) -> Windows:
         """One chunk's windows (and the first slot that may differ from the last round's)."""

@@ -37,12 +37,34 @@ async def _announce(rnd: Round, notifier: Notifier | None) -> None:
 async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
     """One round off the event loop, chunk by chunk; each chunk's new work orders are
     announced as soon as it is recorded (a large fleet does not delay the first alert).
-    The next chunk's windows are read while this one is assessed (the store's read and the
-    model share two cores)."""
+
+    On a cold start (every window read) the next chunk's windows are read while this one is
+    assessed: the store's read and the model share two cores. Later rounds read an hour a
+    chunk, just before assessing it, so every chunk is scored on data as fresh as the last.
+    """
     total = Round()
     plan = await asyncio.to_thread(scorer.plan)
     if plan is None or not plan.chunks:
         return total
+    chunks = plan.chunks
+    ahead = None
+    if plan.cold:
+        ahead = asyncio.ensure_future(asyncio.to_thread(scorer.read_chunk, plan, chunks[0]))
+    try:
+        for k, chunk in enumerate(chunks):
+            read = await ahead if ahead is not None else None
+            ahead = None
+            if plan.cold and k + 1 < len(chunks):
+                ahead = asyncio.ensure_future(
+                    asyncio.to_thread(scorer.read_chunk, plan, chunks[k + 1])
+                )
+            rnd = await asyncio.to_thread(scorer.score_chunk, plan, chunk, read)
+            await _announce(rnd, notifier)
+            total.add(rnd)
+    finally:
+        if ahead is not None:
+            ahead.cancel()  # a failed chunk leaves no read running unawaited
+    return total
     chunks = plan.chunks
     ahead = asyncio.ensure_future(asyncio.to_thread(scorer.read_chunk, plan, chunks[0]))
     try:

@@ -243,7 +243,7 @@ def test_chunks_read_ahead_score_as_offline_scoring_does(
     now = [e.ts - 3600]
     scorer = _scorer(cloud, q, now)
     plan = scorer.plan()
-    assert plan is not None and len(plan.chunks) > 2
+    assert plan is not None and plan.cold and len(plan.chunks) > 2
     scorer._rounds = 0  # the round below is the first: a full read
     rnd = asyncio.run(score_once(scorer))
     assert rnd.assets == sum(len(m.assets) for m in cloud.manifests.values())
