@@ -17,6 +17,19 @@ from cloud.workorders.sla import Due, Level, escalations_due, level_at
 def escalate(session: Session, now: datetime) -> list[EscalationRow]:
     """Record every escalation level due by ``now`` that was not recorded yet (idempotent)."""
     out: list[EscalationRow] = []
+    # No flush until the commit: a level another checker recorded meanwhile must surface
+    # there, inside the try, not from a lazy load halfway through the loop.
+    with session.no_autoflush:
+        _record_due(session, now, out)
+    try:
+        session.commit()
+    except IntegrityError:  # another checker recorded these levels first; it announces them
+        session.rollback()
+        return []
+    return out
+
+
+def _record_due(session: Session, now: datetime, out: list[EscalationRow]) -> None:
     waiting = session.scalars(
         select(WorkOrderRow).where(
             WorkOrderRow.state.in_([lc.State.REPORTED.value, lc.State.DISPATCHED.value])
@@ -40,9 +53,3 @@ def escalate(session: Session, now: datetime) -> list[EscalationRow]:
             esc = EscalationRow(level=int(level), at=now, notified=", ".join(w for w in who if w))
             row.escalations.append(esc)
             out.append(esc)
-    try:
-        session.commit()
-    except IntegrityError:  # another checker recorded these levels first; it announces them
-        session.rollback()
-        return []
-    return out
