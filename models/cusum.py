@@ -41,13 +41,41 @@ def page(p: F64, at: I64, lowest: I64) -> tuple[F64, F64]:
     now = p[a, at]
     if at.shape[1] == 1 and (at == at[0, 0]).all():
         return _one_instant(p, int(at[0, 0]), lowest[:, 0], now)
-    low, lag = now.copy(), np.zeros(now.shape)
-    for k in range(1, int((at - lowest).max(initial=0)) + 1):
-        b = at - k
-        cand = p[a, np.maximum(b, 0)]
-        better = (b >= lowest)[..., None] & (cand < low)  # strict: ties keep the latest
-        low, lag = np.where(better, cand, low), np.where(better, float(k), lag)
-    return _result(now, low, lag)
+    lo = np.minimum(lowest, at)  # a window that starts after ``at`` holds ``at`` alone
+    low, where = range_min(p, lo, at)
+    return _result(now, low, (at[..., None] - where).astype(np.float64))
+
+
+def range_min(p: F64, lo: I64, hi: I64) -> tuple[F64, I64]:
+    """The least ``p[a, lo..hi, c]`` (``lo <= hi``, both ends in) and the latest boundary
+    holding it, per (asset, row): (asset, row, channel) values and boundaries.
+
+    A sparse table: level ``j`` holds the least of each run of ``2**j`` boundaries, and a
+    range is two overlapping runs of the largest such length, so a year of hourly
+    boundaries with week-long windows costs eight passes instead of one per hour.
+    """
+    n_a, n_b, n_c = p.shape
+    vals, idxs = [p], [np.broadcast_to(np.arange(n_b)[None, :, None], p.shape)]
+    span = 1
+    while 2 * span <= int((hi - lo).max(initial=0)) + 1:
+        v, i = vals[-1], idxs[-1]
+        later_v, later_i = v[:, span:], i[:, span:]
+        take = later_v <= v[:, :-span]  # ties: the later run, whose low is the latest
+        vals.append(np.where(take, later_v, v[:, :-span]))
+        idxs.append(np.where(take, later_i, i[:, :-span]))
+        span *= 2
+    level = np.floor(np.log2(hi - lo + 1)).astype(np.int64)
+    a = np.arange(n_a)[:, None]
+    low = np.empty((*lo.shape, n_c))
+    arg = np.empty((*lo.shape, n_c), dtype=np.int64)
+    for j in np.unique(level):
+        m = level == j
+        am, first, second = np.broadcast_to(a, lo.shape)[m], lo[m], hi[m] - (1 << j) + 1
+        v1, v2 = vals[j][am, first], vals[j][am, second]
+        take = v2 <= v1
+        low[m] = np.where(take, v2, v1)
+        arg[m] = np.where(take, idxs[j][am, second], idxs[j][am, first])
+    return low, arg
 
 
 def _one_instant(p: F64, at: int, lowest: I64, now: F64) -> tuple[F64, F64]:

@@ -186,14 +186,26 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 class HealthScore(BaseEstimator):  # type: ignore[misc]
     """Unusualness of feature rows against normal operation (higher is less healthy)."""
 
-    def __init__(self, n_estimators: int = 100, max_samples: int = 4096, random_state: int = 0):
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        max_samples: int = 4096,
+        max_rows: int = 200_000,
+        random_state: int = 0,
+    ):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
+        self.max_rows = max_rows
         self.random_state = random_state
 
     @fixed_threads
     def fit(self, X: Any, y: Any = None) -> HealthScore:
-        """Learn normal operation from rows (NaN filled with each column's median)."""
+        """Learn normal operation from rows (NaN filled with each column's median); at most
+        ``max_rows`` of them, drawn at random: the forest's trees draw ``max_samples`` each,
+        so a year of a fleet's rows adds time, not knowledge."""
+        if len(X) > self.max_rows:
+            rng = np.random.default_rng(self.random_state)
+            X = X[np.sort(rng.choice(len(X), self.max_rows, replace=False))]
         X = np.asarray(X, dtype=np.float64)
         self.fill_ = np.array(
             [float(np.median(c[np.isfinite(c)])) if np.isfinite(c).any() else 0.0 for c in X.T]

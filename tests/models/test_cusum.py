@@ -69,3 +69,19 @@ def test_one_instant_of_many_assets_reads_as_many_instants_of_one() -> None:
         )
         np.testing.assert_allclose(s1[0, 0], s[i, 0])
         np.testing.assert_allclose(run1[0, 0], run[i, 0])
+
+
+def test_lows_of_many_windows_match_a_scan_even_with_ties() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        n_b = int(rng.integers(2, 200))
+        p = np.cumsum(np.round(rng.normal(size=(2, n_b, 2)), 1), axis=1)  # rounded: ties
+        at = rng.integers(0, n_b, size=(2, 12))
+        lowest = np.maximum(0, at - rng.integers(-3, 150, size=at.shape))
+        s, run = page(p, at, lowest)
+        for a, r, c in np.ndindex(s.shape):
+            b, lo = at[a, r], min(lowest[a, r], at[a, r])
+            seg = p[a, lo : b + 1, c]
+            latest_low = lo + len(seg) - 1 - int(np.argmin(seg[::-1]))
+            assert s[a, r, c] == p[a, b, c] - seg.min()
+            assert run[a, r, c] == (b - latest_low if s[a, r, c] > 0 else 0)
