@@ -6,12 +6,15 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from models.pipeline import FleetModel
 
 from models import report
 
@@ -82,11 +85,27 @@ def _progress(total: int) -> tuple[Any, Any]:
     return bar, lambda _name, n: bar.advance(task, n)
 
 
+DONOR_HELP = (
+    "Registry of a model trained elsewhere (its version in service): it scores each class "
+    "until this data's own warner does better on validation"
+)
+
+
+def _donor(registry: Path | None) -> FleetModel | None:
+    if registry is None:
+        return None
+    from models.registry import load
+
+    fleet, _ = load(registry)
+    return fleet
+
+
 @app.command()
 def train(
     data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
     registry: Path = typer.Option(Path("var/models"), help="Model registry directory"),
     horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
+    donor: Path | None = typer.Option(None, help=DONOR_HELP),
 ) -> None:
     """Train the failure-warning models, measure them, and store a new registry version."""
     import time
@@ -101,7 +120,7 @@ def train(
     n = len(ds.assets)
     bar, step = _progress(2 * n + 8)
     with bar:
-        fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step)
+        fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step, donor=_donor(donor))
     version = save(registry, fleet, training_meta(data, ds, fleet, ev))
     report.findings(console, ev)
     report.tables(console, ev)
@@ -177,18 +196,22 @@ def evaluate(
     sweep_out: bool = typer.Option(
         False, "--sweep", help="Also measure every time-to-failure gate and threshold"
     ),
+    donor: Path | None = typer.Option(None, help=DONOR_HELP),
 ) -> None:
     """Run the evaluation protocol: model against baselines on time and asset splits."""
     import json
 
     from models.asset_frames import build_frames
+    from models.compare import same_false_alarms
     from models.evaluate import Protocol, run_protocol
+    from models.windows import Windows
 
     ds = _dataset(data)
     frames = build_frames(ds)
     bar, step = _progress(len(ds.assets) + 4)
     with bar:
-        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), progress=step, frames=frames)
+        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), Windows(), step, frames, _donor(donor))
+    same = same_false_alarms(ev)
     if json_out:
         body: dict[str, Any] = {
             "thresholds": ev.thresholds,
@@ -197,6 +220,9 @@ def evaluate(
             "splits": ev.table,
             "ttf_interval": ev.ttf_table,
             "data_findings": [str(f) for f in ev.findings],
+            "same_false_alarms": same,
+            "scored_by": {c: m.scored_by for c, m in sorted(ev.fleet.classes.items())},
+            "operating_point": ev.operating_point,
         }
         if sweep_out:
             from models.sweep import longest_lead, sweep
@@ -207,8 +233,16 @@ def evaluate(
     else:
         report.findings(console, ev)
         report.tables(console, ev)
+        for split, row in same.items():
+            console.print(
+                f"{split}: at {row['false_alarms_per_asset_month']:.3f} false alarms per "
+                f"asset-month, recall model {row['model']:.3f}, isolation forest "
+                f"{row['isolation_forest']:.3f}, static thresholds {row['static_threshold']:.3f}"
+            )
+        for cls, m in sorted(ev.fleet.classes.items()):
+            console.print(f"{cls}: {m.scored_by}")
         console.print(
-            f"warning threshold {ev.fleet.threshold:.3f} (chosen on validation); "
+            f"warning threshold {ev.fleet.threshold:.3f} ({ev.operating_point}); "
             f"{_gate(ev.fleet.ttf_gate())}"
         )
         if sweep_out:

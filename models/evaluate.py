@@ -20,9 +20,17 @@ import numpy.typing as npt
 from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import Dataset
 from models.interval import margins, quality, warned_at
-from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.pipeline import (
+    AssetRows,
+    FleetModel,
+    asset_rows,
+    cut,
+    fit_classes,
+    fit_normalisers,
+)
 from models.quality import Finding, check
 from models.threads import fixed_threads
+from models.transfer import Choice, adopt, choose
 from models.warning_rule import WarningRule, gated, warning_starts
 from models.warnings import Outcome, judge
 from models.windows import Windows
@@ -66,6 +74,8 @@ class Evaluation:
     ttf_table: dict[str, dict[str, float | None]] = field(default_factory=dict)  # per split
     # split -> asset class -> scorer -> figures, at the fleet's thresholds
     class_table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    choices: dict[str, Choice] = field(default_factory=dict)  # per class: site or donor
+    operating_point: str = "chosen on validation"
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -197,6 +207,19 @@ def choose_gate(ev: Evaluation, ttf: list[F64], gates: tuple[float, ...], k: int
     ev.scores["probability"] = proba
 
 
+# Fewer validation failures than this cannot choose a threshold: precision's standard error
+# at the 0.8 target is 0.1 at 16 failures. A site that small keeps its donor's operating point.
+TUNING_FAILURES = 16
+
+
+def hold_operating_point(ev: Evaluation, threshold: float, gate_h: float) -> None:
+    """Warn at a threshold and gate chosen elsewhere (the donor's) instead of on validation."""
+    proba = ev.scores.get("probability", ev.scores["model"])
+    ev.scores["model"] = [gated(p, t, gate_h) for p, t in zip(proba, ev.ttf_median, strict=True)]
+    ev.scores["probability"] = proba
+    ev.fleet.ttf_gate_h, ev.thresholds["model"] = gate_h, threshold
+
+
 def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     """A warner that raises ``n`` warnings at random usable instants of the split."""
     rng = np.random.default_rng(seed)
@@ -240,10 +263,13 @@ def run_protocol(
     win: Windows = Windows(),
     progress: Progress | None = None,
     frames: list[AssetFrame] | None = None,
+    donor: FleetModel | None = None,
 ) -> Evaluation:
     """Train on the training split and measure every scorer on both test splits.
 
-    ``frames`` are the dataset's frames when the caller already built them.
+    ``frames`` are the dataset's frames when the caller already built them; with a
+    ``donor`` (a model trained elsewhere) each class it can score is scored by it until the
+    site's own warner does better on validation (``models.transfer``).
     """
     frames = build_frames(ds, win.step_s) if frames is None else frames
     if not frames:
@@ -268,13 +294,25 @@ def run_protocol(
     seen = [i for i, r in enumerate(rows) if r.asset not in held_names]
     held = [i for i, r in enumerate(rows) if r.asset in held_names]
     label_end = train_end - int(protocol.horizon_h * 3600)
-    models = fit_classes(
-        rows,
-        norms,
-        lambda r: (r.t < label_end) & (r.asset not in held_names),
-        protocol.seed,
-        progress,
-    )
+
+    def keep(r: AssetRows) -> npt.NDArray[np.bool_]:
+        return np.asarray((r.t < label_end) & (r.asset not in held_names))
+
+    models = fit_classes(rows, norms, keep, protocol.seed, progress)
+    choices: dict[str, Choice] = {}
+    if donor is not None:
+        site = FleetModel(models, win, protocol.horizon_h)
+        seen_names = {r.asset for r in rows} - held_names
+        learn = [cut(f, train_end) for f in frames if f.asset in seen_names]
+        site_norms = (norms, learn)
+        periods = (val, train_end)
+        choices = choose(
+            donor, ds, frames, site_norms, site, rows, periods, seen_names, protocol.horizon_h
+        )
+        fitted = (models, rows)
+        models, rows = adopt(
+            donor, ds, frames, site_norms, choices, fitted, keep, protocol.horizon_h
+        )
     fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.consecutive)
     names = {cls: cm.feature_names for cls, cm in models.items()}
     scores = {
@@ -290,6 +328,7 @@ def run_protocol(
         scores,
         {},
     )
+    ev.choices = choices
     ev.findings = check(ds, frames, norms)
     ev.precursor_h = [
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
@@ -298,6 +337,11 @@ def run_protocol(
     k = protocol.consecutive
     ev.ttf_median = [fleet.ttf_median(r) for r in rows]
     choose_gate(ev, ev.ttf_median, protocol.ttf_gates_h, k)
+    if donor is not None:
+        n_val = outcome(ev, "model", "validation", ev.thresholds["model"], k).failures
+        if n_val < TUNING_FAILURES:
+            hold_operating_point(ev, donor.threshold, donor.ttf_gate_h)
+            ev.operating_point = f"the donor's: {n_val} validation failures (< {TUNING_FAILURES})"
     for scorer in SCORERS:
         if scorer != "model":  # the model's threshold comes with its gate
             ev.thresholds[scorer] = tune(ev, scorer, k)

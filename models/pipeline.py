@@ -69,10 +69,15 @@ class ClassModel:
     warner: FailureWarner
     health: HealthScore
     feature_names: list[str]
+    # Why this class is scored by the site's warner or by one trained elsewhere
+    # (``models.transfer``); empty for a model trained on one dataset alone.
+    source: str = ""
 
     @property
     def scored_by(self) -> str:
         """Which model scores the class, and why."""
+        if getattr(self, "source", ""):  # versions stored before transfer have none
+            return self.source
         if self.warner.learned_failures:
             return "failure warner (supervised on the class's failures) and health score"
         return "health score only: no failure of this class in the training data"
@@ -137,7 +142,7 @@ def fit_normalisers(
     their events (only data before ``until`` if given)."""
     out: dict[str, ClassNormaliser] = {}
     for cls in sorted({f.asset_class for f in frames}):
-        mine = [_until(f, until) for f in frames if f.asset_class == cls]
+        mine = [cut(f, until) for f in frames if f.asset_class == cls]
         histories = [AssetHistory.of(ds, f.asset) for f in mine]
         events = [
             (f, h.failures, h.modes, h.repaired) for f, h in zip(mine, histories, strict=True)
@@ -146,7 +151,8 @@ def fit_normalisers(
     return out
 
 
-def _until(f: AssetFrame, until: int | None) -> AssetFrame:
+def cut(f: AssetFrame, until: int | None) -> AssetFrame:
+    """The frame's data before ``until`` (all of it for None)."""
     if until is None:
         return f
     n = int(np.searchsorted(f.t, until))

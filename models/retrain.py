@@ -33,6 +33,7 @@ def training_meta(data: Path, ds: Dataset, fleet: FleetModel, ev: Evaluation) ->
         "data_findings": [str(f) for f in ev.findings],
         "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
         "metrics_by_class": ev.class_table,
+        "operating_point": ev.operating_point,
     }
 
 

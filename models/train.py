@@ -7,11 +7,13 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.asset_frames import AssetFrame, build_frames
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
-from models.pipeline import FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
+from models.transfer import adopt
 from models.windows import Windows
 
 Progress = Callable[[str, int], None]
@@ -41,11 +43,13 @@ def train(
     win: Windows = Windows(),
     progress: Progress | None = None,
     frames: list[AssetFrame] | None = None,
+    donor: FleetModel | None = None,
 ) -> tuple[FleetModel, Evaluation]:
     """The protocol's figures and thresholds, and a model refitted on every asset and day
-    (``frames``: the dataset's frames when the caller built them already)."""
+    (``frames``: the dataset's frames when the caller built them already; ``donor``: a
+    model trained elsewhere, scoring the classes the protocol gave it)."""
     frames = build_frames(ds, win.step_s) if frames is None else frames
-    ev = run_protocol(ds, protocol, win, progress, frames)
+    ev = run_protocol(ds, protocol, win, progress, frames, donor)
     # The protocol's feature rows are measured and scored; the refit builds its own on other
     # normalisers, so only one fleet's rows are held at a time (times, labels and scores stay).
     ev.rows = [replace(r, x=np.empty((0, r.x.shape[1]), r.x.dtype)) for r in ev.rows]
@@ -53,9 +57,17 @@ def train(
     rows = asset_rows(ds, frames, norms, win, protocol.horizon_h, progress)
     last = max(int(f.t[-1]) for f in frames)
     label_end = last - int(protocol.horizon_h * 3600)
-    models = fit_classes(
-        rows, norms, lambda r: np.asarray(r.t < label_end), protocol.seed, progress
-    )
+
+    def keep(r: AssetRows) -> npt.NDArray[np.bool_]:
+        return np.asarray(r.t < label_end)
+
+    models = fit_classes(rows, norms, keep, protocol.seed, progress)
+    if donor is not None:
+        fitted = (models, rows)
+        site_norms = (norms, frames)
+        models, rows = adopt(
+            donor, ds, frames, site_norms, ev.choices, fitted, keep, protocol.horizon_h
+        )
     fleet = FleetModel(
         models,
         win,

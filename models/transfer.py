@@ -1,0 +1,190 @@
+"""A new site's first months: a model trained elsewhere scores a class until the site's own
+failures teach a better one.
+
+The donor (a model trained on the simulator's fleets or on another site's export) brings,
+per class, its normaliser and its failure warner. A few months of a site cannot teach a
+condition model (a season of outdoor temperatures, a term of occupancy), so the donor's
+stays; the site's own data sets each residual's spread, so a residual of 2 means "twice
+this site's typical residual" to the donor's warner as it did at home. A class whose
+signals differ from the donor's is the site's alone.
+
+Which model scores a class is decided on the site's validation period, never by a constant
+count of failures: the site's supervised warner takes over when it ranks the class's
+validation rows at least as well as the transferred warner (average precision over rows
+with a failure within the horizon ahead), and the donor stays while the site has no
+validation failure of the class to judge by or its own warner learned no failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.metrics import average_precision_score
+
+from models.asset_frames import AssetFrame
+from models.data import Dataset
+from models.normalise import ClassNormaliser
+from models.pipeline import AssetRows, ClassModel, FleetModel, asset_rows, fit_classes
+
+Keep = Callable[[AssetRows], npt.NDArray[np.bool_]]
+Period = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which model scores one class at this site, and the evidence."""
+
+    asset_class: str
+    source: str  # "site" or "donor"
+    site_failures: int  # failures of the class in the site's training period
+    validation_failures: int
+    site_ap: float | None  # validation average precision of the site's own warner
+    donor_ap: float | None
+
+    def reason(self) -> str:
+        """The choice in words, as the registry and the class tables show it."""
+        ap = f"validation average precision {_fmt(self.site_ap)} (site) vs {_fmt(self.donor_ap)}"
+        ap += f" (transferred) over {self.validation_failures} failure(s)"
+        if self.source == "site":
+            return f"site's failure warner ({self.site_failures} training failures): {ap}"
+        if self.validation_failures == 0:
+            why = "no validation failure of the class to judge the site's own warner by"
+        elif self.site_ap is None:
+            why = "the site's own warner learned no failure"
+        else:
+            why = ap
+        return f"transferred failure warner ({self.site_failures} training failures): {why}"
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def same_signals(site: ClassNormaliser, donor: ClassNormaliser) -> bool:
+    """Whether the donor's warner can read this site's class: the same analog and status
+    signals."""
+    return site.analog == donor.analog and site.status == donor.status
+
+
+def adapt(donor: ClassNormaliser, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
+    """The donor's normaliser with each residual channel rescaled to unit spread on the
+    site's ``frames`` (a robust spread: the median absolute deviation), so the donor's
+    warner reads this site's residuals in the units it learned."""
+    out = replace(donor, scale=donor.scale.copy(), cross_scale=donor.cross_scale.copy())
+    if not frames or not donor.analog:
+        return out
+    r = np.concatenate([donor.residuals(f)[::every] for f in frames]).astype(np.float64)
+    enough = np.isfinite(r).sum(axis=0) >= 100
+    if not enough.any():
+        return out
+    with np.errstate(all="ignore"):
+        centre = np.nanmedian(r[:, enough], axis=0)
+        spread = 1.4826 * np.nanmedian(np.abs(r[:, enough] - centre), axis=0)
+    factor = np.ones(len(donor.analog))
+    factor[enough] = np.where(np.isfinite(spread) & (spread > 1e-6), spread, 1.0)
+    if donor.cross.size:  # residuals are divided by the cross scale last
+        out.cross_scale = out.cross_scale * factor
+    else:
+        out.scale = out.scale * factor
+    return out
+
+
+def transferable(
+    donor: FleetModel, norms: dict[str, ClassNormaliser], learn: list[AssetFrame]
+) -> dict[str, ClassNormaliser]:
+    """Per class the donor can score here (the same signals as the site's normaliser in
+    ``norms``; a warner that learned failures): the donor's normaliser adapted to the
+    site's frames ``learn``."""
+    out = {}
+    for cls, norm in sorted(norms.items()):
+        cm = donor.classes.get(cls)
+        if cm is not None and same_signals(norm, cm.norm) and cm.warner.learned_failures:
+            out[cls] = adapt(cm.norm, [f for f in learn if f.asset_class == cls])
+    return out
+
+
+def _validation_ap(
+    rows: list[AssetRows], proba: Callable[[AssetRows], npt.NDArray[np.float64]], period: Period
+) -> tuple[float | None, int]:
+    """Average precision of ``proba`` over the period's usable rows, and its failures."""
+    y, p, failures = [], [], 0
+    for r in rows:
+        m = r.labels.usable & (r.t >= period[0]) & (r.t < period[1])
+        if m.any():
+            y.append(r.labels.y[m])
+            p.append(proba(r)[m])
+        failures += int(
+            ((r.history.failures >= period[0]) & (r.history.failures < period[1])).sum()
+        )
+    if not y or not np.concatenate(y).any():
+        return None, failures
+    return float(average_precision_score(np.concatenate(y), np.concatenate(p))), failures
+
+
+def choose(
+    donor: FleetModel,
+    ds: Dataset,
+    frames: list[AssetFrame],
+    norms: tuple[dict[str, ClassNormaliser], list[AssetFrame]],
+    site: FleetModel,
+    site_rows: list[AssetRows],
+    periods: tuple[Period, int],
+    judged: set[str],
+    horizon_h: float,
+) -> dict[str, Choice]:
+    """Per class the donor could score, site or donor (``norms``: the site's normalisers and
+    the frames they learned from; ``periods``: validation and the end of training;
+    ``judged``: the assets whose validation rows count)."""
+    validation, train_end = periods
+    adapted = transferable(donor, *norms)
+    theirs = asset_rows(
+        ds, [f for f in frames if f.asset_class in adapted], adapted, donor.windows, horizon_h
+    )
+    out = {}
+    for cls in sorted(adapted):
+        mine = [r for r in site_rows if r.asset_class == cls and r.asset in judged]
+        other = [r for r in theirs if r.asset_class == cls and r.asset in judged]
+        trained = sum(int((r.history.failures < train_end).sum()) for r in mine)
+        own = site.classes.get(cls)
+        site_ap = None
+        if own is not None and own.warner.learned_failures:
+            site_ap, _ = _validation_ap(mine, site.proba, validation)
+        donor_ap, n_val = _validation_ap(other, donor.proba, validation)
+        takes_over = site_ap is not None and n_val > 0 and (donor_ap is None or site_ap >= donor_ap)
+        out[cls] = Choice(cls, "site" if takes_over else "donor", trained, n_val, site_ap, donor_ap)
+    return out
+
+
+def adopt(
+    donor: FleetModel,
+    ds: Dataset,
+    frames: list[AssetFrame],
+    norms: tuple[dict[str, ClassNormaliser], list[AssetFrame]],
+    choices: dict[str, Choice],
+    fitted: tuple[dict[str, ClassModel], list[AssetRows]],
+    keep: Keep,
+    horizon_h: float,
+    seed: int = 0,
+) -> tuple[dict[str, ClassModel], list[AssetRows]]:
+    """The site's models and rows (``fitted``) with each class the donor keeps scored by the
+    donor's warner on its normaliser adapted to the site, the health score fitted on the
+    site's rows; every chosen class says why (``norms`` as for ``choose``)."""
+    models, rows = fitted
+    kept = {c for c, ch in choices.items() if ch.source == "donor"}
+    adapted = {c: n for c, n in transferable(donor, *norms).items() if c in kept}
+    theirs = asset_rows(
+        ds, [f for f in frames if f.asset_class in adapted], adapted, donor.windows, horizon_h
+    )
+    health = fit_classes(theirs, adapted, keep, seed)
+    out = {
+        c: replace(m, source=choices[c].reason()) if c in choices else m for c, m in models.items()
+    }
+    for c, norm in adapted.items():
+        d = donor.classes[c]
+        h = health[c].health if c in health else d.health
+        out[c] = ClassModel(norm, d.warner, h, d.feature_names, source=choices[c].reason())
+    by_asset = {r.asset: r for r in theirs}
+    return out, [by_asset.get(r.asset, r) for r in rows]

@@ -1,0 +1,165 @@
+"""A new site scored by a model trained elsewhere until its own warner does better."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from models.asset_frames import AssetFrame
+from models.compare import recall_at, recall_key, same_false_alarms
+from models.data import load_dataset
+from models.evaluate import TUNING_FAILURES, Evaluation, Protocol, outcome, run_protocol
+from models.normalise import ClassNormaliser
+from models.pipeline import FleetModel
+from models.registry import load, save
+from models.train import fit, train
+from models.transfer import adapt, same_signals
+from models.windows import Windows
+from plantwatch.cli import app
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from simulators.export import export
+
+
+@pytest.fixture(scope="module")
+def donor(tmp_path_factory: pytest.TempPathFactory) -> FleetModel:
+    root = tmp_path_factory.mktemp("donor")
+    export(Simulation(synthetic_fleet(16, seed=5), horizon_days=200), root, 600)
+    return fit(load_dataset(root), threshold=0.6)
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    export(Simulation(synthetic_fleet(8, seed=9), horizon_days=120), root, 600)
+    return root
+
+
+@pytest.fixture(scope="module")
+def evaluated(donor: FleetModel, site_dir: Path) -> Evaluation:
+    return run_protocol(load_dataset(site_dir), Protocol(), Windows(), None, None, donor)
+
+
+def _frames(n: int, spread: float, seed: int) -> list[AssetFrame]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, 20 * 86_400, 600, dtype=np.int64)
+    out = []
+    for a in range(n):
+        common = rng.normal(0, spread, len(t))  # the two signals move together, as physics ties
+        x = np.column_stack(
+            [
+                50 + common + rng.normal(0, spread, len(t)),
+                20 + common + rng.normal(0, spread, len(t)),
+            ]
+        )
+        out.append(AssetFrame(f"a{a}", "test_class", t, ("flow", "head"), x.astype(np.float32)))
+    return out
+
+
+def _mad(r: np.ndarray) -> np.ndarray:
+    return np.asarray(1.4826 * np.nanmedian(np.abs(r - np.nanmedian(r, axis=0)), axis=0))
+
+
+def test_the_donors_normaliser_reads_the_site_in_its_own_units() -> None:
+    donor = ClassNormaliser("test_class").fit(_frames(4, 1.0, 0))
+    site = _frames(3, 3.0, 1)  # three times the noise of the donor's assets
+    before = _mad(np.concatenate([donor.residuals(f) for f in site]))
+    adapted = adapt(donor, site)
+    after = _mad(np.concatenate([adapted.residuals(f) for f in site]))
+    assert np.all(before > 2.5) and np.allclose(after, 1.0, atol=0.05)
+    assert np.array_equal(adapted.coef, donor.coef) and adapted.analog == donor.analog
+    assert not np.array_equal(donor.cross_scale, adapted.cross_scale)  # the donor is untouched
+    assert same_signals(ClassNormaliser("test_class").fit(site), donor)
+    assert not same_signals(ClassNormaliser("test_class", analog=["flow"]), donor)
+
+
+def test_each_class_is_scored_by_the_model_validation_prefers_and_says_why(
+    evaluated: Evaluation, donor: FleetModel
+) -> None:
+    ev = evaluated
+    assert set(ev.choices) == set(donor.classes) & {r.asset_class for r in ev.rows}
+    for cls, choice in ev.choices.items():
+        cm = ev.fleet.classes[cls]
+        site_wins = (
+            choice.site_ap is not None
+            and choice.validation_failures > 0
+            and (choice.donor_ap is None or choice.site_ap >= choice.donor_ap)
+        )
+        assert choice.source == ("site" if site_wins else "donor")
+        assert cm.scored_by == choice.reason()
+        if choice.source == "donor":
+            assert cm.warner is donor.classes[cls].warner
+            assert cm.scored_by.startswith("transferred failure warner")
+            # the donor's normaliser, its residuals rescaled to the site's spread
+            d = donor.classes[cls].norm
+            assert np.array_equal(cm.norm.coef, d.coef) and cm.norm.sig_modes == d.sig_modes
+            assert not np.array_equal(cm.norm.cross_scale, d.cross_scale)
+            assert cm.feature_names == donor.classes[cls].feature_names
+        else:
+            assert cm.warner is not donor.classes[cls].warner
+    assert any(c.source == "donor" for c in ev.choices.values())
+
+
+def test_a_site_too_small_to_tune_keeps_the_donors_operating_point(
+    evaluated: Evaluation, donor: FleetModel
+) -> None:
+    ev = evaluated
+    n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 2).failures
+    assert n_val < TUNING_FAILURES
+    assert ev.thresholds["model"] == donor.threshold
+    assert ev.fleet.ttf_gate_h == donor.ttf_gate_h
+    assert ev.operating_point.startswith("the donor's")
+
+
+def test_baselines_are_compared_at_the_models_false_alarms(evaluated: Evaluation) -> None:
+    same = same_false_alarms(evaluated)
+    for split, row in same.items():
+        key = recall_key(evaluated.table[split]["model"])
+        fa = row["false_alarms_per_asset_month"]
+        for b in ("isolation_forest", "static_threshold"):
+            assert 0.0 <= row[b] <= recall_at(evaluated, b, split, float("inf"), key) <= 1.0
+            tuned = evaluated.table[split][b]
+            if (tuned["false_alarms_per_asset_month"] or 0.0) <= fa:  # its own point qualifies
+                assert row[b] >= (tuned[key] or 0.0)
+        assert row["margin"] == pytest.approx(
+            row["model"] - max(row["isolation_forest"], row["static_threshold"])
+        )
+
+
+def test_a_transferred_model_is_stored_with_its_reasons(
+    donor: FleetModel, site_dir: Path, tmp_path: Path
+) -> None:
+    fleet, ev = train(load_dataset(site_dir), Protocol(), donor=donor)
+    kept = [c for c, ch in ev.choices.items() if ch.source == "donor"]
+    assert kept and all(fleet.classes[c].warner is donor.classes[c].warner for c in kept)
+    version = save(
+        tmp_path, fleet, {"scored_by": {c: m.scored_by for c, m in fleet.classes.items()}}
+    )
+    back, meta = load(tmp_path, version)
+    for cls, cm in back.classes.items():
+        assert cm.scored_by == fleet.classes[cls].scored_by == meta["scored_by"][cls]
+    assert dataclasses.asdict(ev.choices[kept[0]])["source"] == "donor"
+
+
+def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table(
+    donor: FleetModel, site_dir: Path, tmp_path: Path
+) -> None:
+    save(tmp_path / "donor", donor, {})
+    runner = CliRunner()
+    args = ["model", "evaluate", str(site_dir), "--json", "--donor", str(tmp_path / "donor")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["operating_point"].startswith("the donor's")
+    assert body["thresholds"]["model"] == donor.threshold
+    assert any(v.startswith("transferred failure warner") for v in body["scored_by"].values())
+    for split in ("test_time", "test_assets"):
+        row = body["same_false_alarms"][split]
+        assert row["margin"] == pytest.approx(
+            row["model"] - max(row["isolation_forest"], row["static_threshold"])
+        )
