@@ -255,6 +255,26 @@ def evaluate(
             note.print(f"wrote {path}")
 
 
+@app.command("convert-cmapss")
+def convert_cmapss(
+    train_file: Path = typer.Option(..., "--train", help="train_FD00x.txt (run to failure)"),
+    out: Path = typer.Option(..., help="Directory for the generic-format files"),
+    engines: str = typer.Option("1-100", help="Engine numbers, e.g. 1-60 or 1,4,9"),
+    per_asset: int = typer.Option(2, min=1, help="Engines run one after another per asset"),
+    cycle_h: float = typer.Option(4.0, min=1 / 6, help="Hours one engine cycle stands for"),
+    seed: int = typer.Option(0, help="Seed of the assets' staggered starts"),
+) -> None:
+    """Convert NASA C-MAPSS engines into a site's export in the generic format."""
+    from models.cmapss import load_runs
+    from models.cmapss_site import convert, engine_range
+
+    done = convert(load_runs(train_file), out, engine_range(engines), per_asset, cycle_h, seed)
+    console.print(
+        f"{out}: {done.assets} assets, {done.engines} engines (failures), "
+        f"{done.readings:,} readings over {done.days:.0f} days; signals {', '.join(done.signals)}"
+    )
+
+
 @app.command()
 def cmapss(
     train_file: Path = typer.Option(..., "--train", help="train_FD00x.txt (run to failure)"),
