@@ -8,17 +8,14 @@ of at least 0.85 and at most 0.08 false alarms per asset-month (the targets, 0.8
 with a margin), else the best F1.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import Dataset
+from models.evaluation import Evaluation, Protocol, judge_starts, outcome, random_outcome
 from models.interval import margins, quality, warned_at
 from models.pipeline import (
     AssetRows,
@@ -28,54 +25,31 @@ from models.pipeline import (
     fit_classes,
     fit_normalisers,
 )
-from models.quality import Finding, check
+from models.quality import check
 from models.threads import fixed_threads
 from models.transfer import Choice, adopt, choose
-from models.warning_rule import WarningRule, gated, warning_starts
-from models.warnings import Outcome, judge
+from models.tuning import (
+    TUNING_FAILURES,
+    choose_gate,
+    hold_operating_point,
+    threshold_candidates,
+    tune,
+)
 from models.windows import Windows
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Progress = Callable[[str, int], None]
 SCORERS = ("model", "isolation_forest", "static_threshold")
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """Split shares and the warning rule."""
-
-    train_share: float = 0.6
-    validation_share: float = 0.2
-    holdout_assets: float = 0.25
-    horizon_h: float = 48.0
-    consecutive: int = 2
-    seed: int = 0
-    # Candidate limits on the median expected time to failure before a warning opens,
-    # chosen on validation with the threshold (ties go to the earlier, looser one).
-    ttf_gates_h: tuple[float, ...] = (float("inf"), 72.0, 48.0, 36.0, 24.0)
-
-
-@dataclass
-class Evaluation:
-    """Everything the protocol produced: the model, scores and the tables."""
-
-    fleet: FleetModel
-    rows: list[AssetRows]
-    periods: dict[str, tuple[int, int]]
-    split_assets: dict[str, list[int]]
-    scores: dict[str, list[F64]]
-    thresholds: dict[str, float]
-    table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    precursor_h: list[F64] = field(default_factory=list)  # per row: hours of each precursor
-    ttf_median: list[F64] = field(default_factory=list)  # per row: median hours to failure
-    ideal_h: list[F64] = field(default_factory=list)  # per row: an ideal detector's leads
-    ttf_table: dict[str, dict[str, float | None]] = field(default_factory=dict)  # per split
-    # split -> asset class -> scorer -> figures, at the fleet's thresholds
-    class_table: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    choices: dict[str, Choice] = field(default_factory=dict)  # per class: site or donor
-    operating_point: str = "chosen on validation"
+__all__ = [
+    "TUNING_FAILURES",
+    "Evaluation",
+    "Protocol",
+    "judge_starts",
+    "outcome",
+    "run_protocol",
+    "threshold_candidates",
+]
 
 
 def precursor_hours(ds: Dataset, asset: str, failures: I64, modes: list[str]) -> F64:
@@ -110,150 +84,6 @@ def _split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np
         n = round(len(idx) * share)
         held[rng.choice(idx, n, replace=False)] = True
     return held
-
-
-def _starts(
-    rows: list[AssetRows], scores: list[F64], which: list[int], threshold: float, k: int
-) -> list[I64]:
-    rule = WarningRule(k)
-    return [
-        warning_starts(rows[i].t, scores[i], rows[i].labels.usable, threshold, rule) for i in which
-    ]
-
-
-def outcome(
-    ev: Evaluation,
-    scorer: str,
-    split: str,
-    threshold: float,
-    k: int,
-    asset_class: str | None = None,
-) -> Outcome:
-    """One scorer's warnings on one split at one threshold (of one class's assets)."""
-    which = [
-        i
-        for i in ev.split_assets[split]
-        if asset_class is None or ev.rows[i].asset_class == asset_class
-    ]
-    starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
-    return judge_starts(ev, starts, which, split)
-
-
-# The targets are precision >= 0.8 and <= 0.1 false alarms per asset-month; validation asks
-# for a margin (about one standard error of precision over its 70-90 failures), since a
-# threshold at the edge on validation lands on either side of it on the test splits.
-TUNE_PRECISION = 0.85
-TUNE_FALSE_ALARMS = 0.08
-
-
-def _objective(o: Outcome) -> tuple[int, float]:
-    d = o.as_dict()
-    recall, precision = d["recall"] or 0.0, d["precision"] or 0.0
-    fa = d["false_alarms_per_asset_month"] or 0.0
-    if precision >= TUNE_PRECISION and fa <= TUNE_FALSE_ALARMS:
-        return 1, float(recall)
-    f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
-    return 0, float(f1)
-
-
-def tune(ev: Evaluation, scorer: str, k: int) -> float:
-    """The threshold with the best objective on the validation split."""
-    which = ev.split_assets["validation"]
-    t0, t1 = ev.periods["validation"]
-    values = np.concatenate(
-        [ev.scores[scorer][i][(ev.rows[i].t >= t0) & (ev.rows[i].t < t1)] for i in which]
-    )
-    if values.size == 0:
-        return float("inf")
-    candidates = threshold_candidates(values)
-    best, best_key = float(candidates[-1]), (-1, -1.0)
-    for c in candidates:
-        key = _objective(outcome(ev, scorer, "validation", float(c), k))
-        if key > best_key:
-            best, best_key = float(c), key
-    return best
-
-
-def threshold_candidates(values: F64, most: int = 60) -> F64:
-    """Thresholds worth trying: the top tenth of the scores, above zero where any are.
-
-    A gated, calibrated score is zero almost everywhere and takes few distinct values above
-    it, so a grid of quantiles over all scores would see only a handful of them.
-    """
-    upper = values[values >= np.quantile(values, 0.9)]
-    if (upper > 0).any():
-        upper = upper[upper > 0]
-    distinct = np.unique(upper)
-    if len(distinct) <= most:
-        return distinct
-    return np.unique(np.quantile(upper, np.linspace(0.0, 0.995, most)))
-
-
-def choose_gate(ev: Evaluation, ttf: list[F64], gates: tuple[float, ...], k: int) -> None:
-    """Pick the time-to-failure gate and threshold with the best validation objective; the
-    model's scores become the gated warning scores."""
-    proba = ev.scores["model"]
-    best: tuple[tuple[int, float], float, float, list[F64]] | None = None
-    for gate in gates:
-        ev.scores["model"] = [gated(p, t, gate) for p, t in zip(proba, ttf, strict=True)]
-        threshold = tune(ev, "model", k)
-        key = _objective(outcome(ev, "model", "validation", threshold, k))
-        if best is None or key > best[0]:
-            best = (key, gate, threshold, ev.scores["model"])
-    if best is None:
-        ev.scores["model"] = proba
-        return
-    _, ev.fleet.ttf_gate_h, ev.thresholds["model"], ev.scores["model"] = best
-    ev.scores["probability"] = proba
-
-
-# Fewer validation failures than this cannot choose a threshold: precision's standard error
-# at the 0.8 target is 0.1 at 16 failures. A site that small keeps its donor's operating point.
-TUNING_FAILURES = 16
-
-
-def hold_operating_point(ev: Evaluation, threshold: float, gate_h: float) -> None:
-    """Warn at a threshold and gate chosen elsewhere (the donor's) instead of on validation."""
-    proba = ev.scores.get("probability", ev.scores["model"])
-    ev.scores["model"] = [gated(p, t, gate_h) for p, t in zip(proba, ev.ttf_median, strict=True)]
-    ev.scores["probability"] = proba
-    ev.fleet.ttf_gate_h, ev.thresholds["model"] = gate_h, threshold
-
-
-def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
-    """A warner that raises ``n`` warnings at random usable instants of the split."""
-    rng = np.random.default_rng(seed)
-    which = ev.split_assets[split]
-    t0, t1 = ev.periods[split]
-    h = int(ev.fleet.horizon_h * 3600)
-    pool = [
-        (j, t)
-        for j, i in enumerate(which)
-        for t in ev.rows[i].t[
-            (ev.rows[i].t >= t0) & (ev.rows[i].t < t1 - h) & ev.rows[i].labels.usable
-        ]
-    ]
-    picks: list[int] = (
-        rng.choice(len(pool), min(n, len(pool)), replace=False).tolist() if pool else []
-    )
-    starts: list[list[int]] = [[] for _ in which]
-    for p in picks:
-        j, t = pool[p]
-        starts[j].append(int(t))
-    return judge_starts(ev, [np.sort(np.array(s, dtype=np.int64)) for s in starts], which, split)
-
-
-def judge_starts(ev: Evaluation, starts: list[I64], which: list[int], split: str) -> Outcome:
-    """Warning starts of the split's assets ``which`` against their failures."""
-    return judge(
-        starts,
-        [ev.rows[i].history.failures for i in which],
-        [ev.precursor_h[i] for i in which],
-        ev.periods[split],
-        ev.fleet.horizon_h,
-        ideal_h=[ev.ideal_h[i] for i in which] if ev.ideal_h else None,
-        step_s=ev.fleet.windows.step_s,
-    )
 
 
 @fixed_threads
@@ -337,7 +167,10 @@ def run_protocol(
     k = protocol.consecutive
     ev.ttf_median = [fleet.ttf_median(r) for r in rows]
     choose_gate(ev, ev.ttf_median, protocol.ttf_gates_h, k)
-    if donor is not None:
+    # The donor's threshold suits the donor's warners only: once the site's own warners
+    # score every class, the site's validation chooses, however thin.
+    if any(c.source == "donor" for c in choices.values()):
+        assert donor is not None
         n_val = outcome(ev, "model", "validation", ev.thresholds["model"], k).failures
         if n_val < TUNING_FAILURES:
             hold_operating_point(ev, donor.threshold, donor.ttf_gate_h)
