@@ -9,7 +9,7 @@ import time
 
 from cloud.alerts.notifier import Notifier
 from cloud.clock import pause
-from cloud.scoring.loop import Round, Scorer
+from cloud.scoring.loop import Round, Scorer, Windows
 from cloud.workorders.announcements import order_group
 
 log = logging.getLogger("plantwatch.cloud.scoring")
@@ -47,38 +47,23 @@ async def score_once(scorer: Scorer, notifier: Notifier | None = None) -> Round:
     if plan is None or not plan.chunks:
         return total
     chunks = plan.chunks
-    ahead = None
-    if plan.cold:
-        ahead = asyncio.ensure_future(asyncio.to_thread(scorer.read_chunk, plan, chunks[0]))
+
+    def read_ahead(k: int) -> asyncio.Future[Windows] | None:
+        if not plan.cold or k >= len(chunks):
+            return None
+        return asyncio.ensure_future(asyncio.to_thread(scorer.read_chunk, plan, chunks[k]))
+
+    ahead = read_ahead(0)
     try:
         for k, chunk in enumerate(chunks):
             read = await ahead if ahead is not None else None
-            ahead = None
-            if plan.cold and k + 1 < len(chunks):
-                ahead = asyncio.ensure_future(
-                    asyncio.to_thread(scorer.read_chunk, plan, chunks[k + 1])
-                )
+            ahead = read_ahead(k + 1)
             rnd = await asyncio.to_thread(scorer.score_chunk, plan, chunk, read)
             await _announce(rnd, notifier)
             total.add(rnd)
     finally:
         if ahead is not None:
             ahead.cancel()  # a failed chunk leaves no read running unawaited
-    return total
-    chunks = plan.chunks
-    ahead = asyncio.ensure_future(asyncio.to_thread(scorer.read_chunk, plan, chunks[0]))
-    try:
-        for k, chunk in enumerate(chunks):
-            read = await ahead
-            if k + 1 < len(chunks):
-                ahead = asyncio.ensure_future(
-                    asyncio.to_thread(scorer.read_chunk, plan, chunks[k + 1])
-                )
-            rnd = await asyncio.to_thread(scorer.score_chunk, plan, chunk, read)
-            await _announce(rnd, notifier)
-            total.add(rnd)
-    finally:
-        ahead.cancel()  # a failed chunk leaves no read running unawaited
     return total
 
 

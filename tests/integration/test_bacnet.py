@@ -255,13 +255,15 @@ async def test_devices_at_known_addresses_and_a_reload_that_adds_and_removes_the
 
     async def body(live: LiveSimulator, gw: Gateway) -> None:
         doc = yaml.safe_load(gw.cfg.path.read_text())
-        await until(lambda: all(d.polls >= 3 for b in gw.bacnet for d in b.devices), 20, "polls")
+        # Five polls for three stored values each: a read that times out on a loaded machine
+        # is a poll without values, not a loss.
+        await until(lambda: all(d.polls >= 5 for b in gw.bacnet for d in b.devices), 20, "polls")
         doc["bacnet"][0]["devices"] = seen["all"][1:]  # one removed, one added
         gw.cfg.path.write_text(yaml.safe_dump(doc))
         assert await gw.reload()
         (link,) = gw.bacnet
         assert [d.cfg.asset for d in link.devices] == [d["asset"] for d in seen["all"][1:]]
-        await until(lambda: all(d.polls >= 3 for d in link.devices), 20, "polls after reload")
+        await until(lambda: all(d.polls >= 5 for d in link.devices), 20, "polls after reload")
         seen["status"] = link.status()
 
     live, samples, _ = await _run(tmp_path, broker, direct, body)
