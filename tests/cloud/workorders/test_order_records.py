@@ -168,6 +168,29 @@ def test_unanswered_orders_escalate_once_per_level(cloud: Cloud) -> None:
         assert row is not None and row.state == "dispatched"  # escalation is not a state
 
 
+def test_a_checker_that_lost_the_race_leaves_the_levels_to_the_winner(cloud: Cloud) -> None:
+    asset = _setup_routing(cloud)
+    tech = cloud.auth(cloud.keys[Role.TECHNICIAN])
+    body = {"asset_id": asset, "fault": "no_cooling", "title": "AHU warm", "priority": "urgent"}
+    ids = [cloud.client.post("/api/v1/work-orders", json=body, headers=tech).json() for _ in "ab"]
+    first, second = sorted(ids, key=lambda o: o["id"])
+    at = datetime.fromisoformat(second["reported_at"]) + timedelta(minutes=6)
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    with factory() as late, factory() as early:
+        # The late checker read the first order's levels (none yet) before the other won.
+        row = late.get(WorkOrderRow, first["id"])
+        assert row is not None and list(row.escalations) == []
+        won = escalate(early, at)
+        assert sorted(e.order_id for e in won) == [first["id"], second["id"]]
+        # Its stale view asks level 1 again for the first order; the second order's levels
+        # load fresh. The clash surfaces at its commit, caught there, not halfway through.
+        assert escalate(late, at) == []
+    with factory() as session:
+        mine = EscalationRow.order_id.in_([first["id"], second["id"]])
+        levels = session.scalars(select(EscalationRow.order_id).where(mine))
+        assert sorted(levels) == [first["id"], second["id"]]  # one level 1 each
+
+
 async def test_the_periodic_checker_records_and_announces_escalations(cloud: Cloud) -> None:
     from cloud.alerts.channels import Webhook
     from cloud.alerts.notifier import Notifier
