@@ -121,7 +121,10 @@ def train(
     bar, step = _progress(2 * n + 8)
     with bar:
         fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step, donor=_donor(donor))
-    version = save(registry, fleet, training_meta(data, ds, fleet, ev))
+    meta = training_meta(data, ds, fleet, ev)
+    if donor is not None:
+        meta["donor"] = str(donor)  # retraining keeps it (models/retrain.py)
+    version = save(registry, fleet, meta)
     report.findings(console, ev)
     report.tables(console, ev)
     for cls, m in sorted(fleet.classes.items()):
@@ -139,6 +142,9 @@ def retrain(
     registry: Path = typer.Option(Path("var/models"), help="Model registry directory"),
     horizon_h: float = typer.Option(48.0, help="Warning horizon in hours"),
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON"),
+    donor: Path | None = typer.Option(
+        None, help=DONOR_HELP + " (default: the donor of the model in service, if any)"
+    ),
 ) -> None:
     """Train a challenger, measure it and the model in service on the same splits, and put
     it in service only when it is better (both are kept in the registry with the reason)."""
@@ -149,7 +155,7 @@ def retrain(
     bar, step = _progress(3 * len(ds.assets) + 8)
     with bar:
         version, decision = run_round(
-            ds, data, registry, Protocol(horizon_h=horizon_h), progress=step
+            ds, data, registry, Protocol(horizon_h=horizon_h), progress=step, donor_dir=donor
         )
     if as_json:
         body = {"version": version, "promoted": decision.promote, "reason": decision.reason}

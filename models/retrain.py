@@ -44,19 +44,27 @@ def retrain(
     protocol: Protocol = Protocol(),
     margins: Margins = Margins(),
     progress: Progress | None = None,
+    donor_dir: Path | None = None,
 ) -> tuple[str, Decision]:
     """Train a challenger on ``ds``, judge it against the model in service on the same
-    splits, store it with the decision, and put it in service if it won."""
+    splits, store it with the decision, and put it in service if it won.
+
+    ``donor_dir``: a registry whose model in service scores the classes the site's own data
+    cannot yet (``models.transfer``); by default the donor the model in service was trained
+    with, so a new site's scheduled rounds keep theirs."""
     win = Windows()
     frames = build_frames(ds, win.step_s)
-    fleet, ev = train(ds, protocol, win, progress, frames)
     current = registry.in_service(registry_dir)
-    incumbent = None
-    if current is not None:
-        old, _ = registry.load(registry_dir, current)
-        incumbent = incumbent_table(ev, ds, frames, old)
+    old, old_meta = registry.load(registry_dir, current) if current is not None else (None, {})
+    if donor_dir is None and "donor" in old_meta:
+        donor_dir = Path(old_meta["donor"])
+    donor = registry.load(donor_dir)[0] if donor_dir is not None else None
+    fleet, ev = train(ds, protocol, win, progress, frames, donor)
+    incumbent = incumbent_table(ev, ds, frames, old) if old is not None else None
     decision = decide(ev.table, incumbent, margins)
     meta = training_meta(data, ds, fleet, ev)
+    if donor_dir is not None:
+        meta["donor"] = str(donor_dir)
     meta["challenge"] = {
         "against": current,
         "promoted": decision.promote,

@@ -17,6 +17,7 @@ from models.evaluate import TUNING_FAILURES, Evaluation, Protocol, outcome, run_
 from models.normalise import ClassNormaliser
 from models.pipeline import FleetModel
 from models.registry import load, save
+from models.retrain import retrain
 from models.train import fit, train
 from models.transfer import adapt, same_signals
 from models.windows import Windows
@@ -163,3 +164,19 @@ def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table
         assert row["margin"] == pytest.approx(
             row["model"] - max(row["isolation_forest"], row["static_threshold"])
         )
+
+
+def test_retraining_a_transferred_model_keeps_its_donor(
+    donor: FleetModel, site_dir: Path, tmp_path: Path
+) -> None:
+    save(tmp_path / "donor", donor, {})
+    site = tmp_path / "site"
+    ds = load_dataset(site_dir)
+    first, _ = retrain(ds, site_dir, site, donor_dir=tmp_path / "donor")
+    _, meta = load(site, first)
+    assert meta["donor"] == str(tmp_path / "donor")
+    # The scheduled round names no donor: the model in service's is used again.
+    second, _ = retrain(ds, site_dir, site)
+    _, meta = load(site, second)
+    assert meta["donor"] == str(tmp_path / "donor")
+    assert any(v.startswith("transferred failure warner") for v in meta["scored_by"].values())
