@@ -110,5 +110,8 @@ async def test_every_value_reaching_the_cloud_equals_the_simulator(
             checked[kind] += 1
     assert checked["modbus"] > 50 and checked["json"] >= 8 and checked["plain"] == 2
     assert checked["bacnet"] >= 8
-    online = [s for s in samples if s.signal == DEVICE_ONLINE]
-    assert len({s.asset for s in online}) == len(sim.assets) and all(s.value == 1 for s in online)
+    # A connect that times out on a loaded machine is recorded as offline (0) and retried:
+    # every device reported, and every one is online at its latest report.
+    online = sorted((s for s in samples if s.signal == DEVICE_ONLINE), key=lambda s: s.ts)
+    latest = {s.asset: s.value for s in online}
+    assert set(latest) == {a.id for a in sim.assets} and all(v == 1 for v in latest.values())
