@@ -1,8 +1,9 @@
 """Hourly scoring of the readings the cloud stored, offline: what the live warning is held to.
 
 The scoring loop evaluates at its own instants, with its lag; scoring the store's windows at
-the same hourly phase before a failure says when a warning would open on exactly the data the
-cloud received, so the live warning can only be later than it, by its lag.
+the same hourly phase before a failure, each of the readings taken up to that instant, says
+when a warning would open on exactly the data the cloud received, so the live warning can
+only be later than it, by its lag.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def stored_lead_h(
         at = int(failure_ts - lead * 3600)
         if lead <= 0 or at > until:
             break
-        frames = read_frames(store, [tags], grid(at, fleet.windows), fleet.windows.step_s)
+        frames = read_frames(store, [tags], grid(at, fleet.windows), fleet.windows.step_s, at)
         run = run + 1 if all(a.above_threshold for a in assess(fleet, frames, {})) else 0
         if run >= fleet.consecutive:
             return lead

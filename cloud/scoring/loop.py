@@ -76,11 +76,18 @@ class Round:
 
 
 def read_frames(
-    store: TimeSeriesStore, tags: list[SeriesTags], t: np.ndarray, step_s: int
+    store: TimeSeriesStore,
+    tags: list[SeriesTags],
+    t: np.ndarray,
+    step_s: int,
+    until: float | None = None,
 ) -> list[AssetFrame]:
-    """The assets' windows on grid ``t`` as the store holds them (newest value per slot)."""
+    """The assets' windows on grid ``t`` as the store holds them (newest value per slot),
+    of the readings taken at or before ``until`` (default: all): the last slot is the one in
+    progress, and a round sees it as it stood at the round's instant."""
     start = datetime.fromtimestamp(int(t[0]), UTC)
-    end = datetime.fromtimestamp(int(t[-1]) + step_s, UTC)
+    last = int(t[-1]) + step_s
+    end = datetime.fromtimestamp(last if until is None else min(last, int(until) + 1), UTC)
     cols = store.window_columns(tags, start, end, step_s, "last")
     return frames_from_columns(cols, {g.asset: g.measurement for g in tags}, t, step_s)
 
@@ -133,27 +140,29 @@ class Scorer:
         mine = set(owned([a.id for a in rows], *self.partition))
         return [a for a in rows if a.id in mine]
 
-    def _read(self, assets: list[Asset], t: np.ndarray, step_s: int) -> list[AssetFrame]:
+    def _read(
+        self, assets: list[Asset], t: np.ndarray, step_s: int, until: float
+    ) -> list[AssetFrame]:
         out: list[AssetFrame] = []
         for i in range(0, len(assets), READ_CHUNK):
             part = assets[i : i + READ_CHUNK]
             tags = [SeriesTags(a.asset_class, a.site, a.building, a.room, a.id) for a in part]
-            out += read_frames(self.store, tags, t, step_s)
+            out += read_frames(self.store, tags, t, step_s, until)
         return out
 
     def _frames(
-        self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool
+        self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool, now: float
     ) -> tuple[list[AssetFrame], int | None]:
         """Full windows on a full read; otherwise cached windows moved on, with every slot
         since the last round and the hour before it re-read. Also the first slot that may
         differ from the last round's windows (None: any)."""
         since: int | None = None
         if full or any(a.id not in self._cache for a in assets):
-            frames = self._read(assets, t, step_s)
+            frames = self._read(assets, t, step_s, now)
         else:
             last = min(int(self._cache[a.id].t[-1]) for a in assets)
             n = min(len(t), max(0, int(t[-1]) - last) // step_s + REREAD_S // step_s + 1)
-            recent = {f.asset: f for f in self._read(assets, t[-n:], step_s)}
+            recent = {f.asset: f for f in self._read(assets, t[-n:], step_s, now)}
             frames = [carry_forward(self._cache[a.id], t, recent[a.id]) for a in assets]
             since = int(t[-n])
         self._cache.update((f.asset, f) for f in frames)
@@ -202,7 +211,7 @@ class Scorer:
         """One chunk's windows (and the first slot that may differ from the last round's)."""
         began = time.perf_counter()
         full = plan.full or any(a.id in plan.reread for a in assets)
-        frames, since = self._frames(assets, plan.t, plan.fleet.windows.step_s, full)
+        frames, since = self._frames(assets, plan.t, plan.fleet.windows.step_s, full, plan.now)
         return Windows(frames, since, time.perf_counter() - began)
 
     def score_chunk(self, plan: Plan, assets: list[Asset], read: Windows | None = None) -> Round:
