@@ -8,6 +8,9 @@ line protocol reads as the float 5), integers (the quality bit sets) with an ``i
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,6 +31,12 @@ def series_prefix(tags: SeriesTags) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _head(tags: SeriesTags, signal: str) -> str:
+    """Everything of a plain reading's line before its value (the same batch after batch)."""
+    return f"{series_prefix(tags)} {signal}="
+
+
 def _joined(*parts: pa.Array | str) -> pa.Array:
     """Row-wise concatenation of string columns and constants (null where a part is)."""
     return pc.binary_join_element_wise(*parts, "")
@@ -38,12 +47,12 @@ def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> bytes:
     nothing to store and no line."""
     if not len(batch):
         return b""
-    index = pa.array(batch.index, pa.int32())
-    prefixes = [series_prefix(tags[a]) + " " for a, _ in batch.series]
+    n = len(batch)
+    index = pa.array(np.fromiter(batch.index, np.int32, n))
     value = pa.array(batch.value, pa.float64())
-    stamp = pc.cast(pa.array(batch.ts, pa.int64()), pa.string())
+    stamp = _stamps(np.fromiter(batch.ts, np.int64, n))
     if not any(batch.quality):  # the common case: one column of heads, one join
-        heads = [p + f"{s}=" for p, (_, s) in zip(prefixes, batch.series, strict=True)]
+        heads = [_head(tags[a], s) for a, s in batch.series]
         values = pc.cast(value, pa.string())
         lines = _joined(pc.take(pa.array(heads), index), values, " ", stamp, "\n")
         return _data_of(lines if value.null_count == 0 else pc.filter(lines, pc.is_valid(value)))
@@ -72,12 +81,26 @@ def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> bytes:
         ),
         value_field,
     )
+    prefixes = [series_prefix(tags[a]) + " " for a, _ in batch.series]
     prefix = pc.take(pa.array(prefixes), index)
     lines = pc.filter(_joined(prefix, fields, " ", stamp, "\n"), pc.or_(present, flagged))
     return _data_of(lines)
 
 
+def _stamps(ts: np.ndarray) -> pa.Array:
+    """Timestamps as text; each distinct one formatted once (a poll stamps all its signals
+    alike, so a batch holds far fewer instants than readings)."""
+    distinct, where = np.unique(ts, return_inverse=True)
+    return pc.take(pc.cast(pa.array(distinct), pa.string()), pa.array(where.astype(np.int32)))
+
+
 def _data_of(lines: pa.Array) -> bytes:
-    """The concatenated characters of a string column (its lines end in newlines)."""
-    one = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
-    return bytes(pc.binary_join(one, "")[0].as_buffer())
+    """The concatenated characters of a string column without nulls: the slice of its data
+    buffer its offsets span (no copy but the final one)."""
+    if lines.null_count:
+        lines = lines.drop_null()
+    if not len(lines):
+        return b""
+    lines = lines.cast(pa.string())  # one offset width, whatever the kernels returned
+    offsets = np.frombuffer(lines.buffers()[1], np.int32, len(lines) + 1, lines.offset * 4)
+    return bytes(memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]])

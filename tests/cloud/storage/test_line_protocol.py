@@ -69,3 +69,18 @@ def test_missing_values_without_flags_have_no_line() -> None:
 
 def test_empty_batch_is_no_payload() -> None:
     assert to_line_protocol(TAGS, Batch.of("gw", "b1", [])) == b""
+
+
+def test_readings_sharing_instants_in_any_order_keep_their_own_times() -> None:
+    rng = random.Random(7)
+    instants = [1_700_000_000_000 + 1000 * k for k in range(5)] + [-5000]  # one before 1970
+    readings = [
+        Reading("ch-1" if k % 2 else "ahu-2", f"s{k % 4}", rng.choice(instants), float(k))
+        for k in range(300)
+    ]
+    readings[7] = readings[7]._replace(value=None)  # a gap among them: no line, no shift
+    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    kept = [r for r in readings if r.value is not None]
+    assert [(ts, float(f[r.signal])) for (_, f, ts), r in zip(lines, kept, strict=True)] == [
+        (r.ts_ms, r.value) for r in kept
+    ]
