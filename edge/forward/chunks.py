@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import time
 from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from kernel.contract import Batch, Reading
+
+CHUNK_MAX = 2000  # readings per chunk row
+# (asset, signal, ts_ms, value, quality, ...): a contract Reading fits as it is.
+Row = tuple[str, str, int, float | None, int] | Reading
 
 
 @dataclass
@@ -65,3 +74,85 @@ class Chunk:
             self.value.tobytes(),
             self.quality.tobytes(),
         )
+
+
+def pack(readings: Sequence[Row], series: list[int], first: int, now: int) -> list[Chunk]:
+    """Readings (with their series ids) as chunks of at most ``CHUNK_MAX``, numbered from
+    sequence number ``first``, spooled at ``now`` (epoch ms)."""
+    nan = math.nan
+    ids = array("I", series)
+    ts = array("q", [r[2] for r in readings])
+    value = array("d", [nan if r[3] is None else r[3] for r in readings])
+    quality = array("I", [r[4] for r in readings])
+    return [
+        Chunk(
+            first + k,
+            now,
+            ids[k : k + CHUNK_MAX],
+            ts[k : k + CHUNK_MAX],
+            value[k : k + CHUNK_MAX],
+            quality[k : k + CHUNK_MAX],
+        )
+        for k in range(0, len(readings), CHUNK_MAX)
+    ]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A batch taken from the spool and not yet acknowledged."""
+
+    batch: Batch
+    first_seq: int
+    last_seq: int
+    oldest_spooled_ms: int
+
+
+def batch_end(
+    chunks: Iterable[tuple[int, int]], first: int, max_readings: int, up_to: int | None
+) -> int:
+    """The last sequence number of the next batch from ``first``, given the (first sequence
+    number, size) of the chunks from there in order: contiguous readings only (a gap left
+    by dropped chunks ends the batch), at most ``max_readings``, none past ``up_to``."""
+    last = first - 1
+    for start, size in chunks:
+        if start != last + 1:
+            break
+        last = start + size - 1
+        if last - first + 1 >= max_readings:
+            break
+    last = min(last, first + max_readings - 1)
+    return last if up_to is None else min(last, up_to)
+
+
+def assemble(
+    chunks: list[Chunk],
+    first: int,
+    last: int,
+    gateway_id: str,
+    batch_id: str,
+    names: dict[int, tuple[str, str]],
+) -> tuple[Batch, int]:
+    """The batch of sequence numbers ``first``..``last`` from the chunks holding them, and
+    when its oldest reading was spooled (epoch ms)."""
+    cut = [c.tail(first) if c.first_seq < first else c for c in chunks]
+    cut = [c.head(last) if c.first_seq + c.n - 1 > last else c for c in cut]
+    series = [i for c in cut for i in c.series]
+    keys: dict[int, int] = {}
+    index = [keys.setdefault(sid, len(keys)) for sid in series]
+    values = [v for c in cut for v in c.value]
+    # Built from rows this gateway validated on the way in: no second validation pass.
+    batch = Batch.model_construct(
+        gateway_id=gateway_id,
+        batch_id=batch_id,
+        historical=False,
+        contract_version=Batch.model_fields["contract_version"].default,
+        series=[names[sid] for sid in keys],
+        index=index,
+        ts=[t for c in cut for t in c.ts],
+        value=[None if v != v else v for v in values],
+        quality=[q for c in cut for q in c.quality],
+        seq=list(range(first, last + 1)),
+        spool_id=batch_id.split("-", 1)[0],
+    )
+    oldest = min((c.spooled_at for c in cut), default=int(time.time() * 1000))
+    return batch, oldest

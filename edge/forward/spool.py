@@ -15,25 +15,21 @@ costs a fraction of that per reading, which is most of a gateway's budget at hig
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import secrets
 import sqlite3
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
-from edge.forward.chunks import Chunk
-from kernel.contract import AlarmEvent, Batch, Reading
+from edge.forward.chunks import Chunk, Pending, Row, assemble, batch_end, pack
+from edge.forward.spool_outbox import SpoolOutbox
+from kernel.contract import AlarmEvent
 from kernel.files import create_private
 
-CHUNK_MAX = 2000  # readings per chunk row
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY, asset TEXT NOT NULL, signal TEXT NOT NULL, UNIQUE (asset, signal));
@@ -48,8 +44,6 @@ CREATE TABLE IF NOT EXISTS dead_letter (
     batch_id TEXT PRIMARY KEY, status INTEGER, reason TEXT, batch TEXT, parked_at INTEGER);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-# (asset, signal, ts_ms, value, quality, ...): a contract Reading fits as it is.
-Row = tuple[str, str, int, float | None, int] | Reading
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -58,17 +52,7 @@ class SpoolInUse(RuntimeError):
     """Another process (a second gateway?) holds the spool file."""
 
 
-@dataclass(frozen=True)
-class Pending:
-    """A batch taken from the spool and not yet acknowledged."""
-
-    batch: Batch
-    first_seq: int
-    last_seq: int
-    oldest_spooled_ms: int
-
-
-class Spool:
+class Spool(SpoolOutbox):
     """Readings and alarm events waiting for the cloud, in one SQLite file (WAL)."""
 
     def __init__(
@@ -106,12 +90,9 @@ class Spool:
             raise SpoolInUse(f"{path}: in use by another process ({exc})") from exc
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
-        self._series = {
-            (a, s): i for i, a, s in self._db.execute("SELECT id, asset, signal FROM series")
-        }
-        self._names = {i: k for k, i in self._series.items()}
-        self.depth = int(self._db.execute("SELECT COALESCE(SUM(n), 0) FROM chunks").fetchone()[0])
-        self.incarnation = self._counter("incarnation") or self._new_incarnation()
+        self.incarnation = 0
+        self._reload()
+        self.incarnation = self.incarnation or self._new_incarnation()
 
     def _new_incarnation(self) -> int:
         # Batch ids carry it: a spool file deleted or restored from an old copy numbers its
@@ -209,40 +190,25 @@ class Spool:
         Returns (stored, dropped) after the overflow policy.
         """
         now = int(time.time() * 1000)
-        nan = math.nan
         with self._transaction():
             dropped = 0
             if self.overflow == "drop_newest" and len(readings) > self.max_readings - self.depth:
                 keep = max(self.max_readings - self.depth, 0)
                 dropped, readings = len(readings) - keep, readings[:keep]
             ids = self._series
-            series = array(
-                "I", [ids.get((r[0], r[1])) or self._series_id(r[0], r[1]) for r in readings]
-            )
-            ts = array("q", [r[2] for r in readings])
-            value = array("d", [nan if r[3] is None else r[3] for r in readings])
-            quality = array("I", [r[4] for r in readings])
+            series = [ids.get((r[0], r[1])) or self._series_id(r[0], r[1]) for r in readings]
             first = self._counter("assigned_seq") + 1
-            for k in range(0, len(readings), CHUNK_MAX):
-                chunk = Chunk(
-                    first + k,
-                    now,
-                    series[k : k + CHUNK_MAX],
-                    ts[k : k + CHUNK_MAX],
-                    value[k : k + CHUNK_MAX],
-                    quality[k : k + CHUNK_MAX],
-                )
-                self._db.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", chunk.row())
+            self._db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [c.row() for c in pack(readings, series, first, now)],
+            )
             self._count("assigned_seq", len(readings))
             self.depth += len(readings)
             if self.overflow == "drop_oldest" and self.depth > self.max_readings:
                 dropped += self._drop_oldest(self.depth - self.max_readings)
             if dropped:
                 self._count(f"dropped_{self.overflow}", dropped)
-            for event in alarms or ():
-                self._db.execute(
-                    "INSERT INTO alarms (event) VALUES (?)", (event.model_dump_json(),)
-                )
+            self._add_alarms(alarms or [])
         return len(readings), dropped
 
     def _after_outbox(self) -> int:
@@ -317,19 +283,11 @@ class Spool:
                 first = int(first_row[0])
                 if up_to is not None and first > up_to:
                     return None
-                last = first - 1
-                for start, size in self._db.execute(
+                sizes = self._db.execute(
                     "SELECT first_seq, n FROM chunks WHERE first_seq >= ? ORDER BY first_seq",
                     (first,),
-                ):
-                    if start != last + 1:
-                        break  # a gap left by dropped chunks ends the batch
-                    last = start + size - 1
-                    if last - first + 1 >= max_readings:
-                        break
-                last = min(last, first + max_readings - 1)
-                if up_to is not None:
-                    last = min(last, up_to)
+                )
+                last = batch_end(sizes, first, max_readings, up_to)
                 batch_id = f"{self.incarnation:012x}-{first}-{last}"
                 self._db.execute(
                     "INSERT INTO outbox (batch_id, first_seq, last_seq) VALUES (?, ?, ?)",
@@ -339,27 +297,7 @@ class Spool:
                 batch_id, first, last = row
             self._db.execute("UPDATE outbox SET attempts = attempts + 1")
             chunks = self._chunks(first, last)
-        cut = [c.tail(first) if c.first_seq < first else c for c in chunks]
-        cut = [c.head(last) if c.first_seq + c.n - 1 > last else c for c in cut]
-        series = [i for c in cut for i in c.series]
-        keys: dict[int, int] = {}
-        index = [keys.setdefault(sid, len(keys)) for sid in series]
-        values = [v for c in cut for v in c.value]
-        # Built from rows this gateway validated on the way in: no second validation pass.
-        batch = Batch.model_construct(
-            gateway_id=self.gateway_id,
-            batch_id=batch_id,
-            historical=False,
-            contract_version=Batch.model_fields["contract_version"].default,
-            series=[self._names[sid] for sid in keys],
-            index=index,
-            ts=[t for c in cut for t in c.ts],
-            value=[None if v != v else v for v in values],
-            quality=[q for c in cut for q in c.quality],
-            seq=list(range(first, last + 1)),
-            spool_id=batch_id.split("-", 1)[0],
-        )
-        oldest = min((c.spooled_at for c in cut), default=int(time.time() * 1000))
+        batch, oldest = assemble(chunks, first, last, self.gateway_id, batch_id, self._names)
         return Pending(batch, first, last, oldest)
 
     def _remove(self, pending: Pending) -> int:
@@ -390,41 +328,8 @@ class Spool:
         with self._transaction():
             self._db.execute("DELETE FROM outbox WHERE batch_id = ?", (pending.batch.batch_id,))
 
-    def park(self, pending: Pending, status: int, reason: str) -> None:
-        """Move a batch the cloud refuses into the dead-letter table (kept, not resent)."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO dead_letter VALUES (?, ?, ?, ?, ?)",
-                (
-                    pending.batch.batch_id,
-                    status,
-                    reason,
-                    pending.batch.model_dump_json(),
-                    int(time.time() * 1000),
-                ),
-            )
-            self._count("parked_readings", self._remove(pending))
-
     def oldest_age_s(self) -> float:
         """Seconds since the oldest waiting reading was spooled (0 when empty)."""
         with self._lock:
             row = self._db.execute("SELECT MIN(spooled_at) FROM chunks").fetchone()
         return 0.0 if row[0] is None else max(0.0, time.time() - row[0] / 1000)
-
-    def pending_alarms(self, limit: int = 500) -> list[tuple[int, AlarmEvent]]:
-        """Alarm events not yet acknowledged, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, event FROM alarms ORDER BY id LIMIT ?", (limit,)
-            ).fetchall()
-        return [(i, AlarmEvent.model_validate(json.loads(e))) for i, e in rows]
-
-    def ack_alarms(self, ids: list[int]) -> None:
-        """Forget acknowledged alarm events."""
-        with self._transaction():
-            self._db.executemany("DELETE FROM alarms WHERE id = ?", [(i,) for i in ids])
-
-    def dead_letters(self) -> list[tuple[str, int, str]]:
-        """Parked batches: (batch id, HTTP status, reason)."""
-        with self._lock:
-            return self._db.execute("SELECT batch_id, status, reason FROM dead_letter").fetchall()

@@ -15,7 +15,8 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
-from edge.forward.spool import Row, Spool
+from edge.forward.chunks import Row
+from edge.forward.spool import Spool
 from edge.metrics import EdgeMetrics
 from kernel.contract import AlarmEvent
 

@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 
 from edge.config import UplinkConfig
+from edge.forward.chunks import Pending
 from edge.forward.cloud_client import CloudClient, Refused, Retry
-from edge.forward.spool import Pending, Spool
+from edge.forward.spool import Spool
 from edge.metrics import EdgeMetrics
 from edge.tls import client_context
 from kernel.contract import AlarmBatch, Manifest
