@@ -27,7 +27,7 @@ from models.pipeline import (
 )
 from models.quality import check
 from models.threads import fixed_threads
-from models.transfer import Choice, adopt, choose
+from models.transfer import Choice, adopt, choose, transfer
 from models.tuning import (
     TUNING_FAILURES,
     choose_gate,
@@ -136,13 +136,9 @@ def run_protocol(
         learn = [cut(f, train_end) for f in frames if f.asset in seen_names]
         site_norms = (norms, learn)
         periods = (val, train_end)
-        choices = choose(
-            donor, ds, frames, site_norms, site, rows, periods, seen_names, protocol.horizon_h
-        )
-        fitted = (models, rows)
-        models, rows = adopt(
-            donor, ds, frames, site_norms, choices, fitted, keep, protocol.horizon_h
-        )
+        moved = transfer(donor, ds, frames, site_norms, protocol.horizon_h)
+        choices = choose(donor, moved, site, rows, periods, seen_names)
+        models, rows = adopt(donor, moved, choices, (models, rows), keep, protocol.seed)
     fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.consecutive)
     names = {cls: cm.feature_names for cls, cm in models.items()}
     scores = {

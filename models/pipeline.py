@@ -193,6 +193,40 @@ def asset_rows(
 
 
 @fixed_threads
+def _training_set(
+    rows: list[AssetRows], cls: str, keep: Callable[[AssetRows], npt.NDArray[np.bool_]]
+) -> tuple[list[tuple[AssetRows, npt.NDArray[np.bool_]]], npt.NDArray[np.float64]] | None:
+    """A class's usable rows that ``keep`` selects (per asset, with its mask) and the
+    hours to failure of each, or None when there are none."""
+    parts = [(r, keep(r) & r.labels.usable) for r in rows if r.asset_class == cls]
+    parts = [(r, m) for r, m in parts if m.any()]
+    if not parts:
+        return None
+    return parts, np.concatenate([r.labels.hours_to_failure[m] for r, m in parts])
+
+
+def _health(X: npt.NDArray[Any], hours: npt.NDArray[np.float64], seed: int) -> HealthScore:
+    """The health score learned from the rows a week or more from any failure."""
+    normal = X[hours > 7 * 24]
+    return HealthScore(random_state=seed).fit(normal if len(normal) > 100 else X)
+
+
+def fit_health(
+    rows: list[AssetRows],
+    classes: list[str],
+    keep: Callable[[AssetRows], npt.NDArray[np.bool_]],
+    random_state: int = 0,
+) -> dict[str, HealthScore]:
+    """Each class's health score alone, on the rows ``keep`` selects."""
+    out = {}
+    for cls in classes:
+        found = _training_set(rows, cls, keep)
+        if found is not None:
+            parts, hours = found
+            out[cls] = _health(np.vstack([r.x[m] for r, m in parts]), hours, random_state)
+    return out
+
+
 def fit_classes(
     rows: list[AssetRows],
     norms: dict[str, ClassNormaliser],
@@ -205,13 +239,12 @@ def fit_classes(
     ``keep`` selects."""
     models: dict[str, ClassModel] = {}
     for cls, norm in norms.items():
-        parts = [(r, keep(r) & r.labels.usable) for r in rows if r.asset_class == cls]
-        parts = [(r, m) for r, m in parts if m.any()]
-        if not parts:
+        found = _training_set(rows, cls, keep)
+        if found is None:
             continue
+        parts, hours = found
         X = np.vstack([r.x[m] for r, m in parts])
         y = np.concatenate([r.labels.y[m] for r, m in parts])
-        hours = np.concatenate([r.labels.hours_to_failure[m] for r, m in parts])
         modes = np.concatenate([r.modes()[m] for r, m in parts])
         groups = np.concatenate(
             [(i * 1000 + r.t[m] // (7 * 86_400)) for i, (r, m) in enumerate(parts)]
@@ -219,8 +252,7 @@ def fit_classes(
         warner_ = FailureWarner(random_state=random_state, **(warner or {})).fit(
             X, y, groups, hours, modes
         )
-        normal = X[hours > 7 * 24]
-        health = HealthScore(random_state=random_state).fit(normal if len(normal) > 100 else X)
+        health = _health(X, hours, random_state)
         models[cls] = ClassModel(norm, warner_, health, feature_names(norm))
         if progress:
             progress(cls, 1)

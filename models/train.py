@@ -13,7 +13,7 @@ from models.asset_frames import AssetFrame, build_frames
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
-from models.transfer import adopt
+from models.transfer import adopt, kept, transfer
 from models.windows import Windows
 
 Progress = Callable[[str, int], None]
@@ -63,11 +63,8 @@ def train(
 
     models = fit_classes(rows, norms, keep, protocol.seed, progress)
     if donor is not None:
-        fitted = (models, rows)
-        site_norms = (norms, frames)
-        models, rows = adopt(
-            donor, ds, frames, site_norms, ev.choices, fitted, keep, protocol.horizon_h
-        )
+        moved = transfer(donor, ds, frames, (norms, frames), protocol.horizon_h, kept(ev.choices))
+        models, rows = adopt(donor, moved, ev.choices, (models, rows), keep, protocol.seed)
     fleet = FleetModel(
         models,
         win,

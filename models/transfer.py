@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score
 from models.asset_frames import AssetFrame
 from models.data import Dataset
 from models.normalise import ClassNormaliser
-from models.pipeline import AssetRows, ClassModel, FleetModel, asset_rows, fit_classes
+from models.pipeline import AssetRows, ClassModel, FleetModel, asset_rows, fit_health
 
 Keep = Callable[[AssetRows], npt.NDArray[np.bool_]]
 Period = tuple[int, int]
@@ -124,29 +124,57 @@ def _validation_ap(
     return float(average_precision_score(np.concatenate(y), np.concatenate(p))), failures
 
 
-def choose(
+@dataclass(frozen=True)
+class Transfer:
+    """The donor at this site: per class it can score, its normaliser adapted to the site,
+    and the site's feature rows as that normaliser makes them."""
+
+    norms: dict[str, ClassNormaliser]
+    rows: list[AssetRows]
+
+    def only(self, classes: set[str]) -> Transfer:
+        """The same for some classes."""
+        return Transfer(
+            {c: n for c, n in self.norms.items() if c in classes},
+            [r for r in self.rows if r.asset_class in classes],
+        )
+
+
+def transfer(
     donor: FleetModel,
     ds: Dataset,
     frames: list[AssetFrame],
     norms: tuple[dict[str, ClassNormaliser], list[AssetFrame]],
+    horizon_h: float,
+    classes: set[str] | None = None,
+) -> Transfer:
+    """The donor adapted to the site (``norms``: the site's normalisers and the frames they
+    learned from), for ``classes`` (default: every class it can score) and the site's rows
+    of them from ``frames``."""
+    adapted = transferable(donor, *norms)
+    if classes is not None:
+        adapted = {c: n for c, n in adapted.items() if c in classes}
+    rows = asset_rows(
+        ds, [f for f in frames if f.asset_class in adapted], adapted, donor.windows, horizon_h
+    )
+    return Transfer(adapted, rows)
+
+
+def choose(
+    donor: FleetModel,
+    moved: Transfer,
     site: FleetModel,
     site_rows: list[AssetRows],
     periods: tuple[Period, int],
     judged: set[str],
-    horizon_h: float,
 ) -> dict[str, Choice]:
-    """Per class the donor could score, site or donor (``norms``: the site's normalisers and
-    the frames they learned from; ``periods``: validation and the end of training;
-    ``judged``: the assets whose validation rows count)."""
+    """Per class the donor could score (``moved``), site or donor (``periods``: validation
+    and the end of training; ``judged``: the assets whose validation rows count)."""
     validation, train_end = periods
-    adapted = transferable(donor, *norms)
-    theirs = asset_rows(
-        ds, [f for f in frames if f.asset_class in adapted], adapted, donor.windows, horizon_h
-    )
     out = {}
-    for cls in sorted(adapted):
+    for cls in sorted(moved.norms):
         mine = [r for r in site_rows if r.asset_class == cls and r.asset in judged]
-        other = [r for r in theirs if r.asset_class == cls and r.asset in judged]
+        other = [r for r in moved.rows if r.asset_class == cls and r.asset in judged]
         trained = sum(int((r.history.failures < train_end).sum()) for r in mine)
         own = site.classes.get(cls)
         site_ap = None
@@ -158,33 +186,32 @@ def choose(
     return out
 
 
+def kept(choices: dict[str, Choice]) -> set[str]:
+    """The classes the donor keeps."""
+    return {c for c, ch in choices.items() if ch.source == "donor"}
+
+
 def adopt(
     donor: FleetModel,
-    ds: Dataset,
-    frames: list[AssetFrame],
-    norms: tuple[dict[str, ClassNormaliser], list[AssetFrame]],
+    moved: Transfer,
     choices: dict[str, Choice],
     fitted: tuple[dict[str, ClassModel], list[AssetRows]],
     keep: Keep,
-    horizon_h: float,
     seed: int = 0,
 ) -> tuple[dict[str, ClassModel], list[AssetRows]]:
     """The site's models and rows (``fitted``) with each class the donor keeps scored by the
-    donor's warner on its normaliser adapted to the site, the health score fitted on the
-    site's rows; every chosen class says why (``norms`` as for ``choose``)."""
+    donor's warner on its normaliser adapted to the site (``moved``), the health score
+    fitted on the site's rows; every chosen class says why."""
     models, rows = fitted
-    kept = {c for c, ch in choices.items() if ch.source == "donor"}
-    adapted = {c: n for c, n in transferable(donor, *norms).items() if c in kept}
-    theirs = asset_rows(
-        ds, [f for f in frames if f.asset_class in adapted], adapted, donor.windows, horizon_h
-    )
-    health = fit_classes(theirs, adapted, keep, seed)
+    moved = moved.only(kept(choices))
+    health = fit_health(moved.rows, sorted(moved.norms), keep, seed)
     out = {
         c: replace(m, source=choices[c].reason()) if c in choices else m for c, m in models.items()
     }
-    for c, norm in adapted.items():
+    for c, norm in moved.norms.items():
         d = donor.classes[c]
-        h = health[c].health if c in health else d.health
-        out[c] = ClassModel(norm, d.warner, h, d.feature_names, source=choices[c].reason())
-    by_asset = {r.asset: r for r in theirs}
+        out[c] = ClassModel(
+            norm, d.warner, health.get(c, d.health), d.feature_names, source=choices[c].reason()
+        )
+    by_asset = {r.asset: r for r in moved.rows}
     return out, [by_asset.get(r.asset, r) for r in rows]
