@@ -39,6 +39,9 @@ async def check_once(
             planned = plan_preventive(session, at, counters, tz)
             if policy is not None:
                 refresh_lifecycle(session, at, policy)
+        # A session of its own: an escalation that lost the race to another checker rolls
+        # back, which would expire (and, once closed, detach) the orders just planned.
+        with sessions() as session:
             new = escalate(session, at)
             pairs = [(session.get(WorkOrderRow, e.order_id), e) for e in new]
             return planned, [(o, e) for o, e in pairs if o is not None]

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cloud.security import Role
-from cloud.tables import Asset, WorkOrderRow
+from cloud.tables import Asset, EscalationRow, WorkOrderRow
+from cloud.workorders import checker
 from cloud.workorders.checker import check_once
 from cloud.workorders.pm_rules import PmRule, calendar_due, usage_due
 from cloud.workorders.preventive import default_rules, plan_preventive
@@ -174,3 +176,38 @@ def test_the_catalogue_plan_loads_as_the_default() -> None:
     assert "Weekly elevator inspection (installation older than 5 years)" in titles
     assert any(r.on_use and r.usage_signal == "trip_count" for r in rules)
     assert any(r.cron is not None for r in rules)
+
+
+async def test_one_check_that_opens_orders_and_escalates_others_announces_both(
+    cloud: Cloud,
+) -> None:
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    plan = [{"asset_class": "elevator", "every_days": 7, "title": "Weekly"}]
+    assert cloud.client.put("/api/v1/pm-rules", json=plan, headers=admin).status_code == 200
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+    began = datetime.now(UTC) + timedelta(days=8)  # the rule's first week has passed
+    assert await check_once(factory, None, began) == 0
+    first = len(_preventive(cloud))
+    assert first == len(_lifts(cloud, began.date()))
+    # A week on, nobody having taken the first orders: the next ones open in the same check
+    # that escalates the first, and every one of them is announced.
+    assert await check_once(factory, None, began + timedelta(days=8)) > 0
+    assert len(_preventive(cloud)) == 2 * first
+
+
+async def test_orders_opened_by_a_check_whose_escalation_lost_the_race_are_announced(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = cloud.auth(cloud.keys[Role.ADMIN])
+    plan = [{"asset_class": "elevator", "every_days": 7, "title": "Weekly"}]
+    assert cloud.client.put("/api/v1/pm-rules", json=plan, headers=admin).status_code == 200
+    factory = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+
+    def lost(session: Session, at: datetime) -> list[EscalationRow]:
+        session.scalars(select(WorkOrderRow).limit(1)).all()  # a transaction under way
+        session.rollback()  # what escalate does when another checker recorded the levels
+        return []
+
+    monkeypatch.setattr(checker, "escalate", lost)
+    assert await check_once(factory, None, datetime.now(UTC) + timedelta(days=8)) == 0
+    assert len(_preventive(cloud)) == len(_lifts(cloud, datetime.now(UTC).date()))
