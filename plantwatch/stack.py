@@ -22,9 +22,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from cloud import crud
 from cloud.app import create_app
-from cloud.db import make_engine, session_factory
 from cloud.security import Role
 from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
@@ -38,16 +36,18 @@ from plantwatch.replay import stored_lead_h
 from plantwatch.sinks import Inbox, MailSink, WebhookSink
 from plantwatch.stack_setup import (
     SECRET,
-    STEP,
     TEAMS,
     backfill,
     ensure_model,
     gateway_docs,
+    gateway_totals,
+    live_config,
     seed_database,
     wait_for,
+    wait_registered,
 )
 from simulators.clock import SimClock
-from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
+from simulators.config import FleetConfig, load_fleet_config
 from simulators.deployment import json_signals, plain_signals
 from simulators.engine import Event, Simulation
 from simulators.gateway_configs import gateway_configs
@@ -131,20 +131,7 @@ class Stack:
 
     def stats(self) -> dict[str, int]:
         """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""
-        names = {
-            "acquired": "plantwatch_gateway_readings_acquired_total",
-            "spooled": "plantwatch_gateway_readings_spooled_total",
-            "acked": "plantwatch_gateway_readings_sent_total",
-            "alarms": "plantwatch_gateway_alarms_total",
-        }
-        out = dict.fromkeys(names, 0)
-        for gw in self.gateways.values():
-            for metric in gw.metrics.registry.collect():
-                for sample in metric.samples:
-                    for key, name in names.items():
-                        if sample.name == name:
-                            out[key] += int(sample.value)
-        return out
+        return gateway_totals(self.gateways.values())
 
 
 def iso(t: float) -> str:
@@ -233,20 +220,7 @@ async def _running(
     serving = asyncio.create_task(server.serve())
     await wait_for(lambda: server.started, 30, "the cloud to start")
     url = f"http://127.0.0.1:{port}"
-    live_cfg = LiveConfig(
-        speed=opts.speed,
-        tick_s=0.25,
-        start=datetime.fromtimestamp(start, UTC),
-        modbus={"base_port": 0, "devices_per_server": 4},
-        bacnet={"base_port": 0},
-        mqtt=MqttLive(
-            enabled=opts.mqtt_port is not None,
-            port=opts.mqtt_port or 1883,
-            qos=1,
-            json_interval_s=STEP / 2,
-            plain_interval_s=STEP,
-        ),
-    )
+    live_cfg = live_config(opts.speed, start, opts.mqtt_port)
     tasks: list[asyncio.Task[None]] = []
     gateways: dict[str, Gateway] = {}
     store: TimeSeriesStore = app.state.store  # the cloud's own, opened at its start-up
@@ -292,15 +266,7 @@ async def _running(
                 gw = Gateway(load_config(path))
                 stack.gateways[gw_id] = gw
                 tasks.append(asyncio.create_task(gw.run(install_signals=False)))
-            engine = make_engine(db_url)
-            factory = session_factory(engine)
-
-            def registered() -> bool:
-                with factory() as s:
-                    return len(crud.list_assets(s)) == len(sim.assets)
-
-            await wait_for(registered, 60, "the gateways' manifests")
-            engine.dispose()
+            await wait_registered(db_url, len(sim.assets))
             sent = await backfill(url, sim, tokens, int(start - opts.history_days * 86400), start)
             say(f"backfilled {sent:,} readings of {opts.history_days:.0f} days' history")
             yield stack

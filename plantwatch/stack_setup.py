@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,12 +21,13 @@ from cloud.people.users import PersonRole, put_user
 from cloud.security import Role
 from cloud.tables import RouteRow, ShiftRow, Team
 from cloud.workorders.preventive import default_rules, set_plan
+from edge.daemon import Gateway
 from kernel.catalogue import active_catalogue
 from kernel.contract import Batch, Reading
 from models import registry
 from models.pipeline import FleetModel
 from plantwatch.quick_model import fit_quick, register
-from simulators.config import FleetConfig
+from simulators.config import FleetConfig, LiveConfig, MqttLive
 from simulators.deployment import write_profiles
 from simulators.engine import Simulation
 from simulators.gateway_configs import Endpoints, gateway_configs
@@ -188,3 +189,58 @@ async def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> No
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+GATEWAY_TOTALS = {
+    "acquired": "plantwatch_gateway_readings_acquired_total",
+    "spooled": "plantwatch_gateway_readings_spooled_total",
+    "acked": "plantwatch_gateway_readings_sent_total",
+    "alarms": "plantwatch_gateway_alarms_total",
+}
+
+
+def gateway_totals(gateways: Iterable[Gateway]) -> dict[str, int]:
+    """Readings acquired, spooled and acknowledged, and local alarm events, over gateways
+    (read from each gateway's own metrics)."""
+    out = dict.fromkeys(GATEWAY_TOTALS, 0)
+    wanted = {name: key for key, name in GATEWAY_TOTALS.items()}
+    for gw in gateways:
+        for metric in gw.metrics.registry.collect():
+            for sample in metric.samples:
+                if (key := wanted.get(sample.name)) is not None:
+                    out[key] += int(sample.value)
+    return out
+
+
+def live_config(speed: float, start: int, mqtt_port: int | None) -> LiveConfig:
+    """The live simulator of the local stack: every protocol on free loopback ports, MQTT
+    sensors at QoS 1 when a broker is there."""
+    return LiveConfig(
+        speed=speed,
+        tick_s=0.25,
+        start=datetime.fromtimestamp(start, UTC),
+        modbus={"base_port": 0, "devices_per_server": 4},
+        bacnet={"base_port": 0},
+        mqtt=MqttLive(
+            enabled=mqtt_port is not None,
+            port=mqtt_port or 1883,
+            qos=1,
+            json_interval_s=STEP / 2,
+            plain_interval_s=STEP,
+        ),
+    )
+
+
+async def wait_registered(db_url: str, assets: int) -> None:
+    """Wait until the gateways' manifests registered ``assets`` assets."""
+    engine = make_engine(db_url)
+    factory = session_factory(engine)
+
+    def registered() -> bool:
+        with factory() as s:
+            return len(crud.list_assets(s)) == assets
+
+    try:
+        await wait_for(registered, 60, "the gateways' manifests")
+    finally:
+        engine.dispose()

@@ -8,13 +8,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from bacpypes3.app import Application
 
 from edge.acquire import bacnet_client as client
 from edge.acquire.bacnet_cov import CovSubscriptions, CovUnsupported
+from edge.acquire.bacnet_device import BacnetDevice
 from edge.acquire.bacnet_plan import (
     DeviceLimits,
     objects_per_request,
@@ -23,7 +23,7 @@ from edge.acquire.bacnet_plan import (
     status_quality,
 )
 from edge.acquire.schedule import after_failure, next_slot
-from edge.bacnet_config import BacnetDeviceConfig, BacnetNetwork
+from edge.bacnet_config import BacnetNetwork
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
 from kernel.bacnet_profiles import BacnetPoint, BacnetProfile
@@ -33,26 +33,6 @@ log = logging.getLogger("plantwatch.edge.bacnet")
 Emit = Callable[[list[Reading]], None]
 PROPERTIES = ("present-value", "status-flags")
 MAX_IN_FLIGHT = 8  # devices read at once on one network (a dead one holds only its own slot)
-
-
-@dataclass
-class BacnetDevice:
-    """A device's schedule, what it was found to accept, and its health."""
-
-    cfg: BacnetDeviceConfig
-    profile: BacnetProfile
-    next_due: float
-    address: str | None = None
-    read_multiple: bool = True
-    per_request: int = 1
-    bad_units: set[str] = field(default_factory=set)
-    cov: CovSubscriptions | None = None
-    cov_refused: bool = False
-    failures: int = 0
-    online: bool | None = None
-    backoff_s: float = 0.0
-    polls: int = 0
-    busy: bool = False
 
 
 class BacnetLink:
@@ -300,19 +280,4 @@ class BacnetLink:
 
     def status(self) -> list[dict[str, object]]:
         """Per-device status for the health endpoint."""
-        return [
-            {
-                "network": self.net.name,
-                "asset": d.cfg.asset,
-                "instance": d.cfg.instance,
-                "address": d.address,
-                "online": d.online,
-                "failures": d.failures,
-                "polls": d.polls,
-                "backoff_s": d.backoff_s,
-                "read_multiple": d.read_multiple,
-                "objects_per_request": d.per_request,
-                "cov": d.cov is not None,
-            }
-            for d in self.devices
-        ]
+        return [d.status(self.net.name) for d in self.devices]

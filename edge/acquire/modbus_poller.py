@@ -13,46 +13,23 @@ from typing import Any
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
+from edge.acquire.modbus_device import (
+    Device,
+    DeviceRefused,
+    DeviceUnavailable,
+    reraise_cancellation,
+)
 from edge.acquire.plan import Plans, ReadRequest, decode_block
 from edge.acquire.schedule import after_failure, next_slot
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
-from edge.modbus_config import DeviceConfig, RtuLink, TcpLink
+from edge.modbus_config import RtuLink, TcpLink
 from kernel.contract import Quality, Reading
 from kernel.profiles import DeviceProfile, Table
 from kernel.register_codec import DecodeError
 
 log = logging.getLogger("plantwatch.edge.modbus")
 Emit = Callable[[list[Reading]], None]
-
-
-class DeviceUnavailable(Exception):
-    """The device did not answer (timeout, connection refused or dropped)."""
-
-
-class DeviceRefused(Exception):
-    """The device answered a request with a Modbus exception."""
-
-
-@dataclass
-class Device:
-    """A device's schedule and health on its link."""
-
-    cfg: DeviceConfig
-    profile: DeviceProfile
-    requests: list[ReadRequest]
-    next_due: float
-    failures: int = 0
-    online: bool | None = None
-    backoff_s: float = 0.0
-    polls: int = 0
-    last_ok: float | None = None
-    clock_offset_ms: int = 0  # device clock minus wall clock, when the device has a clock
-    probing: bool = False  # a probe of this quarantined device is in flight
-
-    def now_ms(self) -> int:
-        """Now in the device's time base."""
-        return int(time.time() * 1000) + self.clock_offset_ms
 
 
 def _words(rsp: Any, table: Table, count: int) -> list[int] | list[bool]:
@@ -128,7 +105,7 @@ class ModbusLink:
         """Poll forever: always the device that is due first."""
         try:
             while True:
-                _reraise_cancellation()
+                reraise_cancellation()
                 waiting = [d for d in self.devices if not d.probing]
                 if not waiting:
                     await self._wake.wait()
@@ -232,7 +209,7 @@ class ModbusLink:
                     if not client.connected:
                         raise DeviceUnavailable(f"cannot connect to link {self.link.name}")
                 rsp = await fn(req.address, count=req.count, device_id=dev.cfg.unit_id)
-                _reraise_cancellation()  # pymodbus may swallow a cancellation and answer
+                reraise_cancellation()  # pymodbus may swallow a cancellation and answer
             except (TimeoutError, ModbusException, OSError) as exc:
                 last = exc
                 client.close()  # a late answer must not be taken for the next request's
@@ -280,13 +257,6 @@ class ModbusLink:
             else:
                 out.append(Reading(dev.cfg.asset, signal, ts_ms, float(value)))
         return out
-
-
-def _reraise_cancellation() -> None:
-    """Raise CancelledError if this task was asked to stop (even if a library swallowed it)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 @dataclass

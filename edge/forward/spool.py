@@ -14,21 +14,18 @@ costs a fraction of that per reading, which is most of a gateway's budget at hig
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
 from edge.forward.chunks import Chunk, Pending, Row, assemble, batch_end, pack
-from edge.forward.spool_outbox import SpoolOutbox
+from edge.forward.spool_file import SpoolFile, SpoolInUse
+from edge.forward.spool_outbox import AlarmQueue, DeadLetters
 from kernel.contract import AlarmEvent
-from kernel.files import create_private
+
+__all__ = ["Spool", "SpoolInUse"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -48,11 +45,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class SpoolInUse(RuntimeError):
-    """Another process (a second gateway?) holds the spool file."""
-
-
-class Spool(SpoolOutbox):
+class Spool:
     """Readings and alarm events waiting for the cloud, in one SQLite file (WAL)."""
 
     def __init__(
@@ -65,31 +58,19 @@ class Spool(SpoolOutbox):
         synchronous: Literal["full", "normal"] = "full",
         timeout_s: float = 5.0,
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        create_private(path)
+        self._file = SpoolFile(path, _SCHEMA, synchronous, timeout_s)
+        self._file.after_rollback = self._reload
+        self._db = self._file.db
+        self._lock = self._file.lock
+        self._count = self._file.count
+        self._counter = self._file.counter
+        self.alarms = AlarmQueue(self._file)
+        self.letters = DeadLetters(self._file)
         self.path = path
         self.gateway_id = gateway_id
         self.max_readings = max_readings
         self.max_age_ms = int(max_age_days * 86_400_000)
         self.overflow = overflow
-        self._lock = threading.Lock()
-        # One thread for all of the spool's statements: the event loop never waits on a
-        # commit, and one worker thread keeps the allocator to one extra arena.
-        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
-        self._db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=timeout_s
-        )
-        # One process owns a spool: an exclusive lock saves the file-lock system calls of
-        # every transaction (and keeps a second gateway from opening the same spool).
-        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError as exc:
-            self._db.close()
-            self._io.shutdown()
-            raise SpoolInUse(f"{path}: in use by another process ({exc})") from exc
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._db.executescript(_SCHEMA)
         self.incarnation = 0
         self._reload()
         self.incarnation = self.incarnation or self._new_incarnation()
@@ -107,26 +88,10 @@ class Spool(SpoolOutbox):
 
     def reincarnate(self, pending: Pending) -> None:
         """The cloud holds ``pending``'s id with other contents: resend under new ids."""
-        with self._transaction():
+        with self._file.transaction():
             self.incarnation = self._new_incarnation()
             self._db.execute("DELETE FROM outbox WHERE batch_id = ?", (pending.batch.batch_id,))
             self._count("reincarnations", 1)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write transaction under the lock. On any failure (a full disk, an I/O error)
-        it is rolled back if SQLite has not already done so, and the in-memory view (depth,
-        series ids) is read again from what is committed; the error goes to the caller."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite ends a transaction whose COMMIT failed
-                    self._db.execute("ROLLBACK")
-                self._reload()
-                raise
 
     def _reload(self) -> None:
         self._series = {
@@ -138,15 +103,11 @@ class Spool(SpoolOutbox):
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one spool method on the spool's own thread."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._io, lambda: fn(*args, **kwargs)
-        )
+        return await self._file.run(fn, *args, **kwargs)
 
     def close(self) -> None:
         """Close the file (everything committed is already on disk)."""
-        self._io.shutdown(wait=True)
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
     def _series_id(self, asset: str, signal: str) -> int:
         sid = self._series.get((asset, signal))
@@ -161,21 +122,9 @@ class Spool(SpoolOutbox):
             self._names[sid] = (asset, signal)
         return int(sid)
 
-    def _count(self, name: str, n: int) -> None:
-        self._db.execute(
-            "INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "value = value + excluded.value",
-            (name, n),
-        )
-
-    def _counter(self, name: str) -> int:
-        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
-
     def counters(self) -> dict[str, int]:
         """Persistent counters (dropped readings by reason, parked readings, sequence)."""
-        with self._lock:
-            return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return self._file.counters()
 
     def last_seq(self) -> int:
         """The sequence number given to the newest reading so far (0 before the first)."""
@@ -190,7 +139,7 @@ class Spool(SpoolOutbox):
         Returns (stored, dropped) after the overflow policy.
         """
         now = int(time.time() * 1000)
-        with self._transaction():
+        with self._file.transaction():
             dropped = 0
             if self.overflow == "drop_newest" and len(readings) > self.max_readings - self.depth:
                 keep = max(self.max_readings - self.depth, 0)
@@ -208,7 +157,7 @@ class Spool(SpoolOutbox):
                 dropped += self._drop_oldest(self.depth - self.max_readings)
             if dropped:
                 self._count(f"dropped_{self.overflow}", dropped)
-            self._add_alarms(alarms or [])
+            self.alarms.add(alarms or [])
         return len(readings), dropped
 
     def _after_outbox(self) -> int:
@@ -246,7 +195,7 @@ class Spool(SpoolOutbox):
     def expire(self) -> int:
         """Drop readings older than the age bound (counted); returns how many."""
         cutoff = int(time.time() * 1000) - self.max_age_ms
-        with self._transaction():
+        with self._file.transaction():
             after = self._after_outbox()
             (n,) = self._db.execute(
                 "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE spooled_at < ? AND first_seq > ?",
@@ -320,12 +269,18 @@ class Spool(SpoolOutbox):
 
     def commit(self, pending: Pending) -> None:
         """The cloud has the batch: forget it."""
-        with self._transaction():
+        with self._file.transaction():
             self._remove(pending)
+
+    def park(self, pending: Pending, status: int, reason: str) -> None:
+        """Move a batch the cloud refuses into the dead letters (kept, not resent)."""
+        with self._file.transaction():
+            self.letters.put(pending, status, reason)
+            self._count("parked_readings", self._remove(pending))
 
     def release(self, pending: Pending) -> None:
         """Give up the in-flight batch boundary (the cloud stored none of it): re-cut later."""
-        with self._transaction():
+        with self._file.transaction():
             self._db.execute("DELETE FROM outbox WHERE batch_id = ?", (pending.batch.batch_id,))
 
     def oldest_age_s(self) -> float:

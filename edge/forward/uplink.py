@@ -126,12 +126,12 @@ class Uplink:
         return self.batch_max
 
     async def _send_alarms(self, client: CloudClient) -> None:
-        alarms = await self.spool.run(self.spool.pending_alarms)
+        alarms = await self.spool.run(self.spool.alarms.pending)
         if not alarms:
             return
         batch = AlarmBatch(gateway_id=self.gateway_id, events=[e for _, e in alarms])
         await client.post_alarms(batch)
-        await self.spool.run(self.spool.ack_alarms, [i for i, _ in alarms])
+        await self.spool.run(self.spool.alarms.ack, [i for i, _ in alarms])
 
     async def _send(self, client: CloudClient, pending: Pending) -> None:
         # A batch that waited (an outage, a backlog) is history, not live telemetry.

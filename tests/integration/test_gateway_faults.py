@@ -40,7 +40,7 @@ def assert_exactly_once(c: Cloud, spool: Path) -> int:
     """Stored batches cover sequence numbers 1..N once each, N being the spool's last."""
     sp = Spool(spool, GATEWAY, 10**9, 365, "drop_oldest")
     try:
-        last, waiting, parked = sp.last_seq(), sp.depth, sp.dead_letters()
+        last, waiting, parked = sp.last_seq(), sp.depth, sp.letters.listed()
     finally:
         sp.close()
     assert parked == [] and waiting == 0

@@ -74,7 +74,7 @@ def test_park_and_release(tmp_path: Path) -> None:
     p = spool.begin(3)
     assert p is not None
     spool.park(p, 422, "unknown_signal")
-    assert spool.dead_letters() == [(f"{spool.incarnation:012x}-1-3", 422, "unknown_signal")]
+    assert spool.letters.listed() == [(f"{spool.incarnation:012x}-1-3", 422, "unknown_signal")]
     q = spool.begin(2)
     assert q is not None and q.batch.seq == [4, 5]
     spool.release(q)

@@ -1,0 +1,47 @@
+"""A Modbus device as its link schedules it, and how a poll of it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from edge.acquire.plan import ReadRequest
+from edge.modbus_config import DeviceConfig
+from kernel.profiles import DeviceProfile
+
+
+class DeviceUnavailable(Exception):
+    """The device did not answer (timeout, connection refused or dropped)."""
+
+
+class DeviceRefused(Exception):
+    """The device answered a request with a Modbus exception."""
+
+
+@dataclass
+class Device:
+    """A device's schedule and health on its link."""
+
+    cfg: DeviceConfig
+    profile: DeviceProfile
+    requests: list[ReadRequest]
+    next_due: float
+    failures: int = 0
+    online: bool | None = None
+    backoff_s: float = 0.0
+    polls: int = 0
+    last_ok: float | None = None
+    clock_offset_ms: int = 0  # device clock minus wall clock, when the device has a clock
+    probing: bool = False  # a probe of this quarantined device is in flight
+
+    def now_ms(self) -> int:
+        """Now in the device's time base."""
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+
+def reraise_cancellation() -> None:
+    """Raise CancelledError if this task was asked to stop (even if a library swallowed it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
