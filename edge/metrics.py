@@ -24,6 +24,13 @@ class EdgeMetrics:
         self.suppressed = Counter(
             "plantwatch_gateway_readings_suppressed", "Readings not reported (deadband)", registry=r
         )
+        self.repeated = Counter(
+            "plantwatch_gateway_samples_repeated",
+            "Polls that found a device's last sample again (its clock had not moved): not "
+            "reported twice",
+            ["asset"],
+            registry=r,
+        )
         self.spooled = Counter(
             "plantwatch_gateway_readings_spooled", "Readings committed to the spool", registry=r
         )

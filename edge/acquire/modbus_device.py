@@ -34,6 +34,8 @@ class Device:
     last_ok: float | None = None
     clock_offset_ms: int = 0  # device clock minus wall clock, when the device has a clock
     probing: bool = False  # a probe of this quarantined device is in flight
+    # (device time, values) of the last sample reported, for devices that stamp their own
+    last_sample: tuple[int, tuple[float | None, ...]] | None = None
 
     def now_ms(self) -> int:
         """Now in the device's time base."""

@@ -154,6 +154,13 @@ class ModbusLink:
             self._failed(dev, started, str(exc))
             return
         dev.failures, dev.backoff_s, dev.polls, dev.last_ok = 0, 0.0, dev.polls + 1, started
+        if readings and dev.cfg.clock_point is not None:
+            # Polled again before the device took a new sample: the same readings, not new ones.
+            sample = (readings[0].ts_ms, tuple(r.value for r in readings))
+            if sample == dev.last_sample:
+                self.metrics.repeated.labels(dev.cfg.asset).inc()
+                readings = []
+            dev.last_sample = sample
         if dev.online is not True:
             log.info("%s (unit %d on %s) online", dev.cfg.asset, dev.cfg.unit_id, self.link.name)
         ts_ms = readings[0].ts_ms if readings else dev.now_ms()

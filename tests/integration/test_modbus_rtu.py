@@ -105,6 +105,11 @@ async def test_rtu_link_reads_the_same_values_as_tcp(pty_pair: tuple[Path, Path]
     await server.shutdown()
     serve.cancel()
     assert all(d.polls >= 2 for d in poller.devices), "every unit answered over RTU"
+    # The images hold one sample: polled again and again, each unit reports it once.
+    keys = [(r.asset, r.signal) for r in got]
+    assert len(keys) == len(set(keys))
+    for d in poller.devices:
+        assert poller.metrics.repeated.labels(d.cfg.asset)._value.get() == d.polls - 1
     checked = 0
     for r in got:
         if r.signal == "device_online":
