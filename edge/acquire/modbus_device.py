@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -40,10 +39,3 @@ class Device:
     def now_ms(self) -> int:
         """Now in the device's time base."""
         return int(time.time() * 1000) + self.clock_offset_ms
-
-
-def reraise_cancellation() -> None:
-    """Raise CancelledError if this task was asked to stop (even if a library swallowed it)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

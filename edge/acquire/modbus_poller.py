@@ -17,7 +17,6 @@ from edge.acquire.modbus_device import (
     Device,
     DeviceRefused,
     DeviceUnavailable,
-    reraise_cancellation,
 )
 from edge.acquire.plan import Plans, ReadRequest, decode_block
 from edge.acquire.schedule import after_failure, next_slot
@@ -105,7 +104,7 @@ class ModbusLink:
         """Poll forever: always the device that is due first."""
         try:
             while True:
-                reraise_cancellation()
+                _reraise_cancellation()
                 waiting = [d for d in self.devices if not d.probing]
                 if not waiting:
                     await self._wake.wait()
@@ -216,7 +215,7 @@ class ModbusLink:
                     if not client.connected:
                         raise DeviceUnavailable(f"cannot connect to link {self.link.name}")
                 rsp = await fn(req.address, count=req.count, device_id=dev.cfg.unit_id)
-                reraise_cancellation()  # pymodbus may swallow a cancellation and answer
+                _reraise_cancellation()  # pymodbus may swallow a cancellation and answer
             except (TimeoutError, ModbusException, OSError) as exc:
                 last = exc
                 client.close()  # a late answer must not be taken for the next request's
@@ -264,6 +263,13 @@ class ModbusLink:
             else:
                 out.append(Reading(dev.cfg.asset, signal, ts_ms, float(value)))
         return out
+
+
+def _reraise_cancellation() -> None:
+    """Raise CancelledError if this task was asked to stop (even if a library swallowed it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 @dataclass
