@@ -133,7 +133,8 @@ def train(
     console.print(
         f"model {version} stored in {registry} ({time.monotonic() - began:.0f} s); "
         f"warning threshold {fleet.threshold:.3f}, "
-        f"{_gate(fleet.ttf_gate())}"
+        f"{_gate(fleet.ttf_gate())}, "
+        f"opening after {fleet.consecutive} high hourly evaluation(s) in a row"
     )
 
 
@@ -223,6 +224,7 @@ def evaluate(
         body: dict[str, Any] = {
             "thresholds": ev.thresholds,
             "ttf_gate_h": ev.fleet.ttf_gate(),
+            "consecutive": ev.fleet.consecutive,
             "ttf_margin_h": list(ev.fleet.ttf_margin_h),
             "splits": ev.table,
             "ttf_interval": ev.ttf_table,

@@ -27,11 +27,12 @@ class Protocol:
     validation_share: float = 0.2
     holdout_assets: float = 0.25
     horizon_h: float = 48.0
-    consecutive: int = 2
     seed: int = 0
-    # Candidate limits on the median expected time to failure before a warning opens,
-    # chosen on validation with the threshold (ties go to the earlier, looser one).
-    ttf_gates_h: tuple[float, ...] = (float("inf"), 72.0, 48.0, 36.0, 24.0)
+    # Candidate limits on the median expected time to failure before a warning opens, and
+    # candidate runs of high hourly evaluations that open one, chosen on validation with
+    # the threshold (ties go to the earlier: the looser gate, the longer run).
+    ttf_gates_h: tuple[float, ...] = (float("inf"), 72.0, 48.0, 36.0, 33.0, 30.0, 27.0, 24.0)
+    consecutive: tuple[int, ...] = (2, 1)
 
 
 @dataclass

@@ -70,7 +70,7 @@ def train(
         win,
         protocol.horizon_h,
         threshold=ev.thresholds["model"],
-        consecutive=protocol.consecutive,
+        consecutive=ev.fleet.consecutive,
         health_threshold=ev.thresholds["isolation_forest"],
         ttf_gate_h=ev.fleet.ttf_gate_h,
         ttf_margin_h=ev.fleet.ttf_margin_h,

@@ -162,6 +162,9 @@ def test_warnings_wait_for_the_time_to_failure_gate(
 ) -> None:
     fleet, ev = trained
     assert fleet.ttf_gate_h in Protocol().ttf_gates_h and fleet.ttf_gate_h == ev.fleet.ttf_gate_h
+    # the run of high evaluations that opens a warning is chosen with them and kept
+    assert fleet.consecutive in Protocol().consecutive
+    assert fleet.consecutive == ev.fleet.consecutive
     # the protocol measured the scores warnings are raised from: probability, gated (train
     # keeps the protocol's times and scores, not its feature rows: they are built again here)
     ds = load_dataset(fleet_dir)
@@ -174,6 +177,7 @@ def test_warnings_wait_for_the_time_to_failure_gate(
     )
     meta = load(tmp_path, save(tmp_path, fleet, {"data_hash": "x"}))[1]
     gate = meta["ttf_gate_h"]
+    assert meta["consecutive"] == fleet.consecutive
     assert gate == (fleet.ttf_gate_h if np.isfinite(fleet.ttf_gate_h) else None)
     frames = build_frames(load_dataset(fleet_dir))[:6]
     low = 1e-6  # nearly every evaluation is above this threshold
