@@ -30,7 +30,7 @@ from models.threads import fixed_threads
 from models.transfer import Choice, adopt, choose, transfer
 from models.tuning import (
     TUNING_FAILURES,
-    choose_gate,
+    choose_operating_point,
     hold_operating_point,
     threshold_candidates,
     tune,
@@ -161,7 +161,7 @@ def run_protocol(
     ]
     ev.ideal_h = [ds.ideal_lead_h(r.asset, r.history.failures) for r in rows]
     ev.ttf_median = [fleet.ttf_median(r) for r in rows]
-    choose_gate(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.consecutive)
+    choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.consecutive)
     k = fleet.consecutive
     # The donor's threshold suits the donor's warners only: once the site's own warners
     # score every class, the site's validation chooses, however thin.

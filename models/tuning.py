@@ -79,7 +79,7 @@ def threshold_candidates(values: F64, most: int = 60) -> F64:
     return np.unique(np.quantile(upper, np.linspace(0.0, 0.995, most)))
 
 
-def choose_gate(
+def choose_operating_point(
     ev: Evaluation, ttf: list[F64], gates: tuple[float, ...], runs: tuple[int, ...]
 ) -> None:
     """Pick the time-to-failure gate, threshold and run of high evaluations that opens a
