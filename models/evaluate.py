@@ -139,7 +139,7 @@ def run_protocol(
         moved = transfer(donor, ds, frames, site_norms, protocol.horizon_h)
         choices = choose(donor, moved, site, rows, periods, seen_names)
         models, rows = adopt(donor, moved, choices, (models, rows), keep, protocol.seed)
-    fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.consecutive[0])
+    fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.runs[0])
     names = {cls: cm.feature_names for cls, cm in models.items()}
     scores = {
         "model": [fleet.proba(r) for r in rows],
@@ -161,17 +161,17 @@ def run_protocol(
     ]
     ev.ideal_h = [ds.ideal_lead_h(r.asset, r.history.failures) for r in rows]
     ev.ttf_median = [fleet.ttf_median(r) for r in rows]
-    choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.consecutive)
-    k = fleet.consecutive
+    choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.runs)
     # The donor's threshold suits the donor's warners only: once the site's own warners
     # score every class, the site's validation chooses, however thin.
     if any(c.source == "donor" for c in choices.values()):
         assert donor is not None
-        n_val = outcome(ev, "model", "validation", ev.thresholds["model"], k).failures
+        at_val = outcome(ev, "model", "validation", ev.thresholds["model"], fleet.consecutive)
+        n_val = at_val.failures
         if n_val < TUNING_FAILURES:
             hold_operating_point(ev, donor.threshold, donor.ttf_gate_h, donor.consecutive)
-            k = fleet.consecutive
             ev.operating_point = f"the donor's: {n_val} validation failures (< {TUNING_FAILURES})"
+    k = fleet.consecutive
     for scorer in SCORERS:
         if scorer != "model":  # the model's threshold comes with its gate
             ev.thresholds[scorer] = tune(ev, scorer, k)

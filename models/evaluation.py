@@ -32,7 +32,7 @@ class Protocol:
     # candidate runs of high hourly evaluations that open one, chosen on validation with
     # the threshold (ties go to the earlier: the looser gate, the longer run).
     ttf_gates_h: tuple[float, ...] = (float("inf"), 72.0, 48.0, 36.0, 33.0, 30.0, 27.0, 24.0)
-    consecutive: tuple[int, ...] = (2, 1)
+    runs: tuple[int, ...] = (2, 1)
 
 
 @dataclass

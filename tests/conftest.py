@@ -4,6 +4,12 @@ A test that starts a real server (Mosquitto, VictoriaMetrics, PostgreSQL, a clou
 is marked ``integration`` here, from what it uses, so ``pytest -m "not integration"`` is the
 fast unit run; ``tests/servers.py`` refuses to start a server for an unmarked test, so the
 marker cannot fall behind the tests.
+
+``./dev test`` runs two pytest-xdist workers (``--dist loadgroup``). Each file is one group,
+so its module fixtures are built once; the model-fitting files, which already use both cores
+(``models/threads.py``), form one group that starts first on one worker while the other
+runs the servers' tests, which mostly wait; the files sharing the session's quick model form
+another, so it is fitted once.
 """
 
 from pathlib import Path
@@ -37,11 +43,43 @@ def starts_servers(item: pytest.Item) -> bool:
     )
 
 
+# Files that fit models on both cores: one worker runs them one after another.
+FITTING = ("tests/models/", "tests/integration/test_retraining.py")
+# Groups that take longest go first (with --no-loadscope-reorder), the rest in file order.
+FIRST = ("fitting", "quick-model")
+
+
+def _groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Each test file's xdist group: fitting, the quick model's users, or the file itself."""
+    files = {item.nodeid.split("::")[0] for item in items}
+    quick = {
+        item.nodeid.split("::")[0]
+        for item in items
+        if "quick_registry" in getattr(item, "fixturenames", ())
+    }
+    return {
+        f: "fitting" if f.startswith(FITTING) else "quick-model" if f in quick else f for f in files
+    }
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that starts a server as ``integration``."""
+    """Mark every test that starts a server as ``integration``; group tests for xdist."""
+    groups = _groups(items)
     for item in items:
         if starts_servers(item):
             item.add_marker(pytest.mark.integration)
+        # schemathesis gives all of its cases one node id; xdist's groups need distinct ones
+        if not item.nodeid.endswith(item.name) and item.parent is not None:
+            item._id = item.parent.id.child(item.name)  # how pytest names any other item
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::")[0]]))
+
+    def rank(item: pytest.Item) -> int:
+        group = groups[item.nodeid.split("::")[0]]
+        return FIRST.index(group) if group in FIRST else len(FIRST)
+
+    items.sort(key=rank)  # stable: file order within a rank
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -163,7 +163,7 @@ def test_warnings_wait_for_the_time_to_failure_gate(
     fleet, ev = trained
     assert fleet.ttf_gate_h in Protocol().ttf_gates_h and fleet.ttf_gate_h == ev.fleet.ttf_gate_h
     # the run of high evaluations that opens a warning is chosen with them and kept
-    assert fleet.consecutive in Protocol().consecutive
+    assert fleet.consecutive in Protocol().runs
     assert fleet.consecutive == ev.fleet.consecutive
     # the protocol measured the scores warnings are raised from: probability, gated (train
     # keeps the protocol's times and scores, not its feature rows: they are built again here)
