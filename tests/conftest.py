@@ -5,14 +5,15 @@ is marked ``integration`` here, from what it uses, so ``pytest -m "not integrati
 fast unit run; ``tests/servers.py`` refuses to start a server for an unmarked test, so the
 marker cannot fall behind the tests.
 
-``./dev test`` runs two pytest-xdist workers (``--dist loadgroup``). Each file is one group,
-so its module fixtures are built once; the model-fitting files, which already use both cores
-(``models/threads.py``), form one group that starts first on one worker while the other
-runs the servers' tests, which mostly wait; the files sharing the session's quick model form
-another, so it is fitted once.
+``./dev test`` runs two pytest-xdist workers (``--dist loadscope``, scoped by
+``worker_group``). Each file is one group, so its module fixtures are built once; the
+model-fitting files, which already use both cores (``models/threads.py``), form one group
+that starts first on one worker while the other runs the servers' tests, which mostly wait;
+the files sharing the session's quick model form another, so it is fitted once.
 """
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,38 +46,59 @@ def starts_servers(item: pytest.Item) -> bool:
 
 # Files that fit models on both cores: one worker runs them one after another.
 FITTING = ("tests/models/", "tests/integration/test_retraining.py")
-# Groups that take longest go first (with --no-loadscope-reorder), the rest in file order.
-FIRST = ("fitting", "quick-model")
+# Files that use the session's quick model: one worker fits it once for all of them.
+QUICK_MODEL = (
+    "tests/cloud/dashboards/test_dashboards.py",
+    "tests/cloud/scoring/test_loop.py",
+    "tests/integration/test_warning_to_work_order.py",
+    "tests/plantwatch/test_cli.py",
+    "tests/plantwatch/test_demo.py",
+)
+FIRST = ("fitting", "quick-model")  # the longest groups start first
 
 
-def _groups(items: list[pytest.Item]) -> dict[str, str]:
-    """Each test file's xdist group: fitting, the quick model's users, or the file itself."""
-    files = {item.nodeid.split("::")[0] for item in items}
-    quick = {
-        item.nodeid.split("::")[0]
-        for item in items
-        if "quick_registry" in getattr(item, "fixturenames", ())
-    }
-    return {
-        f: "fitting" if f.startswith(FITTING) else "quick-model" if f in quick else f for f in files
-    }
+def worker_group(nodeid: str) -> str:
+    """The group a test runs in on one xdist worker: fitting, quick-model, or its file."""
+    path = nodeid.split("::")[0]
+    if path.startswith(FITTING):
+        return "fitting"
+    return "quick-model" if path in QUICK_MODEL else path
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with the groups of ``worker_group`` as its scopes."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that starts a server as ``integration``; group tests for xdist."""
-    groups = _groups(items)
+    """Mark every test that starts a server as ``integration``; longest groups first."""
     for item in items:
         if starts_servers(item):
             item.add_marker(pytest.mark.integration)
-        # schemathesis gives all of its cases one node id; xdist's groups need distinct ones
+        # schemathesis gives all of its cases one node id; xdist schedules by node id
         if not item.nodeid.endswith(item.name) and item.parent is not None:
-            item._id = item.parent.id.child(item.name)  # how pytest names any other item
+            if hasattr(item, "_id"):  # pytest 9.2 keeps a structured id
+                item._id = item.parent.id.child(item.name)
+            else:
+                item._nodeid = f"{item.parent.nodeid}::{item.name}"
+    if len({item.nodeid for item in items}) != len(items):
+        raise pytest.UsageError("two tests share a node id: xdist would run only one")
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::")[0]]))
+        quick = "quick_registry" in getattr(item, "fixturenames", ())
+        if quick and worker_group(item.nodeid) != "quick-model":
+            raise pytest.UsageError(f"{item.nodeid} uses the quick model: add to QUICK_MODEL")
 
     def rank(item: pytest.Item) -> int:
-        group = groups[item.nodeid.split("::")[0]]
+        group = worker_group(item.nodeid)
         return FIRST.index(group) if group in FIRST else len(FIRST)
 
     items.sort(key=rank)  # stable: file order within a rank
