@@ -222,10 +222,11 @@ def is_plain(live: LiveSimulator, asset_id: str, signal: str) -> bool:
 
 
 def live_config(fleet: FleetConfig, broker_port: int) -> LiveConfig:
-    """Live settings: free Modbus ports, the test broker, QoS 1 sensors."""
+    """Live settings: free Modbus and BACnet ports, the test broker, QoS 1 sensors."""
     return LiveConfig(
         start=fleet.start,
         modbus={"base_port": 0, "devices_per_server": 4},  # type: ignore[arg-type]
+        bacnet={"base_port": 0},  # type: ignore[arg-type]  # two tests may serve BACnet at once
         mqtt=MqttLive(port=broker_port, qos=1, json_interval_s=1, plain_interval_s=1),
     )
 

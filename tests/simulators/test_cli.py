@@ -58,6 +58,7 @@ def test_sim_run_serves_for_a_while(tmp_path: Path) -> None:
     cfg.write_text(
         FLEET.read_text()
         .replace("base_port: 15020", "base_port: 0")
+        .replace("base_port: 47900", "base_port: 0")
         .replace("port: 1883", "port: 1")
     )
     cfg.write_text(cfg.read_text().replace("mqtt: {host", "mqtt: {enabled: false, host"))
