@@ -79,8 +79,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that starts a server as ``integration``; longest groups first."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that starts a server as ``integration``; on xdist workers, the
+    longest groups first."""
     for item in items:
         if starts_servers(item):
             item.add_marker(pytest.mark.integration)
@@ -101,7 +102,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = worker_group(item.nodeid)
         return FIRST.index(group) if group in FIRST else len(FIRST)
 
-    items.sort(key=rank)  # stable: file order within a rank
+    if hasattr(config, "workerinput"):  # an xdist worker
+        items.sort(key=rank)  # stable: file order within a rank
 
 
 @pytest.hookimpl(tryfirst=True)
