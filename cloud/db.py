@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.files import create_private
+from kernel.sqlite_wal import enable_wal
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -24,8 +25,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+            enable_wal(conn)
             cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             # The registry's durability-critical write is the batch record, and losing the
             # last few of those on power loss only lets a resend be stored again, which every

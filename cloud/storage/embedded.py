@@ -23,6 +23,7 @@ from cloud.storage.base import Aggregate, Columns, Sample, SeriesTags, StoreUnav
 from cloud.storage.buckets import per_bucket
 from kernel.contract import Batch
 from kernel.files import create_private
+from kernel.sqlite_wal import enable_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -73,7 +74,7 @@ class EmbeddedStore:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 

@@ -58,10 +58,12 @@ def _worker(url: str, tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-def _wait(check, seconds: float) -> float:  # type: ignore[no-untyped-def]
+def _wait(check, seconds: float, log: Path) -> float:  # type: ignore[no-untyped-def]
     began = time.monotonic()
     while not check():
-        assert time.monotonic() - began < seconds, "timed out"
+        assert time.monotonic() - began < seconds, (
+            "timed out; the workers' log:\n" + (log.read_text()[-3000:])
+        )
         time.sleep(0.1)
     return time.monotonic() - began
 
@@ -85,16 +87,16 @@ def test_one_of_two_workers_acts_and_the_other_takes_over(
     log = tmp_path / "workers.log"
     workers = [_worker(url, tmp_path, log) for _ in range(2)]
     try:
-        _wait(lambda: _holder(engine) is not None, 30)
+        _wait(lambda: _holder(engine) is not None, 30, log)
         with Session(engine) as s:
-            _wait(lambda: s.scalar(select(func.count(WorkOrderRow.id))) == due, 30)
+            _wait(lambda: s.scalar(select(func.count(WorkOrderRow.id))) == due, 30, log)
         holder = _holder(engine)
         assert holder is not None
         first = next(w for w in workers if holder.endswith(f":{w.pid}"))
         other = next(w for w in workers if w is not first)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        took = _wait(lambda: _holder(engine) == holder.rsplit(":", 1)[0] + f":{other.pid}", 30)
+        took = _wait(lambda: _holder(engine) == holder.rsplit(":", 1)[0] + f":{other.pid}", 30, log)
         print(f"the standby worker took over {took:.1f} s after the holder died")
         assert took < LEASE_S + 2.0
         time.sleep(1.0)  # the new holder checks again: the plan's orders exist, none is added
