@@ -21,11 +21,11 @@ async def test_the_demo_warns_before_the_failure_and_routes_the_order(
     out = await run(opts, duration_s=240, screen=False, after_failure_h=0.2)
     assert out.correct, out
     assert out.warning_lead_h is not None and out.warning_lead_h >= 6
-    # the scoring loop warns as early as hourly scoring, at the loop's own instants, of the
-    # readings the cloud stored, later only by its lag (an hour is 3 s at 1200x); a round
-    # may start a little off its hourly phase (sleep jitter), hence the 0.1 h
+    # the scoring loop warns as early as hourly scoring of the readings the cloud stored, at
+    # the opening round's phase, later only by its lag (an hour is 3 s at 1200x); earlier by
+    # at most one evaluation, whose instant drifted past the hour (see plantwatch.replay)
     assert out.stored_lead_h is not None
-    assert out.stored_lead_h - 3 <= out.warning_lead_h <= out.stored_lead_h + 0.1
+    assert out.stored_lead_h - 3 <= out.warning_lead_h <= out.stored_lead_h + 1.1
     assert out.order is not None
     assert out.order["source"] == "warning" and out.order["asset_id"] == out.asset
     assert out.order["team_id"] == "hvac" and out.order["assignee"] in ("ana", "ben")
