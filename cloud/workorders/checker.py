@@ -37,10 +37,6 @@ async def check_once(
     def record() -> tuple[list[WorkOrderRow], list[tuple[WorkOrderRow, EscalationRow]]]:
         with sessions() as session:
             planned = plan_preventive(session, at, counters, tz)
-            # An order another checker opened first rolls back, which expires the orders
-            # this one committed before it: load them again while the session is open.
-            for order in planned:
-                session.refresh(order)
             if policy is not None:
                 refresh_lifecycle(session, at, policy)
         # A session of its own: an escalation that lost the race to another checker rolls

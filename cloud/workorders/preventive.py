@@ -127,8 +127,8 @@ def plan_preventive(
     session: Session, now: datetime, counters: Counters | None = None, tz: tzinfo = UTC
 ) -> list[WorkOrderRow]:
     """Open the preventive orders due now: one per rule, asset and due date (or counter
-    multiple). Calendar rules count from their last order or from when they began; rules
-    on use need ``counters`` (the time-series store) and are skipped without it."""
+    multiple), returned loaded. Calendar rules count from their last order or from when they
+    began; rules on use need ``counters`` (the time-series store) and are skipped without it."""
     plan = stored_plan(session)
     if not plan:
         return []
@@ -167,4 +167,8 @@ def plan_preventive(
                     session, a, rule, now, orders.PmMark(rule.key, due.astimezone(UTC), None)
                 )
                 out += [row] if row is not None else []
+    # An order another checker opened first rolls back, which expires the orders committed
+    # before it: load them again, so they can be announced once the session is closed.
+    for row in out:
+        session.refresh(row)
     return out
