@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from kernel.files import create_private
 from kernel.sqlite_wal import enable_wal
@@ -55,9 +57,49 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, revision)
-    if revision == "head":
-        _sync_classes(url)
+    with _one_migration_at_a_time(url):
+        command.upgrade(cfg, revision)
+        if revision == "head":
+            _sync_classes(url)
+
+
+# Any fixed number: the PostgreSQL advisory lock every plantwatch process migrates under.
+_MIGRATION_LOCK = 0x706C616E74
+
+
+@contextlib.contextmanager
+def _one_migration_at_a_time(url: str) -> Iterator[None]:
+    """Hold a lock across processes while migrating: the API and its workers start together
+    at boot, and two upgrades of one new database fail on each other's tables and version
+    row. The others wait, then find the schema current and change nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+                conn.commit()  # a session-level lock outlives the transaction that took it
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                    conn.commit()
+        finally:
+            engine.dispose()
+        return
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    try:
+        held = open(database, "rb")  # noqa: SIM115 (closed below, after the migration)
+    except OSError:  # no file to lock: SQLite reports why when the migration opens it
+        yield
+        return
+    with held:
+        # flock on the database file itself: independent of SQLite's own byte-range locks
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def _sync_classes(url: str) -> None:
