@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,9 @@ IN_SERVICE = "IN_SERVICE"
 
 
 def put_in_service(registry: Path, version: str) -> None:
-    """Make ``version`` the one that scores (atomically: the scorer may be reading)."""
-    tmp = registry / f".{IN_SERVICE}.tmp"
+    """Make ``version`` the one that scores (atomically: the scorer may be reading). The
+    temporary file is this thread's own, so two promoting at once cannot take each other's."""
+    tmp = registry / f".{IN_SERVICE}.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.write_text(version + "\n")
     os.replace(tmp, registry / IN_SERVICE)
 
