@@ -91,13 +91,16 @@ def _one_migration_at_a_time(url: str) -> Iterator[None]:
     if not database or database == ":memory:" or database.startswith("file:"):
         yield
         return
+    # A file of its own: closing any descriptor of the database file would drop this
+    # process's SQLite locks on it (POSIX locks are per process), which corrupts it.
+    lock = Path(f"{database}-migrations.lock")
     try:
-        held = open(database, "rb")  # noqa: SIM115 (closed below, after the migration)
-    except OSError:  # no file to lock: SQLite reports why when the migration opens it
+        create_private(lock)
+        held = lock.open("rb")
+    except OSError:  # no folder for it: SQLite reports why when the migration opens the file
         yield
         return
     with held:
-        # flock on the database file itself: independent of SQLite's own byte-range locks
         fcntl.flock(held, fcntl.LOCK_EX)
         yield
 
