@@ -241,6 +241,10 @@ def cloud_server(
     import sys
 
     port = port or free_port()
+    # To a file, not a pipe nobody reads: a full pipe would stall the server, and the file
+    # keeps its tracebacks for a failed test (in the test's folder).
+    log_path = cwd / f"cloud-{port}.log"
+    log = log_path.open("ab")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -257,12 +261,16 @@ def cloud_server(
         ],
         env={**os.environ, **env},
         cwd=cwd,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     server = Process(port, proc)
     try:
-        wait_port(port, proc, timeout_s=30)
+        try:
+            wait_port(port, proc, timeout_s=30)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}{log_path.read_text(errors='replace')}") from exc
         yield server
     finally:
         server.stop()
+        log.close()
