@@ -2,11 +2,11 @@
 
 The scoring loop evaluates at its own instants, with its lag; scoring the store's windows at
 the same hourly phase before a failure, each of the readings taken up to that instant, says
-when a warning would open on exactly the data the cloud received, so the live warning can
-only be later than it, by its lag, or one evaluation earlier: the loop counts an evaluation
-once its data reach a whole hour past the last one counted, so on a busy machine its earlier
-evaluations fall up to a round after these hourly instants, where a score at the threshold
-may already be high.
+when a warning would open on exactly the data the cloud received: the live warning is later
+than it by no more than its lag. It can be earlier: the loop counts an evaluation once its
+data reach a whole hour past the last one counted, so its earlier evaluations fall at other
+instants than these hourly ones, where a score at the threshold may already be high (1.0 h
+and 2.0 h earlier have been seen).
 """
 
 from __future__ import annotations
