@@ -67,33 +67,39 @@ def migrate(url: str, revision: str = "head") -> None:
 _MIGRATION_LOCK = 0x706C616E74
 
 
-@contextlib.contextmanager
-def _one_migration_at_a_time(url: str) -> Iterator[None]:
+def _one_migration_at_a_time(url: str) -> contextlib.AbstractContextManager[None]:
     """Hold a lock across processes while migrating: the API and its workers start together
     at boot, and two upgrades of one new database fail on each other's tables and version
     row. The others wait, then find the schema current and change nothing."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
-                conn.commit()  # a session-level lock outlives the transaction that took it
-                try:
-                    yield
-                finally:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
-                    conn.commit()
-        finally:
-            engine.dispose()
-        return
+        return _advisory_lock(url)
     database = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
+        return contextlib.nullcontext()
+    return _file_lock(Path(f"{database}-migrations.lock"))
+
+
+@contextlib.contextmanager
+def _advisory_lock(url: str) -> Iterator[None]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+            conn.commit()  # a session-level lock outlives the transaction that took it
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _file_lock(lock: Path) -> Iterator[None]:
     # A file of its own: closing any descriptor of the database file would drop this
     # process's SQLite locks on it (POSIX locks are per process), which corrupts it.
-    lock = Path(f"{database}-migrations.lock")
     try:
         create_private(lock)
         held = lock.open("rb")
