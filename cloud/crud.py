@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from cloud.errors import Conflict, NotFound
@@ -242,7 +243,21 @@ def update_asset(session: Session, asset: Asset, change: AssetUpdate) -> Asset:
 def record_alarm_events(
     session: Session, gateway: Gateway, events: list[AlarmEvent]
 ) -> list[AlarmEventRow]:
-    """Store alarm events not seen before; returns the new ones."""
+    """Store alarm events not seen before; returns the new ones. A concurrent resend of the
+    same events (a gateway killed mid-request sends them again) stores them once."""
+    for attempt in range(3):
+        try:
+            return _store_unseen_alarms(session, gateway, events)
+        except IntegrityError:
+            session.rollback()  # the other request stored some first: look again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_unseen_alarms(
+    session: Session, gateway: Gateway, events: list[AlarmEvent]
+) -> list[AlarmEventRow]:
     ids = [e.event_id for e in events]
     seen = set(
         session.scalars(

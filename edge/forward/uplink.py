@@ -190,13 +190,29 @@ class Uplink:
         await self.spool.run(self.spool.park, pending, exc.status, str(exc))
 
     async def flush(self, deadline_s: float) -> None:
-        """Send what is waiting until the spool is empty or the deadline passes."""
+        """Send what is waiting until the spool is empty or the deadline passes.
+
+        A cloud that answers "not now" (a restart, a 503) or asks for the manifest again is
+        tried again within the deadline; a refused token or manifest, or a spool error, ends
+        the flush at once. The spool keeps the rest.
+        """
         stop = time.monotonic() + deadline_s
+        pause = min(0.2, self.cfg.backoff_initial_s)
         async with self._client() as client:
-            while time.monotonic() < stop:
+            while (left := stop - time.monotonic()) > 0:
                 try:
-                    if not await asyncio.wait_for(self.step(client), stop - time.monotonic()):
+                    if not await asyncio.wait_for(self.step(client), left):
                         return
-                except (Retry, Refused, TimeoutError, sqlite3.Error) as exc:
+                    pause = min(0.2, self.cfg.backoff_initial_s)
+                except (Retry, Refused) as exc:
+                    if isinstance(exc, Refused) and exc.reason not in _MANIFEST_REASONS:
+                        log.warning("uplink: flush stopped: %s (the spool keeps the rest)", exc)
+                        return
+                    wait = exc.after_s if isinstance(exc, Retry) and exc.after_s else pause
+                    log.info("uplink: flush: %s; again in %.1f s", exc, wait)
+                    await asyncio.sleep(min(wait, max(0.0, stop - time.monotonic())))
+                    pause = min(2.0, pause * 2)
+                except (TimeoutError, sqlite3.Error) as exc:
                     log.warning("uplink: flush stopped: %s (the spool keeps the rest)", exc)
                     return
+            log.warning("uplink: flush deadline passed; the spool keeps %d", self.spool.depth)
