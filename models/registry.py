@@ -63,7 +63,10 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any], in_service: bo
         **meta,
     }
     (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str))
+    for part in (tmp / "model.joblib", tmp / "meta.json", tmp):
+        _fsync(part)
     os.replace(tmp, registry / version)
+    _fsync(registry)
     if in_service:
         put_in_service(registry, version)
     return version
@@ -77,7 +80,19 @@ def put_in_service(registry: Path, version: str) -> None:
     temporary file is this thread's own, so two promoting at once cannot take each other's."""
     tmp = registry / f".{IN_SERVICE}.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.write_text(version + "\n")
+    _fsync(tmp)
     os.replace(tmp, registry / IN_SERVICE)
+    _fsync(registry)
+
+
+def _fsync(path: Path) -> None:
+    # Written before renamed, and the rename itself, on disk: after a power cut the
+    # registry holds the old version or the whole new one, never an empty file by its name.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def in_service(registry: Path) -> str | None:

@@ -128,6 +128,10 @@ class GatewayProcess:
         self.proc.send_signal(signal.SIGTERM)
         return await asyncio.to_thread(self.proc.wait, 60)
 
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of its log (it is appended to across restarts), for a failed assertion."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
     async def status(self) -> dict:  # type: ignore[type-arg]
         """Its /healthz."""
         async with httpx.AsyncClient() as h:
@@ -229,7 +233,7 @@ async def test_nothing_lost_nothing_doubled_under_every_fault(
                 await asyncio.sleep(2.0)
                 # 1. a clean stop with the cloud up flushes; keep that spool as a backup
                 assert await gw.stop() == 0
-                assert spool_depth(spool) == 0
+                assert spool_depth(spool) == 0, gw.log_tail()
                 shutil.copy(spool, copy)
                 await gw.start()
                 await asyncio.sleep(2.0)
@@ -278,7 +282,7 @@ async def test_nothing_lost_nothing_doubled_under_every_fault(
                 # 6. the spool is restored from the old backup (the gateway stopped cleanly)
                 await gw.wait_until("s['spool']['depth'] < 500", 30)
                 assert await gw.stop() == 0
-                assert spool_depth(spool) == 0
+                assert spool_depth(spool) == 0, gw.log_tail()
                 shutil.copy(copy, spool)
                 await gw.start()
                 await asyncio.sleep(3.0)
