@@ -193,9 +193,11 @@ class Uplink:
         """Send what is waiting until the spool is empty or the deadline passes.
 
         A cloud that answers "not now" (a restart, a 503) or asks for the manifest again is
-        tried again within the deadline; a refused token or manifest, or a spool error, ends
-        the flush at once. The spool keeps the rest.
+        tried again within the deadline, unless it was already failing before the stop (then
+        one attempt: a stop while the cloud is away is quick); a refused token or manifest,
+        or a spool error, ends the flush at once. The spool keeps the rest.
         """
+        patient = self.last_error is None
         stop = time.monotonic() + deadline_s
         pause = min(0.2, self.cfg.backoff_initial_s)
         async with self._client() as client:
@@ -205,7 +207,9 @@ class Uplink:
                         return
                     pause = min(0.2, self.cfg.backoff_initial_s)
                 except (Retry, Refused) as exc:
-                    if isinstance(exc, Refused) and exc.reason not in _MANIFEST_REASONS:
+                    if not patient or (
+                        isinstance(exc, Refused) and exc.reason not in _MANIFEST_REASONS
+                    ):
                         log.warning("uplink: flush stopped: %s (the spool keeps the rest)", exc)
                         return
                     wait = exc.after_s if isinstance(exc, Retry) and exc.after_s else pause

@@ -59,13 +59,16 @@ class FlakyCloud:
         return 200, {"accepted": 1, "duplicate": False}
 
 
-async def flush_against(cloud: FlakyCloud, spool: Spool, deadline_s: float) -> float:
+async def flush_against(
+    cloud: FlakyCloud, spool: Spool, deadline_s: float, failing: str | None = None
+) -> float:
     """Flush ``spool`` to ``cloud``; returns the seconds the flush took."""
     server = await asyncio.start_server(cloud.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     cfg = UplinkConfig(url=f"http://127.0.0.1:{port}", token="t", batch_max=10, timeout_s=5)
     manifest = Manifest(gateway_id="gw", generated_at=datetime.now(UTC), assets=[])
     uplink = Uplink(cfg, "gw", spool, lambda: manifest, EdgeMetrics())
+    uplink.last_error = failing  # what the uplink's last attempt before the stop met
     began = time.monotonic()
     async with server:
         await uplink.flush(deadline_s)
@@ -100,4 +103,13 @@ def test_a_refused_token_ends_the_flush_at_once(tmp_path: Path) -> None:
     cloud = FlakyCloud(busy=10**6, status=401)
     asyncio.run(flush_against(cloud, spool, 10.0))
     assert cloud.batches == [401] and spool.depth == 25
+    spool.close()
+
+
+def test_a_cloud_already_failing_before_the_stop_gets_one_attempt(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", "gw", 10**6, 30, "drop_oldest")
+    spool.append([("a", "s", i, 1.0, 0) for i in range(25)])
+    cloud = FlakyCloud(busy=10**6)
+    took = asyncio.run(flush_against(cloud, spool, 10.0, failing="cloud answered 503"))
+    assert cloud.batches == [503] and spool.depth == 25 and took < 2.0
     spool.close()
