@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from cloud.conflicts import look_again_on_conflict
 from cloud.errors import Conflict, NotFound
 from cloud.register.classes import check_classes
 from cloud.schemas import AssetUpdate
@@ -139,7 +139,12 @@ def api_key_for_secret(session: Session, pepper: str, secret: str) -> ApiKey | N
 
 
 def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tuple[int, int]:
-    """Register or update the gateway's assets and signals; returns (assets, signals)."""
+    """Register or update the gateway's assets and signals; returns (assets, signals). Two
+    at once (a killed gateway's request still with the cloud, its successor's) both apply."""
+    return look_again_on_conflict(session, _apply_manifest, session, gateway, manifest)
+
+
+def _apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tuple[int, int]:
     ids = [a.id for a in manifest.assets]
     existing = {
         a.id: a
@@ -168,7 +173,7 @@ def apply_manifest(session: Session, gateway: Gateway, manifest: Manifest) -> tu
             for s in info.signals
         ]
         n_signals += len(info.signals)
-    gateway.manifest_version += 1
+    gateway.manifest_version = Gateway.manifest_version + 1  # in SQL: two at once count two
     gateway.manifest_at = now
     session.commit()
     return len(manifest.assets), n_signals
@@ -245,14 +250,7 @@ def record_alarm_events(
 ) -> list[AlarmEventRow]:
     """Store alarm events not seen before; returns the new ones. A concurrent resend of the
     same events (a gateway killed mid-request sends them again) stores them once."""
-    for attempt in range(3):
-        try:
-            return _store_unseen_alarms(session, gateway, events)
-        except IntegrityError:
-            session.rollback()  # the other request stored some first: look again
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return look_again_on_conflict(session, _store_unseen_alarms, session, gateway, events)
 
 
 def _store_unseen_alarms(
