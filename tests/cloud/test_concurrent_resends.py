@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from cloud import crud
 from cloud.db import make_engine, migrate, session_factory
-from cloud.tables import AlarmEventRow, Asset, Gateway
+from cloud.tables import AlarmEventRow, Asset, Gateway, WorkOrderRow
+from cloud.workorders.sources import orders_for_alarms
 from kernel.contract import AlarmEvent, Manifest
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
@@ -58,18 +59,25 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield db_url
 
 
-def both_at_once(url: str, write: Callable[[Session], int]) -> list[int]:
-    """Run ``write`` in two sessions whose first flushes wait until both have read."""
+def both_at_once(
+    url: str, write: Callable[[Session], int], held_s: float | None = None
+) -> list[int]:
+    """Run ``write`` in two sessions whose first flushes wait until both have read; with
+    ``held_s``, a session goes on after that long (the other may be held by a lock)."""
     engine = make_engine(url)
     factory = session_factory(engine)
-    both_looked = threading.Barrier(2, timeout=30)
+    both_looked = threading.Barrier(2, timeout=held_s or 30)
     waited: set[int] = set()
 
     def hold_first_flush(session: Session, *_: Any) -> None:
         # Both requests have read what is stored before either writes: the race.
         if session.info["n"] not in waited:
             waited.add(session.info["n"])
-            both_looked.wait()
+            try:
+                both_looked.wait()
+            except threading.BrokenBarrierError:
+                if held_s is None:
+                    raise
 
     def run(n: int) -> int:
         with factory() as session:
@@ -141,3 +149,24 @@ def test_two_manifests_updating_the_same_assets_at_once_both_count(url: str) -> 
     engine.dispose()
     assert both_at_once(url, apply_manifest) == [3, 3]
     assert manifest_version(url) == 3  # the second of the two read 1 before the first wrote 2
+
+
+def test_two_alarms_of_one_asset_at_once_open_one_order(url: str) -> None:
+    asset = MANIFEST.assets[0].id
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        apply_manifest(session)
+        raised = [alarm(n).model_copy(update={"asset": asset}) for n in (1, 2)]
+        rows = crud.record_alarm_events(session, crud.get_gateway(session, "gw"), raised)
+        ids = [r.id for r in rows]
+    engine.dispose()
+
+    def open_orders(session: Session) -> int:
+        row = session.get(AlarmEventRow, ids[session.info["n"]])
+        assert row is not None
+        return len(orders_for_alarms(session, [row], datetime.now(UTC)))
+
+    # The second request waits for the first's order and finds it (or, without the asset
+    # held, both find none, meet at their first write and both open one).
+    assert both_at_once(url, open_orders, held_s=2.0) == [0, 1]
+    assert count(url, WorkOrderRow) == 1
