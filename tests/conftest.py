@@ -5,8 +5,9 @@ is marked ``integration`` here, from what it uses, so ``pytest -m "not integrati
 fast unit run; ``tests/servers.py`` refuses to start a server for an unmarked test, so the
 marker cannot fall behind the tests.
 
-``./dev test`` runs two pytest-xdist workers (``--dist loadscope``, scoped by
-``worker_group``). Each file is one group, so its module fixtures are built once; the
+``./dev test`` runs in one process; with ``-n 2 --dist loadscope --no-loadscope-reorder``
+it runs on two pytest-xdist workers, scoped by ``worker_group``. Each file is one group, so
+its module fixtures are built once; the
 model-fitting files, which already use both cores (``models/threads.py``), form one group
 that starts first on one worker while the other runs the servers' tests, which mostly wait;
 the files sharing the session's quick model form another, so it is fitted once.
@@ -110,6 +111,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tell the server starters which test is running."""
     servers.CURRENT_TEST[:] = [item.nodeid, item.get_closest_marker("integration") is not None]
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that started processes shows the end of their logs (``*.log`` in its
+    folder: a cloud server's, a gateway's), which a CI run keeps nowhere else."""
+    report = yield
+    tmp = getattr(item, "funcargs", {}).get("tmp_path")
+    if report.failed and isinstance(tmp, Path) and tmp.is_dir():
+        for log in sorted(tmp.rglob("*.log"))[:10]:
+            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            if lines:
+                report.sections.append((f"log {log.relative_to(tmp)}", "\n".join(lines)))
+    return report
 
 
 @pytest.fixture(scope="session")
