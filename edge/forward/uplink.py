@@ -199,13 +199,13 @@ class Uplink:
         """
         patient = self.last_error is None
         stop = time.monotonic() + deadline_s
-        pause = min(0.2, self.cfg.backoff_initial_s)
+        first_pause = pause = min(0.2, self.cfg.backoff_initial_s)
         async with self._client() as client:
             while (left := stop - time.monotonic()) > 0:
                 try:
                     if not await asyncio.wait_for(self.step(client), left):
                         return
-                    pause = min(0.2, self.cfg.backoff_initial_s)
+                    pause = first_pause
                 except (Retry, Refused) as exc:
                     if not patient or (
                         isinstance(exc, Refused) and exc.reason not in _MANIFEST_REASONS

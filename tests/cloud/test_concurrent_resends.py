@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,17 @@ def alarm(n: int) -> AlarmEvent:
     )
 
 
+@contextmanager
+def session_on(url: str) -> Iterator[Session]:
+    """One session on its own engine, disposed afterwards."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated database holding gateway ``gw``."""
@@ -52,10 +64,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         db_url = fresh_database(request.getfixturevalue("pg_server"))
     migrate(db_url)
-    engine = make_engine(db_url)
-    with session_factory(engine)() as session:
+    with session_on(db_url) as session:
         crud.create_gateway(session, "gw")
-    engine.dispose()
     yield db_url
 
 
@@ -94,12 +104,8 @@ def both_at_once(
 
 def count(url: str, table: type[Any]) -> int:
     """Rows in ``table``."""
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            return int(session.scalar(select(func.count()).select_from(table)) or 0)
-    finally:
-        engine.dispose()
+    with session_on(url) as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
 def test_a_concurrent_resend_stores_each_event_once(url: str) -> None:
@@ -126,14 +132,10 @@ def apply_manifest(session: Session) -> int:
 
 def manifest_version(url: str) -> int:
     """Gateway ``gw``'s manifest version."""
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            gateway = session.get(Gateway, "gw")
-            assert gateway is not None
-            return gateway.manifest_version
-    finally:
-        engine.dispose()
+    with session_on(url) as session:
+        gateway = session.get(Gateway, "gw")
+        assert gateway is not None
+        return gateway.manifest_version
 
 
 def test_two_manifests_at_once_both_apply_and_both_count(url: str) -> None:
@@ -143,23 +145,19 @@ def test_two_manifests_at_once_both_apply_and_both_count(url: str) -> None:
 
 
 def test_two_manifests_updating_the_same_assets_at_once_both_count(url: str) -> None:
-    engine = make_engine(url)
-    with session_factory(engine)() as session:
+    with session_on(url) as session:
         apply_manifest(session)
-    engine.dispose()
     assert both_at_once(url, apply_manifest) == [3, 3]
     assert manifest_version(url) == 3  # the second of the two read 1 before the first wrote 2
 
 
 def test_two_alarms_of_one_asset_at_once_open_one_order(url: str) -> None:
     asset = MANIFEST.assets[0].id
-    engine = make_engine(url)
-    with session_factory(engine)() as session:
+    with session_on(url) as session:
         apply_manifest(session)
         raised = [alarm(n).model_copy(update={"asset": asset}) for n in (1, 2)]
         rows = crud.record_alarm_events(session, crud.get_gateway(session, "gw"), raised)
         ids = [r.id for r in rows]
-    engine.dispose()
 
     def open_orders(session: Session) -> int:
         row = session.get(AlarmEventRow, ids[session.info["n"]])
