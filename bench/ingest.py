@@ -8,7 +8,10 @@ points (as line protocol) straight into the same VictoriaMetrics with the same c
 Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
 
     python bench/ingest.py [--seconds 8] [--sizes 1000,5000,10000] [--concurrency 4]
-                           [--workers 1,2,4] [--postgres]
+                           [--workers 1,2,4] [--postgres] [--encoding packed|json]
+
+Batches go as packed columns (``kernel.packed``), as a gateway sends them to a cloud that
+reads them; ``--encoding json`` sends the same readings as JSON.
 
 With --postgres it also runs one worker with its registry in PostgreSQL, next to what that
 PostgreSQL alone commits: one batch row per transaction, as the ingest path writes it.
@@ -41,7 +44,8 @@ from cloud.db import make_engine, migrate
 from cloud.storage.base import SeriesTags
 from cloud.storage.influx_writer import MILLISECONDS, InfluxWriter
 from cloud.storage.line_protocol import series_prefix
-from kernel.contract import Manifest
+from kernel.contract import Batch, Manifest
+from kernel.packed import MEDIA_TYPE, pack
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import cloud_server, postgres, victoria_metrics
@@ -52,7 +56,9 @@ SECRET = "bench-secret-of-sufficient-length"
 class Workload:
     """Distinct readings for a fleet, batch after batch, as gzip JSON and as line protocol."""
 
-    def __init__(self, assets: int) -> None:
+    def __init__(self, assets: int, packed: bool) -> None:
+        self.packed = packed
+        self.media_type = MEDIA_TYPE if packed else "application/json"
         sim = Simulation(synthetic_fleet(assets, seed=3), horizon_days=1)
         self.manifest = Manifest(
             gateway_id="gw-bench",
@@ -77,8 +83,8 @@ class Workload:
             out.append((asset, signal, i // n))  # one instant per round over all series
         return start, out
 
-    def json_batch(self, size: int) -> tuple[bytes, int]:
-        """A gzip batch of ``size`` fresh readings."""
+    def batch_body(self, size: int) -> tuple[bytes, int]:
+        """A gzip batch of ``size`` fresh readings, packed or JSON as the workload sends."""
         start, rows = self._slice(size)
         base_ms = int(self.t0.timestamp() * 1000)
         keys: dict[tuple[str, str], int] = {}
@@ -93,6 +99,9 @@ class Workload:
             "quality": [0] * size,
             "seq": list(range(start, start + size)),
         }
+        if self.packed:
+            batch = Batch.model_construct(contract_version="1.0", historical=False, **body)
+            return gzip.compress(pack(batch), compresslevel=1), size
         return gzip.compress(json.dumps(body).encode(), compresslevel=1), size
 
     def records(self, size: int) -> list[dict[str, object]]:
@@ -173,13 +182,13 @@ async def service(
     proc: psutil.Process,
 ) -> tuple[float, float, float, float]:
     """Readings/s, p50 and p99 latency (ms) and server CPU % through the ingest API."""
-    batches = [work.json_batch(size) for _ in range(max(4, int(300_000 * seconds / size)))]
+    batches = [work.batch_body(size) for _ in range(max(4, int(300_000 * seconds / size)))]
     latencies: list[float] = []
     done = 0
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Encoding": "gzip",
-        "Content-Type": "application/json",
+        "Content-Type": work.media_type,
     }
     stop = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
@@ -284,14 +293,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--assets", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument(
+        "--encoding",
+        choices=("packed", "json"),
+        default="packed",
+        help="how the batches are sent (gateways send packed columns to a cloud that reads them)",
+    )
     parser.add_argument("--postgres", action="store_true", help="also a PostgreSQL registry")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    work = Workload(args.assets)
+    work = Workload(args.assets, packed=args.encoding == "packed")
     print(
-        f"{len(work.series)} series, {args.concurrency} concurrent senders, "
-        f"{args.seconds:g} s per figure, uvicorn workers {args.workers} (the first in the table)"
+        f"{len(work.series)} series, {args.encoding} bodies, "
+        f"{args.concurrency} concurrent senders, {args.seconds:g} s per figure, "
+        f"uvicorn workers {args.workers} (the first in the table)"
     )
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)

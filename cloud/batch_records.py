@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cloud.batch_digest import same_contents
 from cloud.errors import Conflict
 from cloud.tables import Gateway, IngestedBatch
 from kernel.contract import Batch
@@ -25,7 +26,7 @@ def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -
         )
     ).first()
     if row is not None:
-        if row.digest is not None and row.digest != digest:
+        if row.digest is not None and not same_contents(row.digest, digest, batch):
             raise Conflict(
                 f"batch {batch.batch_id} was stored with other contents; send it under a new id",
                 "batch_conflict",

@@ -131,6 +131,11 @@ class UplinkConfig(ClientTls):
         le=50_000,
         description="Readings per batch while a backlog of over two batches waits",
     )
+    encoding: Literal["auto", "json"] = Field(
+        default="auto",
+        description="auto: packed columns to a cloud that reads them (its manifest answer "
+        "says so), JSON otherwise; json: always JSON (readable in a packet capture)",
+    )
     interval_s: float = Field(default=1.0, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)

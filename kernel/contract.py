@@ -30,9 +30,11 @@ MAX_CLOCK_SKEW_S = 300.0
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 # Numbers as the stores keep them: times and sequence numbers in 64 bits, flags and indexes
 # in 31, so a value no store can hold is refused at the schema, never half-written.
-EpochMs = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Small = Annotated[int, Field(ge=0, le=2**31 - 1)]
+INT64_MAX = 2**63 - 1
+SMALL_MAX = 2**31 - 1
+EpochMs = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
+Seq = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Small = Annotated[int, Field(ge=0, le=SMALL_MAX)]
 
 
 class Quality(IntFlag):
@@ -86,14 +88,8 @@ class Reading(NamedTuple):
         return datetime.fromtimestamp(self.ts_ms / 1000, UTC)
 
 
-class Batch(_Strict):
-    """Readings a gateway hands to the cloud in one request, in columns.
-
-    Columns validate an order of magnitude faster than one object per reading, and the
-    (asset, signal) pairs are sent once per batch rather than once per reading. Reading
-    ``i`` is ``series[index[i]]`` at ``ts[i]`` (epoch milliseconds, UTC) with ``value[i]``
-    and ``quality[i]``; ``seq[i]`` is its per-gateway sequence number (``seq`` may be empty).
-    """
+class BatchHead(_Strict):
+    """What a batch says about itself, whatever the encoding of its columns."""
 
     contract_version: str = CONTRACT_VERSION
     gateway_id: Identifier
@@ -102,11 +98,6 @@ class Batch(_Strict):
         default=False, description="True when replayed from the spool after an outage"
     )
     series: list[tuple[Identifier, Identifier]] = Field(description="(asset, signal) pairs")
-    index: list[Small] = Field(description="Series of each reading")
-    ts: list[EpochMs] = Field(description="Epoch milliseconds, UTC")
-    value: list[FiniteFloat | None]
-    quality: list[Small]
-    seq: list[Seq] = Field(default_factory=list)
     spool_id: str | None = Field(
         default=None,
         min_length=1,
@@ -115,6 +106,23 @@ class Batch(_Strict):
         description="The spool (incarnation) whose sequence numbers these are: within one, "
         "the cloud stores a range of sequence numbers once, under one batch id",
     )
+
+
+class Batch(BatchHead):
+    """Readings a gateway hands to the cloud in one request, in columns.
+
+    Columns validate an order of magnitude faster than one object per reading, and the
+    (asset, signal) pairs are sent once per batch rather than once per reading. Reading
+    ``i`` is ``series[index[i]]`` at ``ts[i]`` (epoch milliseconds, UTC) with ``value[i]``
+    and ``quality[i]``; ``seq[i]`` is its per-gateway sequence number (``seq`` may be empty).
+    ``kernel.packed`` carries the same columns as packed binary arrays.
+    """
+
+    index: list[Small] = Field(description="Series of each reading")
+    ts: list[EpochMs] = Field(description="Epoch milliseconds, UTC")
+    value: list[FiniteFloat | None]
+    quality: list[Small]
+    seq: list[Seq] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _columns_agree(self) -> Batch:

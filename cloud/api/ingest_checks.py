@@ -3,14 +3,12 @@ wrong (a ``Rejected`` naming the offending items)."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-import orjson
 from pydantic import BaseModel, ValidationError
 
 from cloud.api.errors import Rejected
@@ -94,15 +92,20 @@ def parse_body(model: type[Body], raw: bytes) -> Body:
         ) from exc
 
 
-def parse_batch(raw: bytes) -> Batch:
-    """Validate the JSON body against the data contract."""
-    batch = parse_body(Batch, raw)
-    if batch.contract_version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
+def supported(contract_version: str) -> None:
+    """Refuse a body of another major contract version."""
+    if contract_version.split(".")[0] != CONTRACT_VERSION.split(".")[0]:
         raise Rejected(
             422,
             "contract_version",
-            f"contract {batch.contract_version} not supported; this is {CONTRACT_VERSION}",
+            f"contract {contract_version} not supported; this is {CONTRACT_VERSION}",
         )
+
+
+def parse_batch(raw: bytes) -> Batch:
+    """Validate the JSON body against the data contract."""
+    batch = parse_body(Batch, raw)
+    supported(batch.contract_version)
     return batch
 
 
@@ -121,12 +124,6 @@ class Admitted:
 
 # When every reading of a batch is refused, the batch is, with the first reason that applies.
 WHOLE_BATCH = {"asset_not_in_manifest": 403, "unknown_signal": 422, "bad_timestamp": 422}
-
-
-def digest(batch: Batch) -> str:
-    """SHA-256 of what a batch carries (not how it was sent): a resend has the same."""
-    columns = (batch.series, batch.index, batch.ts, batch.value, batch.quality, batch.seq)
-    return hashlib.sha256(orjson.dumps(columns)).hexdigest()
 
 
 def check_batch(

@@ -28,6 +28,11 @@ class ManifestAck(BaseModel):
     assets: int
     signals: int
     manifest_version: int
+    batch_media_types: list[str] = Field(
+        default_factory=list,
+        description="The encodings of a batch this cloud reads (a gateway sends packed "
+        "columns only to a cloud that lists them)",
+    )
 
 
 class SignalPublic(Out):

@@ -10,6 +10,7 @@ from types import TracebackType
 import httpx
 
 from kernel.contract import AlarmBatch, Batch, Manifest
+from kernel.packed import MEDIA_TYPE, pack
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ def encode(model: Batch | Manifest | AlarmBatch) -> bytes:
     return gzip.compress(model.model_dump_json().encode(), compresslevel=1)
 
 
+def encode_packed(batch: Batch) -> bytes:
+    """A batch as gzipped packed columns (``kernel.packed``)."""
+    return gzip.compress(pack(batch), compresslevel=1)
+
+
+@dataclass(frozen=True)
+class ManifestReply:
+    """The cloud's answer to a manifest: its version, and the batch encodings it reads."""
+
+    version: int
+    reads_packed: bool
+
+
 class CloudClient:
     """Posts batches and manifests with the gateway's token; an async context manager."""
 
@@ -57,7 +71,6 @@ class CloudClient:
             base_url=base_url.rstrip("/"),
             headers={
                 "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
                 "Content-Encoding": "gzip",
             },
             timeout=timeout_s,
@@ -79,9 +92,13 @@ class CloudClient:
         """Close connections."""
         await self._http.aclose()
 
-    async def _send(self, method: str, path: str, body: bytes) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, body: bytes, media_type: str = "application/json"
+    ) -> httpx.Response:
         try:
-            rsp = await self._http.request(method, path, content=body)
+            rsp = await self._http.request(
+                method, path, content=body, headers={"Content-Type": media_type}
+            )
         except httpx.HTTPError as exc:
             raise Retry(f"cloud unreachable: {type(exc).__name__}: {exc}") from exc
         if rsp.status_code in (200, 201):
@@ -103,10 +120,16 @@ class CloudClient:
             list(problem.get("items", [])),
         )
 
-    async def post_batch(self, batch: Batch | bytes) -> Ack:
-        """Send a batch (or its encoded bytes); returns once the cloud has it durably."""
-        body = batch if isinstance(batch, bytes) else encode(batch)
-        data = (await self._send("POST", "/api/v1/ingest", body)).json()
+    async def post_batch(self, batch: Batch | bytes, packed: bool = False) -> Ack:
+        """Send a batch (or its gzipped JSON), as packed columns when ``packed``; returns once
+        the cloud has it durably."""
+        if isinstance(batch, bytes):
+            body, media = batch, "application/json"
+        elif packed:
+            body, media = encode_packed(batch), MEDIA_TYPE
+        else:
+            body, media = encode(batch), "application/json"
+        data = (await self._send("POST", "/api/v1/ingest", body, media)).json()
         return Ack(
             accepted=int(data["accepted"]),
             duplicate=bool(data["duplicate"]),
@@ -119,7 +142,10 @@ class CloudClient:
         data = (await self._send("POST", "/api/v1/alarms", encode(alarms))).json()
         return int(data["stored"])
 
-    async def put_manifest(self, manifest: Manifest) -> int:
-        """Register the gateway's assets; returns the manifest version the cloud holds."""
+    async def put_manifest(self, manifest: Manifest) -> ManifestReply:
+        """Register the gateway's assets; returns the manifest version the cloud holds and
+        whether it reads packed batches (an older cloud does not say, and does not)."""
         data = (await self._send("PUT", "/api/v1/manifest", encode(manifest))).json()
-        return int(data["manifest_version"])
+        return ManifestReply(
+            int(data["manifest_version"]), MEDIA_TYPE in data.get("batch_media_types", ())
+        )

@@ -49,6 +49,7 @@ class Uplink:
         self.last_error: str | None = None
         self.wake = asyncio.Event()
         self._manifest_retried: str | None = None
+        self.packed = False  # until the cloud's answer to the manifest says it reads them
 
     def _client(self) -> CloudClient:
         return CloudClient(
@@ -105,12 +106,17 @@ class Uplink:
             self.manifest_after, self.need_manifest = None, True
         if self.need_manifest:
             try:
-                version = await client.put_manifest(self.manifest())
+                reply = await client.put_manifest(self.manifest())
             except Refused as exc:
                 self.metrics.uplink_errors.labels(f"manifest_{exc.status}").inc()
                 raise
             self.need_manifest = False
-            log.info("uplink: manifest accepted (version %d)", version)
+            self.packed = reply.reads_packed and self.cfg.encoding == "auto"
+            log.info(
+                "uplink: manifest accepted (version %d); batches as %s",
+                reply.version,
+                "packed columns" if self.packed else "JSON",
+            )
         await self._send_alarms(client)
         pending = await self.spool.run(self.spool.begin, self.batch_size())
         if pending is None:
@@ -141,7 +147,7 @@ class Uplink:
             batch = batch.model_copy(update={"historical": True})
         began = time.monotonic()
         try:
-            ack = await client.post_batch(batch)
+            ack = await client.post_batch(batch, self.packed)
         except Retry:
             self.metrics.uplink_errors.labels("retry").inc()
             raise

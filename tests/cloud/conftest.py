@@ -21,6 +21,7 @@ from cloud.app import create_app
 from cloud.security import Role
 from cloud.settings import Settings
 from kernel.contract import AssetInfo, Batch, Manifest, Reading, epoch_ms
+from kernel.packed import MEDIA_TYPE
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from tests.servers import Process, postgres, victoria_metrics
@@ -47,10 +48,11 @@ class Cloud:
         """Bearer header."""
         return {"Authorization": f"Bearer {secret}"}
 
-    def post(self, batch: Batch, token: str, gz: bool = True):  # type: ignore[no-untyped-def]
-        """Post a batch as a gateway."""
-        body = batch.model_dump_json().encode()
-        headers = self.auth(token) | {"Content-Type": "application/json"}
+    def post(self, batch: Batch | bytes, token: str, gz: bool = True):  # type: ignore[no-untyped-def]
+        """Post a batch as a gateway: as JSON, or packed bytes as they are."""
+        packed = isinstance(batch, bytes)
+        body = batch if packed else batch.model_dump_json().encode()
+        headers = self.auth(token) | {"Content-Type": MEDIA_TYPE if packed else "application/json"}
         if gz:
             body = gzip.compress(body)
             headers["Content-Encoding"] = "gzip"

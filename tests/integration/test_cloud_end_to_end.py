@@ -113,17 +113,19 @@ def test_export_posted_end_to_end_and_replay_stores_nothing_twice(
     batches = _exported_batches(stack.sim, tmp_path / "export")
     total = sum(len(b) for b in batches)
 
-    async def send_all() -> list[tuple[int, bool]]:
+    async def send_all(packed: bool) -> list[tuple[int, bool]]:
         async with CloudClient(stack.cloud.url, stack.token) as client:
-            assert await client.put_manifest(stack.manifest) >= 1
-            acks = [await client.post_batch(b) for b in batches]
+            reply = await client.put_manifest(stack.manifest)
+            assert reply.version >= 1 and reply.reads_packed
+            acks = [await client.post_batch(b, packed) for b in batches]
             return [(a.accepted, a.duplicate) for a in acks]
 
-    first = asyncio.run(send_all())
+    # Sent as packed columns, replayed as JSON: the same contents, so nothing twice.
+    first = asyncio.run(send_all(packed=True))
     assert sum(a for a, _ in first) == total and not any(d for _, d in first)
     stored = _vm_samples(stack.vm, stack.manifest)
     assert stored == total
-    replay = asyncio.run(send_all())
+    replay = asyncio.run(send_all(packed=False))
     assert all(d for _, d in replay) and sum(a for a, _ in replay) == 0
     assert _vm_samples(stack.vm, stack.manifest) == stored
 

@@ -12,15 +12,8 @@ from pydantic import BaseModel
 from cloud import batch_records, crud
 from cloud.api.deps import GatewayDep, MetricsDep, ScopesDep, SessionDep, SettingsDep, StoreDep
 from cloud.api.errors import AUTHENTICATED, Rejected
-from cloud.api.ingest_checks import (
-    check_batch,
-    decompress,
-    digest,
-    oldest,
-    parse_batch,
-    parse_body,
-    scope_of,
-)
+from cloud.api.ingest_bodies import MEDIA_TYPES, parse_ingest
+from cloud.api.ingest_checks import check_batch, decompress, oldest, parse_body, scope_of
 from cloud.schemas import IngestAck, ManifestAck, Problem
 from cloud.storage.base import StoreUnavailable
 from kernel.contract import Batch, Manifest
@@ -68,12 +61,19 @@ async def read_body(request: Request, settings: SettingsDep) -> bytes:
     return body
 
 
+async def media_type(request: Request) -> str:
+    """The body's media type, without parameters, in lower case."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 BodyDep = Annotated[bytes, Depends(read_body)]
+MediaTypeDep = Annotated[str, Depends(media_type)]
 
 
-def request_schema(model: type[BaseModel]) -> dict[str, Any]:
+def request_schema(model: type[BaseModel], packed: bool = False) -> dict[str, Any]:
     """OpenAPI for a JSON body that the route reads itself (gzip allowed), with the models
-    it nests written out in place, so every reference in the document resolves."""
+    it nests written out in place, so every reference in the document resolves; with
+    ``packed``, the packed-columns encoding of the same batch as well."""
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 
@@ -86,24 +86,23 @@ def request_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [inline(v) for v in node]
         return node
 
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": inline(schema)}},
-        }
-    }
+    content: dict[str, Any] = {"application/json": {"schema": inline(schema)}}
+    if packed:
+        content[MEDIA_TYPES[1]] = {"schema": {"type": "string", "format": "binary"}}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 @router.post(
     "/ingest",
     response_model=IngestAck,
     responses=REFUSALS,
-    openapi_extra=request_schema(Batch),
+    openapi_extra=request_schema(Batch, packed=True),
     summary="Store a batch of readings; answered once it is durable",
 )
 def ingest(
     gateway: GatewayDep,
     body: BodyDep,
+    media: MediaTypeDep,
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -111,8 +110,7 @@ def ingest(
     scopes: ScopesDep,
 ) -> IngestAck:
     """Check a batch, store it, then acknowledge; a resent batch is acknowledged, not stored."""
-    batch = parse_batch(body)
-    contents = digest(batch)
+    batch, contents = parse_ingest(media, body)
     if batch_records.check_resend(session, gateway.id, batch, contents):
         metrics.batches.labels("duplicate").inc()
         return IngestAck(batch_id=batch.batch_id, accepted=0, duplicate=True)
@@ -177,4 +175,5 @@ def put_manifest(gateway: GatewayDep, body: BodyDep, session: SessionDep) -> Man
         assets=assets,
         signals=signals,
         manifest_version=gateway.manifest_version,
+        batch_media_types=list(MEDIA_TYPES),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -18,9 +20,11 @@ from cloud import crud
 from cloud.app import create_app
 from cloud.security import Role
 from cloud.settings import Settings
+from kernel.contract import Batch
+from kernel.packed import MAGIC, MEDIA_TYPE, pack
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
-from tests.cloud.conftest import SECRET, fleet_manifests
+from tests.cloud.conftest import SECRET, fleet_manifests, readings_for
 
 _tmp = Path(__import__("tempfile").mkdtemp(prefix="plantwatch-fuzz-"))
 APP = create_app(
@@ -45,6 +49,22 @@ CLIENT.put(
     headers={"Authorization": f"Bearer {GW_TOKEN}"},
 )
 
+# Packed batches: a valid one, cut short, with a byte changed, and arbitrary bytes behind the
+# magic, so the decoder meets every kind of damage, not only bytes that fail at once.
+_START = datetime.now(UTC) - timedelta(hours=1)
+_VALID = pack(Batch.of("gw-a", "fuzz-1", readings_for(_manifest["gw-a"], _START, 2)))
+schemathesis.openapi.media_type(
+    MEDIA_TYPE,
+    st.one_of(
+        st.just(_VALID),
+        st.integers(0, len(_VALID) - 1).map(lambda cut: _VALID[:cut]),
+        st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)).map(
+            lambda at: _VALID[: at[0]] + bytes([at[1]]) + _VALID[at[0] + 1 :]
+        ),
+        st.binary(max_size=256).map(lambda tail: MAGIC + tail),
+        st.binary(max_size=64),
+    ),
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

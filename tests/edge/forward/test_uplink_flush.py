@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from edge.forward.spool import Spool
 from edge.forward.uplink import Uplink
 from edge.metrics import EdgeMetrics
 from kernel.contract import Manifest
+from tests.edge.forward.loopback import reply
 
 
 class FlakyCloud:
@@ -37,14 +37,7 @@ class FlakyCloud:
                     if name.lower() == "content-length":
                         length = int(value)
                 await reader.readexactly(length)
-                code, body = self.answer(method, path)
-                raw = json.dumps(body).encode()
-                writer.write(
-                    f"HTTP/1.1 {code} X\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(raw)}\r\n\r\n".encode()
-                    + raw
-                )
-                await writer.drain()
+                await reply(writer, *self.answer(method, path))
         finally:
             writer.close()
 
