@@ -39,7 +39,7 @@ from cloud.alerts.notifier import Notifier
 from cloud.db import make_engine, migrate, session_factory
 from cloud.scoring.loop import READ_CHUNK, Scorer
 from cloud.scoring.rounds import score_once
-from cloud.storage.base import SeriesTags, TimeSeriesStore
+from cloud.storage.base import Rows, SeriesTags, TimeSeriesStore
 from cloud.storage.embedded import EmbeddedStore
 from cloud.storage.victoriametrics import VictoriaMetricsStore, selector
 from cloud.tables import RiskStateRow, RouteRow, ShiftRow, Team, WarningRow, WorkOrderRow
@@ -95,7 +95,7 @@ def build(
             for ts, v in zip(t, col, strict=True)
             if np.isfinite(v)
         ]
-        store.write({asset_id: tag}, Batch.of("bench-gw", f"b{i}", readings))
+        store.write({asset_id: tag}, Rows.of(Batch.of("bench-gw", f"b{i}", readings)))
     if isinstance(store, VictoriaMetricsStore):
         httpx.get(f"{store.url}/internal/force_flush").raise_for_status()
         time.sleep(2.0)  # new series registered in the index

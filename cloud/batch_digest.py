@@ -10,33 +10,28 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 
+from cloud.incoming import Incoming
 from kernel.contract import Batch
 
 PREFIX = "c1:"
 
 
-def content_digest(
-    series: list[tuple[str, str]],
-    ts: npt.NDArray[np.int64],
-    seq: npt.NDArray[np.int64],
-    value: npt.NDArray[np.float64],
-    index: npt.NDArray[np.uint32],
-    quality: npt.NDArray[np.uint32],
-) -> str:
+def content_digest(batch: Incoming) -> str:
     """SHA-256 of a batch's series and columns in one canonical binary form."""
+    rows = batch.rows
+    value = rows.value
     missing = np.isnan(value)
     if missing.any():  # one NaN for every "no value", whatever bits a sender used
         value = np.where(missing, np.nan, value)
-    h = hashlib.sha256(orjson.dumps(series))
+    h = hashlib.sha256(orjson.dumps(rows.series))
     for column, dtype in (
-        (ts, "<i8"),
-        (seq, "<i8"),
+        (rows.ts, "<i8"),
+        (batch.seq, "<i8"),
         (value, "<f8"),
-        (index, "<u4"),
-        (quality, "<u4"),
+        (rows.index, "<u4"),
+        (rows.quality, "<u4"),
     ):
         h.update(len(column).to_bytes(8, "little"))
         h.update(np.ascontiguousarray(column, dtype=dtype).data)
@@ -45,25 +40,13 @@ def content_digest(
     return PREFIX + h.hexdigest()[: 64 - len(PREFIX)]
 
 
-def digest_of(batch: Batch) -> str:
-    """The content digest of a batch held as lists (a JSON body)."""
-    return content_digest(
-        batch.series,
-        np.array(batch.ts, dtype=np.int64),
-        np.array(batch.seq, dtype=np.int64),
-        np.array(batch.value, dtype=np.float64),  # None becomes NaN
-        np.array(batch.index, dtype=np.uint32),
-        np.array(batch.quality, dtype=np.uint32),
-    )
-
-
 def _legacy_digest(batch: Batch) -> str:
     columns = (batch.series, batch.index, batch.ts, batch.value, batch.quality, batch.seq)
     return hashlib.sha256(orjson.dumps(columns)).hexdigest()
 
 
-def same_contents(recorded: str, digest: str, batch: Batch) -> bool:
+def same_contents(recorded: str, digest: str, batch: Incoming) -> bool:
     """True when ``batch`` (of digest ``digest``) carries what a recorded digest describes."""
     if recorded.startswith(PREFIX):
         return recorded == digest
-    return recorded == _legacy_digest(batch)
+    return recorded == _legacy_digest(batch.to_batch())

@@ -10,35 +10,36 @@ from sqlalchemy.orm import Session
 
 from cloud.batch_digest import same_contents
 from cloud.errors import Conflict
+from cloud.incoming import Incoming
 from cloud.tables import Gateway, IngestedBatch
-from kernel.contract import Batch
 
 SEEN_EVERY = timedelta(seconds=10)  # how fresh a gateway's "last seen" is kept
 
 
-def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -> bool:
+def check_resend(session: Session, gateway_id: str, batch: Incoming, digest: str) -> bool:
     """True when this batch is already stored with these contents; ``Conflict`` when its id,
     or its spool's sequence numbers under another id, were stored with other contents (a
     spool restored from an old copy, a sender's bug)."""
+    head, seq = batch.head, batch.seq_range
     row = session.execute(
         select(IngestedBatch.digest).where(
-            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == batch.batch_id
+            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == head.batch_id
         )
     ).first()
     if row is not None:
         if row.digest is not None and not same_contents(row.digest, digest, batch):
             raise Conflict(
-                f"batch {batch.batch_id} was stored with other contents; send it under a new id",
+                f"batch {head.batch_id} was stored with other contents; send it under a new id",
                 "batch_conflict",
             )
         return True
-    if batch.spool_id is not None and batch.seq:
-        first, last = min(batch.seq), max(batch.seq)
+    if head.spool_id is not None and seq is not None:
+        first, last = seq
         taken = session.execute(
             select(IngestedBatch.batch_id)
             .where(
                 IngestedBatch.gateway_id == gateway_id,
-                IngestedBatch.spool_id == batch.spool_id,
+                IngestedBatch.spool_id == head.spool_id,
                 IngestedBatch.last_seq >= first,
                 IngestedBatch.first_seq <= last,
             )
@@ -46,7 +47,7 @@ def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -
         ).first()
         if taken is not None:
             raise Conflict(
-                f"sequence numbers {first}-{last} of spool {batch.spool_id} were stored in "
+                f"sequence numbers {first}-{last} of spool {head.spool_id} were stored in "
                 f"batch {taken.batch_id}; send them under a new spool id",
                 "batch_conflict",
             )
@@ -56,7 +57,7 @@ def check_resend(session: Session, gateway_id: str, batch: Batch, digest: str) -
 def record_batch(
     session: Session,
     gateway: Gateway,
-    batch: Batch,
+    batch: Incoming,
     readings: int,
     oldest_at: datetime | None,
     digest: str,
@@ -64,17 +65,18 @@ def record_batch(
     """Remember a stored batch (its spool and sequence numbers, how many readings were
     stored, its oldest reading, a digest of its contents); False when a concurrent request
     recorded it first."""
+    seq = batch.seq_range
     session.add(
         IngestedBatch(
             gateway_id=gateway.id,
-            batch_id=batch.batch_id,
+            batch_id=batch.head.batch_id,
             readings=readings,
-            first_seq=min(batch.seq) if batch.seq else None,
-            last_seq=max(batch.seq) if batch.seq else None,
-            historical=batch.historical,
+            first_seq=None if seq is None else seq[0],
+            last_seq=None if seq is None else seq[1],
+            historical=batch.head.historical,
             oldest_at=oldest_at,
             digest=digest,
-            spool_id=batch.spool_id,
+            spool_id=batch.head.spool_id,
         )
     )
     now = datetime.now(UTC)

@@ -11,8 +11,10 @@ from pydantic import ValidationError
 
 from cloud.api.errors import Rejected
 from cloud.api.ingest_checks import MAX_LISTED, parse_batch, supported, validation_items
-from cloud.batch_digest import content_digest, digest_of
-from kernel.contract import SMALL_MAX, Batch, BatchHead
+from cloud.batch_digest import content_digest
+from cloud.incoming import Incoming
+from cloud.storage.base import Rows
+from kernel.contract import SMALL_MAX, BatchHead
 from kernel.packed import MEDIA_TYPE, PackedError, PackedHead, split
 
 MEDIA_TYPES = ("application/json", MEDIA_TYPE)
@@ -41,7 +43,7 @@ def _head(raw: bytes) -> tuple[PackedHead, dict[str, memoryview]]:
         ) from exc
 
 
-def parse_packed(raw: bytes) -> tuple[Batch, str]:
+def parse_packed(raw: bytes) -> tuple[Incoming, str]:
     """The batch of a packed body and its content digest; refused with the problems listed."""
     head, columns = _head(raw)
     supported(head.contract_version)
@@ -67,25 +69,19 @@ def parse_packed(raw: bytes) -> tuple[Batch, str]:
         problems.append(f"seq: row {int(np.flatnonzero(seq < 0)[0])} is negative")
     if problems:
         raise _malformed(problems)
-    values: list[float | None] = value.tolist()
-    for row in np.flatnonzero(np.isnan(value)).tolist():
-        values[row] = None
     # Every column was checked above, as the contract would check it one reading at a time.
-    batch = Batch.model_construct(
-        **{name: getattr(head, name) for name in BatchHead.model_fields},
-        index=index.tolist(),
-        ts=ts.tolist(),
-        value=values,
-        quality=quality.tolist(),
-        seq=seq.tolist(),
+    batch = Incoming(
+        BatchHead.model_construct(**{name: getattr(head, name) for name in BatchHead.model_fields}),
+        Rows(head.series, index, ts, value, quality),
+        seq,
     )
-    return batch, content_digest(head.series, ts, seq, value, index, quality)
+    return batch, content_digest(batch)
 
 
-def parse_ingest(media_type: str, raw: bytes) -> tuple[Batch, str]:
+def parse_ingest(media_type: str, raw: bytes) -> tuple[Incoming, str]:
     """The batch an ingest body carries and its content digest, by its media type (anything
     but the packed type is read as JSON, as before packed bodies existed)."""
     if media_type == MEDIA_TYPE:
         return parse_packed(raw)
-    batch = parse_batch(raw)
-    return batch, digest_of(batch)
+    batch = Incoming.of(parse_batch(raw))
+    return batch, content_digest(batch)

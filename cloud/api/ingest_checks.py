@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from cloud.api.errors import Rejected
+from cloud.incoming import Incoming
 from cloud.storage.base import SeriesTags
 from cloud.tables import Asset
 from kernel.contract import CONTRACT_VERSION, Batch
@@ -113,7 +115,7 @@ def parse_batch(raw: bytes) -> Batch:
 class Admitted:
     """The readings of a batch the cloud stores, and the rows it leaves out by reason."""
 
-    batch: Batch
+    batch: Incoming
     rejected: dict[str, list[int]]
 
     def items(self) -> list[str]:
@@ -127,7 +129,7 @@ WHOLE_BATCH = {"asset_not_in_manifest": 403, "unknown_signal": 422, "bad_timesta
 
 
 def check_batch(
-    batch: Batch,
+    batch: Incoming,
     gateway_id: str,
     scope: GatewayScope,
     now: datetime,
@@ -138,41 +140,46 @@ def check_batch(
     """Refuse another gateway's batch or one too large; leave out readings of assets or
     signals outside the manifest and impossible times, so one bad reading never costs its
     neighbours (a batch with nothing acceptable is refused whole)."""
-    if batch.gateway_id != gateway_id:
+    if batch.head.gateway_id != gateway_id:
         raise Rejected(
             403,
             "wrong_gateway",
-            f"batch names gateway {batch.gateway_id}, the token is {gateway_id}'s",
+            f"batch names gateway {batch.head.gateway_id}, the token is {gateway_id}'s",
         )
     if len(batch) > max_readings:
         raise Rejected(
             413, "too_many_readings", f"{len(batch)} readings; at most {max_readings} per batch"
         )
     allowed = scope.signals
+    series = batch.rows.series
     series_problem = [
         "asset_not_in_manifest"
         if a not in allowed
         else "unknown_signal"
         if s not in allowed[a]
         else None
-        for a, s in batch.series
+        for a, s in series
     ]
-    oldest_ms = (now - max_age).timestamp() * 1000
-    newest_ms = (now + max_skew).timestamp() * 1000
-    if not any(series_problem) and (
-        not batch.ts or (oldest_ms <= min(batch.ts) and max(batch.ts) <= newest_ms)
-    ):
+    ts = batch.rows.ts
+    late = ts < (now - max_age).timestamp() * 1000
+    early = ts > (now + max_skew).timestamp() * 1000
+    bad_time = late | early
+    if not any(series_problem) and not bad_time.any():
         return Admitted(batch, {})  # the common case, without a pass in Python per reading
     rejected: dict[str, list[int]] = {}
-    for row, (i, t) in enumerate(zip(batch.index, batch.ts, strict=True)):
-        why = series_problem[i] or (None if oldest_ms <= t <= newest_ms else "bad_timestamp")
-        if why is not None:
-            rejected.setdefault(why, []).append(row)
-    if not rejected:
-        return Admitted(batch, {})
-    if sum(len(r) for r in rejected.values()) == len(batch):
+    taken = np.zeros(len(batch), dtype=np.bool_)
+    for reason in ("asset_not_in_manifest", "unknown_signal"):
+        of_reason = np.array([p == reason for p in series_problem], dtype=np.bool_)
+        rows = of_reason[batch.rows.index] & ~taken
+        if rows.any():
+            rejected[reason] = np.flatnonzero(rows).tolist()
+            taken |= rows
+    if (bad_time & ~taken).any():
+        rejected["bad_timestamp"] = np.flatnonzero(bad_time & ~taken).tolist()
+        taken |= bad_time
+    if taken.all():
         reason = next(r for r in WHOLE_BATCH if r in rejected)
-        pairs = zip(batch.series, series_problem, strict=True)
+        pairs = zip(series, series_problem, strict=True)
         bad = sorted(
             {
                 a if p == "asset_not_in_manifest" else f"{a}/{s}"
@@ -187,11 +194,10 @@ def check_batch(
             f"{int(max_skew.total_seconds())} s in the future",
         }[reason]
         raise Rejected(WHOLE_BATCH[reason], reason, detail, tuple(bad[:MAX_LISTED]))
-    out = {row for rows in rejected.values() for row in rows}
-    kept = [r for row, r in enumerate(batch.readings()) if row not in out]
-    return Admitted(Batch.of(batch.gateway_id, batch.batch_id, kept, batch.historical), rejected)
+    return Admitted(batch.take(~taken), rejected)
 
 
-def oldest(batch: Batch) -> datetime | None:
+def oldest(batch: Incoming) -> datetime | None:
     """The time of the batch's oldest reading (None for an empty batch)."""
-    return datetime.fromtimestamp(min(batch.ts) / 1000, UTC) if batch.ts else None
+    ms = batch.oldest_ms
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)

@@ -42,6 +42,43 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """Readings to store, as columns: reading ``i`` is ``series[index[i]]`` at ``ts[i]``
+    (epoch ms) with ``value[i]`` (NaN: no value) and ``quality[i]``."""
+
+    series: list[tuple[str, str]]
+    index: npt.NDArray[np.uint32]
+    ts: npt.NDArray[np.int64]
+    value: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.uint32]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def of(cls, batch: Batch) -> Rows:
+        """The readings of a batch held as lists."""
+        return cls(
+            batch.series,
+            np.array(batch.index, dtype=np.uint32),
+            np.array(batch.ts, dtype=np.int64),
+            np.array(batch.value, dtype=np.float64),  # None becomes NaN
+            np.array(batch.quality, dtype=np.uint32),
+        )
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> Rows:
+        """The readings where ``keep`` is true, and only the series they are of."""
+        used, index = np.unique(self.index[keep], return_inverse=True)
+        return Rows(
+            [self.series[i] for i in used.tolist()],
+            index.astype(np.uint32),
+            self.ts[keep],
+            self.value[keep],
+            self.quality[keep],
+        )
+
+
+@dataclass(frozen=True)
 class Columns:
     """Many values at once: series (asset, signal), and per value its series, time, value."""
 
@@ -81,8 +118,8 @@ class ColumnsFromSamples:
 class TimeSeriesStore(Protocol):
     """Durable storage of readings, with the reads scoring and dashboards need."""
 
-    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
-        """Store a batch durably; raise StoreUnavailable when that cannot be done now."""
+    def write(self, tags: dict[str, SeriesTags], rows: Rows) -> None:
+        """Store readings durably; raise StoreUnavailable when that cannot be done now."""
 
     def latest(self, assets: Sequence[SeriesTags], at: datetime | None = None) -> list[Sample]:
         """Newest value of every signal of ``assets`` at or before ``at`` (default now)."""

@@ -19,9 +19,15 @@ import adbc_driver_sqlite.dbapi as adbc_sqlite
 import numpy as np
 import numpy.typing as npt
 
-from cloud.storage.base import Aggregate, Columns, Sample, SeriesTags, StoreUnavailable
+from cloud.storage.base import (
+    Aggregate,
+    Columns,
+    Rows,
+    Sample,
+    SeriesTags,
+    StoreUnavailable,
+)
 from cloud.storage.buckets import per_bucket
-from kernel.contract import Batch
 from kernel.files import create_private
 from kernel.sqlite_wal import enable_wal
 
@@ -100,22 +106,27 @@ class EmbeddedStore:
             self._series[key] = sid
         return sid
 
-    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
-        """Store a batch in one durable transaction (a resend overwrites, never duplicates)."""
+    def write(self, tags: dict[str, SeriesTags], rows: Rows) -> None:
+        """Store readings in one durable transaction (a resend overwrites, never duplicates)."""
         try:
             with self._lock:
                 self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    ids = [self._series_id(tags[a], sig) for a, sig in batch.series]
-                    rows = zip(
-                        [ids[i] for i in batch.index],
-                        batch.ts,
-                        batch.value,
-                        batch.quality,
-                        strict=True,
+                    ids = np.array(
+                        [self._series_id(tags[a], sig) for a, sig in rows.series], np.int64
                     )
+                    values: list[float | None] = rows.value.tolist()
+                    for row in np.flatnonzero(np.isnan(rows.value)).tolist():
+                        values[row] = None
                     self._writer.executemany(
-                        "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)", rows
+                        "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)",
+                        zip(
+                            ids[rows.index].tolist(),
+                            rows.ts.tolist(),
+                            values,
+                            rows.quality.tolist(),
+                            strict=True,
+                        ),
                     )
                     self._writer.execute("COMMIT")
                 except BaseException:

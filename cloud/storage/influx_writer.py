@@ -17,9 +17,8 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from cloud.storage.base import SeriesTags, StoreUnavailable
+from cloud.storage.base import Rows, SeriesTags, StoreUnavailable
 from cloud.storage.line_protocol import to_line_protocol
-from kernel.contract import Batch
 
 MILLISECONDS = cast(WritePrecision, WritePrecision.MS)  # the library types its constants as str
 
@@ -60,9 +59,9 @@ class InfluxWriter:
         except (HTTPError, OSError) as exc:
             raise StoreUnavailable(f"time-series store unreachable: {exc}") from exc
 
-    def write(self, tags: dict[str, SeriesTags], batch: Batch) -> None:
-        """Store a batch; raise StoreUnavailable when the server does not acknowledge."""
-        self.write_lines(to_line_protocol(tags, batch))
+    def write(self, tags: dict[str, SeriesTags], rows: Rows) -> None:
+        """Store readings; raise StoreUnavailable when the server does not acknowledge."""
+        self.write_lines(to_line_protocol(tags, rows))
 
     def close(self) -> None:
         """Close the client."""

@@ -14,8 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloud.storage.base import SeriesTags
-from kernel.contract import Batch
+from cloud.storage.base import Rows, SeriesTags
 
 QUALITY_SUFFIX = "_quality"
 
@@ -42,30 +41,29 @@ def _joined(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> bytes:
+def to_line_protocol(tags: dict[str, SeriesTags], rows: Rows) -> bytes:
     """One line per reading, millisecond timestamps; a reading without value or flags has
     nothing to store and no line."""
-    if not len(batch):
+    if not len(rows):
         return b""
-    n = len(batch)
-    index = pa.array(np.fromiter(batch.index, np.int32, n))
-    value = pa.array(batch.value, pa.float64())
-    stamp = _stamps(np.fromiter(batch.ts, np.int64, n))
-    if not any(batch.quality):  # the common case: one column of heads, one join
-        heads = [_head(tags[a], s) for a, s in batch.series]
+    index = pa.array(rows.index)
+    value = pa.array(rows.value, from_pandas=True)  # NaN (no value) becomes null
+    stamp = _stamps(rows.ts)
+    if not rows.quality.any():  # the common case: one column of heads, one join
+        heads = [_head(tags[a], s) for a, s in rows.series]
         values = pc.cast(value, pa.string())
         lines = _joined(pc.take(pa.array(heads), index), values, " ", stamp, "\n")
         return _data_of(lines if value.null_count == 0 else pc.filter(lines, pc.is_valid(value)))
     value_field = _joined(
-        pc.take(pa.array([f"{s}=" for _, s in batch.series]), index),
+        pc.take(pa.array([f"{s}=" for _, s in rows.series]), index),
         pc.cast(value, pa.string()),
     )
-    quality = pa.array(batch.quality, pa.int64())
+    quality = pa.array(rows.quality)
     flagged = pc.not_equal(quality, 0)
     quality_field = pc.if_else(
         flagged,
         _joined(
-            pc.take(pa.array([f"{s}{QUALITY_SUFFIX}=" for _, s in batch.series]), index),
+            pc.take(pa.array([f"{s}{QUALITY_SUFFIX}=" for _, s in rows.series]), index),
             pc.cast(quality, pa.string()),
             "i",
         ),
@@ -81,7 +79,7 @@ def to_line_protocol(tags: dict[str, SeriesTags], batch: Batch) -> bytes:
         ),
         value_field,
     )
-    prefixes = [series_prefix(tags[a]) + " " for a, _ in batch.series]
+    prefixes = [series_prefix(tags[a]) + " " for a, _ in rows.series]
     prefix = pc.take(pa.array(prefixes), index)
     lines = pc.filter(_joined(prefix, fields, " ", stamp, "\n"), pc.or_(present, flagged))
     return _data_of(lines)

@@ -19,7 +19,7 @@ from cloud import crud
 from cloud.db import make_engine, migrate, session_factory
 from cloud.history_export import export_history
 from cloud.retraining import last_round, round_once
-from cloud.storage.base import SeriesTags
+from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from cloud.tables import WarningRow
 from cloud.workorders import lifecycle as lc
@@ -65,7 +65,7 @@ def _store_history(sim: Simulation, store: EmbeddedStore, tmp: Path) -> None:
             value=values[keep].tolist(),
             quality=[0] * int(keep.sum()),
         )
-        store.write(tags, batch)
+        store.write(tags, Rows.of(batch))
 
 
 def _work(sessions: sessionmaker[Session], sim: Simulation, verdicts: bool) -> tuple[int, int]:

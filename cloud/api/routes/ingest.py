@@ -113,7 +113,7 @@ def ingest(
     batch, contents = parse_ingest(media, body)
     if batch_records.check_resend(session, gateway.id, batch, contents):
         metrics.batches.labels("duplicate").inc()
-        return IngestAck(batch_id=batch.batch_id, accepted=0, duplicate=True)
+        return IngestAck(batch_id=batch.head.batch_id, accepted=0, duplicate=True)
     scope = scopes.get(gateway.id, gateway.manifest_version)
     if scope is None:
         scope = scope_of(gateway.manifest_version, crud.gateway_assets(session, gateway.id))
@@ -132,7 +132,7 @@ def ingest(
     stored = admitted.batch
     began = time.perf_counter()
     try:
-        store.write(scope.tags, stored)
+        store.write(scope.tags, stored.rows)
     except StoreUnavailable:
         metrics.store_errors.labels("write").inc()
         raise
@@ -145,7 +145,7 @@ def ingest(
         metrics.readings.inc(len(stored))
     left_out = len(batch) - len(stored)
     return IngestAck(
-        batch_id=batch.batch_id,
+        batch_id=batch.head.batch_id,
         accepted=len(stored) if fresh else 0,
         duplicate=not fresh,
         rejected=left_out if fresh else 0,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cloud import crud
 from cloud.dashboards.build import UNIT_FIELDS, render
 from cloud.db import migrate
-from cloud.storage.base import SeriesTags
+from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.line_protocol import to_line_protocol
 from kernel.contract import Batch
 from simulators.config import synthetic_fleet
@@ -58,7 +58,7 @@ def test_the_influx_boards_query_what_the_cloud_writes(pg_server: Process, tmp_p
         rsp = httpx.post(
             f"{server.url}/write",
             params={"db": "plantwatch", "precision": "ms"},
-            content=to_line_protocol(tags, batch),
+            content=to_line_protocol(tags, Rows.of(batch)),
         )
         assert rsp.status_code == 204, rsp.text
         engine = create_engine(db)

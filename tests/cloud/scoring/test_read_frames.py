@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from cloud.scoring.loop import read_frames
-from cloud.storage.base import SeriesTags
+from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from kernel.contract import Batch, Reading
 
@@ -23,7 +23,7 @@ def test_the_slot_in_progress_holds_the_newest_reading_at_or_before_the_instant(
     store = EmbeddedStore(tmp_path / "ts.db")
     # one reading a minute for an hour, each holding its minute
     readings = [Reading("p1", "flow", (T0 + 60 * k) * 1000, float(k)) for k in range(60)]
-    store.write({"p1": TAGS}, Batch.of("gw", "a", readings))
+    store.write({"p1": TAGS}, Rows.of(Batch.of("gw", "a", readings)))
     t = T0 + STEP * np.arange(3, dtype=np.int64)  # the last slot runs from minute 20 to 30
     at = T0 + 24 * 60 + 30  # half a minute after minute 24's reading
 

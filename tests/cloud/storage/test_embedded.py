@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cloud.storage.base import SeriesTags
+from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from kernel.contract import Batch, Reading
 
@@ -20,7 +20,7 @@ def _write(path: str, asset: str, value: float) -> None:
     """Another process's store writes one asset's readings (new series)."""
     store = EmbeddedStore(path)
     readings = [Reading(asset, "flow", (T0 + 600 * i) * 1000, value + i) for i in range(6)]
-    store.write(TAGS, Batch.of("gw", f"b-{asset}", readings))
+    store.write(TAGS, Rows.of(Batch.of("gw", f"b-{asset}", readings)))
     store.close()
 
 

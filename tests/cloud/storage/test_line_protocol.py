@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from cloud.storage.base import SeriesTags
+from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.line_protocol import to_line_protocol
 from kernel.contract import Batch, Reading
 
@@ -31,7 +31,7 @@ def test_plain_batch_reads_back_value_for_value() -> None:
         Reading("ch-1" if k % 2 else "ahu-2", f"s{k % 3}", 1_700_000_000_000 + k, v)
         for k, v in enumerate(values)
     ]
-    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    lines = parse(to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", readings))))
     assert len(lines) == len(readings)
     for (key, fields, ts), r in zip(lines, readings, strict=True):
         assert key == (
@@ -52,7 +52,7 @@ def test_flags_and_missing_values() -> None:
         Reading("ch-1", "temp", 4000, None, 0),  # nothing to store
         Reading("ahu-2", "fan", 5000, 1.0, 0),
     ]
-    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    lines = parse(to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", readings))))
     assert [(f, t) for _, f, t in lines] == [
         ({"temp": "6.5"}, 1000),
         ({"temp": "7.25", "temp_quality": "4i"}, 2000),
@@ -63,12 +63,12 @@ def test_flags_and_missing_values() -> None:
 
 def test_missing_values_without_flags_have_no_line() -> None:
     readings = [Reading("ch-1", "temp", 1000, None), Reading("ch-1", "temp", 2000, 3.0)]
-    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    lines = parse(to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", readings))))
     assert [(f, t) for _, f, t in lines] == [({"temp": "3"}, 2000)]
 
 
 def test_empty_batch_is_no_payload() -> None:
-    assert to_line_protocol(TAGS, Batch.of("gw", "b1", [])) == b""
+    assert to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", []))) == b""
 
 
 def test_readings_sharing_instants_in_any_order_keep_their_own_times() -> None:
@@ -79,7 +79,7 @@ def test_readings_sharing_instants_in_any_order_keep_their_own_times() -> None:
         for k in range(300)
     ]
     readings[7] = readings[7]._replace(value=None)  # a gap among them: no line, no shift
-    lines = parse(to_line_protocol(TAGS, Batch.of("gw", "b1", readings)))
+    lines = parse(to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", readings))))
     kept = [r for r in readings if r.value is not None]
     assert [(ts, float(f[r.signal])) for (_, f, ts), r in zip(lines, kept, strict=True)] == [
         (r.ts_ms, r.value) for r in kept

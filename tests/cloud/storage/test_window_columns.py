@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cloud.storage.base import Columns, SeriesTags, TimeSeriesStore, columns_of
+from cloud.storage.base import Columns, Rows, SeriesTags, TimeSeriesStore, columns_of
 from cloud.storage.buckets import per_bucket
 from cloud.storage.embedded import EmbeddedStore
 from cloud.storage.victoriametrics import VictoriaMetricsStore
@@ -71,9 +71,9 @@ def test_embedded_and_victoriametrics_agree_with_their_own_aggregation(tmp_path:
     with victoria_metrics(tmp_path / "vm") as vm:
         remote = VictoriaMetricsStore(vm.url, "", "org", "bucket", 10)
         for store in (embedded, remote):
-            store.write(TAGS, Batch.of("gw", "a", readings[:half]))
-            store.write(TAGS, Batch.of("gw", "b", readings[half:]))
-            store.write(TAGS, Batch.of("gw", "a", readings[:half]))  # resent
+            store.write(TAGS, Rows.of(Batch.of("gw", "a", readings[:half])))
+            store.write(TAGS, Rows.of(Batch.of("gw", "b", readings[half:])))
+            store.write(TAGS, Rows.of(Batch.of("gw", "a", readings[:half])))  # resent
         vm_settle(vm.url)
         _compare(embedded)
         _compare(remote)
