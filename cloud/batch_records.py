@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,24 +66,25 @@ def record_batch(
     stored, its oldest reading, a digest of its contents); False when a concurrent request
     recorded it first."""
     seq = batch.seq_range
-    session.add(
-        IngestedBatch(
-            gateway_id=gateway.id,
-            batch_id=batch.head.batch_id,
-            readings=readings,
-            first_seq=None if seq is None else seq[0],
-            last_seq=None if seq is None else seq[1],
-            historical=batch.head.historical,
-            oldest_at=oldest_at,
-            digest=digest,
-            spool_id=batch.head.spool_id,
-        )
-    )
     now = datetime.now(UTC)
     seen = gateway.last_seen_at
-    if seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=UTC)) < now - SEEN_EVERY:
-        gateway.last_seen_at = now  # an UPDATE per batch would double the registry's writes
     try:
+        # A plain INSERT: the row is never read back, so the ORM's bookkeeping is skipped.
+        session.execute(
+            insert(IngestedBatch).values(
+                gateway_id=gateway.id,
+                batch_id=batch.head.batch_id,
+                readings=readings,
+                first_seq=None if seq is None else seq[0],
+                last_seq=None if seq is None else seq[1],
+                historical=batch.head.historical,
+                oldest_at=oldest_at,
+                digest=digest,
+                spool_id=batch.head.spool_id,
+            )
+        )
+        if seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=UTC)) < now - SEEN_EVERY:
+            gateway.last_seen_at = now  # an UPDATE per batch would double the registry's writes
         session.commit()
     except IntegrityError:
         session.rollback()
