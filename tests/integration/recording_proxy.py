@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kernel.packed import MEDIA_TYPE, unpack
 from tests.servers import free_port
 
 Key = tuple[str, str, int]  # asset, signal, epoch ms
@@ -76,7 +77,8 @@ class RecordingProxy:
         posted = None
         if request.url.path == "/api/v1/ingest":
             raw = gzip.decompress(body) if request.headers.get("content-encoding") else body
-            posted = Posted(json.loads(raw))
+            packed = request.headers.get("content-type", "").startswith(MEDIA_TYPE)
+            posted = Posted(unpack(raw).model_dump() if packed else json.loads(raw))
             self.posted.append(posted)
             if self._hold_next:
                 self._hold_next = False
