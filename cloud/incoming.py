@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cloud.storage.base import Rows
-from kernel.contract import Batch, BatchHead
+from kernel.contract import Batch, BatchHead, head_fields
 
 
 @dataclass(frozen=True)
@@ -29,21 +29,16 @@ class Incoming:
     @classmethod
     def of(cls, batch: Batch) -> Incoming:
         """A batch held as lists (a JSON body)."""
-        head = BatchHead.model_construct(
-            **{name: getattr(batch, name) for name in BatchHead.model_fields}
-        )
+        head = BatchHead.model_construct(**head_fields(batch))
         return cls(head, Rows.of(batch), np.array(batch.seq, dtype=np.int64))
 
     def to_batch(self) -> Batch:
         """The same batch held as lists."""
-        values: list[float | None] = self.rows.value.tolist()
-        for row in np.flatnonzero(np.isnan(self.rows.value)).tolist():
-            values[row] = None
         return Batch.model_construct(
-            **{name: getattr(self.head, name) for name in BatchHead.model_fields},
+            **head_fields(self.head),
             index=self.rows.index.tolist(),
             ts=self.rows.ts.tolist(),
-            value=values,
+            value=self.rows.values(),
             quality=self.rows.quality.tolist(),
             seq=self.seq.tolist(),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import IntFlag
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -106,6 +106,11 @@ class BatchHead(_Strict):
         description="The spool (incarnation) whose sequence numbers these are: within one, "
         "the cloud stores a range of sequence numbers once, under one batch id",
     )
+
+
+def head_fields(model: BatchHead) -> dict[str, Any]:
+    """The head fields of a batch or a packed batch's head, as keyword arguments."""
+    return {name: getattr(model, name) for name in BatchHead.model_fields}
 
 
 class Batch(BatchHead):

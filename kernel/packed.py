@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from kernel.contract import INT64_MAX, Batch, BatchHead, Seq
+from kernel.contract import INT64_MAX, Batch, BatchHead, Seq, head_fields
 
 MEDIA_TYPE = "application/vnd.plantwatch.batch"
 MAGIC = b"PWB1"
@@ -86,7 +86,7 @@ def pack(batch: Batch) -> bytes:
     )
     head = (
         PackedHead(
-            **{name: getattr(batch, name) for name in BatchHead.model_fields},
+            **head_fields(batch),
             count=n,
             seq=mode,
             seq_start=batch.seq[0] if mode == "range" else 0,
@@ -153,5 +153,5 @@ def unpack(body: bytes) -> Batch:
     if head.seq == "range":
         lists["seq"] = list(range(head.seq_start, head.seq_start + head.count))
     lists["value"] = [None if v != v else v for v in lists["value"]]
-    fields = head.model_dump(include=set(BatchHead.model_fields))
+    fields = head_fields(head)
     return Batch.model_validate(fields | lists)

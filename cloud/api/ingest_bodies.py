@@ -14,7 +14,7 @@ from cloud.api.ingest_checks import MAX_LISTED, parse_batch, supported, validati
 from cloud.batch_digest import content_digest
 from cloud.incoming import Incoming
 from cloud.storage.base import Rows
-from kernel.contract import SMALL_MAX, BatchHead
+from kernel.contract import SMALL_MAX, BatchHead, head_fields
 from kernel.packed import MEDIA_TYPE, PackedError, PackedHead, split
 
 MEDIA_TYPES = ("application/json", MEDIA_TYPE)
@@ -71,7 +71,7 @@ def parse_packed(raw: bytes) -> tuple[Incoming, str]:
         raise _malformed(problems)
     # Every column was checked above, as the contract would check it one reading at a time.
     batch = Incoming(
-        BatchHead.model_construct(**{name: getattr(head, name) for name in BatchHead.model_fields}),
+        BatchHead.model_construct(**head_fields(head)),
         Rows(head.series, index, ts, value, quality),
         seq,
     )

@@ -66,6 +66,13 @@ class Rows:
             np.array(batch.quality, dtype=np.uint32),
         )
 
+    def values(self) -> list[float | None]:
+        """The values as Python floats, None where there is none."""
+        values: list[float | None] = self.value.tolist()
+        for row in np.flatnonzero(np.isnan(self.value)).tolist():
+            values[row] = None
+        return values
+
     def take(self, keep: npt.NDArray[np.bool_]) -> Rows:
         """The readings where ``keep`` is true, and only the series they are of."""
         used, index = np.unique(self.index[keep], return_inverse=True)

@@ -115,15 +115,12 @@ class EmbeddedStore:
                     ids = np.array(
                         [self._series_id(tags[a], sig) for a, sig in rows.series], np.int64
                     )
-                    values: list[float | None] = rows.value.tolist()
-                    for row in np.flatnonzero(np.isnan(rows.value)).tolist():
-                        values[row] = None
                     self._writer.executemany(
                         "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)",
                         zip(
                             ids[rows.index].tolist(),
                             rows.ts.tolist(),
-                            values,
+                            rows.values(),
                             rows.quality.tolist(),
                             strict=True,
                         ),
