@@ -7,8 +7,13 @@ next to the ceiling measured in the same run: influxdb-client alone writing the 
 points (as line protocol) straight into the same VictoriaMetrics with the same concurrency.
 Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
 
-    python bench/ingest.py [--seconds 8] [--sizes 1000,5000,10000] [--concurrency 4]
-                           [--workers 1,2,4] [--postgres] [--encoding packed|json]
+    python bench/ingest.py [--seconds 4] [--rounds 3] [--sizes 1000,5000,10000]
+                           [--concurrency 4] [--workers 1,2,4] [--postgres]
+                           [--encoding packed|json]
+
+Each figure is the median of ``--rounds`` rounds; rounds of the service and of the
+pre-serialised reference alternate (ABBA), so a store still merging after one heavy round
+weighs on both alike.
 
 Batches go as packed columns (``kernel.packed``), as a gateway sends them to a cloud that
 reads them; ``--encoding json`` sends the same readings as JSON.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import json
 import statistics
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -182,7 +189,7 @@ async def service(
     proc: psutil.Process,
 ) -> tuple[float, float, float, float]:
     """Readings/s, p50 and p99 latency (ms) and server CPU % through the ingest API."""
-    batches = [work.batch_body(size) for _ in range(max(4, int(300_000 * seconds / size)))]
+    batches = [work.batch_body(size) for _ in range(max(4, int(1_500_000 * seconds / size)))]
     latencies: list[float] = []
     done = 0
     headers = {
@@ -250,21 +257,19 @@ def registry_ceiling(db_url: str, seconds: float, concurrency: int) -> float:
     return done[0] / (time.monotonic() - began)
 
 
-def run_service(
-    env: dict[str, str],
-    tmp: Path,
-    db_url: str,
-    work: Workload,
-    sizes: list[int],
-    seconds: float,
-    concurrency: int,
-    workers: int = 1,
-) -> dict[int, tuple[float, float, float, float]]:
+Result = tuple[float, float, float, float]  # readings/s, p50 ms, p99 ms, server CPU %
+
+
+@contextlib.contextmanager
+def started_service(
+    env: dict[str, str], tmp: Path, db_url: str, work: Workload, workers: int = 1
+) -> Iterator[tuple[str, str, psutil.Process]]:
+    """The service with ``workers`` uvicorn workers, its gateway registered: (url, token,
+    process)."""
     migrate(db_url)
     with Session(make_engine(db_url)) as session:
         crud.create_gateway(session, "gw-bench")
         token = crud.issue_gateway_token(session, SECRET, "gw-bench")[1]
-    out = {}
     env = env | {
         "PLANTWATCH_SECRET_KEY": SECRET,
         "PLANTWATCH_DATABASE_URL": db_url,
@@ -278,17 +283,18 @@ def run_service(
             headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"},
         ).raise_for_status()
         time.sleep(1.0 + workers)  # every worker up before the clock starts
-        proc = psutil.Process(server.proc.pid)
-        for size in sizes:
-            out[size] = asyncio.run(
-                service(server.url, token, work, size, seconds, concurrency, proc)
-            )
-    return out
+        yield server.url, token, psutil.Process(server.proc.pid)
+
+
+def median_result(results: list[Result]) -> Result:
+    """The round of median throughput (its latencies and CPU with it)."""
+    return sorted(results)[len(results) // 2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per round and figure")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median)")
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--assets", type=int, default=200)
@@ -306,46 +312,59 @@ def main() -> None:
     work = Workload(args.assets, packed=args.encoding == "packed")
     print(
         f"{len(work.series)} series, {args.encoding} bodies, "
-        f"{args.concurrency} concurrent senders, {args.seconds:g} s per figure, "
-        f"uvicorn workers {args.workers} (the first in the table)"
+        f"{args.concurrency} concurrent senders, {args.rounds} rounds of {args.seconds:g} s "
+        f"per figure (median), uvicorn workers {args.workers} (the first in the table)"
     )
+    wire: dict[int, list[float]] = {s: [] for s in sizes}
+    by_workers: dict[int, dict[int, list[Result]]] = {}
+    pg_res: dict[int, list[Result]] = {}
+    pg_alone = 0.0
+
+    def rounds(url: str, token: str, proc: psutil.Process, conc: int) -> dict[int, list[Result]]:
+        """Service rounds alternating with rounds of the reference (ABBA order), so both
+        meet the store in the same state (its merges after a heavy round, say)."""
+        out: dict[int, list[Result]] = {s: [] for s in sizes}
+        for size in sizes:
+            for r in range(args.rounds):
+                steps = ("ref", "svc") if r % 2 == 0 else ("svc", "ref")
+                for step in steps:
+                    if step == "ref":
+                        wire[size].append(
+                            ceiling(vm.url, work, size, args.seconds, args.concurrency, True)
+                        )
+                    else:
+                        out[size].append(
+                            asyncio.run(service(url, token, work, size, args.seconds, conc, proc))
+                        )
+        return out
+
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         with victoria_metrics(tmp / "vm") as vm:
             ceilings = {
                 s: ceiling(vm.url, work, s, args.seconds, args.concurrency, False) for s in sizes
             }
-            wire = {
-                s: ceiling(vm.url, work, s, args.seconds, args.concurrency, True) for s in sizes
-            }
             vm_env = {"PLANTWATCH_TSDB_URL": vm.url, "PLANTWATCH_TSDB_KIND": "victoriametrics"}
-            by_workers = {
-                n: run_service(
-                    vm_env,
-                    tmp,
-                    f"sqlite:///{tmp}/vm-reg-{n}.db",
-                    work,
-                    sizes,
-                    args.seconds,
-                    max(args.concurrency, 2 * n),
-                    n,
-                )
-                for n in worker_counts
-            }
-            vm_res = by_workers[worker_counts[0]]
-            pg_res: dict[int, tuple[float, float, float, float]] = {}
-            pg_alone = 0.0
+            for n in worker_counts:
+                db_url = f"sqlite:///{tmp}/vm-reg-{n}.db"
+                with started_service(vm_env, tmp, db_url, work, n) as (url, token, proc):
+                    by_workers[n] = rounds(url, token, proc, max(args.concurrency, 2 * n))
             if args.postgres:
                 with postgres() as pg:
-                    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/postgres"
-                    pg_alone = registry_ceiling(url, args.seconds, args.concurrency)
-                    pg_res = run_service(
-                        vm_env, tmp, url, work, sizes, args.seconds, args.concurrency
-                    )
+                    db_url = f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/postgres"
+                    pg_alone = registry_ceiling(db_url, args.seconds, args.concurrency)
+                    with started_service(vm_env, tmp, db_url, work) as (url, token, proc):
+                        pg_res = rounds(url, token, proc, args.concurrency)
         emb_env = {"PLANTWATCH_EMBEDDED_TSDB_PATH": str(tmp / "ts.db")}
-        emb_res = run_service(
-            emb_env, tmp, f"sqlite:///{tmp}/emb-reg.db", work, sizes, args.seconds, args.concurrency
-        )
+        emb_res: dict[int, Result] = {}
+        emb_db = f"sqlite:///{tmp}/emb-reg.db"
+        with started_service(emb_env, tmp, emb_db, work) as (url, token, proc):
+            for s in sizes:
+                emb_res[s] = asyncio.run(
+                    service(url, token, work, s, args.seconds, args.concurrency, proc)
+                )
+    ref = {s: statistics.median(v) for s, v in wire.items()}
+    vm_res = {s: median_result(v) for s, v in by_workers[worker_counts[0]].items()}
     print(
         f"{'batch':>6} | {'influxdb-client->VM':>19} {'pre-serialised LP':>17} | "
         f"{'service->VM':>11} {'x client':>8} {'x LP':>5} {'p50 ms':>7} {'p99 ms':>7} "
@@ -355,21 +374,24 @@ def main() -> None:
         rate, p50, p99, cpu = vm_res[s]
         erate, ep50, ep99, _ = emb_res[s]
         print(
-            f"{s:>6} | {ceilings[s]:>14,.0f} rd/s {wire[s]:>12,.0f} rd/s | {rate:>9,.0f}/s "
-            f"{rate / ceilings[s]:>8.2f} {rate / wire[s]:>5.2f} {p50:>7.1f} {p99:>7.1f} "
+            f"{s:>6} | {ceilings[s]:>14,.0f} rd/s {ref[s]:>12,.0f} rd/s | {rate:>9,.0f}/s "
+            f"{rate / ceilings[s]:>8.2f} {rate / ref[s]:>5.2f} {p50:>7.1f} {p99:>7.1f} "
             f"{cpu:>6.0f} | {erate:>15,.0f}/s {ep50:>7.1f} {ep99:>7.1f}"
         )
     print(
         f"\n{'batch':>6} {'workers':>7} | {'service->VM':>11} {'per worker':>10} "
-        f"{'x LP':>5} {'per worker x LP':>15} {'p50 ms':>7} {'p99 ms':>7}"
+        f"{'x LP':>5} {'per worker x LP':>15} {'p50 ms':>7} {'p99 ms':>7} | rounds x LP"
     )
     for s in sizes:
         for n, res in by_workers.items():
-            rate, p50, p99, _ = res[s]
+            rate, p50, p99, _ = median_result(res[s])
+            each = " ".join(f"{r[0] / ref[s]:.2f}" for r in res[s])
             print(
-                f"{s:>6} {n:>7} | {rate:>9,.0f}/s {rate / n:>8,.0f}/s {rate / wire[s]:>5.2f} "
-                f"{rate / n / wire[s]:>15.2f} {p50:>7.1f} {p99:>7.1f}"
+                f"{s:>6} {n:>7} | {rate:>9,.0f}/s {rate / n:>8,.0f}/s {rate / ref[s]:>5.2f} "
+                f"{rate / n / ref[s]:>15.2f} {p50:>7.1f} {p99:>7.1f} | {each}"
             )
+    each_ref = "; ".join(f"{s}: " + " ".join(f"{w:,.0f}" for w in wire[s]) for s in sizes)
+    print(f"pre-serialised LP rounds (rd/s): {each_ref}")
     if pg_res:
         print(
             f"\nPostgreSQL alone commits {pg_alone:,.0f} batch rows/s "
@@ -377,12 +399,13 @@ def main() -> None:
         )
         print(f"{'batch':>6} | {'registry':>10} {'service->VM':>11} {'batches/s':>9} {'x PG':>5}")
         for s in sizes:
-            for name, res in (("SQLite", vm_res), ("PostgreSQL", pg_res)):
-                rate = res[s][0]
+            for name, res_s in (("SQLite", vm_res[s]), ("PostgreSQL", median_result(pg_res[s]))):
+                rate = res_s[0]
                 extra = f" {rate / s / pg_alone:>5.2f}" if name == "PostgreSQL" else ""
                 print(f"{s:>6} | {name:>10} {rate:>9,.0f}/s {rate / s:>9,.0f}{extra}")
     print("influxdb-client->VM: handed the points as records, it serialises them itself;")
     print("pre-serialised LP: handed finished line protocol, only the HTTP write is left.")
+    print("x LP: the service's median round over the reference's median round, same run.")
 
 
 if __name__ == "__main__":

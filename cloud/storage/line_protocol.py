@@ -8,9 +8,8 @@ line protocol reads as the float 5), integers (the quality bit sets) with an ``i
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,10 +29,25 @@ def series_prefix(tags: SeriesTags) -> str:
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _head(tags: SeriesTags, signal: str) -> str:
-    """Everything of a plain reading's line before its value (the same batch after batch)."""
-    return f"{series_prefix(tags)} {signal}="
+# (asset, signal) -> (its tags, everything of a plain reading's line before the value).
+# Keyed by the pair, not the tags: hashing the tags of every series of every batch costs
+# more than the formatting it saves.
+_HEADS: dict[tuple[str, str], tuple[SeriesTags, str]] = {}
+_HEADS_MAX = 1 << 17
+
+
+def _heads(tags: dict[str, SeriesTags], series: list[tuple[str, str]]) -> list[str]:
+    """Each series' line head; a gateway sends the same series batch after batch."""
+    out = []
+    for pair in series:
+        known = tags[pair[0]]
+        hit = _HEADS.get(pair)
+        if hit is None or (hit[0] is not known and hit[0] != known):
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            hit = _HEADS[pair] = (known, f"{series_prefix(known)} {pair[1]}=")
+        out.append(hit[1])
+    return out
 
 
 def _joined(*parts: pa.Array | str) -> pa.Array:
@@ -50,9 +64,9 @@ def to_line_protocol(tags: dict[str, SeriesTags], rows: Rows) -> bytes:
     value = pa.array(rows.value, from_pandas=True)  # NaN (no value) becomes null
     stamp = _stamps(rows.ts)
     if not rows.quality.any():  # the common case: one column of heads, one join
-        heads = [_head(tags[a], s) for a, s in rows.series]
+        heads = _heads(tags, rows.series)
         values = pc.cast(value, pa.string())
-        lines = _joined(pc.take(pa.array(heads), index), values, " ", stamp, "\n")
+        lines = _joined(pc.take(pa.array(heads), index), values, stamp)
         return _data_of(lines if value.null_count == 0 else pc.filter(lines, pc.is_valid(value)))
     value_field = _joined(
         pc.take(pa.array([f"{s}=" for _, s in rows.series]), index),
@@ -81,15 +95,19 @@ def to_line_protocol(tags: dict[str, SeriesTags], rows: Rows) -> bytes:
     )
     prefixes = [series_prefix(tags[a]) + " " for a, _ in rows.series]
     prefix = pc.take(pa.array(prefixes), index)
-    lines = pc.filter(_joined(prefix, fields, " ", stamp, "\n"), pc.or_(present, flagged))
+    lines = pc.filter(_joined(prefix, fields, stamp), pc.or_(present, flagged))
     return _data_of(lines)
 
 
-def _stamps(ts: np.ndarray) -> pa.Array:
-    """Timestamps as text; each distinct one formatted once (a poll stamps all its signals
-    alike, so a batch holds far fewer instants than readings)."""
-    distinct, where = np.unique(ts, return_inverse=True)
-    return pc.take(pc.cast(pa.array(distinct), pa.string()), pa.array(where.astype(np.int32)))
+def _stamps(ts: npt.NDArray[np.int64]) -> pa.Array:
+    """Each line's end: a space, the timestamp, a newline. A poll stamps all its signals
+    alike and they travel together, so each run of one time is formatted once."""
+    if not len(ts):
+        return pa.array([], pa.string())
+    starts = np.flatnonzero(np.concatenate(([True], ts[1:] != ts[:-1])))
+    ends = _joined(" ", pc.cast(pa.array(ts[starts]), pa.string()), "\n")
+    run = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(starts, append=len(ts)))
+    return pc.take(ends, pa.array(run))
 
 
 def _data_of(lines: pa.Array) -> bytes:

@@ -84,3 +84,22 @@ def test_readings_sharing_instants_in_any_order_keep_their_own_times() -> None:
     assert [(ts, float(f[r.signal])) for (_, f, ts), r in zip(lines, kept, strict=True)] == [
         (r.ts_ms, r.value) for r in kept
     ]
+
+
+def test_runs_of_one_instant_and_flagged_readings_keep_their_own_times() -> None:
+    readings = [Reading("ch-1", f"s{k}", 7000, float(k)) for k in range(4)]  # one poll
+    readings += [Reading("ch-1", "s0", 9000, 1.5, 8), Reading("ch-1", "s1", 9000, None, 2)]
+    readings += [Reading("ahu-2", "s0", 7000, 2.0)]  # the first instant again, after others
+    lines = parse(to_line_protocol(TAGS, Rows.of(Batch.of("gw", "b1", readings))))
+    assert [t for _, _, t in lines] == [7000] * 4 + [9000, 9000, 7000]
+    assert lines[4][1] == {"s0": "1.5", "s0_quality": "8i"}
+    assert lines[5][1] == {"s1_quality": "2i"}
+
+
+def test_an_asset_moved_elsewhere_is_written_with_its_new_tags() -> None:
+    batch = Batch.of("gw", "b1", [Reading("ch-1", "temp", 1000, 6.5)])
+    before = parse(to_line_protocol(TAGS, Rows.of(batch)))
+    moved = TAGS | {"ch-1": SeriesTags("chiller", "north", "b9", "basement", "ch-1")}
+    after = parse(to_line_protocol(moved, Rows.of(batch)))
+    assert before[0][0] == "chiller,asset=ch-1,building=b1,room=plant,site=north"
+    assert after[0][0] == "chiller,asset=ch-1,building=b9,room=basement,site=north"
