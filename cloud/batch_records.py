@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,16 +15,34 @@ from cloud.tables import Gateway, IngestedBatch
 
 SEEN_EVERY = timedelta(seconds=10)  # how fresh a gateway's "last seen" is kept
 
+# Built once: every batch runs these, and building and keying a statement costs several times
+# what SQLite takes to run it.
+_BATCHES = IngestedBatch.__table__
+_RECORDED_DIGEST = select(_BATCHES.c.digest).where(
+    _BATCHES.c.gateway_id == bindparam("gateway_id"),
+    _BATCHES.c.batch_id == bindparam("batch_id"),
+)
+_OVERLAPPING = (
+    select(_BATCHES.c.batch_id)
+    .where(
+        _BATCHES.c.gateway_id == bindparam("gateway_id"),
+        _BATCHES.c.spool_id == bindparam("spool_id"),
+        _BATCHES.c.last_seq >= bindparam("first"),
+        _BATCHES.c.first_seq <= bindparam("last"),
+    )
+    .limit(1)
+)
+_RECORD = insert(IngestedBatch)
+
 
 def check_resend(session: Session, gateway_id: str, batch: Incoming, digest: str) -> bool:
     """True when this batch is already stored with these contents; ``Conflict`` when its id,
     or its spool's sequence numbers under another id, were stored with other contents (a
     spool restored from an old copy, a sender's bug)."""
     head, seq = batch.head, batch.seq_range
-    row = session.execute(
-        select(IngestedBatch.digest).where(
-            IngestedBatch.gateway_id == gateway_id, IngestedBatch.batch_id == head.batch_id
-        )
+    db = session.connection()
+    row = db.execute(
+        _RECORDED_DIGEST, {"gateway_id": gateway_id, "batch_id": head.batch_id}
     ).first()
     if row is not None:
         if row.digest is not None and not same_contents(row.digest, digest, batch):
@@ -35,15 +53,9 @@ def check_resend(session: Session, gateway_id: str, batch: Incoming, digest: str
         return True
     if head.spool_id is not None and seq is not None:
         first, last = seq
-        taken = session.execute(
-            select(IngestedBatch.batch_id)
-            .where(
-                IngestedBatch.gateway_id == gateway_id,
-                IngestedBatch.spool_id == head.spool_id,
-                IngestedBatch.last_seq >= first,
-                IngestedBatch.first_seq <= last,
-            )
-            .limit(1)
+        taken = db.execute(
+            _OVERLAPPING,
+            {"gateway_id": gateway_id, "spool_id": head.spool_id, "first": first, "last": last},
         ).first()
         if taken is not None:
             raise Conflict(
@@ -70,18 +82,19 @@ def record_batch(
     seen = gateway.last_seen_at
     try:
         # A plain INSERT: the row is never read back, so the ORM's bookkeeping is skipped.
-        session.execute(
-            insert(IngestedBatch).values(
-                gateway_id=gateway.id,
-                batch_id=batch.head.batch_id,
-                readings=readings,
-                first_seq=None if seq is None else seq[0],
-                last_seq=None if seq is None else seq[1],
-                historical=batch.head.historical,
-                oldest_at=oldest_at,
-                digest=digest,
-                spool_id=batch.head.spool_id,
-            )
+        session.connection().execute(
+            _RECORD,
+            {
+                "gateway_id": gateway.id,
+                "batch_id": batch.head.batch_id,
+                "readings": readings,
+                "first_seq": None if seq is None else seq[0],
+                "last_seq": None if seq is None else seq[1],
+                "historical": batch.head.historical,
+                "oldest_at": oldest_at,
+                "digest": digest,
+                "spool_id": batch.head.spool_id,
+            },
         )
         if seen is None or (seen if seen.tzinfo else seen.replace(tzinfo=UTC)) < now - SEEN_EVERY:
             gateway.last_seen_at = now  # an UPDATE per batch would double the registry's writes

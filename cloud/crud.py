@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from cloud.conflicts import look_again_on_conflict
@@ -90,16 +90,17 @@ def revoke_gateway_tokens(session: Session, gateway_id: str, prefix: str | None 
     return count
 
 
+# Built once: every batch a gateway sends is authorised by it.
+_GATEWAY_OF_TOKEN = (
+    select(Gateway)
+    .join(GatewayToken, GatewayToken.gateway_id == Gateway.id)
+    .where(GatewayToken.token_hash == bindparam("token_hash"), GatewayToken.revoked_at.is_(None))
+)
+
+
 def gateway_for_token(session: Session, pepper: str, secret: str) -> Gateway | None:
     """The gateway a valid, unrevoked token belongs to."""
-    return session.scalar(
-        select(Gateway)
-        .join(GatewayToken, GatewayToken.gateway_id == Gateway.id)
-        .where(
-            GatewayToken.token_hash == hash_secret(secret, pepper),
-            GatewayToken.revoked_at.is_(None),
-        )
-    )
+    return session.scalar(_GATEWAY_OF_TOKEN, {"token_hash": hash_secret(secret, pepper)})
 
 
 def create_api_key(session: Session, pepper: str, name: str, role: Role) -> tuple[ApiKey, str]:
