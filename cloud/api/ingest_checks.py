@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -44,10 +45,12 @@ def scope_of(version: int, assets: list[Asset]) -> GatewayScope:
 
 
 class ScopeCache:
-    """Gateway scopes kept in memory, reloaded when the manifest version moves on."""
+    """Gateway scopes kept in memory, reloaded when the manifest version moves on; one load
+    per gateway at a time (the requests of a worker's first second would each load it)."""
 
     def __init__(self) -> None:
         self._scopes: dict[str, GatewayScope] = {}
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, gateway_id: str, version: int) -> GatewayScope | None:
@@ -55,10 +58,23 @@ class ScopeCache:
         scope = self._scopes.get(gateway_id)
         return scope if scope is not None and scope.version == version else None
 
-    def put(self, gateway_id: str, scope: GatewayScope) -> None:
-        """Remember a scope."""
+    def get_or_load(
+        self, gateway_id: str, version: int, load: Callable[[], GatewayScope]
+    ) -> GatewayScope:
+        """The scope of ``version``, loaded by ``load`` when not cached; requests arriving
+        during a load wait for it instead of loading again."""
+        scope = self.get(gateway_id, version)
+        if scope is not None:
+            return scope
         with self._lock:
-            self._scopes[gateway_id] = scope
+            loading = self._loading.setdefault(gateway_id, threading.Lock())
+        with loading:
+            scope = self.get(gateway_id, version)
+            if scope is None:
+                scope = load()
+                with self._lock:
+                    self._scopes[gateway_id] = scope
+        return scope
 
 
 def decompress(body: bytes, limit: int) -> bytes:

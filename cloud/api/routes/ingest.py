@@ -114,10 +114,11 @@ def ingest(
     if batch_records.check_resend(session, gateway.id, batch, contents):
         metrics.batches.labels("duplicate").inc()
         return IngestAck(batch_id=batch.head.batch_id, accepted=0, duplicate=True)
-    scope = scopes.get(gateway.id, gateway.manifest_version)
-    if scope is None:
-        scope = scope_of(gateway.manifest_version, crud.gateway_assets(session, gateway.id))
-        scopes.put(gateway.id, scope)
+    scope = scopes.get_or_load(
+        gateway.id,
+        gateway.manifest_version,
+        lambda: scope_of(gateway.manifest_version, crud.gateway_assets(session, gateway.id)),
+    )
     admitted = check_batch(
         batch,
         gateway.id,
