@@ -7,7 +7,7 @@ next to the ceiling measured in the same run: influxdb-client alone writing the 
 points (as line protocol) straight into the same VictoriaMetrics with the same concurrency.
 Everything runs on 127.0.0.1; every loop is bounded by a duration and a batch count.
 
-    python bench/ingest.py [--seconds 4] [--rounds 3] [--sizes 1000,5000,10000]
+    python bench/ingest.py [--seconds 4] [--rounds 3] [--sizes 1000,5000,10000,20000]
                            [--concurrency 4] [--workers 1,2,4] [--postgres]
                            [--encoding packed|json]
 
@@ -295,7 +295,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0, help="per round and figure")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median)")
-    parser.add_argument("--sizes", default="1000,5000,10000")
+    parser.add_argument("--sizes", default="1000,5000,10000,20000")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--assets", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
