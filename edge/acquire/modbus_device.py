@@ -35,6 +35,9 @@ class Device:
     probing: bool = False  # a probe of this quarantined device is in flight
     # (device time, values) of the last sample reported, for devices that stamp their own
     last_sample: tuple[int, tuple[float | None, ...]] | None = None
+    # When the last "offline" was reported: the "online" after it is never stamped earlier,
+    # even when it is in the device's time base and the offline was not (no offset known).
+    offline_ms: int | None = None
 
     def now_ms(self) -> int:
         """Now in the device's time base."""

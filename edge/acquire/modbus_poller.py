@@ -164,6 +164,8 @@ class ModbusLink:
             log.info("%s (unit %d on %s) online", dev.cfg.asset, dev.cfg.unit_id, self.link.name)
         ts_ms = readings[0].ts_ms if readings else dev.now_ms()
         if dev.online is not True:
+            if dev.offline_ms is not None:
+                ts_ms = max(ts_ms, dev.offline_ms + 1)
             readings.append(Reading(dev.cfg.asset, DEVICE_ONLINE, ts_ms, 1.0))
         dev.online = True
         self.metrics.device_online.labels(dev.cfg.asset).set(1)
@@ -183,7 +185,8 @@ class ModbusLink:
                 self.link.name,
                 why,
             )
-            self.emit([Reading(dev.cfg.asset, DEVICE_ONLINE, dev.now_ms(), 0.0)])
+            dev.offline_ms = dev.now_ms()
+            self.emit([Reading(dev.cfg.asset, DEVICE_ONLINE, dev.offline_ms, 0.0)])
         dev.online = False
         self.metrics.device_online.labels(dev.cfg.asset).set(0)
         dev.next_due, dev.backoff_s = after_failure(
