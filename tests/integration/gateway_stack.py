@@ -21,14 +21,16 @@ from cloud.storage.base import Sample, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
 from edge.config import load_config
 from edge.daemon import Gateway
+from edge.modbus_config import DeviceConfig
 from kernel.register_codec import decode, encode
 from plantwatch.stack_setup import wait_for
 from simulators.clock import SimClock
 from simulators.config import FleetConfig, LiveConfig, MqttLive, load_fleet_config
-from simulators.deployment import plain_signals, write_profiles
+from simulators.deployment import ModbusDevice, plain_signals, write_profiles
 from simulators.engine import Simulation
 from simulators.gateway_configs import Endpoints, gateway_configs
 from simulators.live import LiveSimulator
+from simulators.modbus_server import DeviceImage
 from tests.cloud.conftest import SECRET
 from tests.servers import Process, cloud_server
 
@@ -239,3 +241,22 @@ def frozen_clock(fleet: FleetConfig, day: float) -> SimClock:
 def utc(t: float) -> datetime:
     """Aware datetime of epoch seconds."""
     return datetime.fromtimestamp(t, UTC)
+
+
+def image_at(sim: Simulation, device: ModbusDevice, t: int) -> DeviceImage:
+    """A simulated unit's registers holding its readings at ``t`` (epoch s)."""
+    image = DeviceImage(device)
+    values = sim.readings(device.asset, np.array([t], dtype=np.int64))
+    image.update({k: float(v[0]) for k, v in values.items()}, t)
+    return image
+
+
+def clocked_config(device: ModbusDevice, interval_s: float = 0.2) -> DeviceConfig:
+    """The gateway's config for a simulated unit that stamps its samples by its own clock."""
+    return DeviceConfig(
+        asset=device.asset.id,
+        profile=device.profile.model,
+        unit_id=device.unit_id,
+        interval_s=interval_s,
+        clock_point="device_clock",
+    )

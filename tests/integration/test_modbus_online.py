@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
 
 from edge.acquire.modbus_poller import ModbusLink
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
-from edge.modbus_config import DeviceConfig, TcpLink
+from edge.modbus_config import TcpLink
 from kernel.contract import Reading
 from simulators.deployment import wire
 from simulators.engine import Simulation
-from simulators.modbus_server import DeviceImage, ServerStats, build_server
-from tests.integration.gateway_stack import campus
+from simulators.modbus_server import ServerStats, build_server
+from tests.integration.gateway_stack import campus, clocked_config, image_at
 from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -26,9 +25,7 @@ async def test_back_online_is_reported_after_offline_when_the_device_clock_is_be
     sim = Simulation(campus())
     device = wire(sim.assets, 8).devices[0]
     t = sim.start + 12 * 86400  # the device's own clock: months behind the gateway's
-    image = DeviceImage(device)
-    values = sim.readings(device.asset, np.array([t], dtype=np.int64))
-    image.update({k: float(v[0]) for k, v in values.items()}, t)
+    image = image_at(sim, device, t)
     port = free_port()
     link = TcpLink(
         name="plant",
@@ -38,15 +35,7 @@ async def test_back_online_is_reported_after_offline_when_the_device_clock_is_be
         timeout_s=0.3,
         quarantine_after=1,
         backoff_max_s=0.3,
-        devices=[
-            DeviceConfig(
-                asset=device.asset.id,
-                profile=device.profile.model,
-                unit_id=device.unit_id,
-                interval_s=0.2,
-                clock_point="device_clock",
-            )
-        ],
+        devices=[clocked_config(device)],
     )
     got: list[Reading] = []
     poller = ModbusLink(link, {device.profile.model: device.profile}, got.extend, EdgeMetrics())

@@ -9,20 +9,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from pymodbus.server import ModbusSerialServer
 from typer.testing import CliRunner
 
 from edge.acquire.modbus_poller import ModbusLink
 from edge.metrics import EdgeMetrics
-from edge.modbus_config import DeviceConfig, RtuLink
+from edge.modbus_config import RtuLink
 from kernel.contract import Reading
 from plantwatch.cli import app
 from simulators.deployment import wire
 from simulators.engine import Simulation
-from simulators.modbus_server import DeviceImage, ServerStats
-from tests.integration.gateway_stack import campus, expected_value
+from simulators.modbus_server import ServerStats
+from tests.integration.gateway_stack import campus, clocked_config, expected_value, image_at
 from tests.servers import require
 
 pytestmark = pytest.mark.integration
@@ -62,10 +61,7 @@ async def test_rtu_link_reads_the_same_values_as_tcp(pty_pair: tuple[Path, Path]
     live = _Live(sim)
     t = sim.start + 12 * 86400
     devices = [d for d in live.wiring.devices][:3]  # three units on one RS-485 line
-    images = [DeviceImage(d) for d in devices]
-    for img in images:
-        values = sim.readings(img.device.asset, np.array([t], dtype=np.int64))
-        img.update({k: float(v[0]) for k, v in values.items()}, t)
+    images = [image_at(sim, d, t) for d in devices]
     stats = ServerStats()
     server = ModbusSerialServer(
         [img.sim_device(stats) for img in images], port=str(a), baudrate=38400, parity="N"
@@ -81,16 +77,7 @@ async def test_rtu_link_reads_the_same_values_as_tcp(pty_pair: tuple[Path, Path]
         baudrate=38400,
         parity="N",
         timeout_s=0.5,
-        devices=[
-            DeviceConfig(
-                asset=d.asset.id,
-                profile=d.profile.model,
-                unit_id=d.unit_id,
-                interval_s=0.2,
-                clock_point="device_clock",
-            )
-            for d in devices
-        ],
+        devices=[clocked_config(d) for d in devices],
     )
     poller = ModbusLink(
         link, {d.profile.model: d.profile for d in devices}, got.extend, EdgeMetrics()
@@ -127,10 +114,7 @@ def test_probe_and_discover_over_a_serial_line(pty_pair: tuple[Path, Path]) -> N
     live = _Live(sim)
     t = sim.start + 12 * 86400
     devices = [d for d in live.wiring.devices][:3]  # units 1, 2 and 3 on one line
-    images = [DeviceImage(d) for d in devices]
-    for img in images:
-        values = sim.readings(img.device.asset, np.array([t], dtype=np.int64))
-        img.update({k: float(v[0]) for k, v in values.items()}, t)
+    images = [image_at(sim, d, t) for d in devices]
     ready, done = threading.Event(), threading.Event()
 
     async def serve() -> None:
