@@ -45,8 +45,10 @@ def _heads(tags: dict[str, SeriesTags], series: list[tuple[str, str]]) -> list[s
         if hit is None or hit[0] is not known:  # new, or tags of another registry read
             if len(_HEADS) >= _HEADS_MAX:
                 _HEADS.clear()
-            same = hit is not None and hit[0] == known
-            head = hit[1] if hit is not None and same else f"{series_prefix(known)} {pair[1]}="
+            if hit is not None and hit[0] == known:
+                head = hit[1]
+            else:
+                head = f"{series_prefix(known)} {pair[1]}="
             hit = _HEADS[pair] = (known, head)
         out.append(hit[1])
     return out
