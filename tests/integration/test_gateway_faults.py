@@ -257,6 +257,9 @@ async def test_dead_device_is_quarantined_and_neighbours_keep_their_rate(
                 dead, neighbours = link.devices[0], link.devices[1:]
                 live.set_offline(dead.cfg.asset, True)
                 await until(lambda: dead.online is False, 10, "the device to be declared down")
+                # Until it is quarantined the link still tries it in turn (quarantine_after),
+                # each try a whole timeout on the shared connection; the rate is measured after.
+                await until(lambda: dead.backoff_s > 0, 10, "the device to be quarantined")
                 counts, probes = [d.polls for d in neighbours], dead.failures
                 t0 = time.monotonic()
                 await asyncio.sleep(6.0)
