@@ -199,17 +199,17 @@ class HealthScore(BaseEstimator):  # type: ignore[misc]
         self.random_state = random_state
 
     @fixed_threads
-    def fit(self, X: Any, y: Any = None) -> HealthScore:
-        """Learn normal operation from rows (NaN filled with each column's median); at most
-        ``max_rows`` of them, drawn at random: the forest's trees draw ``max_samples`` each,
-        so a year of a fleet's rows adds time, not knowledge."""
-        if len(X) > self.max_rows:
+    def fit(self, X: Any, y: Any = None, rows: Any = None) -> HealthScore:
+        """Learn normal operation from rows (all, or the indices ``rows``; NaN filled with
+        each column's median); at most ``max_rows`` of them, drawn at random: the forest's
+        trees draw ``max_samples`` each, so a year of a fleet's rows adds time, not knowledge."""
+        X = np.asarray(X)
+        pick = np.arange(len(X)) if rows is None else np.asarray(rows)
+        if len(pick) > self.max_rows:
             rng = np.random.default_rng(self.random_state)
-            X = X[np.sort(rng.choice(len(X), self.max_rows, replace=False))]
-        X = np.asarray(X, dtype=np.float64)
-        self.fill_ = np.array(
-            [float(np.median(c[np.isfinite(c)])) if np.isfinite(c).any() else 0.0 for c in X.T]
-        )
+            pick = pick[np.sort(rng.choice(len(pick), self.max_rows, replace=False))]
+        X = X[pick]
+        self.fill_ = np.array([_median(c) for c in X.T])
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=min(self.max_samples, len(X)),
@@ -217,10 +217,17 @@ class HealthScore(BaseEstimator):  # type: ignore[misc]
         ).fit(self._filled(X))
         return self
 
-    def _filled(self, X: F64) -> F64:
-        return np.where(np.isfinite(X), X, self.fill_)
+    def _filled(self, X: Any) -> npt.NDArray[np.float32]:
+        # The forest works in float32 (it would convert anything else), so the rows do too.
+        X = np.asarray(X, dtype=np.float32)
+        return np.where(np.isfinite(X), X, self.fill_.astype(np.float32))
 
     def score_samples(self, X: Any) -> F64:
         """Anomaly score: higher means further from normal."""
-        filled = self._filled(np.asarray(X, dtype=np.float64))
-        return np.asarray(-self.forest_.score_samples(filled), dtype=np.float64)
+        return np.asarray(-self.forest_.score_samples(self._filled(X)), dtype=np.float64)
+
+
+def _median(column: npt.NDArray[Any]) -> float:
+    """The median of a column's finite values, taken in float64 (0 when it has none)."""
+    finite = column[np.isfinite(column)]
+    return float(np.median(finite.astype(np.float64))) if len(finite) else 0.0

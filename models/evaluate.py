@@ -76,6 +76,19 @@ def static_score(rows: AssetRows, names: list[str]) -> F64:
     return np.asarray(np.nan_to_num(v.astype(np.float64), nan=0.0), dtype=np.float64)
 
 
+def score_rows(fleet: FleetModel, rows: list[AssetRows]) -> tuple[dict[str, list[F64]], list[F64]]:
+    """Every scorer's score of every row, and the median hours to failure where the
+    probability is above zero (NaN elsewhere: the gate only ever zeroes a score)."""
+    names = {cls: cm.feature_names for cls, cm in fleet.classes.items()}
+    proba = [fleet.proba(r) for r in rows]
+    scores = {
+        "model": proba,
+        "isolation_forest": [fleet.health(r) for r in rows],
+        "static_threshold": [static_score(r, names.get(r.asset_class, [])) for r in rows],
+    }
+    return scores, [fleet.ttf_median(r, where=p > 0.0) for r, p in zip(rows, proba, strict=True)]
+
+
 def _split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np.bool_]:
     rng = np.random.default_rng(seed)
     held = np.zeros(len(classes), dtype=bool)
@@ -140,12 +153,7 @@ def run_protocol(
         choices = choose(donor, moved, site, rows, periods, seen_names)
         models, rows = adopt(donor, moved, choices, (models, rows), keep, protocol.seed)
     fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.runs[0])
-    names = {cls: cm.feature_names for cls, cm in models.items()}
-    scores = {
-        "model": [fleet.proba(r) for r in rows],
-        "isolation_forest": [fleet.health(r) for r in rows],
-        "static_threshold": [static_score(r, names.get(r.asset_class, [])) for r in rows],
-    }
+    scores, ttf_median = score_rows(fleet, rows)
     ev = Evaluation(
         fleet,
         rows,
@@ -160,7 +168,7 @@ def run_protocol(
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
     ]
     ev.ideal_h = [ds.ideal_lead_h(r.asset, r.history.failures) for r in rows]
-    ev.ttf_median = [fleet.ttf_median(r) for r in rows]
+    ev.ttf_median = ttf_median
     choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.runs)
     # The donor's threshold suits the donor's warners only: once the site's own warners
     # score every class, the site's validation chooses, however thin.

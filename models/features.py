@@ -82,14 +82,12 @@ def features_batch(
         # Only the rows the short and daily windows reach are looked at again.
         first = max(0, int(idx.min()) + 1 - s24)
         tail = resid[:, first:]
-        same = np.zeros(tail.shape, dtype=resid.dtype)
+        same = np.zeros(tail.shape, dtype=bool)
         same[:, 1:] = np.diff(tail, axis=1) == 0
         if first > 0:  # the first kept row compares with the row before it
             same[:, 0] = resid[:, first] == resid[:, first - 1]
         stuck, _, _ = window_sums(same, idx - first, win).window(idx - first, s6)
-        flags, _, _ = window_sums(flagged[:, first:].astype(resid.dtype), idx - first, win).window(
-            idx - first, s24
-        )
+        flags, _, _ = window_sums(flagged[:, first:], idx - first, win).window(idx - first, s24)
         seen = np.minimum(s24, idx + 1)[:, None]
         summed: Summed = lambda w, lag: r.window(idx, w, lag)  # noqa: E731
         cols.append(analog_columns(summed, stuck, flags, seen, n_a, win, len(norm.analog)))

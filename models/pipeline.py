@@ -115,12 +115,15 @@ class FleetModel:
             return np.zeros(len(rows.t))
         return np.asarray(cm.warner.predict_proba(rows.x)[:, 1])
 
-    def ttf_median(self, rows: AssetRows) -> F64:
-        """Median expected hours to failure per row (NaN without a time-to-failure model)."""
+    def ttf_median(self, rows: AssetRows, where: npt.NDArray[np.bool_] | None = None) -> F64:
+        """Median expected hours to failure per row (NaN without a time-to-failure model,
+        and at the rows outside ``where`` when given)."""
+        out = np.full(len(rows.t), np.nan)
         cm = self.classes.get(rows.asset_class)
-        if cm is None or len(rows.t) == 0:
-            return np.full(len(rows.t), np.nan)
-        return np.asarray(cm.warner.predict_ttf(rows.x)[:, 1])
+        pick = np.ones(len(rows.t), dtype=bool) if where is None else where
+        if cm is not None and pick.any():
+            out[pick] = cm.warner.predict_ttf(rows.x[pick])[:, 1]
+        return out
 
     def ttf(self, cm: ClassModel, X: F32) -> F64:
         """Hours to failure per row: 10th, 50th, 90th percentile, the interval calibrated."""
@@ -177,16 +180,8 @@ def asset_rows(
         idx = eval_index(frame, win)
         t = frame.t[idx]
         x = features(norm, frame, idx, hist.maintenance, win)
-        out.append(
-            AssetRows(
-                frame.asset,
-                frame.asset_class,
-                t,
-                x,
-                make_labels(t, hist.failures, hist.repaired, horizon_h),
-                hist,
-            )
-        )
+        labels = make_labels(t, hist.failures, hist.repaired, horizon_h)
+        out.append(AssetRows(frame.asset, frame.asset_class, t, x, labels, hist))
         if progress:
             progress(frame.asset, 1)
     return out
@@ -207,8 +202,8 @@ def _training_set(
 
 def _health(X: npt.NDArray[Any], hours: npt.NDArray[np.float64], seed: int) -> HealthScore:
     """The health score learned from the rows a week or more from any failure."""
-    normal = X[hours > 7 * 24]
-    return HealthScore(random_state=seed).fit(normal if len(normal) > 100 else X)
+    normal = np.flatnonzero(hours > 7 * 24)
+    return HealthScore(random_state=seed).fit(X, rows=normal if len(normal) > 100 else None)
 
 
 def fit_health(

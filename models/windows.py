@@ -15,6 +15,7 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.floating[Any]]
+Values = Floats | npt.NDArray[np.bool_]  # a boolean array is a 0/1 indicator
 
 
 @dataclass(frozen=True)
@@ -52,34 +53,50 @@ class Windows:
 class RowSums:
     """Windowed sums by prefix sums: rows (i - lag - w, i - lag] for each evaluated i."""
 
-    def __init__(self, values: Floats, floor: I64 | None = None) -> None:
-        """``values`` (time, column); ``floor`` (row, column): each evaluated row's windows
-        leave out the slots before it."""
+    def __init__(self, values: Values, floor: I64 | None = None) -> None:
+        """``values`` (time, column), a boolean array for a 0/1 indicator; ``floor``
+        (row, column): each evaluated row's windows leave out the slots before it."""
         self.floor = floor
-        ok = np.isfinite(values)
-        v = np.where(ok, values, 0.0).astype(np.float64)
-        zero = np.zeros((1, values.shape[1]))
-        self.s1 = np.concatenate([zero, np.cumsum(v, axis=0)])
-        self.s2 = np.concatenate([zero, np.cumsum(v * v, axis=0)])
-        self.n = np.concatenate([zero, np.cumsum(ok, axis=0, dtype=np.float64)])
+        # The sums run along time in (column, time) layout: the same additions in the same
+        # order as along the first axis, at half the cost (contiguous memory).
+        cols = values.T
+        if values.dtype == np.bool_:  # an indicator has no gaps, and its squares are itself
+            self.s1 = _prefix_along_time(np.ascontiguousarray(cols))
+            self.s2 = self.s1
+            ramp = np.arange(values.shape[0] + 1, dtype=np.float64)
+            self.n = np.broadcast_to(ramp, (values.shape[1], len(ramp)))
+            return
+        ok = np.isfinite(cols)
+        v = np.ascontiguousarray(np.where(ok, cols, 0.0), dtype=np.float64)
+        self.s1 = _prefix_along_time(v)
+        self.s2 = _prefix_along_time(v * v)
+        self.n = _prefix_along_time(np.ascontiguousarray(ok))
 
     def window(self, idx: I64, w: int, lag: int = 0) -> tuple[F64, F64, F64]:
         """Mean, spread and count per evaluated row and column."""
         end = np.clip(idx + 1 - lag, 0, None)
         start = np.clip(end - w, 0, None)
-        floor = self.floor
-        if floor is None:
-            n = self.n[end] - self.n[start]
-            s1, s2 = self.s1[end] - self.s1[start], self.s2[end] - self.s2[start]
-        else:
-            cut = np.minimum(np.maximum(start[:, None], floor), end[:, None])
-            col = np.arange(floor.shape[1])[None, :]
-            n = self.n[end] - self.n[cut, col]
-            s1, s2 = self.s1[end] - self.s1[cut, col], self.s2[end] - self.s2[cut, col]
+        n, s1, s2 = ((a[:, end] - a[:, start]).T for a in (self.n, self.s1, self.s2))
+        if self.floor is not None:
+            # Only the rows whose window a floor cuts short are summed again from it.
+            hit = np.flatnonzero((self.floor > start[:, None]).any(axis=1))
+            if len(hit):
+                end, start = end[hit], start[hit]
+                cut = np.minimum(np.maximum(start[:, None], self.floor[hit]), end[:, None])
+                col = np.arange(cut.shape[1])[None, :]
+                for out, a in zip((n, s1, s2), (self.n, self.s1, self.s2), strict=True):
+                    out[hit] = a[:, end].T - a[col, cut]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = s1 / n
             var = s2 / n - mean * mean
         return mean, np.sqrt(np.clip(var, 0.0, None)), n
+
+
+def _prefix_along_time(a: npt.NDArray[Any]) -> F64:
+    """Prefix sums of (column, time) along time, with a leading zero, as float64."""
+    out = np.zeros((a.shape[0], a.shape[1] + 1))
+    np.cumsum(a, axis=1, dtype=np.float64, out=out[:, 1:])
+    return out
 
 
 class BlockSums:
@@ -89,7 +106,7 @@ class BlockSums:
     (all whole hours) a difference of a few block sums, equal to ``RowSums`` row for row.
     """
 
-    def __init__(self, values: Floats, end: int, block: int) -> None:
+    def __init__(self, values: Values, end: int, block: int) -> None:
         # values: (asset, time, signal); sums come out in the (1, asset * signal) layout
         self.blocks, self.block = (end + 1) // block, block
         v = values[:, end + 1 - self.blocks * block : end + 1]
@@ -114,7 +131,7 @@ class BlockSums:
         return mean, np.sqrt(np.clip(var, 0.0, None)), n
 
 
-def _per_block(v: Floats, block: int) -> F64:
+def _per_block(v: npt.NDArray[Any], block: int) -> F64:
     """Sums of consecutive ``block`` rows (axis 1); strided adds beat a reduction here."""
     out = v[:, 0::block].astype(np.float64)
     for k in range(1, block):
@@ -139,7 +156,7 @@ class CutSums:
     """Windowed sums of many assets at one instant: by blocks, except the assets whose
     windows a maintenance cuts short, which are summed row by row."""
 
-    def __init__(self, values: Floats, end: int, block: int, floor: I64) -> None:
+    def __init__(self, values: Values, end: int, block: int, floor: I64) -> None:
         # floor: (1, asset), from ``since_maintenance``
         self.blocks = BlockSums(values, end, block)
         self.hit = np.flatnonzero(floor[0])
@@ -157,7 +174,7 @@ class CutSums:
 
 
 def window_sums(
-    values: Floats, idx: I64, win: Windows, floor: I64 | None = None
+    values: Values, idx: I64, win: Windows, floor: I64 | None = None
 ) -> RowSums | BlockSums | CutSums:
     """Window sums over (asset, time, signal) values: by blocks for one instant, else rows;
     ``floor`` (row, asset): the first slot each row's windows may use."""
@@ -200,7 +217,7 @@ def since_maintenance(t: I64, last: I64, reach: I64) -> I64 | None:
     return out if out.any() else None
 
 
-def flat_columns(a: Floats) -> Floats:
+def flat_columns(a: Values) -> Values:
     """(asset, time, signal) -> (time, asset * signal): one prefix sum serves every asset."""
     return a.transpose(1, 0, 2).reshape(a.shape[1], -1)
 
