@@ -120,9 +120,10 @@ class FleetModel:
         and at the rows outside ``where`` when given)."""
         out = np.full(len(rows.t), np.nan)
         cm = self.classes.get(rows.asset_class)
-        pick = np.ones(len(rows.t), dtype=bool) if where is None else where
-        if cm is not None and pick.any():
-            out[pick] = cm.warner.predict_ttf(rows.x[pick])[:, 1]
+        pick = slice(None) if where is None else where  # a slice reads the rows without a copy
+        X = rows.x[pick]
+        if cm is not None and len(X):
+            out[pick] = cm.warner.predict_ttf(X)[:, 1]
         return out
 
     def ttf(self, cm: ClassModel, X: F32) -> F64:
