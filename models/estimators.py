@@ -46,8 +46,8 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        max_iter: int = 200,
-        learning_rate: float = 0.08,
+        max_iter: int = 140,
+        learning_rate: float = 0.11,
         max_leaf_nodes: int = 31,
         l2_regularization: float = 1.0,
         negative_fraction: float = 0.35,
@@ -100,7 +100,8 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.kept_share_ = max(
             self.negative_fraction, min(1.0, self.min_negatives / max(negatives, 1))
         )
-        keep = ~cal & (y | (rng.random(len(y)) < self.kept_share_))
+        kept = y | (rng.random(len(y)) < self.kept_share_)
+        keep = ~cal & kept
         self.classes_ = np.array([False, True])
         self.n_features_in_ = X.shape[1]
         # A class with no failure in its history has nothing to learn a warning from: it
@@ -111,9 +112,13 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         self.calibrator_: IsotonicRegression | None = None
         if cal.any() and y[cal].any():
-            raw = self._raw(X[cal])
+            # The calibration rows keep the same share of negatives, each standing for
+            # 1 / share of them: the same curve from a third of the predictions.
+            checked = cal & kept
+            weight = np.where(y[checked], 1.0, 1.0 / self.kept_share_)
+            raw = self._raw(X[checked])
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
-            self.calibrator_.fit(raw, y[cal])
+            self.calibrator_.fit(raw, y[checked], sample_weight=weight)
         self.ttf_: list[HistGradientBoostingRegressor] = []
         if hours_to_failure is not None:
             h = np.asarray(hours_to_failure, dtype=np.float64)
