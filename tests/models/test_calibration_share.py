@@ -22,7 +22,7 @@ def test_probabilities_keep_the_failure_rate_when_negatives_are_a_share() -> Non
     assert warner.kept_share_ < 0.5  # negatives were thinned for the trees and calibration
     X_new, y_new = _rows(60_000, 2)
     p = warner.predict_proba(X_new)[:, 1]
-    # unweighted, the thinned negatives would more than double the rate
+    # unweighted, the thinned negatives raise the mean by a fifth here (0.081 against 0.067)
     assert abs(p.mean() - y_new.mean()) < 0.15 * y_new.mean()
     high = p > np.quantile(p, 0.9)
     assert abs(p[high].mean() - y_new[high].mean()) < 0.2 * y_new[high].mean()
