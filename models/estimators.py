@@ -41,6 +41,20 @@ def _no_empty_columns(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return X
 
 
+def centred_knots(iso: IsotonicRegression) -> tuple[F64, F64]:
+    """Centred isotonic regression (Oron and Flournoy, 2017): one knot per constant block
+    of the fitted curve, at the block's middle, so the curve rises strictly between blocks
+    instead of stepping from plateau to plateau."""
+    x = np.asarray(iso.X_thresholds_, dtype=np.float64)
+    y = np.asarray(iso.y_thresholds_, dtype=np.float64)
+    block = np.concatenate([[0], np.cumsum(np.diff(y) != 0)])
+    n = int(block[-1]) + 1
+    counts = np.bincount(block, minlength=n)
+    xs = np.bincount(block, weights=x, minlength=n) / counts
+    ys = np.bincount(block, weights=y, minlength=n) / counts
+    return xs, ys
+
+
 class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Probability of failure within the horizon, expected time to failure, failure mode."""
 
@@ -53,6 +67,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         negative_fraction: float = 0.35,
         min_negatives: int = 50_000,
         calibration_fraction: float = 0.25,
+        centred: bool = True,
         random_state: int = 0,
     ) -> None:
         self.max_iter = max_iter
@@ -62,6 +77,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.negative_fraction = negative_fraction
         self.min_negatives = min_negatives
         self.calibration_fraction = calibration_fraction
+        self.centred = centred
         self.random_state = random_state
 
     def _trees(self) -> HistGradientBoostingClassifier:
@@ -111,6 +127,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self._trees().fit(_no_empty_columns(X[keep]), y[keep]) if self.has_failures_ else None
         )
         self.calibrator_: IsotonicRegression | None = None
+        self.knots_: tuple[F64, F64] | None = None
         if cal.any() and y[cal].any():
             # The calibration rows keep the same share of negatives, each standing for
             # 1 / share of them: the same curve from a third of the predictions.
@@ -119,6 +136,8 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raw = self._raw(X[checked])
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
             self.calibrator_.fit(raw, y[checked], sample_weight=weight)
+            if self.centred:
+                self.knots_ = centred_knots(self.calibrator_)
         self.ttf_: list[HistGradientBoostingRegressor] = []
         if hours_to_failure is not None:
             h = np.asarray(hours_to_failure, dtype=np.float64)
@@ -162,7 +181,13 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not self.learned_failures:
             return np.column_stack([np.ones(len(X)), np.zeros(len(X))])
         raw = self._raw(X)
-        p = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
+        knots = getattr(self, "knots_", None)
+        if knots is not None:
+            p = np.interp(raw, *knots)
+        elif self.calibrator_ is not None:
+            p = self.calibrator_.predict(raw)
+        else:
+            p = raw
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 

@@ -1,0 +1,45 @@
+"""The failure warner's calibration is centred isotonic regression: it rises strictly
+between the isotonic fit's blocks, so one threshold reads every class alike."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+
+from models.estimators import FailureWarner, centred_knots
+
+
+def test_one_knot_per_block_at_its_middle() -> None:
+    iso = IsotonicRegression(out_of_bounds="clip").fit([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
+    x, y = centred_knots(iso)
+    np.testing.assert_allclose(x, [0.1, 0.25, 0.4])
+    np.testing.assert_allclose(y, [0.0, 0.5, 1.0])
+    # the isotonic step holds 0.5 from 0.2 to 0.3; the centred curve rises through it
+    np.testing.assert_allclose(np.interp([0.2, 0.25, 0.3], x, y), [1 / 3, 0.5, 2 / 3])
+    assert iso.predict([0.2])[0] == iso.predict([0.3])[0] == 0.5
+
+
+def _rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    p = 1.0 / (1.0 + np.exp(-(-3.0 + 1.5 * X[:, 0])))
+    return X, rng.random(n) < p
+
+
+def test_probabilities_rise_where_the_plain_isotonic_fit_is_flat() -> None:
+    X, y = _rows(40_000, 3)
+    groups = np.arange(len(y)) // 100
+    centred = FailureWarner(max_iter=30, min_negatives=1_000).fit(X, y, groups=groups)
+    plain = FailureWarner(max_iter=30, min_negatives=1_000, centred=False).fit(X, y, groups)
+    grid = np.zeros((400, 3), dtype=np.float32)
+    grid[:, 0] = np.linspace(-2.0, 4.0, 400)
+    p_centred = centred.predict_proba(grid)[:, 1]
+    p_plain = plain.predict_proba(grid)[:, 1]
+    order = np.argsort(centred._raw(grid), kind="stable")  # the trees' own score
+    assert (np.diff(p_centred[order]) >= -1e-12).all()
+    # the plain fit repeats values over whole steps; the centred one takes many more values
+    assert len(np.unique(p_centred.round(6))) > 2 * len(np.unique(p_plain.round(6)))
+    # and both keep the failure rate
+    X_new, y_new = _rows(40_000, 4)
+    for warner in (centred, plain):
+        assert abs(warner.predict_proba(X_new)[:, 1].mean() - y_new.mean()) < 0.15 * y_new.mean()
