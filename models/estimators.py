@@ -80,6 +80,12 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.centred = centred
         self.random_state = random_state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A warner stored before centred calibration keeps its plain isotonic curve.
+        state.setdefault("centred", False)
+        state.setdefault("knots_", None)
+        super().__setstate__(state)
+
     def _trees(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
             max_iter=self.max_iter,
@@ -181,9 +187,8 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not self.learned_failures:
             return np.column_stack([np.ones(len(X)), np.zeros(len(X))])
         raw = self._raw(X)
-        knots = getattr(self, "knots_", None)
-        if knots is not None:
-            p = np.interp(raw, *knots)
+        if self.knots_ is not None:
+            p = np.interp(raw, *self.knots_)
         elif self.calibrator_ is not None:
             p = self.calibrator_.predict(raw)
         else:

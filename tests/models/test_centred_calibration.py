@@ -43,3 +43,17 @@ def test_probabilities_rise_where_the_plain_isotonic_fit_is_flat() -> None:
     X_new, y_new = _rows(40_000, 4)
     for warner in (centred, plain):
         assert abs(warner.predict_proba(X_new)[:, 1].mean() - y_new.mean()) < 0.15 * y_new.mean()
+
+
+def test_a_warner_stored_before_centring_keeps_its_plain_curve() -> None:
+    X, y = _rows(20_000, 5)
+    warner = FailureWarner(max_iter=20, min_negatives=1_000).fit(X, y, np.arange(len(y)) // 100)
+    state = warner.__getstate__()
+    del state["centred"], state["knots_"]  # what a warner pickled before them holds
+    old = FailureWarner.__new__(FailureWarner)
+    old.__setstate__(state)
+    assert "centred=False" in repr(old)
+    assert warner.calibrator_ is not None
+    np.testing.assert_allclose(
+        old.predict_proba(X[:500])[:, 1], warner.calibrator_.predict(warner._raw(X[:500]))
+    )
