@@ -212,6 +212,7 @@ def evaluate(
     from models.asset_frames import build_frames
     from models.compare import same_false_alarms
     from models.evaluate import Protocol, run_protocol
+    from models.lead_losses import lead_losses
     from models.windows import Windows
 
     ds = _dataset(data)
@@ -228,6 +229,7 @@ def evaluate(
             "ttf_margin_h": list(ev.fleet.ttf_margin_h),
             "splits": ev.table,
             "ttf_interval": ev.ttf_table,
+            "lead_losses": {s: lead_losses(ev, s).as_dict() for s in ev.periods},
             "data_findings": [str(f) for f in ev.findings],
             "same_false_alarms": same,
             "scored_by": {c: m.scored_by for c, m in sorted(ev.fleet.classes.items())},

@@ -57,9 +57,11 @@ class Evaluation:
     operating_point: str = "chosen on validation"
 
 
-def _starts(
+def starts_of(
     rows: list[AssetRows], scores: list[F64], which: list[int], threshold: float, k: int
 ) -> list[I64]:
+    """Warning start times of the assets ``which`` at ``threshold``, opening after ``k``
+    high evaluations."""
     rule = WarningRule(k)
     return [
         warning_starts(rows[i].t, scores[i], rows[i].labels.usable, threshold, rule) for i in which
@@ -80,7 +82,7 @@ def outcome(
         for i in ev.split_assets[split]
         if asset_class is None or ev.rows[i].asset_class == asset_class
     ]
-    starts = _starts(ev.rows, ev.scores[scorer], which, threshold, k)
+    starts = starts_of(ev.rows, ev.scores[scorer], which, threshold, k)
     return judge_starts(ev, starts, which, split)
 
 

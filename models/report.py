@@ -12,9 +12,10 @@ if TYPE_CHECKING:
 
 
 def tables(console: Console, ev: Evaluation) -> None:
-    """Every scorer on every split, then the time to failure at the model's warnings, then
-    each class on the test splits."""
+    """Every scorer on every split, then where the model's lead goes, the time to failure at
+    its warnings, and each class on the test splits."""
     _split_tables(console, ev)
+    lead_table(console, ev)
     _ttf_table(console, ev)
     class_tables(console, ev)
 
@@ -83,6 +84,37 @@ def _split_tables(console: Console, ev: Evaluation) -> None:
                 f"{model['lead_p50_h']} h against {model['ideal_lead_p50_h']} h for an ideal "
                 "detector on the same failures, seeing each fault from a tenth of its size"
             )
+
+
+def lead_table(console: Console, ev: Evaluation) -> None:
+    """Where the model's lead goes on each split (``models.lead_losses``)."""
+    from models.lead_losses import lead_losses
+
+    table = Table(
+        "split",
+        "failures",
+        "ideal h",
+        "probability reaches the threshold h",
+        "gated score does h",
+        "warning opens h",
+        "expected / true time to failure at that crossing h",
+        "held by the gate",
+        title="where the lead goes: median hours before failure (0 where never), "
+        "failures with a precursor of 6 h or more where the split has any",
+    )
+    for split in ev.periods:
+        d = lead_losses(ev, split)
+        table.add_row(
+            split,
+            str(d.failures),
+            _fmt(d.ideal_h),
+            _fmt(d.probability_h),
+            _fmt(d.gated_h),
+            _fmt(d.warning_h),
+            f"{_fmt(d.expected_ttf_h)} / {_fmt(d.true_ttf_h)}",
+            _fmt(d.beyond_gate),
+        )
+    console.print(table)
 
 
 def _ttf_table(console: Console, ev: Evaluation) -> None:

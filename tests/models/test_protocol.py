@@ -16,6 +16,17 @@ from typer.testing import CliRunner
 from models.asset_frames import build_frames, events_of
 from models.data import load_dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
+from models.lead_losses import (
+    EXPECTED,
+    GATED,
+    PRECURSOR,
+    PROBABILITY,
+    TRUE,
+    WARNING,
+    failure_leads,
+    first_hit,
+    lead_losses,
+)
 from models.pipeline import FleetModel, asset_rows
 from models.registry import load, save, versions
 from models.score import assess
@@ -93,6 +104,41 @@ def test_leads_are_measured_against_the_ideal_detector_on_the_same_failures(
         assert row["ideal_lead_p50_h"] == round(float(np.median(ideal)), 1)
         assert row["lead_efficiency"] == round(row["lead_p50_h"] / row["ideal_lead_p50_h"], 3)
         assert 0 <= (row["recall_lead_24h_precursor_24h"] or 0) <= 1
+
+
+def test_first_hit_is_the_earliest_inside_the_horizon_an_hour_or_more_ahead() -> None:
+    t = np.arange(0, 100 * 3600, 3600, dtype=np.int64)
+    hit = np.zeros(len(t), dtype=bool)
+    hit[[10, 60, 70, 99]] = True
+    failure = 99 * 3600 + 1800
+    assert first_hit(t, hit, failure, 48 * 3600) == 60  # 10 is outside the horizon
+    assert first_hit(t, hit, failure, 35 * 3600) == 70
+    assert first_hit(t, hit, failure, 20 * 3600) is None  # 99 is within the hour before
+    assert first_hit(t, hit, failure + 1800, 20 * 3600) == 99  # an hour before counts
+
+
+def test_where_the_lead_goes_failure_by_failure(trained: tuple[FleetModel, Evaluation]) -> None:
+    _, ev = trained
+    for split in ("validation", "test_time", "test_assets"):
+        a = failure_leads(ev, split)
+        row = ev.table[split]["model"]
+        assert len(a) == row["failures_precursor_6h"] > 0
+        assert (a[:, PRECURSOR] >= 6).all()
+        # the gate only zeroes scores, and a warning opens at a high gated evaluation
+        assert (a[:, PROBABILITY] >= a[:, GATED]).all()
+        assert (a[:, GATED] >= a[:, WARNING]).all()
+        assert (a[:, WARNING] > 0).mean() == pytest.approx(row["recall_precursor_6h"], abs=1e-4)
+        crossed = np.isfinite(a[:, EXPECTED])
+        assert np.array_equal(crossed, a[:, PROBABILITY] > 0)
+        assert np.array_equal(a[crossed, TRUE], a[crossed, PROBABILITY])
+        d = lead_losses(ev, split)
+        assert d.failures == len(a)
+        assert d.probability_h == round(float(np.median(a[:, PROBABILITY])), 1)
+        assert d.warning_h == round(float(np.median(a[:, WARNING])), 1)
+        assert d.probability_h is not None and d.gated_h is not None
+        assert d.probability_h >= d.gated_h
+        gate = ev.fleet.ttf_gate_h
+        assert d.beyond_gate == round(float(np.mean(a[crossed, EXPECTED] > gate)), 3)
 
 
 def test_the_sweep_measures_the_chosen_setting_as_the_protocol_did(
@@ -274,6 +320,11 @@ def test_cli_train_and_evaluate_with_plots(small_dir: Path, tmp_path: Path) -> N
     assert r.exit_code == 0, r.output
     assert r.output.count("longest median lead at precision") == 3 and "gate h" in r.output
     assert "time to failure at each warning's opening" in r.output
+    assert "where the lead goes" in r.output
+    assert set(body["lead_losses"]) == set(body["splits"])
+    for split, losses in body["lead_losses"].items():
+        model = body["splits"][split]["model"]
+        assert losses["failures"] == (model["failures_precursor_6h"] or model["failures"])
     assert isinstance(body["data_findings"], list)
     pngs = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
     assert {"lead_times.png", "precision_recall.png"} <= set(pngs)
