@@ -16,14 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from models.evaluation import Evaluation, starts_of
+from models.warnings import MIN_LEAD_H, PRECURSOR_H
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-# Failures whose precursor began at least this long before are the ones a warner can lead
-# (where a split has any; on a site's own export, which records none, every failure counts).
-PRECURSOR_H = 6.0
-MIN_LEAD_H = 1.0
 
 
 @dataclass(frozen=True)

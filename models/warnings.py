@@ -16,6 +16,11 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
+# A warning must open at least this long before the failure to catch it.
+MIN_LEAD_H = 1.0
+# Failures whose precursor began at least this long before are the ones recall counts first.
+PRECURSOR_H = 6.0
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -92,7 +97,7 @@ def judge(
     precursor_h: list[F64],
     period: tuple[int, int],
     horizon_h: float = 48.0,
-    min_lead_h: float = 1.0,
+    min_lead_h: float = MIN_LEAD_H,
     ideal_h: list[F64] | None = None,
     step_s: int = 600,
 ) -> Outcome:
@@ -115,7 +120,7 @@ def judge(
         for fail, p in zip(f[in_period], pre[in_period], strict=True):
             n_fail += 1
             early = s[(s >= fail - h) & (s <= fail - lead_min)]
-            with_pre = bool(p >= 6.0)
+            with_pre = bool(p >= PRECURSOR_H)
             pre6 += with_pre
             pre24 += p >= 24
             pre48 += p >= 48
