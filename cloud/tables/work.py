@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -164,6 +166,10 @@ class RiskStateRow(Base):
     high_run: Mapped[int] = mapped_column(Integer, default=0)
     low_run: Mapped[int] = mapped_column(Integer, default=0)
     model_version: Mapped[str] = mapped_column(String(64))
+    # A person ended the asset's warning (dismissed it, or its order ended without a
+    # confirmed repair) while the risk was high: the incident stays held, and no new warning
+    # opens, until the risk is low long enough to close a warning.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PmRuleRow(Base):

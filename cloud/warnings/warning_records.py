@@ -162,7 +162,10 @@ def record(
         key = matching([w.failure_mode for w in mine], a.failure_mode)
         match = next((w for w in mine if w.failure_mode == key), None) if key is not None else None
         has_open = match is not None if a.above_threshold else bool(mine)
-        v = verdict(runs, a.above_threshold, has_open, rule)
+        # a held incident counts as open: high evaluations open nothing, enough low ones end it
+        v = verdict(runs, a.above_threshold, has_open or bool(st.held), rule)
+        if st.held and v is Verdict.CLOSE:
+            st.held = False
         if v is Verdict.OPEN:
             w, order = _open(session, a, now)
             ch.opened.append(w)
@@ -207,6 +210,7 @@ def dismiss(session: Session, warning_id: int, reason: str, by: str, now: dateti
             f"warning {warning_id} is already closed ({w.close_reason})", "already_closed"
         )
     close(w, "dismissed", now, reason)
+    orders.hold_incident(session, w.asset_id)
     if w.work_order_id is not None:
         row = orders.get(session, w.work_order_id)
         if lc.State(row.state) in lc.BEFORE_WORK:

@@ -12,6 +12,7 @@ from cloud.errors import Invalid, NotFound
 from cloud.register.classes import default_team
 from cloud.tables import (
     Asset,
+    RiskStateRow,
     RouteRow,
     ShiftRow,
     Team,
@@ -288,3 +289,15 @@ def _close_warnings(
         w.state, w.closed_at, w.close_reason = "closed", now, reason
         if outcome is not None and outcome != lc.Outcome.NOT_PREDICTIVE.value:
             w.verdict = outcome
+        if outcome != lc.Outcome.CONFIRMED.value:  # a repair restarts what is normal
+            hold_incident(session, w.asset_id)
+
+
+def hold_incident(session: Session, asset_id: str) -> None:
+    """A person ended the asset's warning while its risk may still be high: no new warning
+    opens for the incident until the risk has been low long enough to close one, as the
+    warning rule counts one warning per incident (a page an hour after a dismissal would
+    send someone back for what they just ruled out)."""
+    state = session.get(RiskStateRow, asset_id)
+    if state is not None:
+        state.held = True

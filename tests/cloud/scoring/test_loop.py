@@ -179,29 +179,8 @@ def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
         (w,) = s.scalars(select(WarningRow)).all()
         order = s.get(WorkOrderRow, w.work_order_id)
         assert order is not None and order.team_id is None  # no routing table in this test
+        first = w.work_order_id
     disp = cloud.auth(cloud.keys[Role.DISPATCHER])
-    rsp = cloud.client.post(
-        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "sensor recalibrated"}, headers=disp
-    )
-    assert rsp.status_code == 200, rsp.text
-    assert rsp.json()["close_reason"] == "dismissed"
-    assert rsp.json()["dismissal"] == "sensor recalibrated"
-    again = cloud.client.post(
-        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "twice"}, headers=disp
-    )
-    assert again.status_code == 409
-    got = cloud.client.get(f"/api/v1/work-orders/{w.work_order_id}", headers=disp).json()
-    assert got["state"] == "cancelled" and "sensor recalibrated" in got["steps"][-1]["note"]
-    # Still high: a fresh warning opens (the dismissed one stays closed as a label).
-    now[0] += 3600
-    scorer.score()
-    now[0] += 3600
-    scorer.score()
-    with sessions() as s:
-        rows = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()
-        assert [r.state for r in rows] == ["closed", "open"]
-        assert rows[1].work_order_id != w.work_order_id
-        second = rows[1].work_order_id
     for body in (
         {"action": "dispatch", "assignee": "ann"},
         {"action": "acknowledge"},
@@ -215,14 +194,44 @@ def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
             "outcome": "confirmed",
         },
     ):
-        rsp = cloud.client.post(f"/api/v1/work-orders/{second}/actions", json=body, headers=disp)
+        rsp = cloud.client.post(f"/api/v1/work-orders/{first}/actions", json=body, headers=disp)
         assert rsp.status_code == 200, (body, rsp.text)
     with sessions() as s:
-        closed = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()[1]
+        (closed,) = s.scalars(select(WarningRow)).all()
         assert closed.state == "closed" and closed.close_reason == "completed"
         assert closed.verdict == "confirmed"  # the technician's finding labels the warning
     got = cloud.client.get("/api/v1/warnings", headers=disp).json()
-    assert [w["verdict"] for w in got if w["work_order_id"] == second] == ["confirmed"]
+    assert [w["verdict"] for w in got if w["work_order_id"] == first] == ["confirmed"]
+    # The repair restarts what is normal: a risk still high after it is a new warning.
+    now[0] += 3600
+    scorer.score()
+    with sessions() as s:
+        rows = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()
+        assert [r.state for r in rows] == ["closed", "open"]
+        assert rows[1].work_order_id != first
+        w = rows[1]
+    rsp = cloud.client.post(
+        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "sensor recalibrated"}, headers=disp
+    )
+    assert rsp.status_code == 200, rsp.text
+    assert rsp.json()["close_reason"] == "dismissed"
+    assert rsp.json()["dismissal"] == "sensor recalibrated"
+    again = cloud.client.post(
+        f"/api/v1/warnings/{w.id}/dismiss", json={"reason": "twice"}, headers=disp
+    )
+    assert again.status_code == 409
+    got = cloud.client.get(f"/api/v1/work-orders/{w.work_order_id}", headers=disp).json()
+    assert got["state"] == "cancelled" and "sensor recalibrated" in got["steps"][-1]["note"]
+    # Still high, but the dispatcher ruled it out: no new warning or order until the risk
+    # falls (the dismissed one stays closed as a label).
+    for _ in range(2):
+        now[0] += 3600
+        scorer.score()
+    with sessions() as s:
+        assert [r.state for r in s.scalars(select(WarningRow))] == ["closed", "closed"]
+        assert len(s.scalars(select(WorkOrderRow)).all()) == 2
+        state = s.get(RiskStateRow, e.asset)
+        assert state is not None and state.held and state.high_run >= 2
 
 
 def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick]) -> None:
@@ -325,3 +334,70 @@ def test_runs_of_evaluations_open_update_and_close_a_warning(cloud: Cloud) -> No
     assert body.status_code == 200, body.text
     unknown = next(w for w in body.json() if w["id"] == 2)
     assert [unknown[f"ttf_p{q}_h"] for q in (10, 50, 90)] == [None, None, None]
+
+
+def test_a_warning_a_person_ends_holds_its_incident_until_the_risk_falls(cloud: Cloud) -> None:
+    from cloud.warnings.warning_records import dismiss, record
+    from cloud.workorders import lifecycle as lc
+    from cloud.workorders import order_records as orders
+    from models.score import Assessment
+    from models.warning_rule import WarningRule
+
+    asset = cloud.manifests["gw-a"].assets[0].id
+    rules = WarningRule(consecutive=2, close_after=3, every_s=3600)
+    sessions = cloud.client.app.state.sessions  # type: ignore[attr-defined]
+
+    def at(hour: int) -> datetime:
+        return datetime.fromtimestamp(1_750_000_000 + hour * 3600, UTC)
+
+    def evaluate(hour: int, p: float) -> list[str]:
+        a = Assessment(asset, hour * 3600, p, "high", p >= 0.5, "seal_leak", (5, 20, 40), 0.1)
+        with sessions() as s:
+            ch = record(s, [a], {asset: 1_750_000_000 + hour * 3600}, rules, at(hour))
+            return [f"opened {w.id}" for w in ch.opened] + [f"closed {w.id}" for w in ch.closed]
+
+    def complete(warning_id: int, hour: int, outcome: lc.Outcome) -> None:
+        with sessions() as s:
+            w = s.get(WarningRow, warning_id)
+            assert w is not None and w.work_order_id is not None
+            order_id = w.work_order_id
+            orders.act(s, order_id, lc.Action.DISPATCH, "dina", at(hour), assignee="tom")
+            for action in (lc.Action.ACKNOWLEDGE, lc.Action.ARRIVE, lc.Action.START):
+                orders.act(s, order_id, action, "tom", at(hour))
+            code = lc.FailureCode("OTH", "7.0", "check")
+            orders.act(
+                s, order_id, lc.Action.COMPLETE, "tom", at(hour), failure_code=code, outcome=outcome
+            )
+
+    def held() -> bool:
+        with sessions() as s:
+            state = s.get(RiskStateRow, asset)
+            assert state is not None
+            return state.held
+
+    assert evaluate(0, 0.9) == [] and evaluate(1, 0.9) == ["opened 1"]
+    with sessions() as s:
+        dismiss(s, 1, "sensor recalibrated", "dina", at(1))
+    assert held()
+    # still high: the dispatcher is not paged again for what they just ruled out
+    assert [evaluate(h, 0.9) for h in range(2, 8)] == [[]] * 6
+    assert evaluate(8, 0.1) == [] and evaluate(9, 0.1) == [] and held()
+    assert evaluate(10, 0.1) == [] and not held()  # low long enough: the incident ended
+    assert evaluate(11, 0.9) == [] and evaluate(12, 0.9) == ["opened 2"]
+    # a technician who found nothing holds the incident the same way
+    complete(2, 13, lc.Outcome.NOTHING_FOUND)
+    assert held() and evaluate(14, 0.9) == [] and evaluate(15, 0.9) == []
+    for h in (16, 17, 18):
+        evaluate(h, 0.1)
+    assert not held() and evaluate(19, 0.9) == [] and evaluate(20, 0.9) == ["opened 3"]
+    # a confirmed repair restarts what is normal: a risk still high after it is a new incident
+    complete(3, 21, lc.Outcome.CONFIRMED)
+    assert not held() and evaluate(22, 0.9) == ["opened 4"]
+    with sessions() as s:
+        rows = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()
+        assert [(w.close_reason, w.verdict) for w in rows] == [
+            ("dismissed", None),
+            ("completed", "nothing_found"),
+            ("completed", "confirmed"),
+            (None, None),
+        ]
