@@ -227,6 +227,7 @@ def evaluate(
             "ttf_gate_h": ev.fleet.ttf_gate(),
             "consecutive": ev.fleet.consecutive,
             "ttf_margin_h": list(ev.fleet.ttf_margin_h),
+            "ttf_margin_rel": list(ev.fleet.ttf_margin_rel),
             "splits": ev.table,
             "ttf_interval": ev.ttf_table,
             "lead_losses": {s: lead_losses(ev, s).as_dict() for s in ev.periods},

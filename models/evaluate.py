@@ -185,13 +185,13 @@ def run_protocol(
             ev.thresholds[scorer] = tune(ev, scorer, k)
     fleet.threshold = ev.thresholds["model"]
     fleet.health_threshold = ev.thresholds["isolation_forest"]
-    fleet.ttf_margin_h = margins(*warned_at(ev, "validation"))
+    fleet.ttf_margin_rel = margins(*warned_at(ev, "validation"), relative=True)
     for split in ("validation", "test_time", "test_assets"):
         ev.table[split] = {}
         for scorer in SCORERS:
             o = outcome(ev, scorer, split, ev.thresholds[scorer], k)
             ev.table[split][scorer] = o.as_dict()
-        ev.ttf_table[split] = quality(*warned_at(ev, split, fleet.ttf_margin_h))
+        ev.ttf_table[split] = quality(*warned_at(ev, split, fleet.ttf_margin_rel))
         n = ev.table[split]["model"]["warnings"] or 0
         ev.table[split]["random"] = random_outcome(ev, split, int(n), protocol.seed).as_dict()
         ev.class_table[split] = {

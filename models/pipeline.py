@@ -96,9 +96,11 @@ class FleetModel:
     # A warning waits until the median expected time to failure is at most this: a long
     # precursor looks like failure within the horizon days before it is.
     ttf_gate_h: float = float("inf")
-    # Hours the 10-90 % time-to-failure interval's ends move out (low, high), calibrated on
-    # validation warnings (models/interval.py); none for a model fitted without the protocol.
+    # How far the 10-90 % time-to-failure interval's ends move out (low, high), calibrated
+    # on validation warnings (models/interval.py): shares of the expected time, or for a
+    # model stored before those, hours; none for a model fitted without the protocol.
     ttf_margin_h: tuple[float, float] = (0.0, 0.0)
+    ttf_margin_rel: tuple[float, float] = (0.0, 0.0)
 
     def warning_rule(self, close_after: int = 6) -> WarningRule:
         """When this model's scores open and close warnings (one evaluation per cadence)."""
@@ -128,7 +130,7 @@ class FleetModel:
 
     def ttf(self, cm: ClassModel, X: F32) -> F64:
         """Hours to failure per row: 10th, 50th, 90th percentile, the interval calibrated."""
-        return widen(cm.warner.predict_ttf(X), self.ttf_margin_h)
+        return widen(cm.warner.predict_ttf(X), self.ttf_margin_h, self.ttf_margin_rel)
 
     def health(self, rows: AssetRows) -> F64:
         """IsolationForest unusualness per row."""

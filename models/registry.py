@@ -59,6 +59,7 @@ def save(registry: Path, fleet: FleetModel, meta: dict[str, Any], in_service: bo
         "consecutive": fleet.consecutive,
         "ttf_gate_h": fleet.ttf_gate(),
         "ttf_margin_h": list(fleet.ttf_margin_h),
+        "ttf_margin_rel": list(fleet.ttf_margin_rel),
         "classes": {c: {"features": m.feature_names} for c, m in fleet.classes.items()},
         **meta,
     }

@@ -118,7 +118,7 @@ def lead_table(console: Console, ev: Evaluation) -> None:
 
 
 def _ttf_table(console: Console, ev: Evaluation) -> None:
-    lo, hi = ev.fleet.ttf_margin_h
+    lo, hi = ev.fleet.ttf_margin_rel
     table = Table(
         "split",
         "holds the failure",
@@ -126,7 +126,8 @@ def _ttf_table(console: Console, ev: Evaluation) -> None:
         "median's median error h",
         "median width h",
         title=f"time to failure at each warning's opening, 10-90 % interval (calibrated on "
-        f"validation: low end moved {lo:+.1f} h out, high end {hi:+.1f} h out)",
+        f"validation: low end moved out by {lo:+.0%} of the expected time, high end by "
+        f"{hi:+.0%})",
     )
     for split, row in ev.ttf_table.items():
         table.add_row(split, *("-" if v is None else str(v) for v in row.values()))

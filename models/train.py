@@ -74,5 +74,6 @@ def train(
         health_threshold=ev.thresholds["isolation_forest"],
         ttf_gate_h=ev.fleet.ttf_gate_h,
         ttf_margin_h=ev.fleet.ttf_margin_h,
+        ttf_margin_rel=ev.fleet.ttf_margin_rel,
     )
     return fleet, ev

@@ -58,6 +58,41 @@ def test_a_too_wide_interval_is_narrowed_but_never_crosses_the_median_or_zero() 
     assert np.array_equal(huge[:, 0], q[:, 1]) and np.array_equal(huge[:, 2], q[:, 1])
 
 
+def test_relative_margins_hold_for_near_and_far_failures_alike() -> None:
+    """Truth spread in proportion to the expected time (a failure 40 h out is read less
+    surely than one 8 h out): margins in hours fit the mix validation happened to hold;
+    shares of the expected time hold for near and far failures alike."""
+    rng = np.random.default_rng(2)
+
+    def draw(n: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        mid = rng.uniform(lo, hi, n)
+        q = np.column_stack([0.9 * mid, mid, 1.1 * mid])
+        return q, mid * np.exp(rng.normal(0.0, 0.3, n))
+
+    q_cal, h_cal = draw(600, 4, 16)  # validation held mostly near failures
+    near, far = draw(3000, 4, 16), draw(3000, 34, 46)
+    hours_m = margins(q_cal, h_cal)
+    share_m = margins(q_cal, h_cal, relative=True)
+    by_hours = [quality(widen(q, hours_m), h)["ttf_coverage"] for q, h in (near, far)]
+    by_share = [quality(widen(q, (0.0, 0.0), share_m), h)["ttf_coverage"] for q, h in (near, far)]
+    assert by_hours[0] >= 0.8 and by_hours[1] < 0.6  # type: ignore[operator]
+    assert all(0.8 <= c <= 0.9 for c in by_share)  # type: ignore[operator]
+    # each end misses at most 7.5 % of the calibration rows, as in hours
+    w = widen(q_cal, (0.0, 0.0), share_m)
+    assert np.mean(h_cal < w[:, 0]) <= 0.075 and np.mean(h_cal > w[:, 2]) <= 0.075
+
+
+def test_a_model_stored_with_margins_in_hours_keeps_them() -> None:
+    import pickle
+
+    fleet = FleetModel({}, ttf_margin_h=(3.0, 2.0))
+    del fleet.__dict__["ttf_margin_rel"]  # as pickled before relative margins
+    old = pickle.loads(pickle.dumps(fleet))
+    assert old.ttf_margin_rel == (0.0, 0.0) and old.ttf_margin_h == (3.0, 2.0)
+    q = np.array([[10.0, 20.0, 30.0]])
+    assert widen(q, old.ttf_margin_h, old.ttf_margin_rel).tolist() == [[7.0, 20.0, 32.0]]
+
+
 def test_no_warnings_give_no_margin_and_no_figures() -> None:
     assert margins(np.zeros((0, 3)), np.zeros(0)) == (0.0, 0.0)
     assert set(quality(np.zeros((0, 3)), np.zeros(0)).values()) == {None}

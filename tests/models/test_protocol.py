@@ -241,24 +241,26 @@ def test_the_time_to_failure_interval_is_calibrated_on_validation_and_shown(
     trained: tuple[FleetModel, Evaluation], fleet_dir: Path, tmp_path: Path
 ) -> None:
     fleet, ev = trained
-    assert fleet.ttf_margin_h == ev.fleet.ttf_margin_h != (0.0, 0.0)
+    assert fleet.ttf_margin_rel == ev.fleet.ttf_margin_rel != (0.0, 0.0)
+    assert fleet.ttf_margin_h == (0.0, 0.0)  # margins in hours are an older model's
     assert set(ev.ttf_table) == {"validation", "test_time", "test_assets"}
     # where it was calibrated, each end misses at most a tenth of the warnings' openings
     val = ev.ttf_table["validation"]
     assert val["ttf_coverage"] is not None and val["ttf_coverage"] >= 0.8
     assert val["ttf_early"] is not None and val["ttf_early"] <= 0.1
     meta = load(tmp_path, save(tmp_path, fleet, {"data_hash": "x"}))[1]
-    assert meta["ttf_margin_h"] == list(fleet.ttf_margin_h)
+    assert meta["ttf_margin_rel"] == list(fleet.ttf_margin_rel)
     # a warning shows the calibrated interval around the same median
     frames = build_frames(load_dataset(fleet_dir))[:6]
     shown = assess(fleet, frames, {})
-    raw = assess(dataclasses.replace(fleet, ttf_margin_h=(0.0, 0.0)), frames, {})
-    lo, hi = fleet.ttf_margin_h
+    raw = assess(dataclasses.replace(fleet, ttf_margin_rel=(0.0, 0.0)), frames, {})
+    lo, hi = fleet.ttf_margin_rel
     for a, b in zip(shown, raw, strict=True):
         (a_lo, a_mid, a_hi), (b_lo, b_mid, b_hi) = a.hours_to_failure, b.hours_to_failure
         assert a_mid == b_mid
-        assert a_lo == pytest.approx(min(max(b_lo - lo, 0.0), b_mid), abs=0.11)
-        assert a_hi == pytest.approx(max(b_hi + hi, b_mid), abs=0.11)
+        scale = max(b_mid, 1.0)  # the ends move in proportion to the expected time
+        assert a_lo == pytest.approx(min(max(b_lo - lo * scale, 0.0), b_mid), abs=0.11)
+        assert a_hi == pytest.approx(max(b_hi + hi * scale, b_mid), abs=0.11)
 
 
 def test_bad_data_is_handled_not_fatal(small_dir: Path, tmp_path: Path) -> None:
