@@ -233,6 +233,8 @@ def act(
     if order.state in (lc.State.COMPLETED, lc.State.CANCELLED):
         outcome = order.outcome.value if order.outcome else None
         _close_warnings(session, row.id, order.state.value, now, outcome)
+    if order.state is lc.State.COMPLETED and row.source != "warning":
+        release_incident(session, row.asset_id)  # work done on it restarts what is normal
     session.commit()
     return row
 
@@ -301,3 +303,10 @@ def hold_incident(session: Session, asset_id: str) -> None:
     state = session.get(RiskStateRow, asset_id)
     if state is not None:
         state.held = True
+
+
+def release_incident(session: Session, asset_id: str) -> None:
+    """Maintenance or a repair on the asset: a risk still high after it is a new incident."""
+    state = session.get(RiskStateRow, asset_id)
+    if state is not None:
+        state.held = False

@@ -340,6 +340,7 @@ def test_a_warning_a_person_ends_holds_its_incident_until_the_risk_falls(cloud: 
     from cloud.warnings.warning_records import dismiss, record
     from cloud.workorders import lifecycle as lc
     from cloud.workorders import order_records as orders
+    from cloud.workorders.sla import Priority
     from models.score import Assessment
     from models.warning_rule import WarningRule
 
@@ -360,7 +361,10 @@ def test_a_warning_a_person_ends_holds_its_incident_until_the_risk_falls(cloud: 
         with sessions() as s:
             w = s.get(WarningRow, warning_id)
             assert w is not None and w.work_order_id is not None
-            order_id = w.work_order_id
+        finish(w.work_order_id, hour, outcome)
+
+    def finish(order_id: int, hour: int, outcome: lc.Outcome) -> None:
+        with sessions() as s:
             orders.act(s, order_id, lc.Action.DISPATCH, "dina", at(hour), assignee="tom")
             for action in (lc.Action.ACKNOWLEDGE, lc.Action.ARRIVE, lc.Action.START):
                 orders.act(s, order_id, action, "tom", at(hour))
@@ -393,11 +397,20 @@ def test_a_warning_a_person_ends_holds_its_incident_until_the_risk_falls(cloud: 
     # a confirmed repair restarts what is normal: a risk still high after it is a new incident
     complete(3, 21, lc.Outcome.CONFIRMED)
     assert not held() and evaluate(22, 0.9) == ["opened 4"]
+    # and so does any maintenance or repair on the asset while its incident is held
+    complete(4, 23, lc.Outcome.FALSE_ALARM)
+    assert held() and evaluate(24, 0.9) == []
+    with sessions() as s:
+        service = orders.Report(asset, "preventive", "service", "service", Priority.LOW)
+        pm = orders.report(s, service, "planner", at(25)).id
+    finish(pm, 25, lc.Outcome.NOT_PREDICTIVE)
+    assert not held() and evaluate(26, 0.9) == ["opened 5"]
     with sessions() as s:
         rows = s.scalars(select(WarningRow).order_by(WarningRow.id)).all()
         assert [(w.close_reason, w.verdict) for w in rows] == [
             ("dismissed", None),
             ("completed", "nothing_found"),
             ("completed", "confirmed"),
+            ("completed", "false_alarm"),
             (None, None),
         ]
