@@ -23,6 +23,7 @@ from cloud.api.routes import (
     kpis,
     people,
     register,
+    risk,
     warnings,
     work_orders,
 )
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assets,
         register,
         warnings,
+        risk,
         work_orders,
         kpis,
         people,

@@ -171,6 +171,23 @@ class WarningPublic(BaseModel):
         return json.loads(v) if isinstance(v, str) else v
 
 
+class RiskPublic(BaseModel):
+    """An asset's latest evaluation as the scorer keeps it: its risk, the runs of high and
+    low evaluations, and whether a person's ruling holds its incident."""
+
+    model_config = ConfigDict(from_attributes=True)
+    asset_id: str
+    evaluated_at: Utc
+    data_until: Utc
+    probability: float
+    health: float
+    risk_band: str
+    high_run: int
+    low_run: int
+    held: bool
+    model_version: str
+
+
 class WarningDismiss(BaseModel):
     """Why a dispatcher dismisses a warning (kept as a label for evaluation)."""
 

@@ -193,6 +193,18 @@ def list_warnings(
     return list(session.scalars(q))
 
 
+def list_risk(
+    session: Session, band: str | None = None, held: bool | None = None, limit: int = 100
+) -> list[RiskStateRow]:
+    """Assets' latest evaluations, the riskiest first, filtered by band or hold."""
+    q = select(RiskStateRow).order_by(RiskStateRow.probability.desc()).limit(limit)
+    if band is not None:
+        q = q.where(RiskStateRow.risk_band == band)
+    if held is not None:
+        q = q.where(RiskStateRow.held == held)
+    return list(session.scalars(q))
+
+
 def get_warning(session: Session, warning_id: int) -> WarningRow:
     """One warning."""
     w = session.get(WarningRow, warning_id)

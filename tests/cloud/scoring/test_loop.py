@@ -232,6 +232,21 @@ def test_completion_closes_the_warning_and_dismissal_cancels_its_order(
         assert len(s.scalars(select(WorkOrderRow)).all()) == 2
         state = s.get(RiskStateRow, e.asset)
         assert state is not None and state.held and state.high_run >= 2
+    # the held incident is not lost from sight: the risk list shows it, riskiest first
+    viewer = cloud.auth(cloud.keys[Role.VIEWER])
+    risk = cloud.client.get("/api/v1/risk", params={"held": "true"}, headers=viewer)
+    assert risk.status_code == 200, risk.text
+    (row,) = risk.json()
+    assert row["asset_id"] == e.asset and row["held"] is True and row["high_run"] >= 2
+    assert row["probability"] >= q.fleet.threshold and row["risk_band"] in ("high", "critical")
+    everyone = cloud.client.get("/api/v1/risk", headers=viewer).json()
+    assert [r["probability"] for r in everyone] == sorted(
+        (r["probability"] for r in everyone), reverse=True
+    )
+    assert cloud.client.get("/api/v1/risk", params={"held": "false"}, headers=viewer).json() == [
+        r for r in everyone if not r["held"]
+    ]
+    assert cloud.client.get("/api/v1/risk").status_code == 401
 
 
 def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick]) -> None:
