@@ -234,7 +234,7 @@ def act(
         outcome = order.outcome.value if order.outcome else None
         _close_warnings(session, row.id, order.state.value, now, outcome)
     if order.state is lc.State.COMPLETED and row.source != "warning":
-        release_incident(session, row.asset_id)  # work done on it restarts what is normal
+        hold_incident(session, row.asset_id, held=False)  # work on it restarts what is normal
     session.commit()
     return row
 
@@ -295,18 +295,12 @@ def _close_warnings(
             hold_incident(session, w.asset_id)
 
 
-def hold_incident(session: Session, asset_id: str) -> None:
+def hold_incident(session: Session, asset_id: str, held: bool = True) -> None:
     """A person ended the asset's warning while its risk may still be high: no new warning
     opens for the incident until the risk has been low long enough to close one, as the
     warning rule counts one warning per incident (a page an hour after a dismissal would
-    send someone back for what they just ruled out)."""
+    send someone back for what they just ruled out). ``held=False``: maintenance or a repair
+    on the asset, after which a risk still high is a new incident."""
     state = session.get(RiskStateRow, asset_id)
     if state is not None:
-        state.held = True
-
-
-def release_incident(session: Session, asset_id: str) -> None:
-    """Maintenance or a repair on the asset: a risk still high after it is a new incident."""
-    state = session.get(RiskStateRow, asset_id)
-    if state is not None:
-        state.held = False
+        state.held = held
