@@ -58,6 +58,7 @@ def loops(
             settings.partition,
             clock=settings.clock.now_s,
             close_after=settings.warning_close_after,
+            settle_s=settings.scoring_settle_s * settings.clock_speed,
         )
         every_s = settings.scoring_interval_s
         out.append(lambda stop: scoring.run(scorer, every_s, notifier, stop))

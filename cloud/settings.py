@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         default=None, description="Model registry folder; unset: no scoring in this process"
     )
     scoring_interval_s: float = Field(default=60.0, gt=0, description="How often assets are scored")
+    scoring_settle_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Wall seconds readings are given to arrive: a round scores the instant "
+        "this long ago, so readings still on their way do not change a verdict",
+    )
     retrain_every_days: float = Field(
         default=0.0, ge=0, description="Retrain on the stored history this often (0: never)"
     )

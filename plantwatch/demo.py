@@ -166,7 +166,7 @@ async def run(
                 if live is not None:
                     live.update(_view(stack, seen))
         seen = await _look(stack)
-        # scored at the live warning's hourly phase: the two differ by the loop's lag
+        # scored at the instants the loop evaluated: the two differ by the loop's lag
         lead = outcome(stack, seen, None).warning_lead_h
         stored = await asyncio.to_thread(stack.stored_lead_h, 48, lead or 0.0)
         return outcome(stack, seen, stored)

@@ -1,12 +1,13 @@
 """Hourly scoring of the readings the cloud stored, offline: what the live warning is held to.
 
-The scoring loop evaluates at its own instants, with its lag; scoring the store's windows at
-the same hourly phase before a failure, each of the readings taken up to that instant, says
-when a warning would open on exactly the data the cloud received: the live warning is later
-than it by no more than its lag. It can be earlier: the loop counts an evaluation once its
-data reach a whole hour past the last one counted, so its earlier evaluations fall at other
-instants than these hourly ones, where a score at the threshold may already be high (1.0 h
-and 2.0 h earlier have been seen).
+The scoring loop evaluates the instant its settle time before each round, once every
+gateway's readings of it have arrived; scoring the store's windows at the same hourly phase
+before a failure, each of the readings taken up to that instant, says when a warning would
+open on exactly the data the cloud received (on the one-machine stack at 600x the loop's
+probabilities equalled this replay's at every evaluation): the live warning is later than it
+by no more than its lag. It can be earlier: the loop counts an evaluation once its data
+reach a whole hour past the last one counted, so a round that slips a slot moves its later
+evaluations off these hourly instants, where a score at the threshold may already be high.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ class StackOptions:
     # when one is installed, else Modbus only
     registry: Path | None = None  # default: workdir/models, fitted there when empty
     scoring_interval_s: float = 1.0
+    scoring_settle_s: float = 3.0  # wall seconds; the simulated clock runs ``speed`` times
     escalation_check_s: float = 1.0
     poll_interval_s: float = 0.25
 
@@ -114,20 +115,31 @@ class Stack:
             base_url=self.url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=10
         )
 
-    def stored_lead_h(self, hours: int = 48, phase_h: float = 0.0) -> float | None:
-        """Hours before the failure that hourly scoring of the readings the cloud stored warns
-        (k high in a row, up to now, at ``phase_h`` past the whole hours); None if it does
-        not. Blocking: it reads the store.
+    @property
+    def settle_h(self) -> float:
+        """Simulated hours the scoring loop evaluates behind the clock (its settle time)."""
+        return self.options.scoring_settle_s * self.options.speed / 3600
+
+    def stored_lead_h(self, hours: int = 48, warning_lead_h: float = 0.0) -> float | None:
+        """Hours before the failure that the scoring loop would open its warning on the
+        readings the cloud stored (k high in a row, scored hourly up to now at the instants
+        the loop evaluated for a warning opened ``warning_lead_h`` ahead: the settle time
+        before it); None if it would not. Blocking: it reads the store.
 
         The live readings are sampled at other instants than ``scenario.opens_h``'s offline
         scoring, so their noise differs and this can be hours off that figure either way.
-        Scored at the live warning's phase, the instants are the scoring loop's own, so the
-        loop's warning can only follow this one, later by its lag.
+        The loop's own warning follows this one by its lag, or differs by a round that
+        slipped a slot between two of its evaluations.
         """
         e = self.scenario.failure
         a = self.sim.by_id[e.asset]
         tags = SeriesTags(a.asset_class, a.site.id, a.building, a.room, a.id)
-        return stored_lead_h(self.store, self.model, tags, e.ts, self.now(), hours, phase_h)
+        settle = self.settle_h
+        until = int(self.now() - settle * 3600)
+        lead = stored_lead_h(
+            self.store, self.model, tags, e.ts, until, hours, warning_lead_h + settle
+        )
+        return None if lead is None else lead - settle
 
     def stats(self) -> dict[str, int]:
         """Readings acquired, spooled, acknowledged by the cloud; local alarm events."""
@@ -203,6 +215,7 @@ async def _running(
         embedded_tsdb_path=str(opts.workdir / "timeseries.db"),
         model_registry=str(opts.registry or opts.workdir / "models"),
         scoring_interval_s=opts.scoring_interval_s,
+        scoring_settle_s=opts.scoring_settle_s,
         escalation_check_s=opts.escalation_check_s,
         clock_sim_origin=float(start),
         clock_wall_origin=wall0,

@@ -94,13 +94,15 @@ def read_frames(
 
 @dataclass(frozen=True)
 class Plan:
-    """One round: the model, the instant, its grid, the assets in chunks, full read or not,
-    the assets whose whole windows are read again (their gateway sent old readings), and
-    whether it is a cold start (no window cached: every window is read)."""
+    """One round: the model, the round's instant and the one it evaluates (the settle time
+    earlier), its grid, the assets in chunks, full read or not, the assets whose whole
+    windows are read again (their gateway sent old readings), and whether it is a cold start
+    (no window cached: every window is read)."""
 
     version: str
     fleet: FleetModel
     now: float
+    at: float
     t: np.ndarray
     chunks: list[list[Asset]]
     full: bool
@@ -118,6 +120,11 @@ class Scorer:
     partition: tuple[int, int] = (0, 1)
     clock: Callable[[], float] = time.time
     close_after: int = 6
+    # Readings younger than this (clock seconds) are not scored yet: a round evaluates the
+    # instant this long ago, when every gateway's readings of it have arrived, so a verdict
+    # does not depend on which readings were still on their way (and equals a replay of the
+    # stored readings at that instant).
+    settle_s: float = 0.0
     _model: tuple[str, FleetModel] | None = field(default=None, repr=False)
     _cache: dict[str, AssetFrame] = field(default_factory=dict, repr=False)
     _online: OnlineCache = field(default_factory=OnlineCache, repr=False)
@@ -151,18 +158,18 @@ class Scorer:
         return out
 
     def _frames(
-        self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool, now: float
+        self, assets: list[Asset], t: np.ndarray, step_s: int, full: bool, until: float
     ) -> tuple[list[AssetFrame], int | None]:
         """Full windows on a full read; otherwise cached windows moved on, with every slot
         since the last round and the hour before it re-read. Also the first slot that may
         differ from the last round's windows (None: any)."""
         since: int | None = None
         if full or any(a.id not in self._cache for a in assets):
-            frames = self._read(assets, t, step_s, now)
+            frames = self._read(assets, t, step_s, until)
         else:
             last = min(int(self._cache[a.id].t[-1]) for a in assets)
             n = min(len(t), max(0, int(t[-1]) - last) // step_s + REREAD_S // step_s + 1)
-            recent = {f.asset: f for f in self._read(assets, t[-n:], step_s, now)}
+            recent = {f.asset: f for f in self._read(assets, t[-n:], step_s, until)}
             frames = [carry_forward(self._cache[a.id], t, recent[a.id]) for a in assets]
             since = int(t[-n])
         self._cache.update((f.asset, f) for f in frames)
@@ -188,9 +195,10 @@ class Scorer:
             return None
         version, fleet = loaded
         now = self.clock()
+        at = now - self.settle_s
         with self.sessions() as session:
             assets = self._assets(session)
-            late = self._backlog.poll(session, datetime.fromtimestamp(now - REREAD_S, UTC))
+            late = self._backlog.poll(session, datetime.fromtimestamp(at - REREAD_S, UTC))
         reread = frozenset(a.id for a in assets if a.gateway_id in late)
         if reread:
             log.info(
@@ -204,14 +212,14 @@ class Scorer:
         full = self._rounds % FULL_READ_EVERY == 0
         self._rounds += 1
         chunks = [assets[i : i + READ_CHUNK] for i in range(0, len(assets), READ_CHUNK)]
-        t = grid(int(now), fleet.windows)
-        return Plan(version, fleet, now, t, chunks, full, reread, cold=not self._cache)
+        t = grid(int(at), fleet.windows)
+        return Plan(version, fleet, now, at, t, chunks, full, reread, cold=not self._cache)
 
     def read_chunk(self, plan: Plan, assets: list[Asset]) -> Windows:
         """One chunk's windows (and the first slot that may differ from the last round's)."""
         began = time.perf_counter()
         full = plan.full or any(a.id in plan.reread for a in assets)
-        frames, since = self._frames(assets, plan.t, plan.fleet.windows.step_s, full, plan.now)
+        frames, since = self._frames(assets, plan.t, plan.fleet.windows.step_s, full, plan.at)
         return Windows(frames, since, time.perf_counter() - began)
 
     def score_chunk(self, plan: Plan, assets: list[Asset], read: Windows | None = None) -> Round:
@@ -219,13 +227,13 @@ class Scorer:
         unless they were read ahead."""
         began = time.perf_counter()
         rnd = Round(assets=len(assets))
-        fleet, now = plan.fleet, plan.now
+        fleet, at = plan.fleet, plan.at
         read = read or self.read_chunk(plan, assets)
         frames, since = read.frames, read.since
         fresh, until = [], {}
         for f in frames:
             has = np.flatnonzero(np.isfinite(f.x).any(axis=1)) if f.x.size else np.zeros(0)
-            if len(has) == 0 or now - int(f.t[has[-1]]) > STALE_S:
+            if len(has) == 0 or at - int(f.t[has[-1]]) > STALE_S:
                 rnd.stale += 1
                 continue
             fresh.append(f)
@@ -234,7 +242,7 @@ class Scorer:
             maintenance = self._maintenance(session, list(until))
             found = assess(fleet, fresh, maintenance, plan.version, self._online, since)
             rule = fleet.warning_rule(self.close_after)
-            ch = record(session, found, until, rule, datetime.fromtimestamp(now, UTC))
+            ch = record(session, found, until, rule, datetime.fromtimestamp(plan.now, UTC))
         rnd.scored = len(found)
         rnd.opened, rnd.updated, rnd.closed = len(ch.opened), len(ch.updated), len(ch.closed)
         rnd.changes = ch

@@ -111,11 +111,13 @@ async def test_a_precursor_becomes_a_warning_an_order_alerts_escalations_and_a_l
             assert two_h <= _t(sup["at"]) <= two_h + slack
             assert sup["notified"] == "estates-supervisor"
 
-            # As early as hourly scoring of what the store received says, at the opening
-            # round's phase (asked now that two more whole hours are stored). The allowance
-            # for a later one: the store's and the scoring round's lag at 600x on a busy
-            # machine (an hour is 6 s); it can be earlier, its evaluations falling at other
-            # instants (see plantwatch.replay).
+            # As early as hourly scoring of what the store received says, at the instants
+            # the loop evaluated (the settle time before the opening round; asked now that
+            # two more whole hours are stored). The loop scores readings that have all
+            # arrived, so the two see the same data; the allowance for a later one is the
+            # scoring round's lag at 600x on a busy machine (an hour is 6 s) and a round
+            # that slipped a slot between evaluations; for the same reason it can be
+            # earlier (see plantwatch.replay).
             stored_h = await asyncio.to_thread(stack.stored_lead_h, 48, lead_h)
             assert stored_h is not None, "the stored readings warn"
             assert stored_h - 3 <= lead_h

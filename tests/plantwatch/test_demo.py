@@ -22,8 +22,9 @@ async def test_the_demo_warns_before_the_failure_and_routes_the_order(
     assert out.correct, out
     assert out.warning_lead_h is not None and out.warning_lead_h >= 6
     # the scoring loop warns as early as hourly scoring of the readings the cloud stored, at
-    # the opening round's phase, later only by its lag (an hour is 3 s at 1200x); it can be
-    # earlier, its evaluations falling at other instants (see plantwatch.replay)
+    # the instants it evaluated (the settle time before it opened), later only by its lag
+    # (an hour is 3 s at 1200x); a round that slipped a slot can make it earlier
+    # (see plantwatch.replay)
     assert out.stored_lead_h is not None
     assert out.stored_lead_h - 3 <= out.warning_lead_h
     assert out.order is not None

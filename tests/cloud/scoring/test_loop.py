@@ -258,6 +258,28 @@ def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick])
     assert sum(r.scored for r in counts) == 1
 
 
+def test_a_round_scores_the_instant_its_settle_time_before_it(
+    scored: tuple[Cloud, Quick],
+) -> None:
+    """Readings younger than the settle time (the whole history is stored here, as if every
+    later reading had already arrived) do not change the round's verdict."""
+    cloud, q = scored
+    e = q.failure
+    at = e.ts - q.opens_h * 3600
+    offline = hourly(q.sim, e, q.fleet, q.opens_h)[0]
+    assert offline.probability > 0.05, "an instant whose risk says something"
+    now = [at + 1800]
+    scorer = _scorer(cloud, q, now)
+    scorer.settle_s = 1800
+    assert scorer.score().scored == 1
+    with cloud.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+        state = s.get(RiskStateRow, e.asset)
+        assert state is not None
+        assert state.probability == pytest.approx(offline.probability, abs=2e-3)
+        assert state.data_until.replace(tzinfo=UTC).timestamp() <= at
+        assert state.evaluated_at.replace(tzinfo=UTC).timestamp() == now[0]
+
+
 def test_chunks_read_ahead_score_as_offline_scoring_does(
     scored: tuple[Cloud, Quick], monkeypatch: pytest.MonkeyPatch
 ) -> None:
