@@ -205,6 +205,23 @@ def list_risk(
     return list(session.scalars(q))
 
 
+def held_incidents(
+    session: Session, limit: int = 100
+) -> list[tuple[RiskStateRow, WarningRow | None]]:
+    """Assets whose incident a person's ruling holds, the riskiest first, each with the
+    warning that ruling ended (None where it is no longer stored)."""
+    out: list[tuple[RiskStateRow, WarningRow | None]] = []
+    for st in list_risk(session, held=True, limit=limit):
+        ruled = session.scalars(
+            select(WarningRow)
+            .where(WarningRow.asset_id == st.asset_id, WarningRow.state == CLOSED)
+            .order_by(WarningRow.closed_at.desc(), WarningRow.id.desc())
+            .limit(1)
+        ).first()
+        out.append((st, ruled))
+    return out
+
+
 def get_warning(session: Session, warning_id: int) -> WarningRow:
     """One warning."""
     w = session.get(WarningRow, warning_id)

@@ -14,6 +14,7 @@ from cloud.errors import Forbidden, Invalid
 from cloud.people.access import OVERSEERS, check_act, check_see, visible
 from cloud.people.photos import photos_of
 from cloud.tables import Asset, User, WarningRow, WorkOrderRow, WorkOrderStep
+from cloud.warnings.warning_records import held_incidents
 from cloud.web.deps import Viewer, ViewerWeb, check_csrf, page
 from cloud.workorders import desk
 from cloud.workorders import lifecycle as lc
@@ -212,6 +213,11 @@ def board(
             select(WarningRow).where(WarningRow.state == "open", WarningRow.work_order_id.is_(None))
         )
     )
+    held = [
+        (st, w)
+        for st, w in held_incidents(session)
+        if site is None or sites.get(st.asset_id) == site
+    ]
     return page(
         request,
         "board.html",
@@ -221,6 +227,7 @@ def board(
         filters={"site": site or "", "team": team or "", "priority": priority or ""},
         technicians=technicians,
         triage=triage,
+        held=held,
         deadline=next_deadline,
     )
 

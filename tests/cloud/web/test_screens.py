@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from cloud import crud
 from cloud.db import make_engine, migrate
 from cloud.people.users import PersonRole, put_user
+from cloud.tables import RiskStateRow, WarningRow
+from cloud.warnings import warning_records
 from cloud.workorders import teams
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
@@ -274,6 +276,57 @@ def test_the_1530_path_from_report_to_rating(site: Site, browser: Browser, tmp_p
         "comment",
         "rate",
     ]
+
+
+def test_the_board_keeps_an_incident_a_person_ruled_out_in_sight(
+    site: Site, browser: Browser
+) -> None:
+    """A dispatcher dismisses a warning while the risk stays high: the rule holds the
+    incident (no new warning opens), and the board lists it with the ruling."""
+    now = datetime.now(UTC)
+    with Session(make_engine(f"sqlite:///{site.db}")) as s:
+        s.add(
+            RiskStateRow(
+                asset_id=site.other_asset,
+                evaluated_at=now,
+                data_until=now,
+                probability=0.83,
+                health=0.4,
+                risk_band="high",
+                high_run=3,
+                low_run=0,
+                model_version="m1",
+            )
+        )
+        w = WarningRow(
+            asset_id=site.other_asset,
+            state="open",
+            opened_at=now - timedelta(hours=3),
+            updated_at=now,
+            probability=0.83,
+            peak_probability=0.9,
+            risk_band="high",
+            model_version="m1",
+        )
+        s.add(w)
+        s.commit()
+        warning_records.dismiss(s, w.id, "sensor swapped last week", "dina", now)
+    dina = browser.new_context(**DESKTOP).new_page()
+    sign_in(dina, site.url, "dina")
+    dina.goto(f"{site.url}/app/board")
+    held = dina.get_by_role("region", name="Held after a ruling")
+    row = held.get_by_test_id(f"held-{site.other_asset}")
+    expect(row).to_contain_text("83 % · high")
+    expect(row).to_contain_text("Warning dismissed: sensor swapped last week")
+    local = now.astimezone(ZoneInfo(SITE_ZONE)).strftime("%Y-%m-%d %H:%M")
+    expect(row).to_contain_text(local)
+    expect(held.get_by_role("row")).to_have_count(2)  # the heading's and the incident's
+    shot(dina, "dispatcher-held")
+    # a requester never sees it
+    rita = browser.new_context(**PHONE).new_page()
+    sign_in(rita, site.url, "rita")
+    rsp = rita.goto(f"{site.url}/app/board")
+    assert rsp is not None and rsp.status == 403
 
 
 def test_the_board_follows_changes_live_and_each_role_stays_in_its_lane(
