@@ -209,17 +209,17 @@ def held_incidents(
     session: Session, limit: int = 100
 ) -> list[tuple[RiskStateRow, WarningRow | None]]:
     """Assets whose incident a person's ruling holds, the riskiest first, each with the
-    warning that ruling ended (None where it is no longer stored)."""
-    out: list[tuple[RiskStateRow, WarningRow | None]] = []
-    for st in list_risk(session, held=True, limit=limit):
-        ruled = session.scalars(
-            select(WarningRow)
-            .where(WarningRow.asset_id == st.asset_id, WarningRow.state == CLOSED)
-            .order_by(WarningRow.closed_at.desc(), WarningRow.id.desc())
-            .limit(1)
-        ).first()
-        out.append((st, ruled))
-    return out
+    warning that ruling ended (its newest closed one; None where none is stored)."""
+    states = list_risk(session, held=True, limit=limit)
+    ruled: dict[str, WarningRow] = {}
+    for w in session.scalars(
+        select(WarningRow)
+        .where(WarningRow.asset_id.in_([st.asset_id for st in states]))
+        .where(WarningRow.state == CLOSED)
+        .order_by(WarningRow.closed_at.desc(), WarningRow.id.desc())
+    ):
+        ruled.setdefault(w.asset_id, w)
+    return [(st, ruled.get(st.asset_id)) for st in states]
 
 
 def get_warning(session: Session, warning_id: int) -> WarningRow:
