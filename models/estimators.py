@@ -26,6 +26,9 @@ F64 = npt.NDArray[np.float64]
 TTF_QUANTILES = (0.1, 0.5, 0.9)
 TTF_CAP_H = 168.0  # time to failure is learned from the week before failures
 MIN_TTF_ROWS = 500  # fewer rows than this near failures: no time-to-failure model
+# Asset-weeks with a failure ahead that the time to failure needs before it learns from the
+# rows an out-of-fold warner picks: each half then has about 20 failures to learn from.
+MIN_OOF_FAILURE_WEEKS = 40
 
 
 def _no_empty_columns(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -68,6 +71,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         min_negatives: int = 50_000,
         calibration_fraction: float = 0.25,
         centred: bool = True,
+        ttf_min_proba: float = 0.1,
         random_state: int = 0,
     ) -> None:
         self.max_iter = max_iter
@@ -78,12 +82,15 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.min_negatives = min_negatives
         self.calibration_fraction = calibration_fraction
         self.centred = centred
+        self.ttf_min_proba = ttf_min_proba
         self.random_state = random_state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A warner stored before centred calibration keeps its plain isotonic curve.
         state.setdefault("centred", False)
         state.setdefault("knots_", None)
+        # One stored before its time to failure learned the likely rows learned the week's.
+        state.setdefault("ttf_min_proba", 0.0)
         super().__setstate__(state)
 
     def _trees(self) -> HistGradientBoostingClassifier:
@@ -147,7 +154,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.ttf_: list[HistGradientBoostingRegressor] = []
         if hours_to_failure is not None:
             h = np.asarray(hours_to_failure, dtype=np.float64)
-            near = h <= TTF_CAP_H
+            near = self._ttf_rows(X, y, g, kept, h)
             if near.sum() >= MIN_TTF_ROWS:
                 self.ttf_ = [
                     HistGradientBoostingRegressor(
@@ -156,7 +163,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                         max_iter=60,
                         min_samples_leaf=40,
                         random_state=self.random_state,
-                    ).fit(_no_empty_columns(X[near]), h[near])
+                    ).fit(_no_empty_columns(X[near]), np.minimum(h[near], TTF_CAP_H))
                     for q in TTF_QUANTILES
                 ]
         self.mode_: HistGradientBoostingClassifier | None = None
@@ -168,6 +175,34 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     max_iter=100, random_state=self.random_state
                 ).fit(_no_empty_columns(X[pos]), m[pos].astype(str))
         return self
+
+    def _ttf_rows(
+        self,
+        X: npt.NDArray[np.float32],
+        y: npt.NDArray[np.bool_],
+        g: npt.NDArray[Any],
+        kept: npt.NDArray[np.bool_],
+        h: F64,
+    ) -> npt.NDArray[np.bool_]:
+        """Rows the time to failure learns from: the week before failures, or with
+        ``ttf_min_proba`` the rows an out-of-fold warner finds at least that likely to fail
+        (those beyond the week counted as a week away): the rows the gate will judge."""
+        week = h <= TTF_CAP_H
+        if self.ttf_min_proba <= 0 or len(np.unique(g[y])) < MIN_OOF_FAILURE_WEEKS:
+            return week
+        uniq = np.unique(g)
+        half = np.random.default_rng(self.random_state + 1).random(len(uniq)) < 0.5
+        fold = np.isin(g, uniq[half])
+        honest = np.zeros(len(y))
+        for part in (fold, ~fold):
+            train = ~part & kept
+            if not y[train].any() or y[train].all():
+                return week
+            trees = self._trees().fit(_no_empty_columns(X[train]), y[train])
+            p = trees.predict_proba(X[part])[:, 1]
+            odds = self.kept_share_ * p
+            honest[part] = odds / (odds + 1.0 - p)
+        return np.asarray(honest >= self.ttf_min_proba)
 
     @property
     def learned_failures(self) -> bool:
