@@ -1,7 +1,8 @@
 """Estimators on feature rows, following scikit-learn's contract (fit / predict_*).
 
 ``FailureWarner``: gradient-boosted trees for "fails within the horizon", calibrated on
-held-out groups with isotonic regression; quantile trees for the time to failure; a mode
+held-out groups with isotonic regression; quantile trees for the time to failure, on the
+rows an out-of-fold warner finds likely (those the gate judges); a mode
 classifier where the history names failure modes. ``HealthScore``: an IsolationForest on
 normal rows for assets without failure history (and as a baseline).
 """
@@ -24,7 +25,7 @@ from models.threads import fixed_threads
 
 F64 = npt.NDArray[np.float64]
 TTF_QUANTILES = (0.1, 0.5, 0.9)
-TTF_CAP_H = 168.0  # time to failure is learned from the week before failures
+TTF_CAP_H = 168.0  # the time to failure reads no further than a week
 MIN_TTF_ROWS = 500  # fewer rows than this near failures: no time-to-failure model
 # Asset-weeks with a failure ahead that the time to failure needs before it learns from the
 # rows an out-of-fold warner picks: each half then has about 20 failures to learn from.
