@@ -45,6 +45,13 @@ def _no_empty_columns(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return X
 
 
+def _unshared(p: F64, share: float) -> F64:
+    """Probabilities of trees fitted on ``share`` of the negatives, with the odds scaled back
+    to all of them."""
+    odds = share * p
+    return np.asarray(odds / (odds + 1.0 - p), dtype=np.float64)
+
+
 def centred_knots(iso: IsotonicRegression) -> tuple[F64, F64]:
     """Centred isotonic regression (Oron and Flournoy, 2017): one knot per constant block
     of the fitted curve, at the block's middle, so the curve rises strictly between blocks
@@ -200,9 +207,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if not y[train].any() or y[train].all():
                 return week
             trees = self._trees().fit(_no_empty_columns(X[train]), y[train])
-            p = trees.predict_proba(X[part])[:, 1]
-            odds = self.kept_share_ * p
-            honest[part] = odds / (odds + 1.0 - p)
+            honest[part] = _unshared(trees.predict_proba(X[part])[:, 1], self.kept_share_)
         return np.asarray(honest >= self.ttf_min_proba)
 
     @property
@@ -215,8 +220,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """The trees' probability with the odds scaled back to the kept share of negatives."""
         assert self.classifier_ is not None
         p = self.classifier_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
-        odds = self.kept_share_ * p
-        return np.asarray(odds / (odds + 1.0 - p), dtype=np.float64)
+        return _unshared(p, self.kept_share_)
 
     def predict_proba(self, X: Any) -> F64:
         """Columns: no failure, failure within the horizon."""
