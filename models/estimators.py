@@ -21,6 +21,7 @@ from sklearn.ensemble import (
 )
 from sklearn.isotonic import IsotonicRegression
 
+from models.blocks import in_blocks
 from models.threads import fixed_threads
 
 F64 = npt.NDArray[np.float64]
@@ -207,7 +208,9 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if not y[train].any() or y[train].all():
                 return week
             trees = self._trees().fit(_no_empty_columns(X[train]), y[train])
-            honest[part] = _unshared(trees.predict_proba(X[part])[:, 1], self.kept_share_)
+            honest[part] = _unshared(
+                in_blocks(trees.predict_proba, X[part])[:, 1], self.kept_share_
+            )
         return np.asarray(honest >= self.ttf_min_proba)
 
     @property
@@ -219,7 +222,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _raw(self, X: Any) -> F64:
         """The trees' probability with the odds scaled back to the kept share of negatives."""
         assert self.classifier_ is not None
-        p = self.classifier_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
+        p = in_blocks(self.classifier_.predict_proba, np.asarray(X, dtype=np.float32))[:, 1]
         return _unshared(p, self.kept_share_)
 
     def predict_proba(self, X: Any) -> F64:
@@ -245,7 +248,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X = np.asarray(X, dtype=np.float32)
         if not self.ttf_:
             return np.full((len(X), len(TTF_QUANTILES)), np.nan)
-        q = np.column_stack([m.predict(X) for m in self.ttf_])
+        q = np.column_stack([in_blocks(m.predict, X) for m in self.ttf_])
         q = np.clip(np.sort(q, axis=1), 0.0, TTF_CAP_H)  # quantiles never cross
         return np.asarray(q, dtype=np.float64)
 
@@ -253,7 +256,7 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """Most likely failure mode and its probability ('' without a mode model)."""
         if self.mode_ is None:
             return [""] * len(X), np.zeros(len(X))
-        proba = self.mode_.predict_proba(np.asarray(X, dtype=np.float32))
+        proba = in_blocks(self.mode_.predict_proba, np.asarray(X, dtype=np.float32))
         best = proba.argmax(axis=1)
         return [str(self.mode_.classes_[i]) for i in best], proba.max(axis=1)
 
