@@ -24,7 +24,7 @@ from models.asset_frames import AssetFrame
 from models.data import Dataset
 from models.evaluate import Evaluation, judge_starts
 from models.pipeline import FleetModel, asset_rows
-from models.warning_rule import WarningRule, gated, warning_starts
+from models.warning_rule import WarningRule, gated, warning_spans
 
 TEST_SPLITS = ("test_time", "test_assets")
 
@@ -64,15 +64,18 @@ def incumbent_table(
     rule = WarningRule(fleet.consecutive)
     out = {}
     for split in TEST_SPLITS:
-        starts = []
+        starts, closes = [], []
         for i in ev.split_assets[split]:
             rows = mine.get(ev.rows[i].asset)
             if rows is None:  # a class the incumbent never knew: it warns of nothing there
                 starts.append(np.zeros(0, dtype=np.int64))
+                closes.append(np.zeros(0, dtype=np.int64))
                 continue
             score = gated(fleet.proba(rows), fleet.ttf_median(rows), fleet.ttf_gate_h)
-            starts.append(warning_starts(rows.t, score, rows.labels.usable, fleet.threshold, rule))
-        out[split] = judge_starts(ev, starts, ev.split_assets[split], split).as_dict()
+            s, c = warning_spans(rows.t, score, rows.labels.usable, fleet.threshold, rule)
+            starts.append(s)
+            closes.append(c)
+        out[split] = judge_starts(ev, starts, ev.split_assets[split], split, closes).as_dict()
     return out
 
 

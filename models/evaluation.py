@@ -12,7 +12,7 @@ import numpy.typing as npt
 from models.pipeline import AssetRows, FleetModel
 from models.quality import Finding
 from models.transfer import Choice
-from models.warning_rule import WarningRule, warning_starts
+from models.warning_rule import WarningRule, warning_spans
 from models.warnings import Outcome, judge
 
 F64 = npt.NDArray[np.float64]
@@ -57,15 +57,19 @@ class Evaluation:
     operating_point: str = "chosen on validation"
 
 
-def starts_of(
+Spans = tuple[list[I64], list[I64]]
+
+
+def spans_of(
     rows: list[AssetRows], scores: list[F64], which: list[int], threshold: float, k: int
-) -> list[I64]:
-    """Warning start times of the assets ``which`` at ``threshold``, opening after ``k``
-    high evaluations."""
+) -> Spans:
+    """Warning open and close times of the assets ``which`` at ``threshold``, opening
+    after ``k`` high evaluations."""
     rule = WarningRule(k)
-    return [
-        warning_starts(rows[i].t, scores[i], rows[i].labels.usable, threshold, rule) for i in which
+    spans = [
+        warning_spans(rows[i].t, scores[i], rows[i].labels.usable, threshold, rule) for i in which
     ]
+    return [s for s, _ in spans], [c for _, c in spans]
 
 
 def outcome(
@@ -82,8 +86,8 @@ def outcome(
         for i in ev.split_assets[split]
         if asset_class is None or ev.rows[i].asset_class == asset_class
     ]
-    starts = starts_of(ev.rows, ev.scores[scorer], which, threshold, k)
-    return judge_starts(ev, starts, which, split)
+    starts, closes = spans_of(ev.rows, ev.scores[scorer], which, threshold, k)
+    return judge_starts(ev, starts, which, split, closes)
 
 
 def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
@@ -109,8 +113,15 @@ def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
     return judge_starts(ev, [np.sort(np.array(s, dtype=np.int64)) for s in starts], which, split)
 
 
-def judge_starts(ev: Evaluation, starts: list[I64], which: list[int], split: str) -> Outcome:
-    """Warning starts of the split's assets ``which`` against their failures."""
+def judge_starts(
+    ev: Evaluation,
+    starts: list[I64],
+    which: list[int],
+    split: str,
+    closes: list[I64] | None = None,
+) -> Outcome:
+    """Warning starts (and closes; without them, warnings close as they open) of the
+    split's assets ``which`` against their failures."""
     return judge(
         starts,
         [ev.rows[i].history.failures for i in which],
@@ -119,4 +130,5 @@ def judge_starts(ev: Evaluation, starts: list[I64], which: list[int], split: str
         ev.fleet.horizon_h,
         ideal_h=[ev.ideal_h[i] for i in which] if ev.ideal_h else None,
         step_s=ev.fleet.windows.step_s,
+        closes=closes,
     )

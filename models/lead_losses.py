@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from models.evaluation import Evaluation, starts_of
+from models.evaluation import Evaluation, spans_of
 from models.warnings import MIN_LEAD_H, PRECURSOR_H
 
 F64 = npt.NDArray[np.float64]
@@ -53,6 +53,14 @@ def _lead(t: I64, at: int | None, failure: int) -> float:
     return (failure - int(t[at])) / 3600 if at is not None else 0.0
 
 
+def _warning_lead(opened: I64, closed: I64, failure: int, horizon_s: int) -> float:
+    """Hours before ``failure`` its warning opened inside the horizon, the horizon for one
+    standing since before it (as ``judge`` counts), 0 for none."""
+    if ((opened < failure - horizon_s) & (closed > failure - MIN_LEAD_H * 3600)).any():
+        return horizon_s / 3600
+    return _lead(opened, first_hit(opened, np.ones(len(opened), bool), failure, horizon_s), failure)
+
+
 def _median(values: F64) -> float | None:
     finite = values[np.isfinite(values)]
     return round(float(np.median(finite)), 1) if finite.size else None
@@ -73,10 +81,11 @@ def failure_leads(ev: Evaluation, split: str) -> F64:
     horizon_s = int(ev.fleet.horizon_h * 3600)
     t0, t1 = ev.periods[split]
     which = ev.split_assets[split]
-    starts = starts_of(ev.rows, ev.scores["model"], which, threshold, ev.fleet.consecutive)
+    starts, closes = spans_of(ev.rows, ev.scores["model"], which, threshold, ev.fleet.consecutive)
     records: list[tuple[float, ...]] = []
-    for i, opened in zip(which, starts, strict=True):
-        opened = opened[(opened >= t0) & (opened < t1 - horizon_s)]  # as the tables judge
+    for i, opened, closed in zip(which, starts, closes, strict=True):
+        in_time = (opened >= t0) & (opened < t1 - horizon_s)  # as the tables judge
+        opened, closed = opened[in_time], closed[in_time]
         r = ev.rows[i]
         ok = r.labels.usable
         p_hit = ok & (proba[i] >= threshold)
@@ -95,7 +104,7 @@ def failure_leads(ev: Evaluation, split: str) -> F64:
                     min(ideal, ev.fleet.horizon_h) if np.isfinite(ideal) else np.nan,
                     _lead(r.t, p_at, f),
                     _lead(r.t, first_hit(r.t, g_hit, f, horizon_s), f),
-                    _lead(opened, first_hit(opened, np.ones(len(opened), bool), f, horizon_s), f),
+                    _warning_lead(opened, closed, f, horizon_s),
                     expected,
                     _lead(r.t, p_at, f) if p_at is not None else np.nan,
                 )

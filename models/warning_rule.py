@@ -6,8 +6,8 @@ a row, stays open while evaluations are high, and closes after ``close_after`` l
 row or when the asset is not usable (down for a failure or under maintenance).
 
 ``verdict`` is the state machine the cloud's scorer steps once per evaluation; the offline
-protocol folds whole series through the same rule with ``warning_starts``, a vectorised
-equivalent that a property test holds to the fold (``fold_starts``).
+protocol folds whole series through the same rule with ``warning_spans``, a vectorised
+equivalent that a property test holds to the fold (``fold_spans``).
 """
 
 from __future__ import annotations
@@ -86,17 +86,72 @@ def verdict(
     return Verdict.NONE
 
 
-def fold_starts(above: Sequence[bool], usable: Sequence[bool], rule: WarningRule) -> list[int]:
-    """Indices where warnings open, stepping ``verdict`` once per evaluation (the reference)."""
-    runs, is_open, starts = Runs(), False, []
+def fold_spans(
+    above: Sequence[bool], usable: Sequence[bool], rule: WarningRule
+) -> list[tuple[int, int | None]]:
+    """Indices where warnings open and close (None: still open at the end), stepping
+    ``verdict`` once per evaluation (the reference)."""
+    runs, is_open = Runs(), False
+    spans: list[tuple[int, int | None]] = []
     for i, (high, ok) in enumerate(zip(above, usable, strict=True)):
         high = high and ok
         runs = count(runs, high)
         v = verdict(runs, high, is_open, rule, ok)
         if v is Verdict.OPEN:
-            starts.append(i)
+            spans.append((i, None))
+        elif v is Verdict.CLOSE:
+            spans[-1] = (spans[-1][0], i)
         is_open = v in (Verdict.OPEN, Verdict.UPDATE) or (is_open and v is Verdict.NONE)
-    return starts
+    return spans
+
+
+# The close time of a warning still open when its score series ends.
+STILL_OPEN = np.iinfo(np.int64).max
+
+
+def warning_spans(
+    t: I64,
+    score: F64,
+    usable: npt.NDArray[np.bool_],
+    threshold: float,
+    rule: WarningRule,
+) -> tuple[I64, I64]:
+    """Open and close times of the warnings a score series raises (``STILL_OPEN`` for one
+    open at the end): ``fold_spans`` run by run."""
+    above = (score >= threshold) & usable
+    if not above.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
+    run_start = np.flatnonzero(edges == 1)
+    run_end = np.flatnonzero(edges == -1)  # exclusive
+    down = np.flatnonzero(~usable)
+
+    def closed_at(last_high: int) -> int:
+        # the close_after-th low evaluation after the last high one, or the asset going down
+        i = np.searchsorted(down, last_high, side="right")
+        at = min(last_high + rule.close_after, int(down[i]) if i < down.size else len(t))
+        return int(t[at]) if at < len(t) else int(STILL_OPEN)
+
+    starts: list[int] = []
+    closes: list[int] = []
+    is_open, last_high = False, 0
+    for s, e in zip(run_start.tolist(), run_end.tolist(), strict=True):
+        if is_open:
+            lows = s - last_high - 1
+            went_down = bool(down.size) and bool(
+                np.searchsorted(down, last_high) < np.searchsorted(down, s)
+            )
+            is_open = lows < rule.close_after and not went_down
+            if not is_open:
+                closes.append(closed_at(last_high))
+        if not is_open and e - s >= rule.consecutive:
+            starts.append(int(t[s + rule.consecutive - 1]))
+            is_open = True
+        if is_open:
+            last_high = e - 1
+    if is_open:
+        closes.append(closed_at(last_high))
+    return np.array(starts, dtype=np.int64), np.array(closes, dtype=np.int64)
 
 
 def warning_starts(
@@ -106,26 +161,5 @@ def warning_starts(
     threshold: float,
     rule: WarningRule,
 ) -> I64:
-    """Start times of the warnings a score series raises: ``fold_starts`` run by run."""
-    above = (score >= threshold) & usable
-    if not above.any():
-        return np.zeros(0, dtype=np.int64)
-    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    run_start = np.flatnonzero(edges == 1)
-    run_end = np.flatnonzero(edges == -1)  # exclusive
-    down = np.flatnonzero(~usable)
-    starts: list[int] = []
-    is_open, last_high = False, 0
-    for s, e in zip(run_start.tolist(), run_end.tolist(), strict=True):
-        if is_open:
-            lows = s - last_high - 1
-            went_down = bool(down.size) and bool(
-                np.searchsorted(down, last_high) < np.searchsorted(down, s)
-            )
-            is_open = lows < rule.close_after and not went_down
-        if not is_open and e - s >= rule.consecutive:
-            starts.append(int(t[s + rule.consecutive - 1]))
-            is_open = True
-        if is_open:
-            last_high = e - 1
-    return np.array(starts, dtype=np.int64)
+    """Start times of the warnings a score series raises (``warning_spans``' starts)."""
+    return warning_spans(t, score, usable, threshold, rule)[0]

@@ -2,8 +2,9 @@
 ``models/warning_rule.py``).
 
 A failure is caught when a warning for its asset starts between the horizon and
-``min_lead`` before it; a warning is right when its asset fails within the horizon after it
-starts.
+``min_lead`` before it, or started earlier and is still open ``min_lead`` before it (its
+lead counts as the horizon); a warning is right when its asset fails within the horizon
+after it starts, or while it is open.
 """
 
 from __future__ import annotations
@@ -100,11 +101,13 @@ def judge(
     min_lead_h: float = MIN_LEAD_H,
     ideal_h: list[F64] | None = None,
     step_s: int = 600,
+    closes: list[I64] | None = None,
 ) -> Outcome:
-    """Compare per-asset warning starts with per-asset failures over ``period``.
+    """Compare per-asset warning starts (and the times they closed: without ``closes``,
+    as they opened) with per-asset failures over ``period``.
 
-    A lead of 48 h or more counts from the horizon's first step (within ``step_s``): a
-    warning can open no earlier than the horizon, and the scores come every step.
+    A lead of 48 h or more counts from the horizon's first step (within ``step_s``): the
+    scores come every step, and a warning standing since before the horizon counts from it.
     """
     h, lead_min = int(horizon_h * 3600), int(min_lead_h * 3600)
     t0, t1 = period
@@ -113,8 +116,10 @@ def judge(
     leads: list[float] = []
     ideal_leads: list[float] = []
     ideals = ideal_h if ideal_h is not None else [np.full(len(f), np.nan) for f in failures]
-    for s, f, pre, ideal in zip(starts, failures, precursor_h, ideals, strict=True):
-        s = s[(s >= t0) & (s < t1 - h)]
+    ends = closes if closes is not None else starts
+    for s, c, f, pre, ideal in zip(starts, ends, failures, precursor_h, ideals, strict=True):
+        in_time = (s >= t0) & (s < t1 - h)
+        s, c = s[in_time], c[in_time]
         in_period = (f >= t0 + h) & (f < t1)
         ideal_leads += [float(x) for x in ideal[in_period] if np.isfinite(x)]
         for fail, p in zip(f[in_period], pre[in_period], strict=True):
@@ -124,8 +129,9 @@ def judge(
             pre6 += with_pre
             pre24 += p >= 24
             pre48 += p >= 48
-            if early.size:
-                lead = (fail - early.min()) / 3600
+            standing = bool(((s < fail - h) & (c > fail - lead_min)).any())
+            if early.size or standing:
+                lead = h / 3600 if standing else (fail - early.min()) / 3600
                 leads.append(lead)
                 caught += 1
                 c6 += lead >= 6
@@ -138,7 +144,8 @@ def judge(
             continue
         nxt = np.searchsorted(f, s, side="right")
         ok = nxt < len(f)
-        n_true += int(((f[np.clip(nxt, 0, len(f) - 1)] - s <= h) & ok).sum())
+        following = f[np.clip(nxt, 0, len(f) - 1)]
+        n_true += int(((following - s <= h) | (c > following - lead_min))[ok].sum())
     months = len(starts) * (t1 - t0) / (30.44 * 86_400)
     return Outcome(
         n_fail,

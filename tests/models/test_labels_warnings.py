@@ -61,6 +61,26 @@ def test_judge_counts_catches_leads_and_false_alarms() -> None:
     assert o["false_alarms_per_asset_month"] == round(2 / months, 4)
 
 
+def test_a_warning_standing_since_before_the_horizon_catches_the_failure_it_stays_open_for() -> (
+    None
+):
+    day = 24 * H
+    failures = [np.array([10 * day], dtype=np.int64), np.array([20 * day], dtype=np.int64)]
+    precursor = [np.array([80.0]), np.array([80.0])]
+    # both open 60 h before their failure; the first is open until the failure, the second
+    # closed 40 h before it (an all-clear, then the failure)
+    starts = [np.array([10 * day - 60 * H]), np.array([20 * day - 60 * H])]
+    closes = [np.array([10 * day]), np.array([20 * day - 40 * H])]
+    o = judge(starts, failures, precursor, (0, 40 * day), closes=closes).as_dict()
+    assert o["failures"] == 2 and o["recall"] == 0.5 and o["warnings"] == 2
+    assert o["precision"] == 0.5  # the standing warning was right, the closed one a false alarm
+    assert o["lead_p50_h"] == 48.0  # counted from the horizon, as far as any lead is measured
+    assert o["recall_lead_48h_precursor_48h"] == 0.5
+    # judged as instants (no closes), both are early false alarms and both failures missed
+    plain = judge(starts, failures, precursor, (0, 40 * day)).as_dict()
+    assert plain["recall"] == 0.0 and plain["precision"] == 0.0
+
+
 def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
     from models.estimators import FailureWarner, HealthScore
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.tuning import TUNE_RECALL, objective
+from models.tuning import TUNE_LEAD_H, TUNE_RECALL, objective
 from models.warnings import Outcome
 
 
@@ -28,6 +28,17 @@ def test_past_the_recall_target_the_longer_lead_wins() -> None:
     enough_caught_earlier = objective(outcome(88, 100, 90, [18.0] * 88))
     assert enough_caught_earlier > more_caught_later
     assert more_caught_later[1] == enough_caught_earlier[1] == TUNE_RECALL
+
+
+def test_past_a_day_of_lead_the_more_precise_wins() -> None:
+    earlier_noisier = objective(outcome(90, 100, 88, [40.0] * 90))  # precision 0.88
+    a_day_precise = objective(outcome(90, 100, 97, [25.0] * 90))  # precision 0.97
+    assert earlier_noisier[2] == a_day_precise[2] == TUNE_LEAD_H
+    assert a_day_precise > earlier_noisier
+    # short of a day, lead still comes before precision
+    assert objective(outcome(90, 100, 88, [20.0] * 90)) > objective(
+        outcome(90, 100, 97, [16.0] * 90)
+    )
 
 
 def test_short_of_the_target_recall_wins_over_lead() -> None:

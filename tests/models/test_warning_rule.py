@@ -8,12 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.warning_rule import (
+    STILL_OPEN,
     Runs,
     Verdict,
     WarningRule,
     advance,
-    fold_starts,
+    fold_spans,
     verdict,
+    warning_spans,
     warning_starts,
 )
 
@@ -80,7 +82,7 @@ def test_a_warning_needs_k_consecutive_evaluations_and_is_not_repeated() -> None
     st.integers(1, 8),
     st.floats(0, 0.3),
 )
-def test_folding_scores_through_the_state_machine_gives_the_protocols_starts(
+def test_folding_scores_through_the_state_machine_gives_the_protocols_spans(
     points: list[tuple[float, bool]], threshold: float, k: int, close_after: int, down: float
 ) -> None:
     score = np.array([p for p, _ in points], dtype=np.float64)
@@ -88,5 +90,21 @@ def test_folding_scores_through_the_state_machine_gives_the_protocols_starts(
     usable = np.array([(p * 7919) % 1 >= down or keep for p, keep in points], dtype=bool)
     t = np.arange(len(points), dtype=np.int64) * H
     rule = WarningRule(consecutive=k, close_after=close_after)
-    fold = fold_starts((score >= threshold).tolist(), usable.tolist(), rule)
-    assert warning_starts(t, score, usable, threshold, rule).tolist() == [i * H for i in fold]
+    fold = fold_spans((score >= threshold).tolist(), usable.tolist(), rule)
+    starts, closes = warning_spans(t, score, usable, threshold, rule)
+    assert starts.tolist() == [i * H for i, _ in fold]
+    assert closes.tolist() == [STILL_OPEN if c is None else c * H for _, c in fold]
+
+
+def test_a_warning_closes_after_enough_lows_when_the_asset_goes_down_or_never() -> None:
+    t = np.arange(20, dtype=np.int64) * H
+    score = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1], float)
+    usable = np.ones(20, dtype=bool)
+    rule = WarningRule(consecutive=2, close_after=4)
+    starts, closes = warning_spans(t, score, usable, 0.5, rule)
+    # the dip at 3-4 keeps the first open; four lows after 5 close it at 9; the second
+    # closes four lows after 12; the last is still open when the series ends
+    assert starts.tolist() == [2 * H, 11 * H, 19 * H]
+    assert closes.tolist() == [9 * H, 16 * H, STILL_OPEN]
+    usable[14] = False  # down two lows into the second warning's closing: it closes there
+    assert warning_spans(t, score, usable, 0.5, rule)[1].tolist() == [9 * H, 14 * H, STILL_OPEN]
