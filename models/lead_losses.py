@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.evaluation import Evaluation, spans_of
-from models.warnings import MIN_LEAD_H, PRECURSOR_H
+from models.warnings import MIN_LEAD_H, PRECURSOR_H, stood_through
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -56,7 +56,7 @@ def _lead(t: I64, at: int | None, failure: int) -> float:
 def _warning_lead(opened: I64, closed: I64, failure: int, horizon_s: int) -> float:
     """Hours before ``failure`` its warning opened inside the horizon, the horizon for one
     standing since before it (as ``judge`` counts), 0 for none."""
-    if ((opened < failure - horizon_s) & (closed > failure - MIN_LEAD_H * 3600)).any():
+    if stood_through(opened, closed, failure, horizon_s):
         return horizon_s / 3600
     return _lead(opened, first_hit(opened, np.ones(len(opened), bool), failure, horizon_s), failure)
 

@@ -92,6 +92,14 @@ def _q(a: F64, q: float) -> float | None:
     return round(v, 1) if np.isfinite(v) else None
 
 
+def stood_through(
+    opened: I64, closed: I64, failure: int, horizon_s: int, min_lead_s: int = int(MIN_LEAD_H * 3600)
+) -> bool:
+    """Whether a warning that opened before ``failure``'s horizon was still open
+    ``min_lead_s`` before it (it caught the failure, with the horizon's lead)."""
+    return bool(((opened < failure - horizon_s) & (closed > failure - min_lead_s)).any())
+
+
 def judge(
     starts: list[I64],
     failures: list[I64],
@@ -129,7 +137,7 @@ def judge(
             pre6 += with_pre
             pre24 += p >= 24
             pre48 += p >= 48
-            standing = bool(((s < fail - h) & (c > fail - lead_min)).any())
+            standing = stood_through(s, c, fail, h, lead_min)
             if early.size or standing:
                 lead = h / 3600 if standing else (fail - early.min()) / 3600
                 leads.append(lead)
