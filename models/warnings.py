@@ -2,9 +2,9 @@
 ``models/warning_rule.py``).
 
 A failure is caught when a warning for its asset starts between the horizon and
-``min_lead`` before it, or started earlier and is still open ``min_lead`` before it (its
-lead counts as the horizon); a warning is right when its asset fails within the horizon
-after it starts, or while it is open.
+``min_lead`` before it, or started up to a horizon earlier and is still open ``min_lead``
+before it (its lead counts as the horizon); a warning is right when its asset fails within
+the horizon after it starts, or within two horizons while it is still open.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ I64 = npt.NDArray[np.int64]
 MIN_LEAD_H = 1.0
 # Failures whose precursor began at least this long before are the ones recall counts first.
 PRECURSOR_H = 6.0
+# A warning that opened before a failure's horizon and stayed open until it counts when it
+# opened within this many horizons of the failure: a score that never falls would otherwise
+# keep one warning open from each repair to the next failure and be right every time.
+STANDING_SPAN = 2
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,10 @@ def _q(a: F64, q: float) -> float | None:
 def stood_through(
     opened: I64, closed: I64, failure: int, horizon_s: int, min_lead_s: int = int(MIN_LEAD_H * 3600)
 ) -> bool:
-    """Whether a warning that opened before ``failure``'s horizon was still open
-    ``min_lead_s`` before it (it caught the failure, with the horizon's lead)."""
-    return bool(((opened < failure - horizon_s) & (closed > failure - min_lead_s)).any())
+    """Whether a warning that opened in the horizon before ``failure``'s horizon was still
+    open ``min_lead_s`` before it (it caught the failure, with the horizon's lead)."""
+    early = (opened < failure - horizon_s) & (opened >= failure - STANDING_SPAN * horizon_s)
+    return bool((early & (closed > failure - min_lead_s)).any())
 
 
 def judge(
@@ -153,7 +158,8 @@ def judge(
         nxt = np.searchsorted(f, s, side="right")
         ok = nxt < len(f)
         following = f[np.clip(nxt, 0, len(f) - 1)]
-        n_true += int(((following - s <= h) | (c > following - lead_min))[ok].sum())
+        stood = (following - s <= STANDING_SPAN * h) & (c > following - lead_min)
+        n_true += int(((following - s <= h) | stood)[ok].sum())
     months = len(starts) * (t1 - t0) / (30.44 * 86_400)
     return Outcome(
         n_fail,

@@ -81,6 +81,23 @@ def test_a_warning_standing_since_before_the_horizon_catches_the_failure_it_stay
     assert plain["recall"] == 0.0 and plain["precision"] == 0.0
 
 
+def test_a_score_that_never_falls_does_not_catch_failures_by_standing() -> None:
+    day = 24 * H
+    failures = [np.array([10 * day, 30 * day], dtype=np.int64)]
+    precursor = [np.array([80.0, 80.0])]
+    # one warning from the start to the first failure, the next from its repair to the
+    # second: open for days before each, so neither counts
+    starts = [np.array([1 * day, 10 * day + 8 * H])]
+    closes = [np.array([10 * day, 30 * day])]
+    o = judge(starts, failures, precursor, (0, 40 * day), closes=closes).as_dict()
+    assert o["recall"] == 0.0 and o["precision"] == 0.0
+    # opened 96 h before (two horizons) it still counts; 97 h before it does not
+    for hours, caught in ((96, 1.0), (97, 0.0)):
+        starts = [np.array([10 * day - hours * H, 30 * day - hours * H])]
+        o = judge(starts, failures, precursor, (0, 40 * day), closes=closes).as_dict()
+        assert o["recall"] == caught and o["precision"] == caught
+
+
 def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
     from models.estimators import FailureWarner, HealthScore
 
