@@ -96,13 +96,21 @@ def _q(a: F64, q: float) -> float | None:
     return round(v, 1) if np.isfinite(v) else None
 
 
+def standing(
+    opened: I64, closed: I64, failure: I64 | int, horizon_s: int, min_lead_s: int
+) -> npt.NDArray[np.bool_]:
+    """Per warning: whether it opened in the horizon before ``failure``'s horizon and was
+    still open ``min_lead_s`` before it (element-wise, one failure per warning or one for all)."""
+    early = (opened < failure - horizon_s) & (opened >= failure - STANDING_SPAN * horizon_s)
+    return np.asarray(early & (closed > failure - min_lead_s))
+
+
 def stood_through(
     opened: I64, closed: I64, failure: int, horizon_s: int, min_lead_s: int = int(MIN_LEAD_H * 3600)
 ) -> bool:
-    """Whether a warning that opened in the horizon before ``failure``'s horizon was still
-    open ``min_lead_s`` before it (it caught the failure, with the horizon's lead)."""
-    early = (opened < failure - horizon_s) & (opened >= failure - STANDING_SPAN * horizon_s)
-    return bool((early & (closed > failure - min_lead_s)).any())
+    """Whether a warning standing since before ``failure``'s horizon caught it, with the
+    horizon's lead."""
+    return bool(standing(opened, closed, failure, horizon_s, min_lead_s).any())
 
 
 def judge(
@@ -142,9 +150,9 @@ def judge(
             pre6 += with_pre
             pre24 += p >= 24
             pre48 += p >= 48
-            standing = stood_through(s, c, fail, h, lead_min)
-            if early.size or standing:
-                lead = h / 3600 if standing else (fail - early.min()) / 3600
+            held = stood_through(s, c, fail, h, lead_min)
+            if early.size or held:
+                lead = h / 3600 if held else (fail - early.min()) / 3600
                 leads.append(lead)
                 caught += 1
                 c6 += lead >= 6
@@ -158,7 +166,7 @@ def judge(
         nxt = np.searchsorted(f, s, side="right")
         ok = nxt < len(f)
         following = f[np.clip(nxt, 0, len(f) - 1)]
-        stood = (following - s <= STANDING_SPAN * h) & (c > following - lead_min)
+        stood = standing(s, c, following, h, lead_min)
         n_true += int(((following - s <= h) | stood)[ok].sum())
     months = len(starts) * (t1 - t0) / (30.44 * 86_400)
     return Outcome(

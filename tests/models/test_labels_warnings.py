@@ -186,3 +186,23 @@ def test_judge_sets_each_lead_against_what_the_precursor_allowed() -> None:
     # without an ideal detector there is nothing to compare with
     plain = judge(starts, failures, precursor, (0, 40 * day)).as_dict()
     assert plain["lead_efficiency"] is None and plain["ideal_lead_p50_h"] is None
+
+
+def test_judge_counts_right_warnings_as_a_plain_reading_of_the_rule() -> None:
+    rng = np.random.default_rng(7)
+    day, h = 24 * H, 48 * H
+    for _ in range(30):
+        failures = np.sort(rng.choice(np.arange(5, 60) * day, 4, replace=False)).astype(np.int64)
+        starts = np.sort(rng.integers(0, 60 * day, 12)).astype(np.int64)
+        closes = starts + rng.integers(0, 6 * day, 12)
+        o = judge([starts], [failures], [np.full(4, 80.0)], (0, 70 * day), closes=[closes])
+        right = 0
+        for s, c in zip(starts.tolist(), closes.tolist(), strict=True):
+            if s >= 70 * day - h:
+                continue  # too late in the period to be judged
+            following = [f for f in failures.tolist() if f > s]
+            if not following:
+                continue
+            f = following[0]
+            right += f - s <= h or (f - s <= 2 * h and c > f - H)
+        assert o.true_warnings == right
