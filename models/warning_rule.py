@@ -117,41 +117,37 @@ def warning_spans(
     rule: WarningRule,
 ) -> tuple[I64, I64]:
     """Open and close times of the warnings a score series raises (``STILL_OPEN`` for one
-    open at the end): ``fold_spans`` run by run."""
+    open at the end): ``fold_spans`` run by run, all runs at once.
+
+    Runs of high evaluations chain while fewer than ``close_after`` lows and no downtime lie
+    between them; a warning opens at the first run of a chain at least ``consecutive`` long
+    and closes after the chain's last run.
+    """
     above = (score >= threshold) & usable
+    empty = np.zeros(0, dtype=np.int64)
     if not above.any():
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return empty, empty
     edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
     run_start = np.flatnonzero(edges == 1)
     run_end = np.flatnonzero(edges == -1)  # exclusive
     down = np.flatnonzero(~usable)
-
-    def closed_at(last_high: int) -> int:
-        # the close_after-th low evaluation after the last high one, or the asset going down
-        i = np.searchsorted(down, last_high, side="right")
-        at = min(last_high + rule.close_after, int(down[i]) if i < down.size else len(t))
-        return int(t[at]) if at < len(t) else int(STILL_OPEN)
-
-    starts: list[int] = []
-    closes: list[int] = []
-    is_open, last_high = False, 0
-    for s, e in zip(run_start.tolist(), run_end.tolist(), strict=True):
-        if is_open:
-            lows = s - last_high - 1
-            went_down = bool(down.size) and bool(
-                np.searchsorted(down, last_high) < np.searchsorted(down, s)
-            )
-            is_open = lows < rule.close_after and not went_down
-            if not is_open:
-                closes.append(closed_at(last_high))
-        if not is_open and e - s >= rule.consecutive:
-            starts.append(int(t[s + rule.consecutive - 1]))
-            is_open = True
-        if is_open:
-            last_high = e - 1
-    if is_open:
-        closes.append(closed_at(last_high))
-    return np.array(starts, dtype=np.int64), np.array(closes, dtype=np.int64)
+    last_high = run_end - 1
+    # each run after the first: does it continue the chain of the run before?
+    went_down = np.searchsorted(down, last_high[:-1]) < np.searchsorted(down, run_start[1:])
+    linked = (run_start[1:] - run_end[:-1] < rule.close_after) & ~went_down
+    chain = np.concatenate([[0], np.cumsum(~linked)])
+    long = np.flatnonzero(run_end - run_start >= rule.consecutive)
+    if not long.size:
+        return empty, empty
+    opening = long[np.concatenate([[True], chain[long[1:]] != chain[long[:-1]]])]
+    chain_last = np.concatenate([np.flatnonzero(chain[1:] != chain[:-1]), [len(chain) - 1]])
+    ends = last_high[chain_last[chain[opening]]]
+    # closed the close_after-th low evaluation after the last high one, or on going down
+    nxt = np.searchsorted(down, ends, side="right")
+    at = np.minimum(ends + rule.close_after, np.append(down, len(t))[nxt])
+    closes = np.where(at < len(t), t[np.minimum(at, len(t) - 1)], STILL_OPEN)
+    starts = t[run_start[opening] + rule.consecutive - 1]
+    return starts.astype(np.int64), closes.astype(np.int64)
 
 
 def warning_starts(
