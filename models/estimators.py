@@ -3,8 +3,8 @@
 ``FailureWarner``: gradient-boosted trees for "fails within the horizon", calibrated on
 held-out groups with isotonic regression; quantile trees for the time to failure, on the
 rows an out-of-fold warner finds likely (those the gate judges); a mode
-classifier where the history names failure modes. ``HealthScore``: an IsolationForest on
-normal rows for assets without failure history (and as a baseline).
+classifier where the history names failure modes. ``HealthScore`` (``models/health.py``):
+an IsolationForest on normal rows for assets without failure history (and as a baseline).
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
-    IsolationForest,
 )
 from sklearn.isotonic import IsotonicRegression
 
 from models.blocks import in_blocks
+from models.health import HealthScore
 from models.threads import fixed_threads
+
+# Models stored before the health score had its own module name it from here.
+__all__ = ["FailureWarner", "HealthScore"]
 
 F64 = npt.NDArray[np.float64]
 TTF_QUANTILES = (0.1, 0.5, 0.9)
@@ -259,53 +262,3 @@ class FailureWarner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         proba = in_blocks(self.mode_.predict_proba, np.asarray(X, dtype=np.float32))
         best = proba.argmax(axis=1)
         return [str(self.mode_.classes_[i]) for i in best], proba.max(axis=1)
-
-
-class HealthScore(BaseEstimator):  # type: ignore[misc]
-    """Unusualness of feature rows against normal operation (higher is less healthy)."""
-
-    def __init__(
-        self,
-        n_estimators: int = 100,
-        max_samples: int = 4096,
-        max_rows: int = 200_000,
-        random_state: int = 0,
-    ):
-        self.n_estimators = n_estimators
-        self.max_samples = max_samples
-        self.max_rows = max_rows
-        self.random_state = random_state
-
-    @fixed_threads
-    def fit(self, X: Any, y: Any = None, rows: Any = None) -> HealthScore:
-        """Learn normal operation from rows (all, or the indices ``rows``; NaN filled with
-        each column's median); at most ``max_rows`` of them, drawn at random: the forest's
-        trees draw ``max_samples`` each, so a year of a fleet's rows adds time, not knowledge."""
-        X = np.asarray(X)
-        pick = np.arange(len(X)) if rows is None else np.asarray(rows)
-        if len(pick) > self.max_rows:
-            rng = np.random.default_rng(self.random_state)
-            pick = pick[np.sort(rng.choice(len(pick), self.max_rows, replace=False))]
-        X = X[pick]
-        self.fill_ = np.array([_median(c) for c in X.T])
-        self.forest_ = IsolationForest(
-            n_estimators=self.n_estimators,
-            max_samples=min(self.max_samples, len(X)),
-            random_state=self.random_state,
-        ).fit(self._filled(X))
-        return self
-
-    def _filled(self, X: Any) -> npt.NDArray[np.float32]:
-        # The forest works in float32 (it would convert anything else), so the rows do too.
-        X = np.asarray(X, dtype=np.float32)
-        return np.where(np.isfinite(X), X, self.fill_.astype(np.float32))
-
-    def score_samples(self, X: Any) -> F64:
-        """Anomaly score: higher means further from normal."""
-        return np.asarray(-self.forest_.score_samples(self._filled(X)), dtype=np.float64)
-
-
-def _median(column: npt.NDArray[Any]) -> float:
-    """The median of a column's finite values, taken in float64 (0 when it has none)."""
-    finite = column[np.isfinite(column)]
-    return float(np.median(finite.astype(np.float64))) if len(finite) else 0.0

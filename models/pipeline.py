@@ -11,8 +11,9 @@ import numpy.typing as npt
 
 from models.asset_frames import AssetFrame, events_of
 from models.data import Dataset
-from models.estimators import FailureWarner, HealthScore
+from models.estimators import FailureWarner
 from models.features import eval_index, feature_names, features
+from models.health import HealthScore
 from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser

@@ -1,10 +1,11 @@
-"""The health score learns the same from float32 or float64 rows, and from chosen rows."""
+"""The health score learns the same from float32 or float64 rows, and from chosen rows;
+models stored before it had its own module still load."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from models.estimators import HealthScore
+from models.health import HealthScore
 
 
 def _rows() -> np.ndarray:
@@ -30,3 +31,19 @@ def test_chosen_rows_learn_as_their_copy_does() -> None:
     b = HealthScore(n_estimators=20, max_rows=1500).fit(X[rows])
     assert np.array_equal(a.fill_, b.fill_)
     assert np.array_equal(a.score_samples(X), b.score_samples(X))
+
+
+def test_a_health_score_stored_under_its_former_module_loads() -> None:
+    import pickle
+
+    X = _rows()
+    model = HealthScore(n_estimators=10, max_rows=1000).fit(X)
+    HealthScore.__module__ = "models.estimators"  # as models stored before models/health.py
+    try:
+        stored = pickle.dumps(model)
+    finally:
+        HealthScore.__module__ = "models.health"
+    assert b"models.estimators" in stored and b"models.health" not in stored
+    loaded = pickle.loads(stored)
+    assert isinstance(loaded, HealthScore)
+    assert np.array_equal(loaded.score_samples(X), model.score_samples(X))

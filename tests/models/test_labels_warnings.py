@@ -99,7 +99,8 @@ def test_a_score_that_never_falls_does_not_catch_failures_by_standing() -> None:
 
 
 def test_the_warner_fits_with_a_signal_missing_from_every_row() -> None:
-    from models.estimators import FailureWarner, HealthScore
+    from models.estimators import FailureWarner
+    from models.health import HealthScore
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6000, 4)).astype(np.float32)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.estimators import FailureWarner, HealthScore
+from models.estimators import FailureWarner
+from models.health import HealthScore
 from models.normalise import ClassNormaliser
 from models.pipeline import ClassModel
 
