@@ -6,9 +6,12 @@ failures; where a warning opens it is too narrow (on development fleets it held 
 47-70 % of openings, and the failure came before its low end at a quarter to two fifths).
 Split conformal quantile regression (Romano, Patterson and Candès, 2019) moves each end by
 the amount that makes it hold at the openings of validation warnings, each tail separately.
-It is calibrated to hold at 85 % of them, not 80: validation is a few dozen openings of the
-assets the model trained on, and on new assets the interval calibrated to 80 % held the
+It is calibrated to hold at more of them than 80 %: validation is a few dozen openings of
+the assets the model trained on, and on new assets the interval calibrated to 80 % held the
 truth at 77-79 % on two fleets of 200 (at 85 %: 83 % and 93 % on the development fleets).
+The low end misses at most 5 % of them and the high end 7.5 %: on development seed 11, where
+test openings failed sooner against the interval than validation's, 7.5 % at both held the
+truth at 0.74 and 0.69 of the test splits' openings, 5 % at the low end 0.82 and 0.80.
 
 The ends move in proportion to the expected time (the median, at least an hour; normalised
 conformal prediction, Lei et al. 2018): a failure expected in 40 h is read less surely than
@@ -33,7 +36,10 @@ if TYPE_CHECKING:  # the pipeline shows intervals through ``widen``; the protoco
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 COVERAGE = 0.8  # the interval shown is the 10th to the 90th percentile
-CALIBRATE_AT = 0.85  # what it is calibrated to on validation, for COVERAGE on new assets
+# How often each end may miss validation openings (low, high), for COVERAGE on new assets;
+# the low end misses less, since a technician plans by it and a failure before it is the
+# costly miss.
+MISSES = (0.05, 0.075)
 
 
 def scale_of(q: F64) -> F64:
@@ -42,19 +48,19 @@ def scale_of(q: F64) -> F64:
 
 
 def margins(
-    q: F64, hours: F64, coverage: float = CALIBRATE_AT, relative: bool = False
+    q: F64, hours: F64, misses: tuple[float, float] = MISSES, relative: bool = False
 ) -> tuple[float, float]:
     """How far to move the low and the high end out (negative: in), in hours or with
     ``relative`` in shares of the expected time, so that, on these rows, each end misses
-    the truth at most at (1 - coverage) / 2 of them, with the finite-sample correction of
+    the truth at most at its share of ``misses``, with the finite-sample correction of
     split conformal prediction."""
     n = len(hours)
     if n == 0:
         return 0.0, 0.0
     scale = scale_of(q) if relative else 1.0
-    level = min(1.0, (1 - (1 - coverage) / 2) * (n + 1) / n)
-    low = np.quantile((q[:, 0] - hours) / scale, level, method="higher")
-    high = np.quantile((hours - q[:, 2]) / scale, level, method="higher")
+    low_level, high_level = (min(1.0, (1 - miss) * (n + 1) / n) for miss in misses)
+    low = np.quantile((q[:, 0] - hours) / scale, low_level, method="higher")
+    high = np.quantile((hours - q[:, 2]) / scale, high_level, method="higher")
     return float(low), float(high)
 
 
