@@ -210,7 +210,7 @@ def evaluate(
     import json
 
     from models.asset_frames import build_frames
-    from models.compare import same_false_alarms
+    from models.compare import baseline_points, same_false_alarms, same_recall
     from models.evaluate import Protocol, run_protocol
     from models.lead_losses import lead_losses
     from models.windows import Windows
@@ -220,7 +220,8 @@ def evaluate(
     bar, step = _progress(len(ds.assets) + 4)
     with bar:
         ev = run_protocol(ds, Protocol(horizon_h=horizon_h), Windows(), step, frames, _donor(donor))
-    same = same_false_alarms(ev)
+    points = baseline_points(ev)
+    same, at_recall = same_false_alarms(ev, points), same_recall(ev, points)
     if json_out:
         body: dict[str, Any] = {
             "thresholds": ev.thresholds,
@@ -233,6 +234,7 @@ def evaluate(
             "lead_losses": {s: lead_losses(ev, s).as_dict() for s in ev.periods},
             "data_findings": [str(f) for f in ev.findings],
             "same_false_alarms": same,
+            "same_recall": at_recall,
             "scored_by": {c: m.scored_by for c, m in sorted(ev.fleet.classes.items())},
             "operating_point": ev.operating_point,
         }
@@ -251,6 +253,7 @@ def evaluate(
                 f"asset-month, recall model {row['model']:.3f}, isolation forest "
                 f"{row['isolation_forest']:.3f}, static thresholds {row['static_threshold']:.3f}"
             )
+            console.print(f"{split}: {_at_recall(at_recall[split])}")
         for cls, m in sorted(ev.fleet.classes.items()):
             console.print(f"{cls}: {m.scored_by}")
         console.print(
@@ -265,6 +268,21 @@ def evaluate(
         note = Console(stderr=True) if json_out else console  # keep stdout one JSON object
         for path in render(ev, frames, plots):
             note.print(f"wrote {path}")
+
+
+def _at_recall(row: dict[str, Any]) -> str:
+    """One line: the baselines' best precision at no less recall than the model's."""
+    model = row["model"]
+    parts = [
+        f"at recall {model[row['recall']]:.3f}, precision model {model['precision'] or 0.0:.3f}"
+    ]
+    for name, label in (
+        ("isolation_forest", "isolation forest"),
+        ("static_threshold", "static thresholds"),
+    ):
+        p = row[name]["precision"]
+        parts.append(f"{label} {p:.3f}" if p is not None else f"{label} never reaches it")
+    return ", ".join(parts)
 
 
 app.command("convert-cmapss")(convert_cmapss)

@@ -11,7 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from models.asset_frames import AssetFrame
-from models.compare import recall_at, recall_key, same_false_alarms
+from models.compare import (
+    BASELINES,
+    baseline_points,
+    precision_at,
+    recall_at,
+    recall_key,
+    same_false_alarms,
+    same_recall,
+)
 from models.data import load_dataset
 from models.evaluate import TUNING_FAILURES, Evaluation, Protocol, outcome, run_protocol
 from models.normalise import ClassNormaliser
@@ -132,6 +140,41 @@ def test_baselines_are_compared_at_the_models_false_alarms(evaluated: Evaluation
         )
 
 
+def test_baselines_are_compared_at_the_models_recall(evaluated: Evaluation) -> None:
+    points = baseline_points(evaluated)
+    at = same_recall(evaluated, points)
+    for split, row in at.items():
+        key = row["recall"]
+        recall = row["model"][key]
+        assert row["model"]["precision"] == evaluated.table[split]["model"]["precision"]
+        for b in BASELINES:
+            reach = [p for p in points[b, split] if (p[key] or 0.0) >= recall - 1e-12]
+            if not reach:
+                assert row[b]["precision"] is None
+                assert all((p[key] or 0.0) < recall for p in points[b, split])
+            else:
+                assert row[b]["precision"] == max((p["precision"] or 0.0) for p in reach)
+
+
+def test_precision_at_a_recall_is_the_best_point_that_reaches_it() -> None:
+    points = [
+        {"recall": 0.5, "precision": 0.9, "false_alarms_per_asset_month": 0.01},
+        {"recall": 0.8, "precision": 0.4, "false_alarms_per_asset_month": 0.30},
+        {"recall": 0.9, "precision": 0.4, "false_alarms_per_asset_month": 0.20},
+        {"recall": 0.95, "precision": 0.2, "false_alarms_per_asset_month": 0.60},
+    ]
+    # 0.9 precision only at half the recall: at 0.8 the tie goes to fewer false alarms
+    assert precision_at(points, 0.8, "recall") == {
+        "precision": 0.4,
+        "false_alarms_per_asset_month": 0.2,
+    }
+    assert precision_at(points, 0.95, "recall")["precision"] == 0.2
+    assert precision_at(points, 0.96, "recall") == {
+        "precision": None,
+        "false_alarms_per_asset_month": None,
+    }
+
+
 def test_a_transferred_model_is_stored_with_its_reasons(
     donor: FleetModel, site_dir: Path, tmp_path: Path
 ) -> None:
@@ -164,6 +207,8 @@ def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table
         assert row["margin"] == pytest.approx(
             row["model"] - max(row["isolation_forest"], row["static_threshold"])
         )
+        at = body["same_recall"][split]
+        assert set(at) == {"recall", "model", "isolation_forest", "static_threshold"}
 
 
 def test_retraining_a_transferred_model_keeps_its_donor(
