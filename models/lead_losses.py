@@ -84,7 +84,7 @@ def failure_leads(ev: Evaluation, split: str) -> F64:
     starts, closes = spans_of(ev.rows, ev.scores["model"], which, threshold, ev.fleet.consecutive)
     records: list[tuple[float, ...]] = []
     for i, opened, closed in zip(which, starts, closes, strict=True):
-        in_time = (opened >= t0) & (opened < t1 - horizon_s)  # as the tables judge
+        in_time = (opened >= t0) & (opened < t1)  # as the tables judge catches
         opened, closed = opened[in_time], closed[in_time]
         r = ev.rows[i]
         ok = r.labels.usable

@@ -129,6 +129,9 @@ def judge(
 
     A lead of 48 h or more counts from the horizon's first step (within ``step_s``): the
     scores come every step, and a warning standing since before the horizon counts from it.
+    Failures count from a horizon after the period's start (their warnings could open before
+    it); warnings count up to a horizon before its end (a failure could follow after it),
+    though any warning of the period may catch one of its failures.
     """
     h, lead_min = int(horizon_h * 3600), int(min_lead_h * 3600)
     t0, t1 = period
@@ -139,18 +142,22 @@ def judge(
     ideals = ideal_h if ideal_h is not None else [np.full(len(f), np.nan) for f in failures]
     ends = closes if closes is not None else starts
     for s, c, f, pre, ideal in zip(starts, ends, failures, precursor_h, ideals, strict=True):
-        in_time = (s >= t0) & (s < t1 - h)
-        s, c = s[in_time], c[in_time]
+        # Any warning of the period may catch its failures; only one opened a horizon
+        # before its end has a known outcome, so only those count as warnings.
+        catching = (s >= t0) & (s < t1)
+        sc, cc = s[catching], c[catching]
+        known = (s >= t0) & (s < t1 - h)
+        s, c = s[known], c[known]
         in_period = (f >= t0 + h) & (f < t1)
         ideal_leads += [float(x) for x in ideal[in_period] if np.isfinite(x)]
         for fail, p in zip(f[in_period], pre[in_period], strict=True):
             n_fail += 1
-            early = s[(s >= fail - h) & (s <= fail - lead_min)]
+            early = sc[(sc >= fail - h) & (sc <= fail - lead_min)]
             with_pre = bool(p >= PRECURSOR_H)
             pre6 += with_pre
             pre24 += p >= 24
             pre48 += p >= 48
-            held = stood_through(s, c, fail, h, lead_min)
+            held = stood_through(sc, cc, fail, h, lead_min)
             if early.size or held:
                 lead = h / 3600 if held else (fail - early.min()) / 3600
                 leads.append(lead)

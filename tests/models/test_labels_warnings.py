@@ -81,6 +81,20 @@ def test_a_warning_standing_since_before_the_horizon_catches_the_failure_it_stay
     assert plain["recall"] == 0.0 and plain["precision"] == 0.0
 
 
+def test_a_failure_in_the_periods_last_horizon_is_caught_by_a_warning_opened_there() -> None:
+    day = 24 * H
+    end = 40 * day
+    # a failure 12 h before the period ends, warned 20 h ahead; a warning opened 10 h before
+    # the end on a healthy asset, whose outcome the period cannot tell
+    failures = [np.array([end - 12 * H], dtype=np.int64), np.zeros(0, np.int64)]
+    precursor = [np.array([30.0]), np.zeros(0)]
+    starts = [np.array([end - 32 * H], dtype=np.int64), np.array([end - 10 * H], dtype=np.int64)]
+    o = judge(starts, failures, precursor, (0, end)).as_dict()
+    assert o["failures"] == 1 and o["recall"] == 1.0 and o["lead_p50_h"] == 20.0
+    # neither warning opened a horizon before the end: neither counts for precision
+    assert o["warnings"] == 0 and o["false_alarms_per_asset_month"] == 0.0
+
+
 def test_a_score_that_never_falls_does_not_catch_failures_by_standing() -> None:
     day = 24 * H
     failures = [np.array([10 * day, 30 * day], dtype=np.int64)]
