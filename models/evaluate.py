@@ -15,7 +15,14 @@ import numpy.typing as npt
 
 from models.asset_frames import AssetFrame, build_frames, events_of
 from models.data import Dataset
-from models.evaluation import Evaluation, Protocol, judge_starts, outcome, random_outcome
+from models.evaluation import (
+    Evaluation,
+    Protocol,
+    judge_starts,
+    outcome,
+    random_outcome,
+    split_assets,
+)
 from models.interval import margins, quality, warned_at
 from models.pipeline import (
     AssetRows,
@@ -26,6 +33,7 @@ from models.pipeline import (
     fit_normalisers,
 )
 from models.quality import check
+from models.small_site import choose_with_training
 from models.threads import fixed_threads
 from models.transfer import Choice, adopt, choose, transfer
 from models.tuning import (
@@ -89,16 +97,6 @@ def score_rows(fleet: FleetModel, rows: list[AssetRows]) -> tuple[dict[str, list
     return scores, [fleet.ttf_median(r, where=p > 0.0) for r, p in zip(rows, proba, strict=True)]
 
 
-def _split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np.bool_]:
-    rng = np.random.default_rng(seed)
-    held = np.zeros(len(classes), dtype=bool)
-    for cls in sorted(set(classes)):
-        idx = [i for i, c in enumerate(classes) if c == cls]
-        n = round(len(idx) * share)
-        held[rng.choice(idx, n, replace=False)] = True
-    return held
-
-
 @fixed_threads
 def run_protocol(
     ds: Dataset,
@@ -128,7 +126,7 @@ def run_protocol(
     if test[0] >= test[1] or val[0] >= val[1]:
         raise ValueError("the span is too short for the splits and their gaps")
     frames = sorted(frames, key=lambda f: f.asset)
-    held_mask = _split_assets(
+    held_mask = split_assets(
         [f.asset_class for f in frames], protocol.holdout_assets, protocol.seed
     )
     held_names = {f.asset for f, h in zip(frames, held_mask, strict=True) if h}
@@ -171,7 +169,7 @@ def run_protocol(
     ev.ttf_median = ttf_median
     choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.runs)
     # The donor's threshold suits the donor's warners only: once the site's own warners
-    # score every class, the site's validation chooses, however thin.
+    # score every class, the site's own failures choose (``models.small_site``).
     if any(c.source == "donor" for c in choices.values()):
         assert donor is not None
         at_val = outcome(ev, "model", "validation", ev.thresholds["model"], fleet.consecutive)
@@ -179,6 +177,14 @@ def run_protocol(
         if n_val < TUNING_FAILURES:
             hold_operating_point(ev, donor.threshold, donor.ttf_gate_h, donor.consecutive)
             ev.operating_point = f"the donor's: {n_val} validation failures (< {TUNING_FAILURES})"
+    else:
+        n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 1).failures
+        if n_val < TUNING_FAILURES:
+            n = choose_with_training(ev, norms, keep, protocol)
+            ev.operating_point = (
+                f"chosen over the training period (out of fold) and validation: {n} failures"
+                f" ({n_val} in validation, < {TUNING_FAILURES})"
+            )
     k = fleet.consecutive
     for scorer in SCORERS:
         if scorer != "model":  # the model's threshold comes with its gate

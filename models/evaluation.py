@@ -60,6 +60,17 @@ class Evaluation:
 Spans = tuple[list[I64], list[I64]]
 
 
+def split_assets(classes: list[str], share: float, seed: int) -> npt.NDArray[np.bool_]:
+    """Which assets (given their classes) are held out: ``share`` of each class, at random."""
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(classes), dtype=bool)
+    for cls in sorted(set(classes)):
+        idx = [i for i, c in enumerate(classes) if c == cls]
+        n = round(len(idx) * share)
+        held[rng.choice(idx, n, replace=False)] = True
+    return held
+
+
 def spans_of(
     rows: list[AssetRows], scores: list[F64], which: list[int], threshold: float, k: int
 ) -> Spans:

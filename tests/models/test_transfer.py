@@ -23,11 +23,13 @@ from models.compare import (
 from models.data import load_dataset
 from models.evaluate import TUNING_FAILURES, Evaluation, Protocol, outcome, run_protocol
 from models.normalise import ClassNormaliser
-from models.pipeline import FleetModel
+from models.pipeline import AssetRows, FleetModel
 from models.registry import load, save
 from models.retrain import retrain
+from models.small_site import out_of_fold
 from models.train import fit, train
 from models.transfer import adapt, same_signals
+from models.warning_rule import gated
 from models.windows import Windows
 from plantwatch.cli import app
 from simulators.config import synthetic_fleet
@@ -123,6 +125,35 @@ def test_a_site_too_small_to_tune_keeps_the_donors_operating_point(
     assert ev.thresholds["model"] == donor.threshold
     assert ev.fleet.ttf_gate_h == donor.ttf_gate_h
     assert ev.operating_point.startswith("the donor's")
+
+
+def test_a_small_site_alone_chooses_its_point_over_training_out_of_fold_and_validation(
+    site_dir: Path,
+) -> None:
+    ev = run_protocol(load_dataset(site_dir), Protocol(), Windows())
+    n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 1).failures
+    assert n_val < TUNING_FAILURES and not ev.choices
+    pooled = int(ev.operating_point.split(": ")[1].split(" ")[0])
+    assert ev.operating_point.startswith("chosen over the training period (out of fold)")
+    assert pooled > n_val  # the training period's failures count too
+    # the model warns at that point with the site's own scores, gated as chosen
+    gate = ev.fleet.ttf_gate_h
+    for p, ttf, s in zip(ev.scores["probability"], ev.ttf_median, ev.scores["model"], strict=True):
+        assert np.array_equal(s, gated(p, ttf, gate))
+    train_end = ev.periods["validation"][0] - 48 * 3600 - Windows().longest_s
+    label_end = train_end - 48 * 3600
+
+    def keep(r: AssetRows) -> np.ndarray:
+        return np.asarray(r.t < label_end)
+
+    proba, _ = out_of_fold(ev, {c: m.norm for c, m in ev.fleet.classes.items()}, keep, 0)
+    seen = ev.split_assets["validation"]
+    changed = 0
+    for i in seen:
+        r, own = ev.rows[i], ev.scores["probability"][i]
+        assert np.array_equal(proba[i][~keep(r)], own[~keep(r)])  # beyond training: the site's
+        changed += int((proba[i][keep(r)] != own[keep(r)]).sum())
+    assert changed > 0  # in training: a warner that never learned from the asset
 
 
 def test_baselines_are_compared_at_the_models_false_alarms(evaluated: Evaluation) -> None:
