@@ -213,6 +213,7 @@ def evaluate(
     from models.compare import baseline_points, same_false_alarms, same_recall
     from models.evaluate import Protocol, run_protocol
     from models.lead_losses import lead_losses
+    from models.provenance import computed_with
     from models.windows import Windows
 
     ds = _dataset(data)
@@ -237,6 +238,7 @@ def evaluate(
             "same_recall": at_recall,
             "scored_by": {c: m.scored_by for c, m in sorted(ev.fleet.classes.items())},
             "operating_point": ev.operating_point,
+            "computed_with": computed_with(),
         }
         if sweep_out:
             from models.sweep import longest_lead, sweep

@@ -13,6 +13,7 @@ from models.challenge import Decision, Margins, decide, incumbent_table
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol
 from models.pipeline import FleetModel
+from models.provenance import computed_with
 from models.train import train
 from models.windows import Windows
 
@@ -34,6 +35,7 @@ def training_meta(data: Path, ds: Dataset, fleet: FleetModel, ev: Evaluation) ->
         "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
         "metrics_by_class": ev.class_table,
         "operating_point": ev.operating_point,
+        "computed_with": computed_with(),
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from typer.testing import CliRunner
 
 from models.asset_frames import AssetFrame
@@ -27,6 +28,7 @@ from models.pipeline import AssetRows, FleetModel
 from models.registry import load, save
 from models.retrain import retrain
 from models.small_site import out_of_fold
+from models.threads import FIT_THREADS
 from models.train import fit, train
 from models.transfer import adapt, same_signals
 from models.warning_rule import gated
@@ -240,6 +242,8 @@ def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table
         )
         at = body["same_recall"][split]
         assert set(at) == {"recall", "model", "isolation_forest", "static_threshold"}
+    assert body["computed_with"]["numpy"] == np.__version__
+    assert body["computed_with"]["scikit-learn"] == sklearn.__version__
 
 
 def test_retraining_a_transferred_model_keeps_its_donor(
@@ -256,3 +260,6 @@ def test_retraining_a_transferred_model_keeps_its_donor(
     _, meta = load(site, second)
     assert meta["donor"] == str(tmp_path / "donor")
     assert any(v.startswith("transferred failure warner") for v in meta["scored_by"].values())
+    # what the model was computed with is stored beside it
+    assert meta["computed_with"]["numpy"] == np.__version__
+    assert meta["computed_with"]["fit_threads"] == FIT_THREADS
