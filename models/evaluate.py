@@ -170,21 +170,18 @@ def run_protocol(
     choose_operating_point(ev, ev.ttf_median, protocol.ttf_gates_h, protocol.runs)
     # The donor's threshold suits the donor's warners only: once the site's own warners
     # score every class, the site's own failures choose (``models.small_site``).
+    n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 1).failures
     if any(c.source == "donor" for c in choices.values()):
         assert donor is not None
-        at_val = outcome(ev, "model", "validation", ev.thresholds["model"], fleet.consecutive)
-        n_val = at_val.failures
         if n_val < TUNING_FAILURES:
             hold_operating_point(ev, donor.threshold, donor.ttf_gate_h, donor.consecutive)
             ev.operating_point = f"the donor's: {n_val} validation failures (< {TUNING_FAILURES})"
-    else:
-        n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 1).failures
-        if n_val < TUNING_FAILURES:
-            n = choose_with_training(ev, norms, keep, protocol)
-            ev.operating_point = (
-                f"chosen over the training period (out of fold) and validation: {n} failures"
-                f" ({n_val} in validation, < {TUNING_FAILURES})"
-            )
+    elif n_val < TUNING_FAILURES:
+        n = choose_with_training(ev, norms, keep, protocol)
+        ev.operating_point = (
+            f"chosen over the training period (out of fold) and validation: {n} failures"
+            f" ({n_val} in validation, < {TUNING_FAILURES})"
+        )
     k = fleet.consecutive
     for scorer in SCORERS:
         if scorer != "model":  # the model's threshold comes with its gate

@@ -233,9 +233,10 @@ def fit_classes(
     random_state: int = 0,
     progress: Progress | None = None,
     warner: dict[str, Any] | None = None,
+    health: dict[str, HealthScore] | None = None,
 ) -> dict[str, ClassModel]:
     """Fit each class's warner (``warner``: its settings) and health score on the rows
-    ``keep`` selects."""
+    ``keep`` selects; a class in ``health`` keeps the score given there."""
     models: dict[str, ClassModel] = {}
     for cls, norm in norms.items():
         found = _training_set(rows, cls, keep)
@@ -251,8 +252,9 @@ def fit_classes(
         warner_ = FailureWarner(random_state=random_state, **(warner or {})).fit(
             X, y, groups, hours, modes
         )
-        health = _health(X, hours, random_state)
-        models[cls] = ClassModel(norm, warner_, health, feature_names(norm))
+        given = (health or {}).get(cls)
+        score = given if given is not None else _health(X, hours, random_state)
+        models[cls] = ClassModel(norm, warner_, score, feature_names(norm))
         if progress:
             progress(cls, 1)
     return models

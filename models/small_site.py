@@ -12,7 +12,6 @@ every training asset, without labels).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -21,10 +20,10 @@ import numpy.typing as npt
 from models.evaluation import Evaluation, Protocol, outcome, split_assets
 from models.normalise import ClassNormaliser
 from models.pipeline import AssetRows, FleetModel, fit_classes
+from models.transfer import Keep
 from models.tuning import choose_operating_point, hold_operating_point
 
 F64 = npt.NDArray[np.float64]
-Keep = Callable[[AssetRows], npt.NDArray[np.bool_]]
 
 
 def out_of_fold(
@@ -36,6 +35,8 @@ def out_of_fold(
     proba = [p.copy() for p in ev.scores.get("probability", ev.scores["model"])]
     ttf = [t.copy() for t in ev.ttf_median]
     seen = ev.split_assets["validation"]
+    # Folds only warn; the site's health scores stand in rather than being fitted twice more.
+    site_health = {c: m.health for c, m in ev.fleet.classes.items()}
     half = split_assets([ev.rows[i].asset_class for i in seen], 0.5, seed + 1)
     first = {ev.rows[i].asset for i, h in zip(seen, half, strict=True) if h}
     second = {ev.rows[i].asset for i in seen} - first
@@ -44,7 +45,8 @@ def out_of_fold(
         def learned(r: AssetRows, learns: set[str] = learns) -> npt.NDArray[np.bool_]:
             return keep(r) & (r.asset in learns)
 
-        fold = FleetModel(fit_classes(ev.rows, norms, learned, seed), ev.fleet.windows)
+        models = fit_classes(ev.rows, norms, learned, seed, health=site_health)
+        fold = FleetModel(models, ev.fleet.windows)
         for i in seen:
             r = ev.rows[i]
             m = keep(r)
