@@ -7,7 +7,10 @@ precision, averaged over the two test splits (recall over failures with a precur
 or more where the data knows precursors, as simulated data does; over every failure
 otherwise, as in a site's export). The challenger is promoted when it is higher, and on
 neither test split is its recall or precision lower, or its false alarms per asset-month
-higher, than the incumbent's by more than the stated margins. Lead is reported, not ruled
+higher, than the incumbent's by more than the stated margins. Recall the incumbent bought
+with more false alarms than a team can act on (over the 0.1 per asset-month target, where
+the challenger's are within it) is not counted as lost: those warnings get ignored, so
+matching their recall would mean matching their noise. Lead is reported, not ruled
 on: a model that catches only the clearest failures has a longer median lead over them, and
 one that warns all the time catches failures early. The incumbent may have been trained on
 part of this data, which favours it.
@@ -42,6 +45,8 @@ class Margins:
     recall: float = 0.05
     precision: float = 0.05
     false_alarms_per_asset_month: float = 0.02
+    # Above this many false alarms per asset-month (the target) warnings are not acted on.
+    usable_false_alarms: float = 0.1
 
 
 @dataclass
@@ -104,11 +109,12 @@ def decide(
     worse = []
     for s in TEST_SPLITS:
         a, b = mine[s], incumbent[s]
-        if _num(a, metric, 0.0) < _num(b, metric, 0.0) - margins.recall:
+        fa = "false_alarms_per_asset_month"
+        noisy = _num(b, fa, 0.0) > margins.usable_false_alarms >= _num(a, fa, 0.0)
+        if _num(a, metric, 0.0) < _num(b, metric, 0.0) - margins.recall and not noisy:
             worse.append(f"recall on {s}")
         if _num(a, "precision", 0.0) < _num(b, "precision", 0.0) - margins.precision:
             worse.append(f"precision on {s}")
-        fa = "false_alarms_per_asset_month"
         if _num(a, fa, 0.0) > _num(b, fa, 0.0) + margins.false_alarms_per_asset_month:
             worse.append(f"false alarms on {s}")
     head = f"F1 ({metric}, precision) {ours:.3f} against {theirs:.3f}"

@@ -79,8 +79,18 @@ class ClassNormaliser:
         """Residual channels: the analog signals, then one signature per failure mode."""
         return [*self.analog, *(f"signature_{m}" for m in self.sig_modes)]
 
-    def fit(self, frames: list[AssetFrame], every: int = 3) -> ClassNormaliser:
-        """Learn ranges, kinds, condition and cross-signal coefficients from this class's frames."""
+    def fit(
+        self,
+        frames: list[AssetFrame],
+        every: int = 3,
+        settled: list[npt.NDArray[np.bool_]] | None = None,
+    ) -> ClassNormaliser:
+        """Learn ranges, kinds, condition and cross-signal coefficients from this class's frames.
+
+        ``settled`` (one mask per frame) marks the rows far from any failure: the normal is
+        learned from those alone, so a slow wear that moves every signal is not learned as
+        how the signals move together. Ranges and signal kinds use every row.
+        """
         names = sorted({s for f in frames for s in f.signals})
         stacked = {s: np.concatenate([column_of(f, s)[::every] for f in frames]) for s in names}
         self.analog, self.status = [], []
@@ -109,6 +119,8 @@ class ClassNormaliser:
         self.scale = np.ones(len(self.analog))
         # Rows whose conditions are not all known say nothing of how conditions drive signals.
         known = np.isfinite(cond).all(axis=1) if cond is not None else np.ones(len(t), bool)
+        if settled is not None:
+            known &= np.concatenate([m[::every] for m in settled])
         for j, s in enumerate(self.analog):
             y = stacked[s].astype(np.float64)
             ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j]) & known

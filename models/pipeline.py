@@ -17,7 +17,7 @@ from models.health import HealthScore
 from models.interval import widen
 from models.labels import Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
-from models.signatures import fit_signatures
+from models.signatures import CALM_H, fit_signatures
 from models.threads import fixed_threads
 from models.warning_rule import WarningRule
 from models.windows import Windows
@@ -154,8 +154,17 @@ def fit_normalisers(
         events = [
             (f, h.failures, h.modes, h.repaired) for f, h in zip(mine, histories, strict=True)
         ]
-        out[cls] = fit_signatures(ClassNormaliser(cls).fit(mine), events, until)
+        settled = [settled_rows(f.t, h) for f, h in zip(mine, histories, strict=True)]
+        out[cls] = fit_signatures(ClassNormaliser(cls).fit(mine, settled=settled), events, until)
     return out
+
+
+def settled_rows(t: I64, history: AssetHistory) -> npt.NDArray[np.bool_]:
+    """Instants far from any failure: a week or more before the next, and not between a
+    failure and its repair (what the normaliser and the health score learn as normal)."""
+    labels = make_labels(t, history.failures, history.repaired)
+    settled: npt.NDArray[np.bool_] = labels.usable & (labels.hours_to_failure > CALM_H)
+    return settled
 
 
 def cut(f: AssetFrame, until: int | None) -> AssetFrame:
@@ -206,7 +215,7 @@ def _training_set(
 
 def _health(X: npt.NDArray[Any], hours: npt.NDArray[np.float64], seed: int) -> HealthScore:
     """The health score learned from the rows a week or more from any failure."""
-    normal = np.flatnonzero(hours > 7 * 24)
+    normal = np.flatnonzero(hours > CALM_H)
     return HealthScore(random_state=seed).fit(X, rows=normal if len(normal) > 100 else None)
 
 

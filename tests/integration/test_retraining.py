@@ -176,8 +176,8 @@ def test_two_rounds_where_the_verdicts_reach_the_next_model(tmp_path: Path) -> N
         for split in ("test_time", "test_assets"):  # judged on the same failures
             mine, theirs = challenge["challenger"][split], challenge["incumbent"][split]
             assert mine["failures"] == theirs["failures"] > 10
-        # the model that learned from the verdicts catches more of the year's second half,
-        # which the model in service never saw, and takes over
+        # the model that learned from the verdicts is better on the year's second half, which
+        # the model in service never saw, and takes over
         assert challenge["promoted"], challenge["reason"]
         assert challenge["reason"].startswith("better: F1 (recall, precision)")
         assert registry.in_service(reg) == second

@@ -42,6 +42,12 @@ def test_the_challenger_replaces_the_incumbent_only_when_it_wins_within_the_marg
     )
     timid = decide(_table(_row(0.64, 1.00, 0.00, 0.10)), incumbent)
     assert not timid.promote and "recall on test_time" in timid.reason
+    # recall an incumbent bought with warnings nobody can act on is not a loss to match
+    noisy_incumbent = _figures(_row(0.70, 0.40, 0.35, 0.30))
+    usable = decide(_table(_row(0.45, 0.90, 0.03, 0.10)), noisy_incumbent)
+    assert usable.promote, usable.reason
+    still_noisy = decide(_table(_row(0.45, 0.90, 0.15, 0.10)), noisy_incumbent)
+    assert not still_noisy.promote and "recall on test_time" in still_noisy.reason
     loose = decide(_table(_row(1.00, 0.75, 0.10, 0.90)), incumbent, Margins(0.1, 0.2, 0.1))
     assert loose.promote
 

@@ -7,6 +7,7 @@ import numpy as np
 from models.asset_frames import AssetFrame
 from models.features import feature_names, features
 from models.normalise import ClassNormaliser
+from models.pipeline import AssetHistory, settled_rows
 
 SIGNALS = ("flow", "motor_current", "discharge_pressure", "pump_running")
 
@@ -124,3 +125,52 @@ def test_an_unknown_running_state_predicts_nothing_rather_than_stopped() -> None
     assert np.isfinite(resid[gone, norm.analog.index("outdoor_temp")]).all()
     known = np.isfinite(resid[500 : n - 36, j])
     assert known.all() and float(np.nanstd(resid[500 : n - 36, j])) < 2.0
+
+
+WORN = ("vibration", "bearing_temperature", "motor_current")
+
+
+def _wearing_engine(seed: int, runs: int = 4, n: int = 3000) -> tuple[AssetFrame, np.ndarray]:
+    """Runs to failure in which a wear moves three signals together over the last 600 rows;
+    and the instants of the failures."""
+    rng = np.random.default_rng(seed)
+    t = 1_700_000_000 + 600 * np.arange(runs * n, dtype=np.int64)
+    wear = np.zeros(runs * n)
+    for r in range(runs):
+        wear[(r + 1) * n - 600 : (r + 1) * n] = np.linspace(0.0, 4.0, 600)
+    x = np.column_stack([wear + rng.normal(0.0, 1.0, len(t)) for _ in WORN]).astype(np.float32)
+    return AssetFrame("engine-1", "engine", t, WORN, x), t[n - 1 :: n] + 600
+
+
+def test_the_normal_learned_away_from_failures_keeps_a_wear_that_moves_every_signal() -> None:
+    frame, failures = _wearing_engine(5)
+    history = AssetHistory(failures, ["wear"] * len(failures), failures + 3600, failures[:0])
+    worn = np.zeros(len(frame.t), bool)
+    for f in failures:
+        worn[(frame.t > f - 600 * 200) & (frame.t < f)] = True  # the worst third of each wear
+
+    def worn_residual(norm: ClassNormaliser) -> float:
+        resid = norm.residuals(frame)
+        assert 0.8 < float(np.nanstd(resid[~worn & (frame.t < failures[0] - 600 * 600)])) < 1.2
+        return float(np.nanmean(resid[worn]))
+
+    # Learned from every row, the shared wear is taken for how the signals move together
+    # and explained away; learned from the settled rows, it stands out.
+    everything = worn_residual(ClassNormaliser("engine").fit([frame]))
+    settled = worn_residual(
+        ClassNormaliser("engine").fit([frame], settled=[settled_rows(frame.t, history)])
+    )
+    assert everything < 1.5
+    assert settled > 3.0
+
+
+def test_settled_rows_leave_out_the_week_before_a_failure_and_the_repair() -> None:
+    day = 86_400
+    t = np.arange(0, 40 * day, 3600, dtype=np.int64)
+    history = AssetHistory(
+        np.array([20 * day]), ["wear"], np.array([22 * day]), np.zeros(0, np.int64)
+    )
+    settled = settled_rows(t, history)
+    assert settled[t < 13 * day].all()  # more than a week ahead
+    assert not settled[(t > 13 * day) & (t <= 22 * day)].any()  # the last week and the repair
+    assert settled[t > 22 * day].all()  # repaired, no failure ahead
