@@ -148,7 +148,7 @@ def run_protocol(
         site_norms = (norms, learn)
         periods = (val, train_end)
         moved = transfer(donor, ds, frames, site_norms, protocol.horizon_h)
-        choices = choose(donor, moved, site, rows, periods, seen_names)
+        choices = choose(donor, moved, site, rows, periods, seen_names, protocol.seed)
         models, rows = adopt(donor, moved, choices, (models, rows), keep, protocol.seed)
     fleet = FleetModel(models, win, protocol.horizon_h, consecutive=protocol.runs[0])
     scores, ttf_median = score_rows(fleet, rows)

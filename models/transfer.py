@@ -11,8 +11,11 @@ signals differ from the donor's is the site's alone.
 Which model scores a class is decided on the site's validation period, never by a constant
 count of failures: the site's supervised warner takes over when it ranks the class's
 validation rows at least as well as the transferred warner (average precision over rows
-with a failure within the horizon ahead), and the donor stays while the site has no
-validation failure of the class to judge by or its own warner learned no failure.
+with a failure within the horizon ahead) in at least ``TAKEOVER_SHARE`` of resamples of the
+class's validation assets, and the donor stays while the site has no validation failure of
+the class to judge by or its own warner learned no failure. Three validation failures
+where the site's warner happened to rank one higher say little; the resamples say how
+often the ranking holds when a failure more or less had fallen in the period.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ from models.pipeline import AssetRows, ClassModel, FleetModel, asset_rows, fit_h
 
 Keep = Callable[[AssetRows], npt.NDArray[np.bool_]]
 Period = tuple[int, int]
+Scored = list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]]  # per asset: labels, scores
+
+TAKEOVER_SHARE = 0.9  # one-sided: the site's warner ranks better in 9 resamples of 10
+RESAMPLES = 200
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,14 @@ class Choice:
     validation_failures: int
     site_ap: float | None  # validation average precision of the site's own warner
     donor_ap: float | None
+    site_share: float | None = None  # share of resamples where the site's ranks at least as well
 
     def reason(self) -> str:
         """The choice in words, as the registry and the class tables show it."""
         ap = f"validation average precision {_fmt(self.site_ap)} (site) vs {_fmt(self.donor_ap)}"
         ap += f" (transferred) over {self.validation_failures} failure(s)"
+        if self.site_share is not None:
+            ap += f", the site's at least as good in {self.site_share:.0%} of resamples"
         if self.source == "site":
             return f"site's failure warner ({self.site_failures} training failures): {ap}"
         if self.validation_failures == 0:
@@ -106,22 +116,43 @@ def transferable(
     return out
 
 
-def _validation_ap(
+def _validation_rows(
     rows: list[AssetRows], proba: Callable[[AssetRows], npt.NDArray[np.float64]], period: Period
-) -> tuple[float | None, int]:
-    """Average precision of ``proba`` over the period's usable rows, and its failures."""
-    y, p, failures = [], [], 0
+) -> tuple[dict[str, tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]], int]:
+    """Per asset, the labels and ``proba`` of the period's usable rows; and its failures."""
+    out, failures = {}, 0
     for r in rows:
         m = r.labels.usable & (r.t >= period[0]) & (r.t < period[1])
         if m.any():
-            y.append(r.labels.y[m])
-            p.append(proba(r)[m])
+            out[r.asset] = (r.labels.y[m], proba(r)[m])
         failures += int(
             ((r.history.failures >= period[0]) & (r.history.failures < period[1])).sum()
         )
-    if not y or not np.concatenate(y).any():
-        return None, failures
-    return float(average_precision_score(np.concatenate(y), np.concatenate(p))), failures
+    return out, failures
+
+
+def _ap(scored: Scored) -> float | None:
+    """Average precision over the assets' rows pooled (None without a failure ahead)."""
+    if not scored:
+        return None
+    y = np.concatenate([a for a, _ in scored])
+    if not y.any():
+        return None
+    return float(average_precision_score(y, np.concatenate([p for _, p in scored])))
+
+
+def site_share(mine: Scored, theirs: Scored, seed: int = 0) -> float:
+    """Share of resamples (the assets drawn with replacement, the same draw for both) in
+    which the site's warner (``mine``) ranks at least as well as the transferred one."""
+    rng = np.random.default_rng(seed)
+    wins = counted = 0
+    for _ in range(RESAMPLES):
+        pick = rng.integers(0, len(mine), len(mine))
+        a, b = _ap([mine[i] for i in pick]), _ap([theirs[i] for i in pick])
+        if a is not None and b is not None:
+            counted += 1
+            wins += a >= b
+    return wins / counted if counted else 0.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +198,7 @@ def choose(
     site_rows: list[AssetRows],
     periods: tuple[Period, int],
     judged: set[str],
+    seed: int = 0,
 ) -> dict[str, Choice]:
     """Per class the donor could score (``moved``), site or donor (``periods``: validation
     and the end of training; ``judged``: the assets whose validation rows count)."""
@@ -177,12 +209,22 @@ def choose(
         other = [r for r in moved.rows if r.asset_class == cls and r.asset in judged]
         trained = sum(int((r.history.failures < train_end).sum()) for r in mine)
         own = site.classes.get(cls)
-        site_ap = None
+        theirs, n_val = _validation_rows(other, donor.proba, validation)
+        site_ap = share = None
         if own is not None and own.warner.learned_failures:
-            site_ap, _ = _validation_ap(mine, site.proba, validation)
-        donor_ap, n_val = _validation_ap(other, donor.proba, validation)
-        takes_over = site_ap is not None and n_val > 0 and (donor_ap is None or site_ap >= donor_ap)
-        out[cls] = Choice(cls, "site" if takes_over else "donor", trained, n_val, site_ap, donor_ap)
+            ours, _ = _validation_rows(mine, site.proba, validation)
+            both = sorted(set(ours) & set(theirs))
+            site_ap = _ap([ours[a] for a in sorted(ours)])
+            if site_ap is not None and _ap([theirs[a] for a in both]) is not None:
+                share = site_share([ours[a] for a in both], [theirs[a] for a in both], seed)
+        donor_ap = _ap([theirs[a] for a in sorted(theirs)])
+        takes_over = (
+            site_ap is not None
+            and n_val > 0
+            and (donor_ap is None or (share is not None and share >= TAKEOVER_SHARE))
+        )
+        source = "site" if takes_over else "donor"
+        out[cls] = Choice(cls, source, trained, n_val, site_ap, donor_ap, share)
     return out
 
 
