@@ -10,6 +10,8 @@ import numpy.typing as npt
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
+SETTLED_H = 7 * 24.0  # instants this far from the next failure are the asset's normal
+
 
 @dataclass(frozen=True)
 class Labels:
@@ -19,6 +21,12 @@ class Labels:
     usable: npt.NDArray[np.bool_]
     hours_to_failure: F64  # inf when no failure follows
     next_failure: npt.NDArray[np.int64]  # index into the failures, -1 when none follows
+
+    def settled(self) -> npt.NDArray[np.bool_]:
+        """Instants far from any failure: a week or more before the next, and not between a
+        failure and its repair (what the normaliser, signatures and health score learn as
+        normal)."""
+        return np.asarray(self.usable & (self.hours_to_failure > SETTLED_H))
 
 
 def repairs_after(failures: I64, maintenance: I64) -> I64:

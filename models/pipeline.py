@@ -15,9 +15,9 @@ from models.estimators import FailureWarner
 from models.features import eval_index, feature_names, features
 from models.health import HealthScore
 from models.interval import widen
-from models.labels import Labels, make_labels, repairs_after
+from models.labels import SETTLED_H, Labels, make_labels, repairs_after
 from models.normalise import ClassNormaliser
-from models.signatures import CALM_H, fit_signatures
+from models.signatures import fit_signatures
 from models.threads import fixed_threads
 from models.warning_rule import WarningRule
 from models.windows import Windows
@@ -160,11 +160,8 @@ def fit_normalisers(
 
 
 def settled_rows(t: I64, history: AssetHistory) -> npt.NDArray[np.bool_]:
-    """Instants far from any failure: a week or more before the next, and not between a
-    failure and its repair (what the normaliser and the health score learn as normal)."""
-    labels = make_labels(t, history.failures, history.repaired)
-    settled: npt.NDArray[np.bool_] = labels.usable & (labels.hours_to_failure > CALM_H)
-    return settled
+    """One asset's settled instants (``Labels.settled``) among ``t``."""
+    return make_labels(t, history.failures, history.repaired).settled()
 
 
 def cut(f: AssetFrame, until: int | None) -> AssetFrame:
@@ -215,7 +212,7 @@ def _training_set(
 
 def _health(X: npt.NDArray[Any], hours: npt.NDArray[np.float64], seed: int) -> HealthScore:
     """The health score learned from the rows a week or more from any failure."""
-    normal = np.flatnonzero(hours > CALM_H)
+    normal = np.flatnonzero(hours > SETTLED_H)
     return HealthScore(random_state=seed).fit(X, rows=normal if len(normal) > 100 else None)
 
 

@@ -24,7 +24,6 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 LATE_H = 12.0  # rows this close before a failure show its mode's direction clearly
-CALM_H = 7 * 24.0  # rows this far from the next failure count as normal
 MIN_FAILURES = 3  # a mode seen fewer times before the cut gets no channel
 RIDGE = 0.05  # of the mean variance: keeps the whitening stable with few signals
 EVERY = 3  # rows subsampled for the fit
@@ -58,7 +57,7 @@ def fit_signatures(
         resid = norm.residuals(part).astype(np.float64)
         lab = make_labels(t, failures, repaired)
         ok = lab.usable & np.isfinite(resid).all(axis=1)
-        normal.append(resid[ok & (lab.hours_to_failure > CALM_H)])
+        normal.append(resid[ok & lab.settled()])
         ahead = np.array([*modes, ""], dtype=object)[lab.next_failure]
         for m in set(modes):
             counts[m] = counts.get(m, 0) + modes.count(m)

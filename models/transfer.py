@@ -210,14 +210,15 @@ def choose(
         trained = sum(int((r.history.failures < train_end).sum()) for r in mine)
         own = site.classes.get(cls)
         theirs, n_val = _validation_rows(other, donor.proba, validation)
+        donor_ap = _ap(list(theirs.values()))
         site_ap = share = None
         if own is not None and own.warner.learned_failures:
             ours, _ = _validation_rows(mine, site.proba, validation)
-            both = sorted(set(ours) & set(theirs))
-            site_ap = _ap([ours[a] for a in sorted(ours)])
-            if site_ap is not None and _ap([theirs[a] for a in both]) is not None:
-                share = site_share([ours[a] for a in both], [theirs[a] for a in both], seed)
-        donor_ap = _ap([theirs[a] for a in sorted(theirs)])
+            site_ap = _ap(list(ours.values()))
+            both = sorted(ours.keys() & theirs.keys())
+            paired = [ours[a] for a in both], [theirs[a] for a in both]
+            if site_ap is not None and _ap(paired[1]) is not None:
+                share = site_share(*paired, seed)
         takes_over = (
             site_ap is not None
             and n_val > 0
