@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from models import report
 from models.cmapss_cli import cmapss, convert_cmapss
+from models.replay_cli import replay
 
 app = typer.Typer(help="Failure-warning models: data, training, evaluation.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -289,3 +290,4 @@ def _at_recall(row: dict[str, Any]) -> str:
 
 app.command("convert-cmapss")(convert_cmapss)
 app.command()(cmapss)
+app.command()(replay)

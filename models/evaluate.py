@@ -97,6 +97,26 @@ def score_rows(fleet: FleetModel, rows: list[AssetRows]) -> tuple[dict[str, list
     return scores, [fleet.ttf_median(r, where=p > 0.0) for r, p in zip(rows, proba, strict=True)]
 
 
+Period = tuple[int, int]
+
+
+def split_periods(
+    t0: int, t1: int, protocol: Protocol, win: Windows
+) -> tuple[int, Period, Period] | None:
+    """The end of training, validation and the time split's test over ``[t0, t1)``, each
+    after a gap of the horizon plus the longest window; None when the span is too short."""
+    gap = int(protocol.horizon_h * 3600) + win.longest_s
+    train_end = t0 + int((t1 - t0) * protocol.train_share)
+    val = (
+        train_end + gap,
+        t0 + int((t1 - t0) * (protocol.train_share + protocol.validation_share)),
+    )
+    test = (val[1] + gap, t1)
+    if test[0] >= test[1] or val[0] >= val[1]:
+        return None
+    return train_end, val, test
+
+
 @fixed_threads
 def run_protocol(
     ds: Dataset,
@@ -116,15 +136,11 @@ def run_protocol(
     if not frames:
         raise ValueError("the dataset has no telemetry")
     t0, t1 = int(frames[0].t[0]), int(frames[0].t[-1]) + win.step_s
-    gap = int(protocol.horizon_h * 3600) + win.longest_s
-    train_end = t0 + int((t1 - t0) * protocol.train_share)
-    val = (
-        train_end + gap,
-        t0 + int((t1 - t0) * (protocol.train_share + protocol.validation_share)),
-    )
-    test = (val[1] + gap, t1)
-    if test[0] >= test[1] or val[0] >= val[1]:
+    found = split_periods(t0, t1, protocol, win)
+    if found is None:
         raise ValueError("the span is too short for the splits and their gaps")
+    train_end, val, test = found
+    gap = int(protocol.horizon_h * 3600) + win.longest_s
     frames = sorted(frames, key=lambda f: f.asset)
     held_mask = split_assets(
         [f.asset_class for f in frames], protocol.holdout_assets, protocol.seed

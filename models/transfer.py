@@ -258,3 +258,17 @@ def adopt(
         )
     by_asset = {r.asset: r for r in moved.rows}
     return out, [by_asset.get(r.asset, r) for r in rows]
+
+
+def donor_alone(
+    donor: FleetModel, norms: dict[str, ClassNormaliser], learn: list[AssetFrame]
+) -> FleetModel:
+    """The donor as the site's whole model while its history is too short to measure
+    anything (``norms``: the site's normalisers, for its signals; ``learn``: the frames the
+    donor's are rescaled on): every class it can score, at its own operating point."""
+    why = "transferred failure warner: the site's history is too short for its own"
+    classes = {
+        c: replace(donor.classes[c], norm=n, source=why)
+        for c, n in transferable(donor, norms, learn).items()
+    }
+    return replace(donor, classes=classes)

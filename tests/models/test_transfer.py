@@ -29,28 +29,11 @@ from models.registry import load, save
 from models.retrain import retrain
 from models.small_site import out_of_fold
 from models.threads import FIT_THREADS
-from models.train import fit, train
+from models.train import train
 from models.transfer import TAKEOVER_SHARE, adapt, same_signals, site_share
 from models.warning_rule import gated
 from models.windows import Windows
 from plantwatch.cli import app
-from simulators.config import synthetic_fleet
-from simulators.engine import Simulation
-from simulators.export import export
-
-
-@pytest.fixture(scope="module")
-def donor(tmp_path_factory: pytest.TempPathFactory) -> FleetModel:
-    root = tmp_path_factory.mktemp("donor")
-    export(Simulation(synthetic_fleet(16, seed=5), horizon_days=200), root, 600)
-    return fit(load_dataset(root), threshold=0.6)
-
-
-@pytest.fixture(scope="module")
-def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("site")
-    export(Simulation(synthetic_fleet(8, seed=9), horizon_days=120), root, 600)
-    return root
 
 
 @pytest.fixture(scope="module")
