@@ -17,6 +17,7 @@ from cloud.history_export import export_history, since_days
 from cloud.leases import Lease
 from cloud.storage.base import TimeSeriesStore
 from models.data import load_dataset
+from models.evaluate import ShortHistory
 from models.retrain import retrain
 
 log = logging.getLogger("plantwatch.cloud.retraining")
@@ -37,19 +38,25 @@ def round_once(
     registry: Path,
     history_days: float,
     now: datetime,
-) -> str:
-    """Export the last ``history_days`` and retrain on them; the stored version's name."""
+) -> str | None:
+    """Export the last ``history_days`` and retrain on them; the stored version's name
+    (None: the history is still too short for the protocol, and the round waits for the
+    next one)."""
     folder = registry / "data" / now.strftime("%Y%m%dT%H%M%S")
     with sessions() as session:
         exported = export_history(session, store, folder, since_days(history_days, now), now)
     log.info("exported %d readings and %s for retraining", exported.readings, exported.events)
-    version, decision = retrain(load_dataset(folder), folder, registry)
-    log.warning(
-        "retraining: challenger %s %s: %s",
-        version,
-        "put in service" if decision.promote else "kept out of service",
-        decision.reason,
-    )
+    version: str | None = None
+    try:
+        version, decision = retrain(load_dataset(folder), folder, registry)
+        log.warning(
+            "retraining: challenger %s %s: %s",
+            version,
+            "put in service" if decision.promote else "kept out of service",
+            decision.reason,
+        )
+    except ShortHistory as exc:
+        log.warning("retraining: skipped until the next round: %s", exc)
     registry.mkdir(parents=True, exist_ok=True)
     (registry / LAST_ROUND).write_text(now.isoformat() + "\n")
     return version

@@ -14,9 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from models.pipeline import FleetModel
+    pass
 
 from models import report
+from models.cli_support import DONOR_HELP, donor_model, load_or_exit, progress_bar
 from models.cmapss_cli import cmapss, convert_cmapss
 from models.replay_cli import replay
 
@@ -30,7 +31,7 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Summarise a dataset: assets by class, signals, time span, failures by mode."""
-    ds = _dataset(data)
+    ds = load_or_exit(data)
     first, last = ds.span()
     by_class = Counter(ds.asset_classes.get(a, "unknown") for a in ds.assets)
     failures = ds.failures()
@@ -66,42 +67,6 @@ def inspect(
     console.print("events: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
 
 
-def _dataset(data: Path) -> Any:
-    """Load a dataset or print what is wrong with it and exit 2."""
-    from models.data import DataError, load_dataset
-
-    try:
-        return load_dataset(data)
-    except DataError as exc:
-        Console(stderr=True, soft_wrap=True).print(
-            f"[red]unusable dataset[/red]: {escape(str(exc))}"
-        )
-        raise typer.Exit(2) from exc
-
-
-def _progress(total: int) -> tuple[Any, Any]:
-    from rich.progress import Progress
-
-    bar = Progress(console=console, transient=True)
-    task = bar.add_task("features and models", total=total)
-    return bar, lambda _name, n: bar.advance(task, n)
-
-
-DONOR_HELP = (
-    "Registry of a model trained elsewhere (its version in service): it scores each class "
-    "until this data's own warner does better on validation"
-)
-
-
-def _donor(registry: Path | None) -> FleetModel | None:
-    if registry is None:
-        return None
-    from models.registry import load
-
-    fleet, _ = load(registry)
-    return fleet
-
-
 @app.command()
 def train(
     data: Path = typer.Argument(..., help="Directory with telemetry and events files"),
@@ -112,23 +77,36 @@ def train(
     """Train the failure-warning models, measure them, and store a new registry version."""
     import time
 
-    from models.evaluate import Protocol
+    from models.evaluate import Protocol, ShortHistory
     from models.registry import save
-    from models.retrain import training_meta
+    from models.retrain import donor_meta, starter_meta, training_meta
+    from models.train import start_from_donor
     from models.train import train as fit
 
-    ds = _dataset(data)
+    ds = load_or_exit(data)
     began = time.monotonic()
     n = len(ds.assets)
-    bar, step = _progress(2 * n + 8)
-    with bar:
-        fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step, donor=_donor(donor))
-    meta = training_meta(data, ds, fleet, ev)
+    bar, step = progress_bar(2 * n + 8)
+    given = donor_model(donor)
+    try:
+        with bar:
+            fleet, ev = fit(ds, Protocol(horizon_h=horizon_h), progress=step, donor=given)
+        meta = training_meta(data, ds, fleet, ev)
+    except ShortHistory as exc:
+        if given is None:
+            Console(stderr=True, soft_wrap=True).print(
+                f"[red]{data}[/red]: {exc}; give --donor to start from a model trained elsewhere"
+            )
+            raise typer.Exit(2) from exc
+        fleet, ev = start_from_donor(ds, given), None
+        meta = starter_meta(data, ds, fleet, exc.days, exc.need_days)
+        console.print(f"{data}: {exc}: the donor scores every class it can until then")
     if donor is not None:
-        meta["donor"] = str(donor)  # retraining keeps it (models/retrain.py)
+        meta |= donor_meta(donor)
     version = save(registry, fleet, meta)
-    report.findings(console, ev)
-    report.tables(console, ev)
+    if ev is not None:
+        report.findings(console, ev)
+        report.tables(console, ev)
     for cls, m in sorted(fleet.classes.items()):
         console.print(f"{cls}: {m.scored_by}")
     console.print(
@@ -154,8 +132,8 @@ def retrain(
     from models.evaluate import Protocol
     from models.retrain import retrain as run_round
 
-    ds = _dataset(data)
-    bar, step = _progress(3 * len(ds.assets) + 8)
+    ds = load_or_exit(data)
+    bar, step = progress_bar(3 * len(ds.assets) + 8)
     with bar:
         version, decision = run_round(
             ds, data, registry, Protocol(horizon_h=horizon_h), progress=step, donor_dir=donor
@@ -217,11 +195,13 @@ def evaluate(
     from models.provenance import computed_with
     from models.windows import Windows
 
-    ds = _dataset(data)
+    ds = load_or_exit(data)
     frames = build_frames(ds)
-    bar, step = _progress(len(ds.assets) + 4)
+    bar, step = progress_bar(len(ds.assets) + 4)
     with bar:
-        ev = run_protocol(ds, Protocol(horizon_h=horizon_h), Windows(), step, frames, _donor(donor))
+        ev = run_protocol(
+            ds, Protocol(horizon_h=horizon_h), Windows(), step, frames, donor_model(donor)
+        )
     points = baseline_points(ev)
     same, at_recall = same_false_alarms(ev, points), same_recall(ev, points)
     if json_out:
@@ -241,6 +221,10 @@ def evaluate(
             "operating_point": ev.operating_point,
             "computed_with": computed_with(),
         }
+        if donor is not None:
+            from models.retrain import donor_meta
+
+            body |= donor_meta(donor)
         if sweep_out:
             from models.sweep import longest_lead, sweep
 

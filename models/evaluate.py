@@ -117,6 +117,22 @@ def split_periods(
     return train_end, val, test
 
 
+class ShortHistory(ValueError):
+    """A span too short for the protocol's splits and their gaps."""
+
+    def __init__(self, days: float, need_days: int) -> None:
+        super().__init__(
+            f"{days:.1f} days of history; the splits (training, validation, test, each "
+            f"after a gap of the horizon and the longest window) need at least {need_days}"
+        )
+        self.days, self.need_days = days, need_days
+
+
+def shortest_span_days(protocol: Protocol, win: Windows) -> int:
+    """The fewest whole days of history the protocol's splits and their gaps fit in."""
+    return next(d for d in range(1, 100 * 366) if split_periods(0, d * 86_400, protocol, win))
+
+
 @fixed_threads
 def run_protocol(
     ds: Dataset,
@@ -138,7 +154,7 @@ def run_protocol(
     t0, t1 = int(frames[0].t[0]), int(frames[0].t[-1]) + win.step_s
     found = split_periods(t0, t1, protocol, win)
     if found is None:
-        raise ValueError("the span is too short for the splits and their gaps")
+        raise ShortHistory((t1 - t0) / 86_400, shortest_span_days(protocol, win))
     train_end, val, test = found
     gap = int(protocol.horizon_h * 3600) + win.longest_s
     frames = sorted(frames, key=lambda f: f.asset)

@@ -26,13 +26,14 @@ def replay(
     """Replay a site from its first week: retrain every week on the history so far (the
     donor alone until the protocol's splits fit) and measure the next week's warnings."""
     from models.asset_frames import build_frames
-    from models.cli import _dataset, _donor
+    from models.cli_support import donor_model, load_or_exit
     from models.evaluate import Protocol
     from models.provenance import computed_with
+    from models.retrain import donor_meta
     from models.weeks_ahead import replay as run
 
-    ds = _dataset(data)
-    fleet = _donor(donor)
+    ds = load_or_exit(data)
+    fleet = donor_model(donor)
     assert fleet is not None
     with console.status("replaying the site week by week", spinner="dots") as status:
 
@@ -50,7 +51,7 @@ def replay(
         )
     body = result.table()
     if json_out:
-        print(json.dumps({**body, "computed_with": computed_with()}, indent=2))
+        print(json.dumps({**body, **donor_meta(donor), "computed_with": computed_with()}, indent=2))
         return
     _print(body)
 
@@ -60,7 +61,9 @@ def _day(t: int) -> str:
 
 
 def _print(body: dict[str, Any]) -> None:
-    table = Table("week from", "scored by", "site's own classes", "failures", "caught")
+    table = Table(
+        "week from", "scored by", "site's own classes", "failures", "caught", "false alarms"
+    )
     for w in body["weeks"]:
         table.add_row(
             _day(w["start"]),
@@ -68,6 +71,7 @@ def _print(body: dict[str, Any]) -> None:
             ", ".join(w["site_classes"]) or "-",
             str(w["failures"]),
             str(w["caught"]),
+            str(w["false_alarms"]),
         )
     console.print(table)
     same = body["same_false_alarms"]

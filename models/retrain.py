@@ -20,23 +20,45 @@ from models.windows import Windows
 Progress = Callable[[str, int], None]
 
 
-def training_meta(data: Path, ds: Dataset, fleet: FleetModel, ev: Evaluation) -> dict[str, Any]:
-    """What a stored version records of its data and its measurement."""
+def data_meta(data: Path, ds: Dataset, fleet: FleetModel) -> dict[str, Any]:
+    """What a stored version records of its data and of which model scores each class."""
     first, last = ds.span()
     return {
         "data": str(data),
         "data_hash": registry.data_hash(data),
         "training_window": [first, last],
         "assets": len(ds.assets),
+        "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
+        "computed_with": computed_with(),
+    }
+
+
+def training_meta(data: Path, ds: Dataset, fleet: FleetModel, ev: Evaluation) -> dict[str, Any]:
+    """What a stored version records of its data and its measurement."""
+    return {
+        **data_meta(data, ds, fleet),
         "metrics": ev.table,
         "ttf_interval": ev.ttf_table,
         "thresholds": ev.thresholds,
         "data_findings": [str(f) for f in ev.findings],
-        "scored_by": {c: m.scored_by for c, m in fleet.classes.items()},
         "metrics_by_class": ev.class_table,
         "operating_point": ev.operating_point,
-        "computed_with": computed_with(),
     }
+
+
+def starter_meta(
+    data: Path, ds: Dataset, fleet: FleetModel, days: float, need: int
+) -> dict[str, Any]:
+    """What a donor's first model at a new site records: its data, and why nothing of the
+    site's own was trained or measured."""
+    why = f"the donor's: {days:.1f} days of history (< {need})"
+    return {**data_meta(data, ds, fleet), "operating_point": why}
+
+
+def donor_meta(donor_dir: Path) -> dict[str, Any]:
+    """Which donor a model was trained with: its registry (retraining keeps it) and the
+    version that was in service."""
+    return {"donor": str(donor_dir), "donor_version": registry.in_service(donor_dir)}
 
 
 def retrain(
@@ -66,7 +88,7 @@ def retrain(
     decision = decide(ev.table, incumbent, margins)
     meta = training_meta(data, ds, fleet, ev)
     if donor_dir is not None:
-        meta["donor"] = str(donor_dir)
+        meta |= donor_meta(donor_dir)
     meta["challenge"] = {
         "against": current,
         "promoted": decision.promote,

@@ -13,7 +13,7 @@ from models.asset_frames import AssetFrame, build_frames
 from models.data import Dataset
 from models.evaluate import Evaluation, Protocol, run_protocol
 from models.pipeline import AssetRows, FleetModel, asset_rows, fit_classes, fit_normalisers
-from models.transfer import adopt, kept, transfer
+from models.transfer import adopt, donor_alone, kept, transfer
 from models.windows import Windows
 
 Progress = Callable[[str, int], None]
@@ -77,3 +77,10 @@ def train(
         ttf_margin_rel=ev.fleet.ttf_margin_rel,
     )
     return fleet, ev
+
+
+def start_from_donor(ds: Dataset, donor: FleetModel, win: Windows = Windows()) -> FleetModel:
+    """A site's first model while its history is too short for the protocol: the donor,
+    its normalisers rescaled on the site's data, at its own operating point."""
+    frames = build_frames(ds, win.step_s)
+    return donor_alone(donor, fit_normalisers(ds, frames), frames)

@@ -64,6 +64,8 @@ class Week:
     site_classes: list[str]  # classes the site's own warner scored
     failures: int
     caught: int
+    warnings: int  # opened in the week, at least a horizon before the replay's end
+    false_alarms: int
 
     def as_dict(self) -> dict[str, Any]:
         """The figures ``--json`` prints."""
@@ -74,6 +76,8 @@ class Week:
             "site_classes": self.site_classes,
             "failures": self.failures,
             "caught": self.caught,
+            "warnings": self.warnings,
+            "false_alarms": self.false_alarms,
         }
 
 
@@ -226,10 +230,15 @@ def _stitched(
 
 
 def _week(ev: Evaluation, start: int, end: int, model: str, site: list[str]) -> Week:
-    """One week's failures (from its start) and those the model warned of in time."""
+    """One week's failures (from its start), those the model warned of in time, and the
+    warnings it opened (judged on the failures up to a horizon after the week)."""
     h = int(ev.fleet.horizon_h * 3600)
-    ev.periods["week"] = (start - h, end)  # failures count from a horizon after a start
+    last = ev.periods[SPLIT][1]
     ev.split_assets["week"] = ev.split_assets[SPLIT]
-    o = outcome(ev, "model", "week", 1.0, 1)
+    ev.periods["week"] = (start - h, end)  # failures count from a horizon after a start
+    failed = outcome(ev, "model", "week", 1.0, 1)
+    ev.periods["week"] = (start, min(end + h, last))  # warnings up to a horizon before an end
+    warned = outcome(ev, "model", "week", 1.0, 1)
     del ev.periods["week"], ev.split_assets["week"]
-    return Week(start, end, model, site, o.failures, o.caught)
+    false = warned.warnings - warned.true_warnings
+    return Week(start, end, model, site, failed.failures, failed.caught, warned.warnings, false)

@@ -147,6 +147,12 @@ def test_two_rounds_where_the_verdicts_reach_the_next_model(tmp_path: Path) -> N
         start = datetime.fromtimestamp(sim.start, UTC)
         end = datetime.fromtimestamp(sim.end, UTC)
 
+        # Round 0, three weeks in: too short a history for the protocol; nothing is stored,
+        # and the round waits for the next one
+        early = start + timedelta(days=21)
+        assert round_once(sessions, store, reg, 182, early) is None
+        assert last_round(reg) == early and registry.versions(reg) == []
+
         # Round 1, half-way through the year: only the breakdowns people reported (a third
         # of the failures) are known; nothing is in service yet
         corrective, _ = _work(sessions, sim, verdicts=False)

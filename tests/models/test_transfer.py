@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sklearn
+from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 
 from models.asset_frames import AssetFrame
@@ -25,6 +26,7 @@ from models.data import load_dataset
 from models.evaluate import TUNING_FAILURES, Evaluation, Protocol, outcome, run_protocol
 from models.normalise import ClassNormaliser
 from models.pipeline import AssetRows, FleetModel
+from models.registry import in_service as registry_in_service
 from models.registry import load, save
 from models.retrain import retrain
 from models.small_site import out_of_fold
@@ -232,12 +234,17 @@ def test_a_transferred_model_is_stored_with_its_reasons(
 def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table(
     donor: FleetModel, site_dir: Path, tmp_path: Path
 ) -> None:
-    save(tmp_path / "donor", donor, {})
+    version = save(tmp_path / "donor", donor, {})
     runner = CliRunner()
     args = ["model", "evaluate", str(site_dir), "--json", "--donor", str(tmp_path / "donor")]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
+    assert body["donor"] == str(tmp_path / "donor") and body["donor_version"] == version
+    # the same data and donor give the same answer, to the last digit, under one thread too
+    with threadpool_limits(limits=1):
+        again = runner.invoke(app, args)
+    assert again.stdout == result.stdout
     assert body["operating_point"].startswith("the donor's")
     assert body["thresholds"]["model"] == donor.threshold
     assert any(v.startswith("transferred failure warner") for v in body["scored_by"].values())
@@ -261,6 +268,7 @@ def test_retraining_a_transferred_model_keeps_its_donor(
     first, _ = retrain(ds, site_dir, site, donor_dir=tmp_path / "donor")
     _, meta = load(site, first)
     assert meta["donor"] == str(tmp_path / "donor")
+    assert meta["donor_version"] == registry_in_service(tmp_path / "donor")
     # The scheduled round names no donor: the model in service's is used again.
     second, _ = retrain(ds, site_dir, site)
     _, meta = load(site, second)

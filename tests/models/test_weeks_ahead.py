@@ -15,7 +15,8 @@ from models.asset_frames import build_frames
 from models.data import Dataset, load_dataset
 from models.evaluate import Protocol, outcome, split_periods
 from models.pipeline import AssetRows, FleetModel, asset_rows
-from models.registry import save
+from models.registry import load, save
+from models.train import start_from_donor
 from models.weeks_ahead import (
     DAY_S,
     SPLIT,
@@ -28,6 +29,9 @@ from models.weeks_ahead import (
 )
 from models.windows import Windows
 from plantwatch.cli import app
+from simulators.config import synthetic_fleet
+from simulators.engine import Simulation
+from simulators.export import export
 
 EVERY_DAYS = 21.0
 
@@ -148,3 +152,45 @@ def test_cli_replay_prints_the_weeks(donor: FleetModel, site_dir: Path, tmp_path
     shown = CliRunner().invoke(app, args)
     assert shown.exit_code == 0, shown.output
     assert "weeks ahead: at" in shown.stdout and "donor alone" in shown.stdout
+
+
+def test_train_on_a_first_week_starts_from_the_donor(donor: FleetModel, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    export(Simulation(synthetic_fleet(8, seed=9), horizon_days=10), site, 600)
+    donor_registry = tmp_path / "donor"
+    donor_version = save(donor_registry, donor, {"data": "test donor"})
+    registry = tmp_path / "registry"
+    alone = CliRunner().invoke(app, ["model", "train", str(site), "--registry", str(registry)])
+    assert alone.exit_code == 2
+    assert "need at least 61" in alone.stderr and "give --donor" in alone.stderr
+    assert not registry.exists()  # nothing stored
+
+    args = ["model", "train", str(site), "--registry", str(registry)]
+    started = CliRunner().invoke(app, [*args, "--donor", str(donor_registry)])
+    assert started.exit_code == 0, started.output
+    assert "the donor scores every class it can" in started.stdout
+    fleet, meta = load(registry)
+    assert meta["donor"] == str(donor_registry) and meta["donor_version"] == donor_version
+    assert meta["operating_point"].startswith("the donor's: 10.0 days of history (< 61)")
+    assert "metrics" not in meta  # nothing of the site's was measured
+    assert sorted(fleet.classes) == sorted(donor.classes)
+    assert (fleet.threshold, fleet.consecutive) == (donor.threshold, donor.consecutive)
+    for cls, m in fleet.classes.items():
+        assert m.warner is donor.classes[cls].warner or m.warner.learned_failures
+        assert "history is too short" in meta["scored_by"][cls]
+    # the donor's normalisers, rescaled on the site's ten days
+    ds = load_dataset(site)
+    frames = build_frames(ds)
+    expect = start_from_donor(ds, donor)
+    rows = asset_rows(ds, frames, {c: m.norm for c, m in expect.classes.items()})
+    got = asset_rows(ds, frames, {c: m.norm for c, m in fleet.classes.items()})
+    for a, b in zip(rows, got, strict=True):
+        np.testing.assert_array_equal(fleet.proba(b), expect.proba(a))
+
+
+def test_the_weeks_warnings_add_up_to_the_splits(replayed: WeeksAhead) -> None:
+    row = replayed.table()["model"]
+    weeks = replayed.weeks
+    assert sum(w.warnings for w in weeks) == row["warnings"]
+    true = round(float(row["precision"] or 0.0) * int(row["warnings"] or 0))
+    assert sum(w.warnings - w.false_alarms for w in weeks) == true
