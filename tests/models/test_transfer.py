@@ -277,3 +277,8 @@ def test_retraining_a_transferred_model_keeps_its_donor(
     # what the model was computed with is stored beside it
     assert meta["computed_with"]["numpy"] == np.__version__
     assert meta["computed_with"]["fit_threads"] == FIT_THREADS
+    # and the vector kernels: the same CPU name can hide AVX-512 on one machine, AVX2 on another
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    assert __cpu_features__[meta["computed_with"]["simd"]]
+    assert "openblas" in meta["computed_with"]["blas"]
