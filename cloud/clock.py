@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from kernel.aio import wait_set
+
 
 @dataclass(frozen=True)
 class Clock:
@@ -38,8 +40,4 @@ WALL = Clock()
 
 async def pause(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep ``seconds`` (wall time) or until ``stop``; True when it is time to stop."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
-    except TimeoutError:
-        return False
-    return True
+    return await wait_set(stop, seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sqlite3
@@ -28,6 +27,7 @@ from edge.sources import Sources
 from edge.stages import Stage, build_stages, run_stages
 from edge.stages.local_alarm import LocalAlarm
 from edge.tasks import NamedTasks
+from kernel.aio import wait_set
 from kernel.contract import AlarmEvent, Reading
 from kernel.yaml_config import ConfigError
 
@@ -135,8 +135,7 @@ class Gateway:
             await self._arrived.wait()
             if linger and len(self._inbox) < CHUNK:
                 # Group commit: one transaction (and one disk sync) for the polls of a moment.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), linger)
+                await wait_set(self._full, linger)
             await self.process()
 
     async def _housekeeping(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 log = logging.getLogger("plantwatch.edge")
 STOP_TASK_S = 5.0
+STOP_ATTEMPTS = 3
 
 
 class NamedTasks:
@@ -35,9 +36,15 @@ class NamedTasks:
         task = self._tasks.pop(name, None)
         if task is None:
             return
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=STOP_TASK_S)
-        if not done:
-            log.error("task %s did not stop within %.0f s", name, STOP_TASK_S)
-        elif not task.cancelled() and task.exception() is not None:
+        for attempt in range(1, STOP_ATTEMPTS + 1):
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_TASK_S)
+            if done:
+                break
+            # A task that lost a cancellation (one library's race) would hold the daemon's
+            # task group, and so its stop, for ever: ask again.
+            log.error("task %s did not stop within %.0f s (try %d)", name, STOP_TASK_S, attempt)
+        else:
+            return
+        if not task.cancelled() and task.exception() is not None:
             log.error("task %s had failed: %r", name, task.exception())

@@ -28,6 +28,7 @@ from cloud.settings import Settings
 from cloud.storage.base import SeriesTags, TimeSeriesStore
 from edge.config import load_config
 from edge.daemon import Gateway
+from kernel.aio import within
 from kernel.catalogue import active_catalogue
 from models.pipeline import FleetModel
 from plantwatch.broker import find_binary, free_port, mosquitto
@@ -289,7 +290,7 @@ async def _running(
         for task in tasks:
             if not task.done() and task is not tasks[0]:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, 30)
+                    await within(task, 30)
         if tasks:
             tasks[0].cancel()
             await asyncio.gather(tasks[0], return_exceptions=True)

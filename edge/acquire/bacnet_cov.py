@@ -15,6 +15,7 @@ from bacpypes3.pdu import Address
 
 from edge.acquire.bacnet_client import object_id
 from edge.acquire.bacnet_plan import present_value, status_quality
+from kernel.aio import within
 from kernel.bacnet_profiles import BacnetPoint
 from kernel.contract import Quality, Reading
 
@@ -108,7 +109,7 @@ class CovSubscriptions:
         for scm in self._scms:
             if graceful:
                 with contextlib.suppress(ErrorRejectAbortNack, TimeoutError, KeyError):
-                    await asyncio.wait_for(scm.__aexit__(None, None, None), UNSUBSCRIBE_S)
+                    await within(scm.__aexit__(None, None, None), UNSUBSCRIBE_S)
                     continue
             with contextlib.suppress(KeyError):
                 await scm.__aexit__(CovUnsupported, None, None)  # forget it locally

@@ -4,7 +4,6 @@ change-of-value subscriptions; a device that stops answering is quarantined with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from edge.acquire.schedule import after_failure, next_slot
 from edge.bacnet_config import BacnetNetwork
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
+from kernel.aio import wait_set
 from kernel.bacnet_profiles import BacnetPoint, BacnetProfile
 from kernel.contract import Quality, Reading
 
@@ -79,8 +79,7 @@ class BacnetLink:
                 delay = dev.next_due - time.monotonic()
                 if delay > 0:
                     self._wake.clear()  # a finished poll may make another device the next one
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), delay)
+                    await wait_set(self._wake, delay)
                     continue
                 if len(polls) >= MAX_IN_FLIGHT:
                     await asyncio.wait(polls, return_when=asyncio.FIRST_COMPLETED)

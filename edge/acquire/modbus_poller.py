@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from edge.acquire.schedule import after_failure, next_slot
 from edge.manifest import DEVICE_ONLINE
 from edge.metrics import EdgeMetrics
 from edge.modbus_config import RtuLink, TcpLink
+from kernel.aio import wait_set
 from kernel.contract import Quality, Reading
 from kernel.profiles import DeviceProfile, Table
 from kernel.register_codec import DecodeError
@@ -114,8 +114,7 @@ class ModbusLink:
                 delay = dev.next_due - time.monotonic()
                 if delay > 0:
                     self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), delay)
+                    await wait_set(self._wake, delay)
                     continue  # choose again: a probe may have brought a device back
                 if self.room is not None:
                     await self.room()

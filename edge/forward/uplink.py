@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import sqlite3
@@ -16,6 +15,7 @@ from edge.forward.cloud_client import CloudClient, Refused, Retry
 from edge.forward.spool import Spool
 from edge.metrics import EdgeMetrics
 from edge.tls import client_context
+from kernel.aio import wait_set, within
 from kernel.contract import AlarmBatch, Manifest
 
 log = logging.getLogger("plantwatch.edge.uplink")
@@ -80,8 +80,7 @@ class Uplink:
                 self.backoff = self.cfg.backoff_initial_s
                 if not busy:
                     self.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), self.cfg.interval_s)
+                    await wait_set(self.wake, self.cfg.interval_s)
 
     async def _back_off(self, why: str, after_s: float | None) -> None:
         self.last_error = why
@@ -209,7 +208,7 @@ class Uplink:
         async with self._client() as client:
             while (left := stop - time.monotonic()) > 0:
                 try:
-                    if not await asyncio.wait_for(self.step(client), left):
+                    if not await within(self.step(client), left):
                         return
                     pause = first_pause
                 except (Retry, Refused) as exc:

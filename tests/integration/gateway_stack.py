@@ -22,6 +22,7 @@ from cloud.storage.embedded import EmbeddedStore
 from edge.config import load_config
 from edge.daemon import Gateway
 from edge.modbus_config import DeviceConfig
+from kernel.aio import within
 from kernel.register_codec import decode, encode
 from plantwatch.stack_setup import wait_for
 from simulators.clock import SimClock
@@ -177,7 +178,7 @@ async def running(path: Path) -> AsyncIterator[Gateway]:
         yield gw
     finally:
         gw.stop()
-        await asyncio.wait_for(task, 30)
+        await within(task, 30)
 
 
 async def until(check: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kernel.aio import within
 from kernel.packed import MEDIA_TYPE, unpack
 from tests.servers import free_port
 
@@ -83,7 +84,7 @@ class RecordingProxy:
             if self._hold_next:
                 self._hold_next = False
                 self.arrived.set()
-                await asyncio.wait_for(self.release.wait(), 30)
+                await within(self.release.wait(), 30)
         headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
         try:
             rsp = await self._upstream.request(
@@ -114,5 +115,5 @@ class RecordingProxy:
         self.release.set()
         self._server.should_exit = True
         if self._task is not None:
-            await asyncio.wait_for(self._task, 10)
+            await within(self._task, 10)
         await self._upstream.aclose()

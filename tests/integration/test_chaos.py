@@ -31,6 +31,7 @@ import httpx
 import paho.mqtt.client as mqtt
 
 from cloud.storage.base import SeriesTags
+from kernel.aio import within
 from simulators.engine import Simulation
 from simulators.live import LiveSimulator
 from tests.integration.conftest import fill
@@ -242,7 +243,7 @@ async def test_nothing_lost_nothing_doubled_under_every_fault(
                 await gw.start()
                 await asyncio.sleep(1.5)
                 proxy.hold_next_upload()
-                await asyncio.wait_for(proxy.arrived.wait(), 20)
+                await within(proxy.arrived.wait(), 20)
                 await gw.kill()
                 proxy.release.set()  # the cloud stores a batch the gateway never hears of
                 await asyncio.sleep(0.5)
