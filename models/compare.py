@@ -4,6 +4,7 @@ asset-month than the model's, and its precision and false alarms at no less reca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,9 +36,9 @@ def points_of(ev: Evaluation, scorer: str, split: str) -> list[Point]:
     ]
 
 
-def baseline_points(ev: Evaluation) -> Points:
-    """Every baseline's points on every test split."""
-    return {(b, s): points_of(ev, b, s) for s in TEST_SPLITS for b in BASELINES}
+def baseline_points(ev: Evaluation, splits: Sequence[str] = TEST_SPLITS) -> Points:
+    """Every baseline's points on every split of ``splits``."""
+    return {(b, s): points_of(ev, b, s) for s in splits for b in BASELINES}
 
 
 def recall_at(
@@ -80,12 +81,14 @@ def precision_at(points: list[Point], recall: float, key: str) -> dict[str, floa
     }
 
 
-def same_false_alarms(ev: Evaluation, points: Points | None = None) -> dict[str, dict[str, Any]]:
-    """Per test split: the model's false alarms and recall, each baseline's recall at them,
+def same_false_alarms(
+    ev: Evaluation, points: Points | None = None, splits: Sequence[str] = TEST_SPLITS
+) -> dict[str, dict[str, Any]]:
+    """Per split: the model's false alarms and recall, each baseline's recall at them,
     and the model's margin over the better baseline."""
-    points = baseline_points(ev) if points is None else points
+    points = baseline_points(ev, splits) if points is None else points
     out = {}
-    for split in TEST_SPLITS:
+    for split in splits:
         row = ev.table[split]["model"]
         key = recall_key(row)
         fa = float(row["false_alarms_per_asset_month"] or 0.0)

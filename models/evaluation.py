@@ -90,15 +90,17 @@ def outcome(
     threshold: float,
     k: int,
     asset_class: str | None = None,
+    period: tuple[int, int] | None = None,
 ) -> Outcome:
-    """One scorer's warnings on one split at one threshold (of one class's assets)."""
+    """One scorer's warnings on one split at one threshold (of one class's assets), judged
+    over the split's period or ``period``."""
     which = [
         i
         for i in ev.split_assets[split]
         if asset_class is None or ev.rows[i].asset_class == asset_class
     ]
     starts, closes = spans_of(ev.rows, ev.scores[scorer], which, threshold, k)
-    return judge_starts(ev, starts, which, split, closes)
+    return judge_starts(ev, starts, which, split, closes, period)
 
 
 def random_outcome(ev: Evaluation, split: str, n: int, seed: int) -> Outcome:
@@ -130,14 +132,15 @@ def judge_starts(
     which: list[int],
     split: str,
     closes: list[I64] | None = None,
+    period: tuple[int, int] | None = None,
 ) -> Outcome:
     """Warning starts (and closes; without them, warnings close as they open) of the
-    split's assets ``which`` against their failures."""
+    split's assets ``which`` against their failures, over the split's period or ``period``."""
     return judge(
         starts,
         [ev.rows[i].history.failures for i in which],
         [ev.precursor_h[i] for i in which],
-        ev.periods[split],
+        ev.periods[split] if period is None else period,
         ev.fleet.horizon_h,
         ideal_h=[ev.ideal_h[i] for i in which] if ev.ideal_h else None,
         step_s=ev.fleet.windows.step_s,

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pyarrow.compute as pc
 
 from models.asset_frames import AssetFrame
-from models.compare import points_of, recall_at, recall_key
+from models.compare import same_false_alarms
 from models.data import Dataset
 from models.evaluate import (
     Evaluation,
@@ -91,23 +91,9 @@ class WeeksAhead:
     def table(self) -> dict[str, Any]:
         """The model's figures at its weeks' operating points, each baseline's best recall
         at no more false alarms per asset-month (an oracle threshold), and the margin."""
-        row = outcome(self.ev, "model", SPLIT, 1.0, 1).as_dict()
-        key = recall_key(row)
-        fa = float(row["false_alarms_per_asset_month"] or 0.0)
-        rivals = {
-            b: recall_at(self.ev, b, SPLIT, fa, key, points_of(self.ev, b, SPLIT))
-            for b in BASELINES
-        }
-        model = float(row[key] or 0.0)
         return {
-            "model": row,
-            "same_false_alarms": {
-                "recall": key,
-                "false_alarms_per_asset_month": fa,
-                "model": model,
-                **rivals,
-                "margin": model - max(rivals.values()),
-            },
+            "model": self.ev.table[SPLIT]["model"],
+            "same_false_alarms": same_false_alarms(self.ev, splits=(SPLIT,))[SPLIT],
             "weeks": [w.as_dict() for w in self.weeks],
         }
 
@@ -226,6 +212,7 @@ def _stitched(
         precursor_hours(ds, r.asset, r.history.failures, r.history.modes) for r in rows
     ]
     ev.ideal_h = [ds.ideal_lead_h(r.asset, r.history.failures) for r in rows]
+    ev.table[SPLIT] = {"model": outcome(ev, "model", SPLIT, 1.0, 1).as_dict()}
     return ev
 
 
@@ -234,11 +221,8 @@ def _week(ev: Evaluation, start: int, end: int, model: str, site: list[str]) -> 
     warnings it opened (judged on the failures up to a horizon after the week)."""
     h = int(ev.fleet.horizon_h * 3600)
     last = ev.periods[SPLIT][1]
-    ev.split_assets["week"] = ev.split_assets[SPLIT]
-    ev.periods["week"] = (start - h, end)  # failures count from a horizon after a start
-    failed = outcome(ev, "model", "week", 1.0, 1)
-    ev.periods["week"] = (start, min(end + h, last))  # warnings up to a horizon before an end
-    warned = outcome(ev, "model", "week", 1.0, 1)
-    del ev.periods["week"], ev.split_assets["week"]
+    # Failures count from a horizon after a start; warnings up to a horizon before an end.
+    failed = outcome(ev, "model", SPLIT, 1.0, 1, period=(start - h, end))
+    warned = outcome(ev, "model", SPLIT, 1.0, 1, period=(start, min(end + h, last)))
     false = warned.warnings - warned.true_warnings
     return Week(start, end, model, site, failed.failures, failed.caught, warned.warnings, false)
