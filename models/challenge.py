@@ -24,12 +24,11 @@ from typing import Any
 import numpy as np
 
 from models.asset_frames import AssetFrame
+from models.compare import TEST_SPLITS
 from models.data import Dataset
 from models.evaluate import Evaluation, judge_starts
 from models.pipeline import FleetModel, asset_rows
 from models.warning_rule import WarningRule, gated, warning_spans
-
-TEST_SPLITS = ("test_time", "test_assets")
 
 
 def agreed_metric(table: dict[str, dict[str, Any]]) -> str:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pyarrow.compute as pc
 
 from models.asset_frames import AssetFrame
-from models.compare import same_false_alarms
+from models.compare import BASELINES, same_false_alarms
 from models.data import Dataset
 from models.evaluate import (
     Evaluation,
@@ -50,7 +50,6 @@ from models.windows import Windows
 F64 = npt.NDArray[np.float64]
 DAY_S = 86_400
 SPLIT = "weeks_ahead"
-BASELINES = ("isolation_forest", "static_threshold")
 Progress = Callable[[str, int], None]
 
 
