@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,11 +67,14 @@ schemathesis.openapi.media_type(
     ),
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# Generated cases per operation, the same ones every run; raise it to search deeper locally,
+# e.g. PLANTWATCH_FUZZ_EXAMPLES=2000 ./dev test tests/cloud/api/test_schema_fuzz.py
+EXAMPLES = int(os.environ.get("PLANTWATCH_FUZZ_EXAMPLES", "100"))
 
 
 @schema.parametrize()
 @settings(
-    max_examples=200,
+    max_examples=EXAMPLES,
     derandomize=True,  # reproducible in CI; run with a random seed locally to explore
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
