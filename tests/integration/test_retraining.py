@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud import crud
 from cloud.db import make_engine, migrate, session_factory
-from cloud.history_export import export_history
 from cloud.retraining import last_round, round_once
 from cloud.storage.base import Rows, SeriesTags
 from cloud.storage.embedded import EmbeddedStore
@@ -26,7 +25,6 @@ from cloud.workorders import lifecycle as lc
 from cloud.workorders import order_records as orders
 from cloud.workorders import teams
 from cloud.workorders.sla import Priority
-from kernel.contract import Batch
 from models import registry
 from models.data import load_dataset
 from simulators.config import synthetic_fleet
@@ -42,30 +40,32 @@ def _store_history(sim: Simulation, store: EmbeddedStore, tmp: Path) -> None:
     """The fleet's readings into the cloud's store, as ingest would have written them."""
     export(sim, tmp, 600)
     table = pq.read_table(tmp / "telemetry.parquet")
+
+    def codes(column: str) -> tuple[np.ndarray, list[str]]:
+        encoded = pc.dictionary_encode(pc.cast(table[column], "string")).combine_chunks()
+        return encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
+
+    asset_of, asset_ids = codes("asset")
+    signal_of, signal_names = codes("signal")
+    seconds = table["ts"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy()
+    values = table["value"].to_numpy()
+    finite = np.isfinite(values)
     for asset in sim.assets:
-        mine = table.filter(pc.equal(pc.cast(table["asset"], "string"), asset.id))
-        signals = pc.cast(mine["signal"], "string").to_pylist()
-        names = sorted(set(signals))
-        where = {s: i for i, s in enumerate(names)}
-        seconds = mine["ts"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-        ts = (seconds.to_numpy() * 1000).tolist()
-        values = mine["value"].to_numpy(zero_copy_only=False)
-        keep = np.isfinite(values)
+        mine = finite & (asset_of == asset_ids.index(asset.id))
+        present = np.unique(signal_of[mine])
         tags = {
             asset.id: SeriesTags(
                 asset.asset_class, asset.site.id, asset.building, asset.room, asset.id
             )
         }
-        batch = Batch(
-            gateway_id="gw-a",
-            batch_id=f"history-{asset.id}",
-            series=[(asset.id, s) for s in names],
-            index=[where[s] for s, k in zip(signals, keep, strict=True) if k],
-            ts=[t for t, k in zip(ts, keep, strict=True) if k],
-            value=values[keep].tolist(),
-            quality=[0] * int(keep.sum()),
+        rows = Rows(
+            series=[(asset.id, signal_names[c]) for c in present],
+            index=np.searchsorted(present, signal_of[mine]).astype(np.uint32),
+            ts=seconds[mine] * 1000,
+            value=values[mine],
+            quality=np.zeros(int(mine.sum()), np.uint32),
         )
-        store.write(tags, Rows.of(batch))
+        store.write(tags, rows)
 
 
 def _work(sessions: sessionmaker[Session], sim: Simulation, verdicts: bool) -> tuple[int, int]:
@@ -170,13 +170,15 @@ def test_two_rounds_where_the_verdicts_reach_the_next_model(tmp_path: Path) -> N
         # predicted orders, and those verdicts are labels now
         _, confirmed = _work(sessions, sim, verdicts=True)
         assert confirmed > 20
-        with sessions() as s:
-            out = export_history(s, store, tmp_path / "check", start, end)
-        assert out.events["verdict"] == confirmed
-        assert out.events["failure"] == corrective + confirmed
-        stored = pq.read_table(tmp_path / "sim" / "telemetry.parquet").num_rows
-        assert out.readings >= 0.99 * stored  # every stored reading, a step each
         second = round_once(sessions, store, reg, 365, end)
+        # what the round exported: the year's verdicts and failures, every stored reading
+        exported = reg / "data" / end.strftime("%Y%m%dT%H%M%S")
+        kinds = pq.read_table(exported / "events.parquet")["kind"].to_pylist()
+        assert kinds.count("verdict") == confirmed
+        assert kinds.count("failure") == corrective + confirmed
+        stored = pq.read_metadata(tmp_path / "sim" / "telemetry.parquet").num_rows
+        readings = pq.read_metadata(exported / "telemetry.parquet").num_rows
+        assert readings >= 0.99 * stored  # a step each
         challenge = registry.load(reg, second)[1]["challenge"]
         assert challenge["against"] == first
         for split in ("test_time", "test_assets"):  # judged on the same failures
