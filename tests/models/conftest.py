@@ -1,4 +1,5 @@
-"""A donor trained elsewhere and a small site, shared by the transfer and replay tests."""
+"""A donor trained elsewhere and a small site, shared by the protocol, transfer and replay
+tests."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from models.data import load_dataset
+from models.evaluate import Evaluation, Protocol, run_protocol
 from models.pipeline import FleetModel
 from models.train import fit
+from models.windows import Windows
 from simulators.config import synthetic_fleet
 from simulators.engine import Simulation
 from simulators.export import export
@@ -28,3 +31,9 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("site")
     export(Simulation(synthetic_fleet(8, seed=9), horizon_days=120), root, 600)
     return root
+
+
+@pytest.fixture(scope="session")
+def site_alone(site_dir: Path) -> Evaluation:
+    """The protocol on the new site with no donor, at the default thread count."""
+    return run_protocol(load_dataset(site_dir), Protocol(), Windows())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from models.registry import load, save
 from models.retrain import retrain
 from models.small_site import out_of_fold
 from models.threads import FIT_THREADS
-from models.train import train
 from models.transfer import TAKEOVER_SHARE, adapt, same_signals, site_share
 from models.warning_rule import gated
 from models.windows import Windows
@@ -138,9 +136,9 @@ def test_a_site_too_small_to_tune_keeps_the_donors_operating_point(
 
 
 def test_a_small_site_alone_chooses_its_point_over_training_out_of_fold_and_validation(
-    site_dir: Path,
+    site_alone: Evaluation,
 ) -> None:
-    ev = run_protocol(load_dataset(site_dir), Protocol(), Windows())
+    ev = site_alone
     n_val = outcome(ev, "model", "validation", ev.thresholds["model"], 1).failures
     assert n_val < TUNING_FAILURES and not ev.choices
     pooled = int(ev.operating_point.split(": ")[1].split(" ")[0])
@@ -216,35 +214,21 @@ def test_precision_at_a_recall_is_the_best_point_that_reaches_it() -> None:
     }
 
 
-def test_a_transferred_model_is_stored_with_its_reasons(
-    donor: FleetModel, site_dir: Path, tmp_path: Path
-) -> None:
-    fleet, ev = train(load_dataset(site_dir), Protocol(), donor=donor)
-    kept = [c for c, ch in ev.choices.items() if ch.source == "donor"]
-    assert kept and all(fleet.classes[c].warner is donor.classes[c].warner for c in kept)
-    version = save(
-        tmp_path, fleet, {"scored_by": {c: m.scored_by for c, m in fleet.classes.items()}}
-    )
-    back, meta = load(tmp_path, version)
-    for cls, cm in back.classes.items():
-        assert cm.scored_by == fleet.classes[cls].scored_by == meta["scored_by"][cls]
-    assert dataclasses.asdict(ev.choices[kept[0]])["source"] == "donor"
-
-
 def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table(
-    donor: FleetModel, site_dir: Path, tmp_path: Path
+    donor: FleetModel, site_dir: Path, tmp_path: Path, evaluated: Evaluation
 ) -> None:
     version = save(tmp_path / "donor", donor, {})
     runner = CliRunner()
     args = ["model", "evaluate", str(site_dir), "--json", "--donor", str(tmp_path / "donor")]
-    result = runner.invoke(app, args)
+    # under one thread, the same answer to the last digit as the fixture's default threads
+    with threadpool_limits(limits=1):
+        result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["donor"] == str(tmp_path / "donor") and body["donor_version"] == version
-    # the same data and donor give the same answer, to the last digit, under one thread too
-    with threadpool_limits(limits=1):
-        again = runner.invoke(app, args)
-    assert again.stdout == result.stdout
+    assert body["splits"] == json.loads(json.dumps(evaluated.table))
+    assert body["thresholds"] == json.loads(json.dumps(evaluated.thresholds))
+    assert body["scored_by"] == {c: m.scored_by for c, m in evaluated.fleet.classes.items()}
     assert body["operating_point"].startswith("the donor's")
     assert body["thresholds"]["model"] == donor.threshold
     assert any(v.startswith("transferred failure warner") for v in body["scored_by"].values())
@@ -266,8 +250,17 @@ def test_retraining_a_transferred_model_keeps_its_donor(
     site = tmp_path / "site"
     ds = load_dataset(site_dir)
     first, _ = retrain(ds, site_dir, site, donor_dir=tmp_path / "donor")
-    _, meta = load(site, first)
+    stored, meta = load(site, first)
     assert meta["donor"] == str(tmp_path / "donor")
+    # each class is stored with the model that scores it and why; a kept class, the donor's
+    kept = [c for c, why in meta["scored_by"].items() if why.startswith("transferred")]
+    assert kept and all(stored.classes[c].scored_by == meta["scored_by"][c] for c in stored.classes)
+    rng = np.random.default_rng(0)
+    for cls in kept:
+        x = rng.normal(size=(50, len(donor.classes[cls].feature_names)))
+        mine, theirs = stored.classes[cls].warner, donor.classes[cls].warner
+        np.testing.assert_array_equal(mine.predict_proba(x), theirs.predict_proba(x))
+        np.testing.assert_array_equal(mine.predict_ttf(x), theirs.predict_ttf(x))
     assert meta["donor_version"] == registry_in_service(tmp_path / "donor")
     # The scheduled round names no donor: the model in service's is used again.
     second, _ = retrain(ds, site_dir, site)
