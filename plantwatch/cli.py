@@ -8,6 +8,7 @@ not installed says which one to install, in one line, with exit code 2.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from dataclasses import dataclass
 
@@ -18,19 +19,53 @@ PROJECT_PACKAGES = {"kernel", "plantwatch", "edge", "cloud", "models", "simulato
 
 @dataclass(frozen=True)
 class Part:
-    """A command group: the module that defines it and the extra that installs its libraries."""
+    """A command group: the module that defines it, the extra that installs its libraries,
+    its help line, and the libraries the top-level listing looks for (without importing)."""
 
     module: str
     extra: str
+    summary: str
+    needs: tuple[str, ...]
 
 
 PARTS = {
-    "sim": Part("simulators.cli", "sim"),
-    "gateway": Part("edge.cli", "edge"),
-    "cloud": Part("cloud.cli", "cloud"),
-    "model": Part("models.cli", "models"),
-    "grafana": Part("cloud.dashboards.cli", "grafana"),
-    "demo": Part("plantwatch.demo", "demo"),
+    "sim": Part(
+        "simulators.cli",
+        "sim",
+        "Equipment simulator: live Modbus + MQTT, offline datasets.",
+        ("numpy", "pyarrow", "pymodbus", "paho", "bacpypes3"),
+    ),
+    "gateway": Part(
+        "edge.cli",
+        "edge",
+        "Edge gateway: Modbus, BACnet and MQTT acquisition, stages, spool, uplink.",
+        ("pymodbus", "aiomqtt", "paho", "httpx", "prometheus_client", "bacpypes3"),
+    ),
+    "cloud": Part(
+        "cloud.cli",
+        "cloud",
+        "Cloud ingest service, asset registry and credentials.",
+        ("fastapi", "sqlalchemy", "alembic", "uvicorn", "influxdb_client", "sklearn"),
+    ),
+    "model": Part(
+        "models.cli",
+        "models",
+        "Failure-warning models: data, training, evaluation.",
+        ("numpy", "pyarrow", "sklearn", "scipy", "matplotlib"),
+    ),
+    "grafana": Part(
+        "cloud.dashboards.cli",
+        "grafana",
+        "Grafana dashboards as code.",
+        ("grafana_client", "grafana_foundation_sdk"),
+    ),
+    "demo": Part(
+        "plantwatch.demo",
+        "demo",
+        "Run plantwatch end to end on this machine: simulator, gateways, cloud, scoring,\n"
+        "warnings, work orders and notifications, on an accelerated clock.",
+        ("fastapi", "sqlalchemy", "sklearn", "pymodbus", "aiomqtt", "aiosmtpd"),
+    ),
 }
 
 
@@ -56,8 +91,7 @@ def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) 
         raise typer.Exit(2)
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The CLI with every part, or with just ``only`` when it names one."""
+def _root() -> typer.Typer:
     app = typer.Typer(
         help="plantwatch: plant-room monitoring and predictive maintenance.", no_args_is_help=True
     )
@@ -68,6 +102,46 @@ def build_app(only: str | None = None) -> typer.Typer:
     def _group() -> None:
         """Commands for each part of plantwatch."""
 
+    return app
+
+
+def _absent(part: Part) -> str | None:
+    """The first of a part's libraries that cannot be found, if any."""
+    for name in part.needs:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
+def listing() -> typer.Typer:
+    """The parts and their help lines, imported by none: `plantwatch --help` in a blink,
+    where importing every part takes seconds (the cloud and the models load scikit-learn)."""
+    app = _root()
+    for name, part in PARTS.items():
+        absent = _absent(part)
+        if absent is not None:
+            _missing(app, name, part, ModuleNotFoundError(name=absent))
+            continue
+
+        @app.command(
+            name=name,
+            help=part.summary,
+            add_help_option=False,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        )
+        def _part(ctx: typer.Context) -> None:
+            # Reached only by a name main() did not route, as a library user might call it.
+            build_app(ctx.info_name)([str(ctx.info_name), *ctx.args])
+
+    return app
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI with every part, or with just ``only`` when it names one."""
+    app = _root()
     for name, part in PARTS.items():
         if only is not None and only != name:
             continue
@@ -88,7 +162,7 @@ def build_app(only: str | None = None) -> typer.Typer:
 def main() -> None:
     """Console entry point."""
     wanted = sys.argv[1] if len(sys.argv) > 1 else None
-    build_app(wanted if wanted in PARTS else None)()
+    (build_app(wanted) if wanted in PARTS else listing())()
 
 
 def __getattr__(name: str) -> typer.Typer:

@@ -27,6 +27,34 @@ def test_every_part_is_reachable() -> None:
         assert _run(part, "--help").returncode == 0, part
 
 
+def test_the_listing_says_what_each_part_says_of_itself() -> None:
+    """`plantwatch --help` imports no part; its help lines are the parts' own."""
+    import typer
+
+    from plantwatch.cli import PARTS, build_app, listing
+
+    listed = typer.main.get_command(listing()).commands  # type: ignore[attr-defined]
+    assert list(listed) == list(PARTS)
+    for name in PARTS:
+        real = typer.main.get_command(build_app(name)).commands  # type: ignore[attr-defined]
+        assert listed[name].help == real[name].help, name
+    modules = [part.module for part in PARTS.values()] + ["sklearn", "fastapi", "pymodbus"]
+    code = (
+        "import sys\n"
+        "sys.argv = ['plantwatch', '--help']\n"
+        "from plantwatch.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
+    )
+    top = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert top.returncode == 0, top.stderr
+    assert "Grafana dashboards as code." in top.stdout
+    assert top.stdout.splitlines()[-1] == "[]"  # nothing of any part was imported
+
+
 @pytest.mark.integration  # the demo starts Mosquitto and a cloud
 def test_demo_runs_and_stops_by_itself(quick_registry: Path) -> None:
     r = _run("demo", "--duration", "2", "--models", str(quick_registry), timeout=120)
