@@ -69,6 +69,11 @@ PARTS = {
 }
 
 
+def library_missing(exc: ModuleNotFoundError) -> bool:
+    """Whether an import failed for a library an extra installs (not for plantwatch's own)."""
+    return (exc.name or "").split(".")[0] not in PROJECT_PACKAGES
+
+
 def missing_extra_message(name: str, extra: str, module: str) -> str:
     """The one line a command group shows when its libraries are not installed."""
     return (
@@ -148,7 +153,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         try:
             module = importlib.import_module(part.module)
         except ModuleNotFoundError as exc:
-            if (exc.name or "").split(".")[0] in PROJECT_PACKAGES:
+            if not library_missing(exc):
                 raise
             _missing(app, name, part, exc)
             continue

@@ -9,7 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, Group
@@ -17,7 +17,12 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
-from plantwatch.stack import Stack, StackOptions, iso, running
+from plantwatch.cli import library_missing, missing_extra_message
+
+# The stack loads every part (scikit-learn, FastAPI, pymodbus): imported when the demo runs,
+# so that `plantwatch demo --help` answers at once.
+if TYPE_CHECKING:
+    from plantwatch.stack import Stack, StackOptions
 
 console = Console()
 DEFAULT_MODELS = Path("var") / "demo-models"
@@ -77,6 +82,8 @@ def _hours_before(stack: Stack, when: str) -> float:
 
 
 def _view(stack: Stack, seen: Seen) -> Group:
+    from plantwatch.stack import iso
+
     now, fail = stack.now(), stack.scenario.failure
     head = (
         f"simulated time [bold]{iso(now)}[/]  ({stack.options.speed:.0f}x)   "
@@ -151,6 +158,8 @@ async def run(
     after_failure_h: float = 1.0,
 ) -> Outcome:
     """Run until the failure is ``after_failure_h`` past (or ``duration_s``); the outcome."""
+    from plantwatch.stack import running
+
     say = console.print if screen else logging.getLogger("plantwatch.demo").info
     async with running(opts, say) as stack:
         began = time.monotonic()
@@ -173,6 +182,8 @@ async def run(
 
 
 def _report(out: Outcome) -> None:
+    from plantwatch.stack import iso
+
     if out.warning_lead_h is None:
         console.print(f"[red]no warning for {out.asset} before the run ended[/]")
         return
@@ -204,6 +215,13 @@ def demo(
 ) -> None:
     """Run plantwatch end to end on this machine: simulator, gateways, cloud, scoring,
     warnings, work orders and notifications, on an accelerated clock."""
+    try:
+        from plantwatch.stack import StackOptions
+    except ModuleNotFoundError as exc:
+        if not library_missing(exc):
+            raise
+        typer.echo(missing_extra_message("demo", "demo", str(exc.name)), err=True)
+        raise typer.Exit(2) from None
     with tempfile.TemporaryDirectory(prefix="plantwatch-demo-") as tmp:
         opts = StackOptions(
             workdir=Path(tmp), speed=speed, registry=models.resolve(), mqtt_port=mqtt_port

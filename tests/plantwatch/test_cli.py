@@ -85,6 +85,17 @@ def test_a_part_whose_extra_is_missing_says_which_to_install() -> None:
             "pip install 'plantwatch[cloud]'"
         ], args
         assert r.stdout == ""
+    # the demo's own module is light (its help answers at once); running it needs the extra
+    r = subprocess.run(
+        [sys.executable, "-c", blocker, "demo", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and r.stdout == "", (r.stdout, r.stderr)
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("plantwatch demo needs the 'demo' extra (")
+    assert line.endswith("is not installed): pip install 'plantwatch[demo]'")
     top = subprocess.run(
         [sys.executable, "-c", blocker, "--help"],
         capture_output=True,
