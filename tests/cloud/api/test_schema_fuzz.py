@@ -68,8 +68,8 @@ schemathesis.openapi.media_type(
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 # Generated cases per operation, the same ones every run; raise it to search deeper locally,
-# e.g. PLANTWATCH_FUZZ_EXAMPLES=2000 ./dev test tests/cloud/api/test_schema_fuzz.py
-EXAMPLES = int(os.environ.get("PLANTWATCH_FUZZ_EXAMPLES", "100"))
+# e.g. SCHEMA_FUZZ_EXAMPLES=2000 ./dev test tests/cloud/api/test_schema_fuzz.py
+EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "100"))
 
 
 @schema.parametrize()
