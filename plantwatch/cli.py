@@ -82,9 +82,14 @@ def missing_extra_message(name: str, extra: str, module: str) -> str:
     )
 
 
-def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) -> None:
-    message = missing_extra_message(name, part.extra, str(exc.name))
+def refusal(name: str, exc: ModuleNotFoundError) -> typer.Exit:
+    """Print the one line a part shows when a library of its extra is missing; the exit
+    (code 2) to raise."""
+    typer.echo(missing_extra_message(name, PARTS[name].extra, str(exc.name)), err=True)
+    return typer.Exit(2)
 
+
+def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) -> None:
     @app.command(
         name=name,
         help=f"(not installed: pip install 'plantwatch\\[{part.extra}]')",  # [ escaped for rich
@@ -92,8 +97,7 @@ def _missing(app: typer.Typer, name: str, part: Part, exc: ModuleNotFoundError) 
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
     def _refuse(ctx: typer.Context) -> None:
-        typer.echo(message, err=True)
-        raise typer.Exit(2)
+        raise refusal(name, exc)
 
 
 def _root() -> typer.Typer:

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
-from plantwatch.cli import library_missing, missing_extra_message
+from plantwatch.cli import library_missing, refusal
 
 # The stack loads every part (scikit-learn, FastAPI, pymodbus): imported when the demo runs,
 # so that `plantwatch demo --help` answers at once.
@@ -220,8 +220,7 @@ def demo(
     except ModuleNotFoundError as exc:
         if not library_missing(exc):
             raise
-        typer.echo(missing_extra_message("demo", "demo", str(exc.name)), err=True)
-        raise typer.Exit(2) from None
+        raise refusal("demo", exc) from None
     with tempfile.TemporaryDirectory(prefix="plantwatch-demo-") as tmp:
         opts = StackOptions(
             workdir=Path(tmp), speed=speed, registry=models.resolve(), mqtt_port=mqtt_port
