@@ -171,7 +171,7 @@ def run_protocol(
     def keep(r: AssetRows) -> npt.NDArray[np.bool_]:
         return np.asarray((r.t < label_end) & (r.asset not in held_names))
 
-    models = fit_classes(rows, norms, keep, protocol.seed, progress)
+    models = fit_classes(rows, norms, keep, protocol.seed, progress, name_modes=False)
     choices: dict[str, Choice] = {}
     if donor is not None:
         site = FleetModel(models, win, protocol.horizon_h)

@@ -240,9 +240,11 @@ def fit_classes(
     progress: Progress | None = None,
     warner: dict[str, Any] | None = None,
     health: dict[str, HealthScore] | None = None,
+    name_modes: bool = True,
 ) -> dict[str, ClassModel]:
     """Fit each class's warner (``warner``: its settings) and health score on the rows
-    ``keep`` selects; a class in ``health`` keeps the score given there."""
+    ``keep`` selects; a class in ``health`` keeps the score given there. Without
+    ``name_modes`` the warners learn no failure mode (the protocol never names one)."""
     models: dict[str, ClassModel] = {}
     for cls, norm in norms.items():
         found = _training_set(rows, cls, keep)
@@ -251,7 +253,7 @@ def fit_classes(
         parts, hours = found
         X = np.vstack([r.x[m] for r, m in parts])
         y = np.concatenate([r.labels.y[m] for r, m in parts])
-        modes = np.concatenate([r.modes()[m] for r, m in parts])
+        modes = np.concatenate([r.modes()[m] for r, m in parts]) if name_modes else None
         groups = np.concatenate(
             [(i * 1000 + r.t[m] // (7 * 86_400)) for i, (r, m) in enumerate(parts)]
         )

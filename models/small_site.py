@@ -45,7 +45,7 @@ def out_of_fold(
         def learned(r: AssetRows, learns: set[str] = learns) -> npt.NDArray[np.bool_]:
             return keep(r) & (r.asset in learns)
 
-        models = fit_classes(ev.rows, norms, learned, seed, health=site_health)
+        models = fit_classes(ev.rows, norms, learned, seed, health=site_health, name_modes=False)
         fold = FleetModel(models, ev.fleet.windows)
         for i in seen:
             r = ev.rows[i]

@@ -78,6 +78,16 @@ def test_the_model_beats_every_baseline_on_unseen_time_and_assets(
     assert trained_on.isdisjoint(ev.rows[i].asset for i in ev.split_assets["test_assets"])
 
 
+def test_only_the_stored_model_learns_failure_modes(
+    trained: tuple[FleetModel, Evaluation],
+) -> None:
+    # The protocol never names a failure mode, so its warners skip the mode classifier.
+    fleet, ev = trained
+    assert all(m.warner.mode_ is None for m in ev.fleet.classes.values())
+    named = [c for c, m in fleet.classes.items() if m.warner.mode_ is not None]
+    assert named, "the stored model names failure modes"
+
+
 def test_leads_are_measured_against_the_ideal_detector_on_the_same_failures(
     fleet_dir: Path, trained: tuple[FleetModel, Evaluation]
 ) -> None:
