@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     pass
 
 from models import report
-from models.cli_support import DONOR_HELP, donor_model, load_or_exit, progress_bar
+from models.cli_support import (
+    DONOR_HELP,
+    donor_model,
+    load_or_exit,
+    print_caution,
+    progress_bar,
+)
 from models.cmapss_cli import cmapss, convert_cmapss
 from models.replay_cli import replay
 
@@ -102,7 +108,8 @@ def train(
         meta = starter_meta(data, ds, fleet, exc.days, exc.need_days)
         console.print(f"{data}: {exc}: the donor scores every class it can until then")
     if donor is not None:
-        meta |= donor_meta(donor)
+        meta |= donor_meta(donor, fleet)
+        print_caution(meta)
     version = save(registry, fleet, meta)
     if ev is not None:
         report.findings(console, ev)
@@ -193,6 +200,7 @@ def evaluate(
     from models.evaluate import Protocol, run_protocol
     from models.lead_losses import lead_losses
     from models.provenance import computed_with
+    from models.retrain import donor_meta
     from models.windows import Windows
 
     ds = load_or_exit(data)
@@ -204,6 +212,8 @@ def evaluate(
         )
     points = baseline_points(ev)
     same, at_recall = same_false_alarms(ev, points), same_recall(ev, points)
+    about_donor = donor_meta(donor, ev.fleet) if donor is not None else {}
+    print_caution(about_donor)
     if json_out:
         body: dict[str, Any] = {
             "thresholds": ev.thresholds,
@@ -221,10 +231,7 @@ def evaluate(
             "operating_point": ev.operating_point,
             "computed_with": computed_with(),
         }
-        if donor is not None:
-            from models.retrain import donor_meta
-
-            body |= donor_meta(donor)
+        body |= about_donor
         if sweep_out:
             from models.sweep import longest_lead, sweep
 

@@ -50,3 +50,10 @@ def donor_model(registry: Path | None) -> FleetModel | None:
 
     fleet, _ = load(registry)
     return fleet
+
+
+def print_caution(meta: dict[str, Any]) -> None:
+    """Print the caution a donor's record carries (``models.donors``), if any, to stderr."""
+    caution = meta.get("donor_caution")
+    if caution:
+        Console(stderr=True, soft_wrap=True).print(f"[yellow]caution[/yellow]: {escape(caution)}")

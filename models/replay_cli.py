@@ -26,15 +26,16 @@ def replay(
     """Replay a site from its first week: retrain every week on the history so far (the
     donor alone until the protocol's splits fit) and measure the next week's warnings."""
     from models.asset_frames import build_frames
-    from models.cli_support import donor_model, load_or_exit
+    from models.cli_support import donor_model, load_or_exit, print_caution
+    from models.donors import read_donor
     from models.evaluate import Protocol
     from models.provenance import computed_with
-    from models.retrain import donor_meta
     from models.weeks_ahead import replay as run
 
     ds = load_or_exit(data)
     fleet = donor_model(donor)
     assert fleet is not None
+    frames = build_frames(ds)
     with console.status("replaying the site week by week", spinner="dots") as status:
 
         def step(name: str, _n: int) -> None:
@@ -42,7 +43,7 @@ def replay(
 
         result = run(
             ds,
-            build_frames(ds),
+            frames,
             fleet,
             Protocol(horizon_h=horizon_h),
             first_days=first_days,
@@ -50,8 +51,12 @@ def replay(
             progress=step,
         )
     body = result.table()
+    # The donor alone scores the site's first weeks, every class of the site it knows.
+    scored = sorted(set(fleet.classes) & {f.asset_class for f in frames})
+    about_donor = read_donor(donor).as_meta(scored)
+    print_caution(about_donor)
     if json_out:
-        print(json.dumps({**body, **donor_meta(donor), "computed_with": computed_with()}, indent=2))
+        print(json.dumps({**body, **about_donor, "computed_with": computed_with()}, indent=2))
         return
     _print(body)
 

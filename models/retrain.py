@@ -11,10 +11,12 @@ from models import registry
 from models.asset_frames import build_frames
 from models.challenge import Decision, Margins, decide, incumbent_table
 from models.data import Dataset
+from models.donors import read_donor
 from models.evaluate import Evaluation, Protocol
 from models.pipeline import FleetModel
 from models.provenance import computed_with
 from models.train import train
+from models.transfer import donor_scored
 from models.windows import Windows
 
 Progress = Callable[[str, int], None]
@@ -55,10 +57,11 @@ def starter_meta(
     return {**data_meta(data, ds, fleet), "operating_point": why}
 
 
-def donor_meta(donor_dir: Path) -> dict[str, Any]:
-    """Which donor a model was trained with: its registry (retraining keeps it) and the
-    version that was in service."""
-    return {"donor": str(donor_dir), "donor_version": registry.in_service(donor_dir)}
+def donor_meta(donor_dir: Path, fleet: FleetModel) -> dict[str, Any]:
+    """Which donor ``fleet`` was trained with: its registry (retraining keeps it), the
+    version that was in service, its figures at home and, where it scores a class of
+    ``fleet`` after missing its targets at home, a caution."""
+    return read_donor(donor_dir).as_meta(donor_scored(fleet))
 
 
 def retrain(
@@ -88,7 +91,7 @@ def retrain(
     decision = decide(ev.table, incumbent, margins)
     meta = training_meta(data, ds, fleet, ev)
     if donor_dir is not None:
-        meta |= donor_meta(donor_dir)
+        meta |= donor_meta(donor_dir, fleet)
     meta["challenge"] = {
         "against": current,
         "promoted": decision.promote,

@@ -38,6 +38,7 @@ Scored = list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]]  # per asse
 
 TAKEOVER_SHARE = 0.9  # one-sided: the site's warner ranks better in 9 resamples of 10
 RESAMPLES = 200
+TRANSFERRED = "transferred failure warner"  # how a class the donor scores says so
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Choice:
             why = "the site's own warner learned no failure"
         else:
             why = ap
-        return f"transferred failure warner ({self.site_failures} training failures): {why}"
+        return f"{TRANSFERRED} ({self.site_failures} training failures): {why}"
 
 
 def _fmt(v: float | None) -> str:
@@ -260,13 +261,18 @@ def adopt(
     return out, [by_asset.get(r.asset, r) for r in rows]
 
 
+def donor_scored(fleet: FleetModel) -> list[str]:
+    """The classes a donor's warner scores in ``fleet``."""
+    return sorted(c for c, m in fleet.classes.items() if m.scored_by.startswith(TRANSFERRED))
+
+
 def donor_alone(
     donor: FleetModel, norms: dict[str, ClassNormaliser], learn: list[AssetFrame]
 ) -> FleetModel:
     """The donor as the site's whole model while its history is too short to measure
     anything (``norms``: the site's normalisers, for its signals; ``learn``: the frames the
     donor's are rescaled on): every class it can score, at its own operating point."""
-    why = "transferred failure warner: the site's history is too short for its own"
+    why = f"{TRANSFERRED}: the site's history is too short for its own"
     classes = {
         c: replace(donor.classes[c], norm=n, source=why)
         for c, n in transferable(donor, norms, learn).items()

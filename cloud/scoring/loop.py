@@ -140,6 +140,8 @@ class Scorer:
             fleet, meta = registry.load(self.registry_dir, name)
             self._model = (str(meta["version"]), fleet)
             log.info("scoring with model %s", meta["version"])
+            if meta.get("donor_caution"):  # recorded only for a model trained with a donor
+                log.warning("model %s: %s", meta["version"], meta["donor_caution"])
         return self._model
 
     def _assets(self, session: Session) -> list[Asset]:

@@ -232,6 +232,9 @@ def test_evaluate_with_a_donor_prints_the_choices_and_the_same_false_alarm_table
     assert body["operating_point"].startswith("the donor's")
     assert body["thresholds"]["model"] == donor.threshold
     assert any(v.startswith("transferred failure warner") for v in body["scored_by"].values())
+    # The donor was stored without a measurement, and scores a class here: the site is told.
+    assert body["donor_at_home"] is None and "without a measurement" in body["donor_caution"]
+    assert "caution" in result.stderr
     for split in ("test_time", "test_assets"):
         row = body["same_false_alarms"][split]
         assert row["margin"] == pytest.approx(

@@ -152,6 +152,7 @@ def test_cli_replay_prints_the_weeks(donor: FleetModel, site_dir: Path, tmp_path
     assert body["same_false_alarms"]["recall"] in ("recall", "recall_precursor_6h")
     assert week["failures"] >= body["model"]["failures"] > 0  # from a horizon before
     assert body["donor"] == str(registry) and body["donor_version"]
+    assert "without a measurement" in body["donor_caution"]  # it scores every class alone
     shown = CliRunner().invoke(app, args)
     assert shown.exit_code == 0, shown.output
     assert "weeks ahead: at" in shown.stdout and "donor alone" in shown.stdout
@@ -174,6 +175,9 @@ def test_train_on_a_first_week_starts_from_the_donor(donor: FleetModel, tmp_path
     assert "the donor scores every class it can" in started.stdout
     fleet, meta = load(registry)
     assert meta["donor"] == str(donor_registry) and meta["donor_version"] == donor_version
+    # The donor was fitted without the protocol: the site is told its false alarms are unknown.
+    assert meta["donor_at_home"] is None and "without a measurement" in meta["donor_caution"]
+    assert "caution" in started.stderr and donor_version in started.stderr
     assert meta["operating_point"].startswith("the donor's: 10.0 days of history (< 61)")
     assert "metrics" not in meta  # nothing of the site's was measured
     assert sorted(fleet.classes) == sorted(donor.classes)

@@ -4,7 +4,10 @@ once, survive restarts and resends, and become one routed work order."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -256,6 +259,25 @@ def test_partitions_split_the_fleet_between_scorers(scored: tuple[Cloud, Quick])
     assert sum(r.assets for r in counts) == sum(len(m.assets) for m in cloud.manifests.values())
     assert all(r.assets > 0 for r in counts)
     assert sum(r.scored for r in counts) == 1
+
+
+def test_a_model_trained_with_a_noisy_donor_is_announced_with_its_caution(
+    cloud: Cloud, quick: Quick, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = tmp_path / "registry"
+    shutil.copytree(quick.registry, registry)
+    (meta_file,) = registry.glob("*/meta.json")
+    caution = "the donor (x) missed its targets on its own unseen assets: precision 0.26"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "donor_caution": caution}))
+    q = Quick(registry, quick.fleet, quick.sim, quick.failure, quick.opens_h)
+    with caplog.at_level(logging.INFO, logger=loop.log.name):
+        loaded = _scorer(cloud, q, [quick.failure.ts]).model()
+    assert loaded is not None
+    version = loaded[0]
+    assert version == meta_file.parent.name
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warned] == [f"model {version}: {caution}"]
 
 
 def test_a_round_scores_the_instant_its_settle_time_before_it(
