@@ -73,8 +73,8 @@ def main() -> None:
         print(
             f"  reference: one bare HistGradientBoostingClassifier on the {len(y):,} rows of "
             f"class {cls}: {bare_fit:.1f} s (ratio {trained / bare_fit:.1f}; train() fits "
-            f"{len(fleet.classes)} classes twice, with calibration, TTF, mode and "
-            "IsolationForest models)"
+            f"{len(fleet.classes)} classes twice, with calibration, TTF and "
+            "IsolationForest models, and the stored model's mode classifier)"
         )
         # Scoring: current 10-day windows, tiled from the fleet's frames up to N assets.
         frames = build_frames(ds)
