@@ -26,6 +26,7 @@ from models.cli_support import (
 )
 from models.cmapss_cli import cmapss, convert_cmapss
 from models.replay_cli import replay
+from models.versions_cli import versions
 
 app = typer.Typer(help="Failure-warning models: data, training, evaluation.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -282,3 +283,4 @@ def _at_recall(row: dict[str, Any]) -> str:
 app.command("convert-cmapss")(convert_cmapss)
 app.command()(cmapss)
 app.command()(replay)
+app.command()(versions)
