@@ -70,14 +70,19 @@ class DonorRecord:
         }
 
 
+def unseen_assets_row(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored version's figures on its own unseen assets (None for a model stored without
+    the protocol's measurement)."""
+    metrics = meta.get("metrics") or {}
+    return (metrics.get(HOME_SPLIT) or {}).get("model")
+
+
 def read_donor(registry_dir: Path) -> DonorRecord:
     """The donor registry's version in service and its stored figures at home."""
     version = registry.in_service(registry_dir)
     home = None
     if version is not None:
-        meta = json.loads((registry_dir / version / "meta.json").read_text())
-        metrics = meta.get("metrics") or {}  # absent for a model stored without the protocol
-        row = (metrics.get(HOME_SPLIT) or {}).get("model")
+        row = unseen_assets_row(json.loads((registry_dir / version / "meta.json").read_text()))
         if row is not None:
             home = {k: row[k] for k in FIGURES}
     return DonorRecord(registry_dir, version, home)

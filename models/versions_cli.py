@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 console = Console(soft_wrap=True)
-UNSEEN = "test_assets"
 
 
 def versions(
@@ -76,7 +75,9 @@ def describe(registry_dir: Path) -> list[dict[str, Any]]:
 
 def _unseen(meta: dict[str, Any]) -> dict[str, float | None] | None:
     """The model's figures on the unseen assets, where the protocol measured it."""
-    row = ((meta.get("metrics") or {}).get(UNSEEN) or {}).get("model")
+    from models.donors import unseen_assets_row
+
+    row = unseen_assets_row(meta)
     if row is None:
         return None
     return {
