@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from kernel.catalogue import active_catalogue
 from models.asset_frames import AssetFrame
+from models.portable_linalg import RowsGram, combine, day_cycle, least_squares, matmul, solve
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -31,16 +32,9 @@ def class_conditions(asset_class: str) -> tuple[str, ...]:
 
 
 def _time_terms(t: I64) -> F64:
-    hour = (t % 86_400) / 3600.0
+    sin, cos = day_cycle(t)
     dow = (t // 86_400 + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
-    return np.column_stack(
-        [
-            np.ones(len(t)),
-            np.sin(2 * np.pi * hour / 24),
-            np.cos(2 * np.pi * hour / 24),
-            (dow >= 5).astype(np.float64),
-        ]
-    )
+    return np.column_stack([np.ones(len(t)), sin, cos, (dow >= 5).astype(np.float64)])
 
 
 N_TIME_TERMS = 4
@@ -121,24 +115,25 @@ class ClassNormaliser:
         known = np.isfinite(cond).all(axis=1) if cond is not None else np.ones(len(t), bool)
         if settled is not None:
             known &= np.concatenate([m[::every] for m in settled])
+        cols = np.ascontiguousarray(design.T)  # the sums run along contiguous columns
+        known_gram = RowsGram(cols, known)
         for j, s in enumerate(self.analog):
             y = stacked[s].astype(np.float64)
             ok = np.isfinite(y) & (y >= self.lo[j]) & (y <= self.hi[j]) & known
             if s in self.conditions:  # a condition is not explained by itself
                 ok &= False
             if ok.sum() > design.shape[1] * 5:
-                self.coef[j] = _least_squares(design[ok], y[ok])
-                resid = y[ok] - design[ok] @ self.coef[j]
+                # Rows left out weigh nothing: no copy of the design per signal.
+                self.coef[j] = least_squares(known_gram.of(ok), cols, np.where(ok, y, 0.0))
+                resid = (y - combine(cols, self.coef[j]))[ok]
             else:
                 self.coef[j, 0] = np.nanmean(y) if np.isfinite(y).any() else 0.0
                 resid = y[np.isfinite(y)] - self.coef[j, 0]
             self.scale[j] = max(float(np.std(resid)), 1e-6) if resid.size else 1.0
-        self._fit_cross(stacked, design, known)
+        self._fit_cross(stacked, cols, known)
         return self
 
-    def _fit_cross(
-        self, stacked: dict[str, F32], design: F64, known: npt.NDArray[np.bool_]
-    ) -> None:
+    def _fit_cross(self, stacked: dict[str, F32], cols: F64, known: npt.NDArray[np.bool_]) -> None:
         """Each signal's residual against what the other signals' residuals predict.
 
         Unmeasured drivers (occupancy, cooling demand) move every signal of an asset together
@@ -150,21 +145,25 @@ class ClassNormaliser:
         self.cross_scale = np.ones(n)
         if n < 2:
             return
-        raw = np.column_stack([stacked[s] for s in self.analog]).astype(np.float64)
-        r = (raw - design @ self.coef.T) / self.scale
-        r[~np.isfinite(r) | (raw < self.lo) | (raw > self.hi) | ~known[:, None]] = np.nan
-        calm = ~(np.abs(np.nan_to_num(r)) > 4.0).any(axis=1)
+        # (signal, row): every sum runs along a contiguous row of this array
+        raw = np.stack([stacked[s] for s in self.analog]).astype(np.float64)
+        r = np.stack([(raw[j] - combine(cols, self.coef[j])) / self.scale[j] for j in range(n)])
+        r[~np.isfinite(r) | (raw < self.lo[:, None]) | (raw > self.hi[:, None]) | ~known] = np.nan
         filled = np.nan_to_num(r)
+        calm = ~(np.abs(filled) > 4.0).any(axis=0)
+        calm_gram = RowsGram(filled, calm)
         for j, s in enumerate(self.analog):
-            ok = calm & np.isfinite(r[:, j])
+            ok = calm & np.isfinite(r[j])
             if s in self.conditions or ok.sum() < 20 * n:
                 continue
             others = [k for k in range(n) if k != j]
-            a = filled[ok][:, others]
-            self.cross[j, others] = np.linalg.solve(
-                a.T @ a + 1e-3 * len(a) * np.eye(n - 1), a.T @ r[ok, j]
-            )
-            self.cross_scale[j] = max(float(np.std(r[ok, j] - a @ self.cross[j, others])), 1e-6)
+            # The other residuals' products with each other and with this one (zero where
+            # it is missing, so the rows without it add nothing).
+            g = calm_gram.of(ok)
+            ridge = 1e-3 * int(ok.sum()) * np.eye(n - 1)
+            self.cross[j, others] = solve(g[np.ix_(others, others)] + ridge, g[others, j])
+            fit = combine(filled[others][:, ok], self.cross[j, others])
+            self.cross_scale[j] = max(float(np.std(r[j, ok] - fit)), 1e-6)
 
     def _cond(self, cond: F64 | None, n: int) -> F64:
         if cond is None or not self.conditions:
@@ -189,7 +188,7 @@ class ClassNormaliser:
         resid, flagged = self._analog(t, frames)
         if len(self.sig_modes):
             seen = np.isfinite(resid).any(axis=2, keepdims=True)
-            proj = np.nan_to_num(resid) @ self.sig_w.T.astype(np.float32)
+            proj = matmul(np.nan_to_num(resid), self.sig_w.T.astype(np.float32))
             proj -= self.sig_b.astype(np.float32)
             proj[~np.broadcast_to(seen, proj.shape)] = np.nan
             resid = np.concatenate([resid, proj], axis=2)
@@ -223,25 +222,16 @@ class ClassNormaliser:
         dependent = np.array([s not in self.conditions for s in self.analog], dtype=bool)
         resid[unknown[:, :, None] & dependent] = np.nan
         if self.cross.size:
-            tied = np.nan_to_num(resid) @ self.cross.T.astype(f32)
-            resid = (resid - tied) / self.cross_scale.astype(f32)
+            tied: F32 = matmul(np.nan_to_num(resid), self.cross.T.astype(f32))
+            resid -= tied
+            resid /= self.cross_scale.astype(f32)
         return resid, flagged
-
-
-def _least_squares(a: F64, y: F64) -> F64:
-    """Least-squares coefficients by the normal equations (a tall, narrow design: far faster
-    than an SVD); a whisper of ridge settles columns that never vary, such as always running."""
-    gram: F64 = a.T @ a
-    ridge = 1e-9 * max(float(np.trace(gram)), 1.0) / len(gram)
-    gram[np.diag_indices_from(gram)] += ridge
-    out: F64 = np.asarray(np.linalg.solve(gram, a.T @ y), dtype=np.float64)
-    return out
 
 
 def _predict(terms: F32, z: F32, coef: F32) -> F32:
     """Time terms (time, k) and conditions (asset, time, c) through coefficients (signal, k + c)."""
-    out: F32 = (terms @ coef[:, :N_TIME_TERMS].T)[None, :, :] + np.einsum(
-        "atc,sc->ats", z, coef[:, N_TIME_TERMS:]
+    out: F32 = matmul(terms, coef[:, :N_TIME_TERMS].T)[None, :, :] + matmul(
+        z, coef[:, N_TIME_TERMS:].T
     )
     return out
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from models.asset_frames import AssetFrame
 from models.labels import make_labels
 from models.normalise import ClassNormaliser
+from models.portable_linalg import covariance, dot, matvec, solve
 from models.threads import fixed_threads
 
 F64 = npt.NDArray[np.float64]
@@ -70,19 +71,19 @@ def fit_signatures(
     if len(base) < 10 * len(norm.analog):
         return norm
     mu0 = base.mean(axis=0)
-    cov = np.cov(base, rowvar=False)
+    cov = covariance(base)
     cov += RIDGE * float(np.trace(cov)) / len(cov) * np.eye(len(cov))
     names, weights = [], []
     for m in sorted(late):
         rows = np.vstack(late[m])
         if counts[m] < MIN_FAILURES or len(rows) < 10:
             continue
-        w = np.linalg.solve(cov, rows.mean(axis=0) - mu0)
-        sd = float(np.sqrt(w @ cov @ w))
+        w = solve(cov, rows.mean(axis=0) - mu0)
+        sd = float(np.sqrt(dot(w, matvec(cov, w))))
         if sd > 0:
             names.append(m)
             weights.append(w / sd)
     if not names:
         return norm
     w = np.vstack(weights)
-    return replace(norm, sig_modes=names, sig_w=w, sig_b=w @ mu0)
+    return replace(norm, sig_modes=names, sig_w=w, sig_b=matvec(w, mu0))
