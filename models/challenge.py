@@ -28,6 +28,7 @@ from models.compare import TEST_SPLITS
 from models.data import Dataset
 from models.evaluate import Evaluation, judge_starts
 from models.pipeline import FleetModel, asset_rows
+from models.targets import FALSE_ALARMS_TARGET
 from models.warning_rule import WarningRule, gated, warning_spans
 
 
@@ -45,7 +46,7 @@ class Margins:
     precision: float = 0.05
     false_alarms_per_asset_month: float = 0.02
     # Above this many false alarms per asset-month (the target) warnings are not acted on.
-    usable_false_alarms: float = 0.1
+    usable_false_alarms: float = FALSE_ALARMS_TARGET
 
 
 @dataclass

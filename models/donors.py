@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from models import registry
+from models.targets import FALSE_ALARMS_TARGET, PRECISION_TARGET
 
 HOME_SPLIT = "test_assets"  # the donor's own unseen assets: the nearest thing to a new site
-PRECISION_TARGET = 0.8
-FALSE_ALARMS_TARGET = 0.1  # per asset-month
 FIGURES = ("failures", "recall", "precision", "false_alarms_per_asset_month")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from models.evaluate import Evaluation, outcome
+from models.targets import FALSE_ALARMS_TARGET, PRECISION_TARGET
 from models.warning_rule import gated
 
 GATES_H = (float("inf"), 72.0, 48.0, 36.0, 30.0, 24.0, 18.0)
@@ -39,7 +40,9 @@ def sweep(
 
 
 def longest_lead(
-    rows: list[dict[str, Any]], precision: float = 0.8, false_alarms: float = 0.1
+    rows: list[dict[str, Any]],
+    precision: float = PRECISION_TARGET,
+    false_alarms: float = FALSE_ALARMS_TARGET,
 ) -> dict[str, dict[str, Any] | None]:
     """Per split, the row with the longest median lead at that precision and false-alarm
     rate (None where no row meets them)."""

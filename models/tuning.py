@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.evaluation import Evaluation, outcome
+from models.targets import RECALL_TARGET
 from models.warning_rule import gated
 from models.warnings import Outcome
 
@@ -29,7 +30,7 @@ TUNE_FALSE_ALARMS = 0.08
 # more on validation but opens its warnings hours later is not the better one. The median
 # lead stands for lead efficiency here, since the ideal detector's leads on one split are
 # the same whatever the point (and a real site has no ideal detector to divide by).
-TUNE_RECALL = 0.85
+TUNE_RECALL = RECALL_TARGET
 # Past a day of median lead, precision: a day ahead lets the team plan the visit within
 # working hours, and a warning standing since before the 48 h horizon counts 48 h (the
 # judge's rule), so lead past a day is bought with the warnings that open too early.
