@@ -22,17 +22,33 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 A = npt.NDArray[Any]
 
+# Rows summed at a time: a block's products stay in the CPU's cache between columns.
+BLOCK = 16_384
+
 
 def matmul(a: A, b: A) -> A:
-    """``a @ b`` for ``a`` (..., k) and ``b`` (k, m): one multiply-add pass per k."""
-    k = a.shape[-1]
+    """``a @ b`` for ``a`` (..., k) and ``b`` (k, m): one multiply-add pass per k, over a
+    block of rows at a time laid out along the k axis (long, contiguous inner loops)."""
+    k, m = a.shape[-1], b.shape[-1]
     dtype = np.result_type(a, b)
-    out: A = np.zeros((*a.shape[:-1], b.shape[-1]), dtype)
-    term = np.empty_like(out)
-    for i in range(k):
-        np.multiply(a[..., i : i + 1], b[i], out=term)
-        out += term
-    return out
+    lead = a.shape[:-1]
+    n_rows = math.prod(lead)
+    out = np.zeros((n_rows, m), dtype)
+    if k == 0 or n_rows == 0:
+        return out.reshape(*lead, m)
+    rows = a.reshape(n_rows, k)
+    weights = np.asarray(b, dtype)[:, :, None]  # (k, m, 1): each k's row against a block
+    acc = np.empty((m, min(n_rows, BLOCK)), dtype)
+    term = np.empty_like(acc)
+    for start in range(0, n_rows, BLOCK):
+        block = np.ascontiguousarray(rows[start : start + BLOCK].T)  # (k, rows)
+        total, part = acc[:, : block.shape[1]], term[:, : block.shape[1]]
+        np.multiply(weights[0], block[0], out=total)
+        for i in range(1, k):
+            np.multiply(weights[i], block[i], out=part)
+            total += part
+        out[start : start + block.shape[1]] = total.T
+    return out.reshape(*lead, m)
 
 
 def matvec(a: A, x: A) -> A:
@@ -43,10 +59,6 @@ def matvec(a: A, x: A) -> A:
 def dot(x: A, y: A) -> float:
     """The inner product of two vectors."""
     return float(np.sum(np.asarray(x, np.float64) * np.asarray(y, np.float64)))
-
-
-# Rows summed at a time: a block's products stay in the CPU's cache between columns.
-BLOCK = 16_384
 
 
 def combine(cols: A, x: A) -> F64:

@@ -41,6 +41,15 @@ def test_products_match_numpy_to_rounding(rng: np.random.Generator) -> None:
     assert dot(x, x) == pytest.approx(float(x @ x), rel=1e-12)
 
 
+def test_a_product_adds_its_terms_in_order_whatever_the_blocks(rng: np.random.Generator) -> None:
+    a = rng.normal(size=(2, BLOCK + 77, 5)).astype(np.float32)
+    b = rng.normal(size=(5, 3)).astype(np.float32)
+    in_order = a[..., 0:1] * b[0]
+    for i in range(1, 5):
+        in_order += a[..., i : i + 1] * b[i]
+    assert np.array_equal(matmul(a, b), in_order)  # to the bit: the order is the shapes'
+
+
 def test_column_sums_span_several_blocks(rng: np.random.Generator) -> None:
     cols = rng.normal(size=(5, 2 * BLOCK + 123))
     y = rng.normal(size=cols.shape[1])
