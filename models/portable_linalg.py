@@ -62,19 +62,8 @@ def dot(x: A, y: A) -> float:
 
 
 def combine(cols: A, x: A) -> F64:
-    """``cols.T @ x`` for columns ``cols`` (k, N): one multiply-add pass per column, a
-    block of rows at a time."""
-    n = cols.shape[1]
-    weights = np.asarray(x, np.float64)
-    out = np.zeros(n)
-    term = np.empty(min(n, BLOCK))
-    for start in range(0, n, BLOCK):
-        acc = out[start : start + BLOCK]
-        part = term[: len(acc)]
-        for c, w in zip(cols[:, start : start + BLOCK], weights, strict=True):
-            np.multiply(c, w, out=part)
-            acc += part
-    return out
+    """``cols.T @ x`` for columns ``cols`` (k, N)."""
+    return np.asarray(matvec(np.asarray(cols, np.float64).T, np.asarray(x, np.float64)))
 
 
 def gram(cols: A) -> F64:
